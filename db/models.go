@@ -1,0 +1,195 @@
+package db
+
+import (
+	"database/sql/driver"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/uptrace/bun"
+)
+
+// Client is one application with its own gateway key and upstream settings (SPEC §3).
+type Client struct {
+	bun.BaseModel `bun:"table:client"`
+
+	ID          int64  `bun:"id,pk,autoincrement"`
+	Name        string `bun:"name,notnull"`
+	Description string `bun:"description,notnull"`
+	Active      bool   `bun:"active,notnull"`
+
+	// KeyHash is the hex SHA-256 of the full client key; the key itself is never stored.
+	KeyHash   string `bun:"key_hash,notnull,unique"`
+	KeyPrefix string `bun:"key_prefix,notnull"`
+	KeyHint   string `bun:"key_hint,notnull"`
+
+	Backend string `bun:"backend,notnull"`
+	BaseURL string `bun:"base_url,notnull"`
+	// UpstreamKey is the AES-256-GCM ciphertext of the upstream key (with its master-key id); empty = none.
+	UpstreamKey     []byte `bun:"upstream_key"`
+	UpstreamKeyHint string `bun:"upstream_key_hint,notnull"`
+	AzureAPIVersion string `bun:"azure_api_version,notnull"`
+
+	DefaultModel    string    `bun:"default_model,notnull"`
+	ModelWhitelist  Strings   `bun:"model_whitelist,notnull"`
+	ModelsCache     Strings   `bun:"models_cache,notnull"`
+	ModelsFetchedAt time.Time `bun:"models_fetched_at,nullzero"`
+	SystemPrompt    string    `bun:"system_prompt,notnull"`
+	ToolMode        string    `bun:"tool_mode,notnull"`
+
+	RequestsPerMinute int64 `bun:"requests_per_minute,notnull"`
+	RequestsPerHour   int64 `bun:"requests_per_hour,notnull"`
+	RequestsPerDay    int64 `bun:"requests_per_day,notnull"`
+
+	MaxInputTokensPerDay  int64 `bun:"max_input_tokens_per_day,notnull"`
+	MaxOutputTokensPerDay int64 `bun:"max_output_tokens_per_day,notnull"`
+	MaxRequestsPerDay     int64 `bun:"max_requests_per_day,notnull"`
+	MaxInputTokens        int64 `bun:"max_input_tokens,notnull"`
+	MaxOutputTokens       int64 `bun:"max_output_tokens,notnull"`
+
+	CreatedAt  time.Time `bun:"created_at,notnull"`
+	UpdatedAt  time.Time `bun:"updated_at,notnull"`
+	LastUsedAt time.Time `bun:"last_used_at,nullzero"`
+}
+
+// UsageDaily is the rollup of one client's traffic to one model on one UTC day.
+type UsageDaily struct {
+	bun.BaseModel `bun:"table:usage_daily"`
+
+	ClientID int64 `bun:"client_id,pk"`
+	// Day is the UTC date as YYYY-MM-DD.
+	Day   string `bun:"day,pk"`
+	Model string `bun:"model,pk"`
+
+	Requests        int64 `bun:"requests,notnull"`
+	Errors          int64 `bun:"errors,notnull"`
+	InputTokens     int64 `bun:"input_tokens,notnull"`
+	OutputTokens    int64 `bun:"output_tokens,notnull"`
+	CachedTokens    int64 `bun:"cached_tokens,notnull"`
+	ReasoningTokens int64 `bun:"reasoning_tokens,notnull"`
+}
+
+// RequestLog is one proxied request.
+type RequestLog struct {
+	bun.BaseModel `bun:"table:request_log"`
+
+	ID             int64     `bun:"id,pk,autoincrement"`
+	Time           time.Time `bun:"time,notnull"`
+	RequestID      string    `bun:"request_id,notnull"`
+	ClientID       int64     `bun:"client_id,notnull"`
+	Endpoint       string    `bun:"endpoint,notnull"`
+	ModelRequested string    `bun:"model_requested,notnull"`
+	ModelUsed      string    `bun:"model_used,notnull"`
+	Provider       string    `bun:"provider,notnull"`
+	Stream         bool      `bun:"stream,notnull"`
+	Status         int       `bun:"status,notnull"`
+	ErrorClass     string    `bun:"error_class,notnull"`
+	ErrorMessage   string    `bun:"error_message,notnull"`
+
+	InputTokens     int64 `bun:"input_tokens,notnull"`
+	OutputTokens    int64 `bun:"output_tokens,notnull"`
+	CachedTokens    int64 `bun:"cached_tokens,notnull"`
+	ReasoningTokens int64 `bun:"reasoning_tokens,notnull"`
+	// Estimated is true when the upstream reported no usage and the gateway estimated it.
+	Estimated bool `bun:"estimated,notnull"`
+
+	LatencyMS    int64  `bun:"latency_ms,notnull"`
+	TTFTMS       int64  `bun:"ttft_ms,notnull"`
+	FinishReason string `bun:"finish_reason,notnull"`
+	ClientIP     string `bun:"client_ip,notnull"`
+
+	// Bodies are stored only when logs.store_bodies is on: truncated to 64 KiB, secrets redacted.
+	RequestBody  string `bun:"request_body,notnull"`
+	ResponseBody string `bun:"response_body,notnull"`
+}
+
+// AdminUser is a person who may log in to the admin UI.
+type AdminUser struct {
+	bun.BaseModel `bun:"table:admin_user"`
+
+	ID           int64     `bun:"id,pk,autoincrement"`
+	Username     string    `bun:"username,notnull,unique"`
+	PasswordHash string    `bun:"password_hash,notnull"`
+	CreatedAt    time.Time `bun:"created_at,notnull"`
+	UpdatedAt    time.Time `bun:"updated_at,notnull"`
+}
+
+// AdminSession is a logged-in browser. ID is the SHA-256 of the cookie value, so a database
+// leak does not hand out sessions.
+type AdminSession struct {
+	bun.BaseModel `bun:"table:admin_session"`
+
+	ID         string    `bun:"id,pk"`
+	UserID     int64     `bun:"user_id,notnull"`
+	CSRFToken  string    `bun:"csrf_token,notnull"`
+	CreatedAt  time.Time `bun:"created_at,notnull"`
+	ExpiresAt  time.Time `bun:"expires_at,notnull"`
+	LastSeenAt time.Time `bun:"last_seen_at,notnull"`
+}
+
+// AdminToken is a bearer token for the admin JSON API; only its SHA-256 is stored.
+type AdminToken struct {
+	bun.BaseModel `bun:"table:admin_token"`
+
+	ID         int64     `bun:"id,pk,autoincrement"`
+	Name       string    `bun:"name,notnull"`
+	TokenHash  string    `bun:"token_hash,notnull,unique"`
+	Hint       string    `bun:"hint,notnull"`
+	CreatedAt  time.Time `bun:"created_at,notnull"`
+	LastUsedAt time.Time `bun:"last_used_at,nullzero"`
+}
+
+// AuditLog records one admin action.
+type AuditLog struct {
+	bun.BaseModel `bun:"table:audit_log"`
+
+	ID     int64     `bun:"id,pk,autoincrement"`
+	Time   time.Time `bun:"time,notnull"`
+	Actor  string    `bun:"actor,notnull"`
+	Action string    `bun:"action,notnull"`
+	// Target names what was changed, e.g. "client:12".
+	Target string `bun:"target,notnull"`
+	Detail string `bun:"detail,notnull"`
+}
+
+// Setting is one admin-editable setting that overrides config.yaml at runtime (e.g. logs.retention_days).
+type Setting struct {
+	bun.BaseModel `bun:"table:setting"`
+
+	Key       string    `bun:"key,pk"`
+	Value     string    `bun:"value,notnull"`
+	UpdatedAt time.Time `bun:"updated_at,notnull"`
+}
+
+// Strings is a list of strings stored as a JSON array, so the SQL stays portable.
+type Strings []string
+
+// Value implements driver.Valuer.
+func (s Strings) Value() (driver.Value, error) {
+	if s == nil {
+		return "[]", nil
+	}
+	b, err := json.Marshal([]string(s))
+	return string(b), err
+}
+
+// Scan implements sql.Scanner.
+func (s *Strings) Scan(src any) error {
+	var b []byte
+	switch v := src.(type) {
+	case nil:
+		*s = nil
+		return nil
+	case string:
+		b = []byte(v)
+	case []byte:
+		b = v
+	default:
+		return fmt.Errorf("db: cannot scan %T into Strings", src)
+	}
+	if len(b) == 0 {
+		*s = nil
+		return nil
+	}
+	return json.Unmarshal(b, (*[]string)(s))
+}

@@ -1,0 +1,91 @@
+package providers
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// ErrHeaderTimeout and ErrIdleTimeout are the causes of a request cancelled by Do's timers.
+var (
+	ErrHeaderTimeout = errors.New("no response headers from upstream within the timeout")
+	ErrIdleTimeout   = errors.New("no data from upstream within the idle timeout")
+)
+
+// Do sends req with cfg.HTTPClient. The wait for response headers is bounded by cfg.HeaderTimeout
+// and the silence between two body reads by cfg.IdleTimeout; there is no total timeout, so a
+// ten-minute stream is fine. Closing the returned body cancels the upstream request.
+//
+// Errors are *Error: KindTimeout when a timer fired, KindCanceled when req's context was
+// cancelled, KindUnavailable when the upstream could not be reached. Any HTTP status is a
+// response, not an error.
+func Do(cfg *Config, req *http.Request) (*http.Response, error) {
+	ctx, cancel := context.WithCancelCause(req.Context())
+	var headerTimer *time.Timer
+	if cfg.HeaderTimeout > 0 {
+		headerTimer = time.AfterFunc(cfg.HeaderTimeout, func() { cancel(ErrHeaderTimeout) })
+	}
+	client := cfg.HTTPClient
+	if client == nil {
+		client = http.DefaultClient
+	}
+	resp, err := client.Do(req.WithContext(ctx))
+	if headerTimer != nil {
+		headerTimer.Stop()
+	}
+	if err != nil {
+		cause := context.Cause(ctx)
+		cancel(nil)
+		if cause != nil && !errors.Is(cause, context.Canceled) {
+			err = cause
+		}
+		e := AsError(err)
+		e.Provider = cfg.Backend
+		return nil, e
+	}
+	body := &idleBody{rc: resp.Body, cancel: cancel, ctx: ctx}
+	if cfg.IdleTimeout > 0 {
+		body.idle = cfg.IdleTimeout
+		body.timer = time.AfterFunc(cfg.IdleTimeout, func() { cancel(ErrIdleTimeout) })
+	}
+	resp.Body = body
+	return resp, nil
+}
+
+// idleBody cancels the request when no Read completes within idle, and on Close.
+type idleBody struct {
+	rc     io.ReadCloser
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	idle   time.Duration
+	timer  *time.Timer
+	once   sync.Once
+}
+
+func (b *idleBody) Read(p []byte) (int, error) {
+	n, err := b.rc.Read(p)
+	if b.timer != nil && n > 0 {
+		b.timer.Reset(b.idle)
+	}
+	if err != nil && err != io.EOF {
+		if cause := context.Cause(b.ctx); cause != nil {
+			err = cause
+		}
+	}
+	return n, err
+}
+
+func (b *idleBody) Close() error {
+	var err error
+	b.once.Do(func() {
+		if b.timer != nil {
+			b.timer.Stop()
+		}
+		err = b.rc.Close()
+		b.cancel(context.Canceled)
+	})
+	return err
+}
