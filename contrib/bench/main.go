@@ -1,0 +1,326 @@
+// Command bench measures what the gateway adds on top of a local mock upstream: latency at
+// concurrency 1, throughput at 32 concurrent clients, streaming time-to-first-byte and time per
+// relayed event, and resident memory idle and with 1,000 open streams. Direct-to-mock and
+// through-the-gateway are measured in the same run and reported as differences and ratios.
+//
+//	go build -o dist/ai-gateway . && go run ./contrib/bench -gateway dist/ai-gateway
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+type options struct {
+	gateway  string
+	out      string
+	duration time.Duration
+	streams  int
+	events   int
+	open     int
+}
+
+func run() error {
+	var o options
+	flag.StringVar(&o.gateway, "gateway", "dist/ai-gateway", "path to the built ai-gateway binary")
+	flag.StringVar(&o.out, "out", "bench-results/bench.json", "where to write the numbers as JSON")
+	flag.DurationVar(&o.duration, "duration", 8*time.Second, "length of each closed-loop run")
+	flag.IntVar(&o.streams, "streams", 100, "streamed requests per target for the streaming numbers")
+	flag.IntVar(&o.events, "events", 200, "content events per streamed answer")
+	flag.IntVar(&o.open, "open", 1000, "concurrent open streams for the memory number")
+	flag.Parse()
+
+	mockURL, stopMock, err := serveMock()
+	if err != nil {
+		return err
+	}
+	defer stopMock()
+
+	gw, err := startGateway(o.gateway, mockURL)
+	if err != nil {
+		return err
+	}
+	defer gw.stop()
+
+	direct := newTarget("direct", mockURL+"/v1/chat/completions", "", 64)
+	via := newTarget("gateway", gw.base+"/v1/chat/completions", gw.clientKey, 64)
+	nonStream := chatBody("bench", false)
+
+	r := report{Machine: machine(), When: time.Now().UTC().Format(time.RFC3339)}
+	r.IdleRSSMB = rssMB(gw.cmd.Process.Pid)
+
+	// Warm up both paths (connections, caches, the gateway's model and client state).
+	for _, t := range []target{direct, via} {
+		if _, err := closedLoop(t, 4, time.Second, nonStream); err != nil {
+			return fmt.Errorf("warm-up %s: %w", t.name, err)
+		}
+	}
+
+	fmt.Fprintln(os.Stderr, "latency at concurrency 1 …")
+	d1, err := closedLoop(direct, 1, o.duration, nonStream)
+	if err != nil {
+		return err
+	}
+	g1, err := closedLoop(via, 1, o.duration, nonStream)
+	if err != nil {
+		return err
+	}
+	r.DirectP50us, r.DirectP99us = us(d1.latency.quantile(0.5)), us(d1.latency.quantile(0.99))
+	r.GatewayP50us, r.GatewayP99us = us(g1.latency.quantile(0.5)), us(g1.latency.quantile(0.99))
+	r.AddedP50us, r.AddedP99us = r.GatewayP50us-r.DirectP50us, r.GatewayP99us-r.DirectP99us
+
+	fmt.Fprintln(os.Stderr, "throughput at concurrency 32 …")
+	d32, err := closedLoop(direct, 32, o.duration, nonStream)
+	if err != nil {
+		return err
+	}
+	g32, err := closedLoop(via, 32, o.duration, nonStream)
+	if err != nil {
+		return err
+	}
+	r.DirectRPS, r.GatewayRPS = d32.rps(), g32.rps()
+	r.ThroughputRatio = r.GatewayRPS / r.DirectRPS
+
+	fmt.Fprintln(os.Stderr, "streaming …")
+	ds, err := streams(direct, o.streams, o.events)
+	if err != nil {
+		return err
+	}
+	gs, err := streams(via, o.streams, o.events)
+	if err != nil {
+		return err
+	}
+	r.Events = o.events
+	r.AddedTTFBus = us(gs.ttfb.quantile(0.5)) - us(ds.ttfb.quantile(0.5))
+	r.AddedPerEventUs = (us(gs.total.quantile(0.5)) - us(ds.total.quantile(0.5)) - r.AddedTTFBus) / float64(o.events)
+
+	fmt.Fprintf(os.Stderr, "%d open streams …\n", o.open)
+	closeAll, err := openStreams(newTarget("gateway", via.url, via.key, o.open), o.open)
+	if err != nil {
+		closeAll()
+		return fmt.Errorf("open streams: %w", err)
+	}
+	time.Sleep(500 * time.Millisecond)
+	r.OpenStreams = o.open
+	r.OpenStreamsRSSMB = rssMB(gw.cmd.Process.Pid)
+	closeAll()
+
+	r.print(os.Stdout)
+	if err := os.MkdirAll(filepath.Dir(o.out), 0o755); err != nil {
+		return err
+	}
+	b, _ := json.MarshalIndent(r, "", "  ")
+	return os.WriteFile(o.out, append(b, '\n'), 0o644)
+}
+
+func us(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
+
+// report is the JSON the benchmark writes; the budgets are SPEC §10's.
+type report struct {
+	Machine          string  `json:"machine"`
+	When             string  `json:"when"`
+	DirectP50us      float64 `json:"direct_p50_us"`
+	DirectP99us      float64 `json:"direct_p99_us"`
+	GatewayP50us     float64 `json:"gateway_p50_us"`
+	GatewayP99us     float64 `json:"gateway_p99_us"`
+	AddedP50us       float64 `json:"added_p50_us"`
+	AddedP99us       float64 `json:"added_p99_us"`
+	DirectRPS        float64 `json:"direct_rps_c32"`
+	GatewayRPS       float64 `json:"gateway_rps_c32"`
+	ThroughputRatio  float64 `json:"throughput_ratio_c32"`
+	Events           int     `json:"stream_events"`
+	AddedTTFBus      float64 `json:"added_ttfb_us"`
+	AddedPerEventUs  float64 `json:"added_per_event_us"`
+	IdleRSSMB        float64 `json:"idle_rss_mb"`
+	OpenStreams      int     `json:"open_streams"`
+	OpenStreamsRSSMB float64 `json:"open_streams_rss_mb"`
+}
+
+func (r report) print(w io.Writer) {
+	row := func(name, value, budget string, ok bool) {
+		mark := "ok"
+		if !ok {
+			mark = "OVER"
+		}
+		fmt.Fprintf(w, "| %-40s | %-22s | %-12s | %-4s |\n", name, value, budget, mark)
+	}
+	fmt.Fprintf(w, "machine: %s\n\n", r.Machine)
+	fmt.Fprintf(w, "| %-40s | %-22s | %-12s | %-4s |\n", "measure", "value", "budget", "")
+	fmt.Fprintf(w, "|%s|%s|%s|%s|\n", strings.Repeat("-", 42), strings.Repeat("-", 24), strings.Repeat("-", 14), strings.Repeat("-", 6))
+	row("added latency p50, c=1", fmt.Sprintf("%.0f µs (%.0f→%.0f)", r.AddedP50us, r.DirectP50us, r.GatewayP50us), "≤ 100 µs", r.AddedP50us <= 100)
+	row("added latency p99, c=1", fmt.Sprintf("%.0f µs (%.0f→%.0f)", r.AddedP99us, r.DirectP99us, r.GatewayP99us), "≤ 300 µs", r.AddedP99us <= 300)
+	row("throughput c=32, gateway/direct", fmt.Sprintf("%.0f%% (%.0f/%.0f rps)", 100*r.ThroughputRatio, r.GatewayRPS, r.DirectRPS), "≥ 50%", r.ThroughputRatio >= 0.5)
+	row("stream: added time to first byte", fmt.Sprintf("%.0f µs", r.AddedTTFBus), "—", true)
+	row(fmt.Sprintf("stream: added time per event (%d)", r.Events), fmt.Sprintf("%.1f µs", r.AddedPerEventUs), "≤ 50 µs", r.AddedPerEventUs <= 50)
+	row("RSS idle", fmt.Sprintf("%.1f MB", r.IdleRSSMB), "—", true)
+	row(fmt.Sprintf("RSS with %d open streams", r.OpenStreams), fmt.Sprintf("%.1f MB", r.OpenStreamsRSSMB), "< 150 MB", r.OpenStreamsRSSMB < 150)
+}
+
+func machine() string {
+	model := ""
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		if m := regexp.MustCompile(`model name\s*:\s*(.*)`).FindSubmatch(b); m != nil {
+			model = string(m[1])
+		}
+	}
+	return fmt.Sprintf("%s/%s, %d CPUs, %s, %s", runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), model, runtime.Version())
+}
+
+// rssMB reads the resident set size of a process from /proc (Linux); 0 elsewhere.
+func rssMB(pid int) float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	m := regexp.MustCompile(`VmRSS:\s+(\d+) kB`).FindSubmatch(b)
+	if m == nil {
+		return 0
+	}
+	kb, _ := strconv.ParseFloat(string(m[1]), 64)
+	return kb / 1024
+}
+
+// gateway is a running ai-gateway process with one client whose backend is the mock.
+type gateway struct {
+	cmd       *exec.Cmd
+	base      string
+	clientKey string
+	dir       string
+}
+
+func (g *gateway) stop() {
+	if g.cmd.Process != nil {
+		g.cmd.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { g.cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			g.cmd.Process.Kill()
+		}
+	}
+	os.RemoveAll(g.dir)
+}
+
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+// startGateway starts the binary in a fresh directory with every feature on (auth, rate limits,
+// quotas, accounting, request log), creates an admin token with the CLI and a client through
+// the admin API.
+func startGateway(bin, mockURL string) (*gateway, error) {
+	bin, err := filepath.Abs(bin)
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "aigw-bench-")
+	if err != nil {
+		return nil, err
+	}
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	cfg := filepath.Join(dir, "config.yaml")
+	env := append(os.Environ(), "AIGW_DATABASE_PATH="+filepath.Join(dir, "data", "gateway.db"))
+	g := &gateway{dir: dir, base: fmt.Sprintf("http://127.0.0.1:%d", port)}
+	g.cmd = exec.Command(bin, "-config", cfg, "-host", "127.0.0.1", "-port", strconv.Itoa(port))
+	g.cmd.Dir, g.cmd.Env = dir, env
+	g.cmd.Stdout, g.cmd.Stderr = io.Discard, io.Discard
+	if err := g.cmd.Start(); err != nil {
+		return nil, err
+	}
+	if err := waitHealthy(g.base); err != nil {
+		g.stop()
+		return nil, err
+	}
+	tok := exec.Command(bin, "admin", "token", "create", "--name", "bench", "-config", cfg)
+	tok.Dir, tok.Env = dir, env
+	out, err := tok.CombinedOutput()
+	if err != nil {
+		g.stop()
+		return nil, fmt.Errorf("admin token create: %v: %s", err, out)
+	}
+	token := lastLongWord(string(out))
+	limit := 1_000_000_000
+	body, _ := json.Marshal(map[string]any{
+		"name": "bench", "backend": "openai-compatible", "base_url": mockURL + "/v1", "default_model": "bench",
+		"upstream_key": "sk-bench-upstream",
+		"rate_limit":   map[string]int{"requests_per_minute": limit, "requests_per_hour": limit, "requests_per_day": limit},
+		"quota": map[string]int{"max_input_tokens_per_day": limit, "max_output_tokens_per_day": limit,
+			"max_requests_per_day": limit, "max_input_tokens": 100000, "max_output_tokens": 100000},
+	})
+	req, _ := http.NewRequest(http.MethodPost, g.base+"/admin/api/v1/clients", bytes.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		g.stop()
+		return nil, err
+	}
+	defer resp.Body.Close()
+	var created struct {
+		Key string `json:"key"`
+	}
+	b, _ := io.ReadAll(resp.Body)
+	if err := json.Unmarshal(b, &created); err != nil || created.Key == "" {
+		g.stop()
+		return nil, fmt.Errorf("create client: HTTP %d: %s", resp.StatusCode, b)
+	}
+	g.clientKey = created.Key
+	return g, nil
+}
+
+func waitHealthy(base string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for ctx.Err() == nil {
+		resp, err := http.Get(base + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return fmt.Errorf("gateway at %s did not become healthy", base)
+}
+
+// lastLongWord finds the token in the CLI's output: the last word of 32 or more characters.
+func lastLongWord(s string) string {
+	words := strings.Fields(s)
+	for i := len(words) - 1; i >= 0; i-- {
+		if len(words[i]) >= 32 {
+			return words[i]
+		}
+	}
+	return ""
+}
