@@ -1,0 +1,425 @@
+package gateway
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strconv"
+	"strings"
+	"text/template"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is config.yaml (SPEC §2). Provider settings (keys, URLs, models) live per client in the
+// database, not here.
+type Config struct {
+	Server     ServerConfig     `yaml:"server"`
+	Defaults   Limits           `yaml:"defaults"`
+	Database   DatabaseConfig   `yaml:"database"`
+	Logs       LogsConfig       `yaml:"logs"`
+	Prometheus PrometheusConfig `yaml:"prometheus"`
+	Upstream   UpstreamConfig   `yaml:"upstream"`
+}
+
+// ServerConfig is where and how the HTTP server listens.
+type ServerConfig struct {
+	Host string `yaml:"host"`
+	// Port 0 picks a free port (the actual one is printed at start).
+	Port int `yaml:"port"`
+	// ShutdownTimeout bounds how long in-flight requests and streams may run after SIGINT/SIGTERM.
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	HTTPS           HTTPSConfig   `yaml:"https"`
+}
+
+// HTTPSConfig turns on TLS with a certificate and key in PEM files.
+type HTTPSConfig struct {
+	Enabled  bool   `yaml:"enabled"`
+	CertFile string `yaml:"cert_file"`
+	KeyFile  string `yaml:"key_file"`
+}
+
+// Limits are the rate limits and quotas of one client; the config holds the defaults copied into
+// each new client. 0 means "no limit". The admin JSON API uses the same field names.
+type Limits struct {
+	RateLimit RateLimit `yaml:"rate_limit" json:"rate_limit"`
+	Quota     Quota     `yaml:"quota" json:"quota"`
+}
+
+// RateLimit caps requests per sliding window.
+type RateLimit struct {
+	RequestsPerMinute int64 `yaml:"requests_per_minute" json:"requests_per_minute"`
+	RequestsPerHour   int64 `yaml:"requests_per_hour" json:"requests_per_hour"`
+	RequestsPerDay    int64 `yaml:"requests_per_day" json:"requests_per_day"`
+}
+
+// Quota caps daily usage (UTC day) and the size of one request.
+type Quota struct {
+	MaxInputTokensPerDay  int64 `yaml:"max_input_tokens_per_day" json:"max_input_tokens_per_day"`
+	MaxOutputTokensPerDay int64 `yaml:"max_output_tokens_per_day" json:"max_output_tokens_per_day"`
+	MaxRequestsPerDay     int64 `yaml:"max_requests_per_day" json:"max_requests_per_day"`
+	// MaxInputTokens and MaxOutputTokens are per request.
+	MaxInputTokens  int64 `yaml:"max_input_tokens" json:"max_input_tokens"`
+	MaxOutputTokens int64 `yaml:"max_output_tokens" json:"max_output_tokens"`
+}
+
+// DatabaseConfig locates the SQLite database; its directory is the data directory (master key too).
+type DatabaseConfig struct {
+	// Path is made absolute by LoadConfig: a relative path is relative to the config file's directory.
+	Path string `yaml:"path"`
+}
+
+// LogsConfig controls the request log.
+type LogsConfig struct {
+	// RetentionDays is how long request log rows are kept; 0 keeps them forever.
+	RetentionDays int `yaml:"retention_days"`
+	// StoreBodies keeps request and response bodies (truncated, secrets redacted) in the log.
+	StoreBodies bool `yaml:"store_bodies"`
+	// QueueSize bounds the background log writer's queue; overflow is counted, never waited on.
+	QueueSize int `yaml:"queue_size"`
+}
+
+// PrometheusConfig guards /metrics with HTTP Basic auth.
+type PrometheusConfig struct {
+	Enabled  bool   `yaml:"enabled"`
+	Username string `yaml:"username"`
+	// Password is generated on first launch.
+	Password string `yaml:"password"`
+}
+
+// UpstreamConfig bounds waiting on upstreams. There is no total timeout: a long stream is legal.
+type UpstreamConfig struct {
+	// HeaderTimeout bounds the wait for an upstream's response headers (504 when exceeded); 0 = none.
+	HeaderTimeout time.Duration `yaml:"header_timeout"`
+	// IdleTimeout bounds the silence between two bytes of an upstream body; 0 = none.
+	IdleTimeout time.Duration `yaml:"idle_timeout"`
+}
+
+// DefaultConfig returns the configuration of SPEC §2 with an empty Prometheus password.
+func DefaultConfig() *Config {
+	return &Config{
+		Server: ServerConfig{Host: "0.0.0.0", Port: 8090, ShutdownTimeout: 30 * time.Second},
+		Defaults: Limits{
+			RateLimit: RateLimit{RequestsPerMinute: 60, RequestsPerHour: 1000, RequestsPerDay: 10000},
+			Quota: Quota{
+				MaxInputTokensPerDay:  1_000_000,
+				MaxOutputTokensPerDay: 500_000,
+				MaxRequestsPerDay:     1000,
+				MaxInputTokens:        1_000_000,
+				MaxOutputTokens:       8192,
+			},
+		},
+		Database:   DatabaseConfig{Path: "./data/gateway.db"},
+		Logs:       LogsConfig{RetentionDays: 30, QueueSize: 10000},
+		Prometheus: PrometheusConfig{Username: "prometheus"},
+		Upstream:   UpstreamConfig{HeaderTimeout: 300 * time.Second, IdleTimeout: 300 * time.Second},
+	}
+}
+
+// EnvPrefix starts every environment override: AIGW_<SECTION>_<KEY>, nested sections joined by "_".
+const EnvPrefix = "AIGW"
+
+// LoadConfig reads the config file at path, first writing it with every default (and a generated
+// Prometheus password) when it does not exist yet; created reports that. Environment variables
+// AIGW_<SECTION>_<KEY> (e.g. AIGW_SERVER_PORT, AIGW_DEFAULTS_QUOTA_MAX_OUTPUT_TOKENS) override the
+// file. A relative database.path is made relative to the config file's directory.
+//
+// The error names the file and line for bad YAML, the variable for a bad environment value, and
+// every invalid setting (see Validate).
+func LoadConfig(path string, getenv func(string) string) (cfg *Config, created bool, err error) {
+	created, err = writeDefaultConfig(path)
+	if err != nil {
+		return nil, false, err
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, false, fmt.Errorf("read config: %w", err)
+	}
+	cfg = DefaultConfig()
+	if err := decodeYAML(b, cfg); err != nil {
+		return nil, false, fmt.Errorf("config %s: %w", path, err)
+	}
+	if err := applyEnv(cfg, getenv); err != nil {
+		return nil, false, err
+	}
+	if cfg.Database.Path != "" && !filepath.IsAbs(cfg.Database.Path) {
+		abs, err := filepath.Abs(filepath.Join(filepath.Dir(path), cfg.Database.Path))
+		if err != nil {
+			return nil, false, fmt.Errorf("database.path: %w", err)
+		}
+		cfg.Database.Path = abs
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, false, fmt.Errorf("config %s: %w", path, err)
+	}
+	return cfg, created, nil
+}
+
+func decodeYAML(b []byte, cfg *Config) error {
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	// An empty file means "all defaults"; the decoder reports it as io.EOF.
+	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
+		return err
+	}
+	return nil
+}
+
+// Validate checks every setting and reports all problems at once, one per line.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+
+	if c.Server.Port < 0 || c.Server.Port > 65535 {
+		bad("server.port: %d is not a valid port (use 1-65535, or 0 for any free port)", c.Server.Port)
+	}
+	if c.Server.ShutdownTimeout <= 0 {
+		bad("server.shutdown_timeout: must be more than 0, got %s", c.Server.ShutdownTimeout)
+	}
+	if h := c.Server.HTTPS; h.Enabled {
+		for _, f := range []struct{ key, path string }{
+			{"server.https.cert_file", h.CertFile}, {"server.https.key_file", h.KeyFile},
+		} {
+			if f.path == "" {
+				bad("server.https.enabled is true but %s is not set", f.key)
+			} else if _, err := os.Stat(f.path); err != nil {
+				bad("%s: %v", f.key, err)
+			}
+		}
+	}
+	for _, l := range []struct {
+		key string
+		v   int64
+	}{
+		{"defaults.rate_limit.requests_per_minute", c.Defaults.RateLimit.RequestsPerMinute},
+		{"defaults.rate_limit.requests_per_hour", c.Defaults.RateLimit.RequestsPerHour},
+		{"defaults.rate_limit.requests_per_day", c.Defaults.RateLimit.RequestsPerDay},
+		{"defaults.quota.max_input_tokens_per_day", c.Defaults.Quota.MaxInputTokensPerDay},
+		{"defaults.quota.max_output_tokens_per_day", c.Defaults.Quota.MaxOutputTokensPerDay},
+		{"defaults.quota.max_requests_per_day", c.Defaults.Quota.MaxRequestsPerDay},
+		{"defaults.quota.max_input_tokens", c.Defaults.Quota.MaxInputTokens},
+		{"defaults.quota.max_output_tokens", c.Defaults.Quota.MaxOutputTokens},
+		{"logs.retention_days", int64(c.Logs.RetentionDays)},
+	} {
+		if l.v < 0 {
+			bad("%s: must be 0 (no limit) or more, got %d", l.key, l.v)
+		}
+	}
+	if c.Database.Path == "" {
+		bad("database.path: must not be empty")
+	}
+	if c.Logs.QueueSize <= 0 {
+		bad("logs.queue_size: must be more than 0, got %d", c.Logs.QueueSize)
+	}
+	if c.Prometheus.Enabled && (c.Prometheus.Username == "" || c.Prometheus.Password == "") {
+		bad("prometheus.enabled is true but prometheus.username or prometheus.password is empty")
+	}
+	if c.Upstream.HeaderTimeout < 0 {
+		bad("upstream.header_timeout: must be 0 (no bound) or more, got %s", c.Upstream.HeaderTimeout)
+	}
+	if c.Upstream.IdleTimeout < 0 {
+		bad("upstream.idle_timeout: must be 0 (no bound) or more, got %s", c.Upstream.IdleTimeout)
+	}
+	return errors.Join(errs...)
+}
+
+// ListenAddr is host:port for net.Listen.
+func (c *Config) ListenAddr() string {
+	return netJoin(c.Server.Host, c.Server.Port)
+}
+
+func netJoin(host string, port int) string {
+	if strings.Contains(host, ":") && !strings.HasPrefix(host, "[") {
+		host = "[" + host + "]"
+	}
+	return host + ":" + strconv.Itoa(port)
+}
+
+// EnvKeys lists every environment variable that overrides a config key, in file order.
+func EnvKeys() []string {
+	var keys []string
+	walkConfig(reflect.ValueOf(DefaultConfig()).Elem(), EnvPrefix, "", func(env, _ string, _ reflect.Value) error {
+		keys = append(keys, env)
+		return nil
+	})
+	return keys
+}
+
+// walkConfig calls fn for every leaf setting with its env name and its dotted YAML key.
+func walkConfig(v reflect.Value, env, key string, fn func(env, key string, v reflect.Value) error) error {
+	t := v.Type()
+	for i := range t.NumField() {
+		tag, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
+		if tag == "" || tag == "-" {
+			continue
+		}
+		e, k := env+"_"+strings.ToUpper(tag), tag
+		if key != "" {
+			k = key + "." + tag
+		}
+		f := v.Field(i)
+		if f.Kind() == reflect.Struct {
+			if err := walkConfig(f, e, k, fn); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := fn(e, k, f); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+var durationType = reflect.TypeFor[time.Duration]()
+
+func applyEnv(cfg *Config, getenv func(string) string) error {
+	if getenv == nil {
+		return nil
+	}
+	return walkConfig(reflect.ValueOf(cfg).Elem(), EnvPrefix, "", func(env, _ string, f reflect.Value) error {
+		s := getenv(env)
+		if s == "" {
+			return nil
+		}
+		s = strings.TrimSpace(s)
+		switch {
+		case f.Type() == durationType:
+			d, err := time.ParseDuration(s)
+			if err != nil {
+				return fmt.Errorf("%s: %q is not a duration (e.g. 30s, 5m)", env, s)
+			}
+			f.SetInt(int64(d))
+		case f.Kind() == reflect.String:
+			f.SetString(s)
+		case f.Kind() == reflect.Bool:
+			b, err := strconv.ParseBool(s)
+			if err != nil {
+				return fmt.Errorf("%s: %q is not a boolean (true or false)", env, s)
+			}
+			f.SetBool(b)
+		case f.CanInt():
+			n, err := strconv.ParseInt(s, 10, 64)
+			if err != nil || f.OverflowInt(n) {
+				return fmt.Errorf("%s: %q is not an integer", env, s)
+			}
+			f.SetInt(n)
+		default:
+			return fmt.Errorf("%s: unsupported setting type %s", env, f.Type())
+		}
+		return nil
+	})
+}
+
+// writeDefaultConfig creates path with every default unless it exists. The file holds the
+// generated Prometheus password, so it is private to the owner.
+func writeDefaultConfig(path string) (bool, error) {
+	if _, err := os.Stat(path); err == nil {
+		return false, nil
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return false, fmt.Errorf("config: %w", err)
+	}
+	cfg := DefaultConfig()
+	cfg.Prometheus.Password = randomPassword(24)
+	var buf bytes.Buffer
+	if err := defaultConfigTemplate.Execute(&buf, cfg); err != nil {
+		return false, fmt.Errorf("render default config: %w", err)
+	}
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return false, fmt.Errorf("create config directory: %w", err)
+		}
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return false, nil // another process wrote it first
+	}
+	if err != nil {
+		return false, fmt.Errorf("write config: %w", err)
+	}
+	if _, err := f.Write(buf.Bytes()); err != nil {
+		f.Close()
+		return false, fmt.Errorf("write config: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return false, fmt.Errorf("write config: %w", err)
+	}
+	return true, nil
+}
+
+const base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+// randomPassword returns n base62 characters from crypto/rand, uniformly distributed.
+func randomPassword(n int) string {
+	out := make([]byte, 0, n)
+	var buf [64]byte
+	for len(out) < n {
+		rand.Read(buf[:]) // never fails (crypto/rand panics on a broken system source)
+		for _, b := range buf {
+			if b < 248 && len(out) < n { // 248 = 4*62: reject to stay uniform
+				out = append(out, base62[b%62])
+			}
+		}
+	}
+	return string(out)
+}
+
+func yamlDuration(d time.Duration) string {
+	if d%time.Second == 0 {
+		return strconv.FormatInt(int64(d/time.Second), 10) + "s"
+	}
+	return d.String()
+}
+
+func yamlString(s string) string {
+	b, _ := json.Marshal(s) // a JSON string is a valid YAML double-quoted scalar
+	return string(b)
+}
+
+var defaultConfigTemplate = template.Must(template.New("config").Funcs(template.FuncMap{
+	"d": yamlDuration, "q": yamlString,
+}).Parse(`# AI Gateway configuration, written with every default on first launch.
+# Every key can also be set by environment variable AIGW_<SECTION>_<KEY>, e.g.
+# AIGW_SERVER_PORT=9000 or AIGW_DEFAULTS_QUOTA_MAX_OUTPUT_TOKENS=4096. Env beats this file;
+# the -host and -port flags beat env. Provider settings live per client in the database.
+server:
+  host: {{q .Server.Host}}
+  port: {{.Server.Port}}
+  shutdown_timeout: {{d .Server.ShutdownTimeout}}   # in-flight requests and streams may finish within this on SIGINT/SIGTERM
+  https:
+    enabled: {{.Server.HTTPS.Enabled}}
+    cert_file: {{q .Server.HTTPS.CertFile}}
+    key_file: {{q .Server.HTTPS.KeyFile}}
+defaults:                      # copied into each new client; each client can override; 0 = no limit
+  rate_limit:
+    requests_per_minute: {{.Defaults.RateLimit.RequestsPerMinute}}
+    requests_per_hour: {{.Defaults.RateLimit.RequestsPerHour}}
+    requests_per_day: {{.Defaults.RateLimit.RequestsPerDay}}
+  quota:
+    max_input_tokens_per_day: {{.Defaults.Quota.MaxInputTokensPerDay}}
+    max_output_tokens_per_day: {{.Defaults.Quota.MaxOutputTokensPerDay}}
+    max_requests_per_day: {{.Defaults.Quota.MaxRequestsPerDay}}
+    max_input_tokens: {{.Defaults.Quota.MaxInputTokens}}    # per request
+    max_output_tokens: {{.Defaults.Quota.MaxOutputTokens}}      # per request
+database:
+  path: {{q .Database.Path}}      # relative to this file's directory; the master key lives next to it
+logs:
+  retention_days: {{.Logs.RetentionDays}}             # 0 keeps request logs forever
+  store_bodies: {{.Logs.StoreBodies}}
+  queue_size: {{.Logs.QueueSize}}              # request log rows waiting to be written; overflow is counted and dropped
+prometheus:
+  enabled: {{.Prometheus.Enabled}}
+  username: {{q .Prometheus.Username}}
+  password: {{q .Prometheus.Password}}
+upstream:
+  header_timeout: {{d .Upstream.HeaderTimeout}}            # wait for an upstream's response headers
+  idle_timeout: {{d .Upstream.IdleTimeout}}              # silence allowed between two bytes of an upstream stream
+`))
