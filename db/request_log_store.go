@@ -1,0 +1,186 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/uptrace/bun"
+)
+
+// RequestLogStore writes the request log (and, in the same transaction, the usage rollups) for
+// the gateway's background writer, and reads it back for the admin request history.
+type RequestLogStore struct {
+	db bun.IDB
+}
+
+// NewRequestLogStore returns the request_log store over db.
+func NewRequestLogStore(db bun.IDB) *RequestLogStore { return &RequestLogStore{db: db} }
+
+// ModelsCacheUpdate replaces one client's cached backend model list.
+type ModelsCacheUpdate struct {
+	ClientID  int64
+	Models    []string
+	FetchedAt time.Time
+}
+
+// AccountingBatch is everything the background writer has gathered since its last write.
+type AccountingBatch struct {
+	Logs []RequestLog
+	// Usage holds deltas: each row's counters are added to the stored row.
+	Usage []UsageDaily
+	// LastUsed is the time of each client's latest request (only moved forward).
+	LastUsed map[int64]time.Time
+	// ModelsCache holds model lists fetched from backends, to store in client.models_cache.
+	ModelsCache []ModelsCacheUpdate
+}
+
+// Empty reports whether the batch holds nothing to write.
+func (b *AccountingBatch) Empty() bool {
+	return len(b.Logs) == 0 && len(b.Usage) == 0 && len(b.LastUsed) == 0 && len(b.ModelsCache) == 0
+}
+
+// WriteBatch writes b in one transaction: either all of it is stored or none of it, so the
+// caller may retry the same batch after an error without counting anything twice.
+func (s *RequestLogStore) WriteBatch(ctx context.Context, b AccountingBatch) error {
+	if b.Empty() {
+		return nil
+	}
+	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if err := insertLogs(ctx, tx, b.Logs); err != nil {
+			return err
+		}
+		if err := addUsage(ctx, tx, b.Usage); err != nil {
+			return err
+		}
+		ids := make([]int64, 0, len(b.LastUsed))
+		for id := range b.LastUsed {
+			ids = append(ids, id)
+		}
+		sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+		for _, id := range ids {
+			t := b.LastUsed[id].UTC()
+			_, err := tx.NewUpdate().Table("client").Set("last_used_at = ?", t).
+				Where("id = ?", id).Where("(last_used_at IS NULL OR last_used_at < ?)", t).Exec(ctx)
+			if err != nil {
+				return fmt.Errorf("update client last use: %w", err)
+			}
+		}
+		for _, m := range b.ModelsCache {
+			_, err := tx.NewUpdate().Table("client").
+				Set("models_cache = ?", Strings(m.Models)).
+				Set("models_fetched_at = ?", m.FetchedAt.UTC()).
+				Where("id = ?", m.ClientID).Exec(ctx)
+			if err != nil {
+				return fmt.Errorf("update client model cache: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+func insertLogs(ctx context.Context, idb bun.IDB, rows []RequestLog) error {
+	const chunk = 500 // 23 columns each: far below SQLite's bound-parameter limit
+	for start := 0; start < len(rows); start += chunk {
+		part := rows[start:min(start+chunk, len(rows))]
+		if _, err := idb.NewInsert().Model(&part).Exec(ctx); err != nil {
+			return fmt.Errorf("insert request log: %w", err)
+		}
+	}
+	return nil
+}
+
+// RequestLogFilter selects request log rows for the admin history. Zero fields select everything.
+type RequestLogFilter struct {
+	ClientID int64
+	// Model matches the requested or the used model.
+	Model string
+	// Status matches one exact status; StatusClass one class (4 = 400–499).
+	Status      int
+	StatusClass int
+	// From and To bound the time: From ≤ time < To.
+	From, To time.Time
+	// Before is the id cursor: only rows with a smaller id (the next page, newest first).
+	Before int64
+	// Limit is the page size: 50 when 0, at most 500.
+	Limit int
+}
+
+// List returns the rows f selects, newest first, without their bodies.
+func (s *RequestLogStore) List(ctx context.Context, f RequestLogFilter) ([]RequestLog, error) {
+	limit := int64(f.Limit)
+	switch {
+	case limit <= 0:
+		limit = 50
+	case limit > 500:
+		limit = 500
+	}
+	var rows []RequestLog
+	q := s.db.NewSelect().Model(&rows).ExcludeColumn("request_body", "response_body")
+	if f.ClientID != 0 {
+		q = q.Where("client_id = ?", f.ClientID)
+	}
+	if f.Model != "" {
+		q = q.WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
+			return q.Where("model_requested = ?", f.Model).WhereOr("model_used = ?", f.Model)
+		})
+	}
+	if f.Status != 0 {
+		q = q.Where("status = ?", f.Status)
+	}
+	if f.StatusClass != 0 {
+		q = q.Where("status >= ?", f.StatusClass*100).Where("status < ?", (f.StatusClass+1)*100)
+	}
+	if !f.From.IsZero() {
+		q = q.Where("time >= ?", f.From.UTC())
+	}
+	if !f.To.IsZero() {
+		q = q.Where("time < ?", f.To.UTC())
+	}
+	if f.Before != 0 {
+		q = q.Where("id < ?", f.Before)
+	}
+	if err := q.OrderExpr("id DESC").Limit(limit).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("list request log: %w", err)
+	}
+	return rows, nil
+}
+
+// Get returns one row with its bodies, or an error wrapping ErrNotFound.
+func (s *RequestLogStore) Get(ctx context.Context, id int64) (*RequestLog, error) {
+	var row RequestLog
+	err := s.db.NewSelect().Model(&row).Where("id = ?", id).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("request log %d: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get request log %d: %w", id, err)
+	}
+	return &row, nil
+}
+
+// DeleteBefore deletes the rows older than t (the retention job) and returns how many it deleted.
+// It deletes in chunks so that a large backlog never holds the write lock for long.
+func (s *RequestLogStore) DeleteBefore(ctx context.Context, t time.Time) (int64, error) {
+	const chunk = 5000
+	var total int64
+	for {
+		sub := s.db.NewSelect().Table("request_log").Column("id").
+			Where("time < ?", t.UTC()).OrderExpr("id").Limit(chunk)
+		res, err := s.db.NewDelete().Table("request_log").Where("id IN (?)", sub).Exec(ctx)
+		if err != nil {
+			return total, fmt.Errorf("delete old request log: %w", err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return total, fmt.Errorf("delete old request log: %w", err)
+		}
+		total += n
+		if n < chunk {
+			return total, nil
+		}
+	}
+}

@@ -1,0 +1,217 @@
+package db
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/uptrace/bun"
+)
+
+func openTestDB(t *testing.T) *bun.DB {
+	t.Helper()
+	bdb, err := Open(context.Background(), filepath.Join(t.TempDir(), "gateway.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { bdb.Close() })
+	return bdb
+}
+
+func insertTestClient(t *testing.T, bdb *bun.DB, name string) int64 {
+	t.Helper()
+	now := time.Now().UTC()
+	c := &Client{Name: name, Active: true, KeyHash: HashKey(name), KeyPrefix: "gm_", KeyHint: "abcd",
+		Backend: "openai", ToolMode: "passthrough", CreatedAt: now, UpdatedAt: now}
+	if _, err := bdb.NewInsert().Model(c).Exec(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return c.ID
+}
+
+func TestWriteBatchStoresLogsUsageLastUseAndModelCache(t *testing.T) {
+	ctx := context.Background()
+	bdb := openTestDB(t)
+	id := insertTestClient(t, bdb, "app")
+	s := NewRequestLogStore(bdb)
+	t0 := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+
+	batch := AccountingBatch{
+		Logs: []RequestLog{
+			{Time: t0, RequestID: "r1", ClientID: id, Endpoint: "chat", ModelUsed: "m", Status: 200, InputTokens: 10, OutputTokens: 5},
+			{Time: t0.Add(time.Second), RequestID: "r2", ClientID: id, Endpoint: "chat", ModelUsed: "m", Status: 502, ErrorClass: "unavailable"},
+		},
+		Usage: []UsageDaily{
+			{ClientID: id, Day: "2026-03-01", Model: "m", Requests: 1, InputTokens: 10, OutputTokens: 5},
+			{ClientID: id, Day: "2026-03-01", Model: "m", Requests: 1, Errors: 1}, // same key twice in one batch
+		},
+		LastUsed:    map[int64]time.Time{id: t0.Add(time.Second)},
+		ModelsCache: []ModelsCacheUpdate{{ClientID: id, Models: []string{"a", "b"}, FetchedAt: t0}},
+	}
+	if err := s.WriteBatch(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	// The same deltas again add up instead of replacing.
+	if err := s.WriteBatch(ctx, AccountingBatch{Usage: batch.Usage}); err != nil {
+		t.Fatal(err)
+	}
+
+	rows, err := NewUsageStore(bdb).ForDay(ctx, "2026-03-01")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []UsageDaily{{ClientID: id, Day: "2026-03-01", Model: "m", Requests: 4, Errors: 2, InputTokens: 20, OutputTokens: 10}}
+	if !slices.Equal(rows, want) {
+		t.Fatalf("usage = %+v, want %+v", rows, want)
+	}
+	logs, err := s.List(ctx, RequestLogFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(logs) != 2 || logs[0].RequestID != "r2" || logs[1].RequestID != "r1" {
+		t.Fatalf("logs = %+v, want r2 then r1", logs)
+	}
+	var c Client
+	if err := bdb.NewSelect().Model(&c).Where("id = ?", id).Scan(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !c.LastUsedAt.Equal(t0.Add(time.Second)) || !slices.Equal(c.ModelsCache, Strings{"a", "b"}) || !c.ModelsFetchedAt.Equal(t0) {
+		t.Fatalf("client = last used %v, cache %v fetched %v", c.LastUsedAt, c.ModelsCache, c.ModelsFetchedAt)
+	}
+	// last_used_at never moves backwards (batches can be retried out of order).
+	if err := s.WriteBatch(ctx, AccountingBatch{LastUsed: map[int64]time.Time{id: t0}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := bdb.NewSelect().Model(&c).Where("id = ?", id).Scan(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !c.LastUsedAt.Equal(t0.Add(time.Second)) {
+		t.Fatalf("last used moved back to %v", c.LastUsedAt)
+	}
+}
+
+func TestWriteBatchIsAllOrNothing(t *testing.T) {
+	ctx := context.Background()
+	bdb := openTestDB(t)
+	s := NewRequestLogStore(bdb)
+	// Two rows with the same primary key: the insert fails after the usage would have been added.
+	batch := AccountingBatch{
+		Logs:  []RequestLog{{ID: 7, Time: time.Now(), RequestID: "a"}, {ID: 7, Time: time.Now(), RequestID: "b"}},
+		Usage: []UsageDaily{{ClientID: 1, Day: "2026-03-01", Model: "m", Requests: 1}},
+	}
+	if err := s.WriteBatch(ctx, batch); err == nil {
+		t.Fatal("duplicate ids: want an error")
+	}
+	n, err := bdb.NewSelect().Table("request_log").Count(ctx)
+	if err != nil || n != 0 {
+		t.Fatalf("request_log rows after failed batch = %d, %v; want 0", n, err)
+	}
+	rows, err := NewUsageStore(bdb).ForDay(ctx, "2026-03-01")
+	if err != nil || len(rows) != 0 {
+		t.Fatalf("usage after failed batch = %+v, %v; want none", rows, err)
+	}
+}
+
+func TestListFilters(t *testing.T) {
+	ctx := context.Background()
+	bdb := openTestDB(t)
+	s := NewRequestLogStore(bdb)
+	t0 := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	var logs []RequestLog
+	for i := range 20 {
+		status := 200
+		switch i % 4 {
+		case 1:
+			status = 429
+		case 2:
+			status = 502
+		}
+		logs = append(logs, RequestLog{
+			Time: t0.Add(time.Duration(i) * time.Minute), RequestID: fmt.Sprintf("r%02d", i),
+			ClientID: int64(1 + i%2), ModelRequested: []string{"", "alias"}[i%2], ModelUsed: []string{"gpt", "claude"}[i%3%2],
+			Status: status, RequestBody: "secret body",
+		})
+	}
+	if err := s.WriteBatch(ctx, AccountingBatch{Logs: logs}); err != nil {
+		t.Fatal(err)
+	}
+	ids := func(rows []RequestLog) []string {
+		var out []string
+		for _, r := range rows {
+			out = append(out, r.RequestID)
+		}
+		return out
+	}
+	tests := []struct {
+		name string
+		f    RequestLogFilter
+		want []string
+	}{
+		{"page of 3 newest first", RequestLogFilter{Limit: 3}, []string{"r19", "r18", "r17"}},
+		{"next page by cursor (id of r17 is 18)", RequestLogFilter{Limit: 3, Before: 18}, []string{"r16", "r15", "r14"}},
+		{"client", RequestLogFilter{ClientID: 2, Limit: 3}, []string{"r19", "r17", "r15"}},
+		{"exact status", RequestLogFilter{Status: 429}, []string{"r17", "r13", "r09", "r05", "r01"}},
+		{"status class 5xx", RequestLogFilter{StatusClass: 5}, []string{"r18", "r14", "r10", "r06", "r02"}},
+		{"time range [2m,5m)", RequestLogFilter{From: t0.Add(2 * time.Minute), To: t0.Add(5 * time.Minute)}, []string{"r04", "r03", "r02"}},
+		{"model used or requested", RequestLogFilter{Model: "alias", To: t0.Add(6 * time.Minute)}, []string{"r05", "r03", "r01"}},
+		{"combined", RequestLogFilter{ClientID: 1, StatusClass: 2, Model: "claude"}, []string{"r16", "r04"}},
+		{"nothing", RequestLogFilter{ClientID: 99}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rows, err := s.List(ctx, tt.f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := ids(rows); !slices.Equal(got, tt.want) {
+				t.Fatalf("got %v, want %v", got, tt.want)
+			}
+			for _, r := range rows {
+				if r.RequestBody != "" {
+					t.Fatal("List must not load bodies")
+				}
+			}
+		})
+	}
+
+	row, err := s.Get(ctx, 1)
+	if err != nil || row.RequestID != "r00" || row.RequestBody != "secret body" {
+		t.Fatalf("Get(1) = %+v, %v", row, err)
+	}
+	if _, err := s.Get(ctx, 999); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("Get(999) error = %v, want ErrNotFound", err)
+	}
+}
+
+func TestDeleteBefore(t *testing.T) {
+	ctx := context.Background()
+	bdb := openTestDB(t)
+	s := NewRequestLogStore(bdb)
+	t0 := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	var logs []RequestLog
+	for i := range 12001 { // more than two delete chunks
+		logs = append(logs, RequestLog{Time: t0.Add(time.Duration(i) * time.Second), RequestID: "r"})
+	}
+	if err := s.WriteBatch(ctx, AccountingBatch{Logs: logs}); err != nil {
+		t.Fatal(err)
+	}
+	n, err := s.DeleteBefore(ctx, t0.Add(11000*time.Second))
+	if err != nil || n != 11000 {
+		t.Fatalf("DeleteBefore = %d, %v; want 11000", n, err)
+	}
+	left, err := bdb.NewSelect().Table("request_log").Count(ctx)
+	if err != nil || left != 1001 {
+		t.Fatalf("left = %d, %v; want 1001", left, err)
+	}
+	var oldest RequestLog
+	if err := bdb.NewSelect().Model(&oldest).OrderExpr("time").Limit(1).Scan(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !oldest.Time.Equal(t0.Add(11000 * time.Second)) {
+		t.Fatalf("oldest kept row at %v", oldest.Time)
+	}
+}

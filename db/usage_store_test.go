@@ -1,0 +1,48 @@
+package db
+
+import (
+	"context"
+	"slices"
+	"testing"
+)
+
+func TestUsageStoreAddForDayAndRange(t *testing.T) {
+	ctx := context.Background()
+	s := NewUsageStore(openTestDB(t))
+	add := func(rows ...UsageDaily) {
+		t.Helper()
+		if err := s.Add(ctx, rows); err != nil {
+			t.Fatal(err)
+		}
+	}
+	add(
+		UsageDaily{ClientID: 1, Day: "2026-03-01", Model: "a", Requests: 1, InputTokens: 10, OutputTokens: 1, CachedTokens: 2, ReasoningTokens: 1},
+		UsageDaily{ClientID: 2, Day: "2026-03-01", Model: "a", Requests: 1},
+		UsageDaily{ClientID: 1, Day: "2026-03-02", Model: "a", Requests: 5},
+	)
+	add(UsageDaily{ClientID: 1, Day: "2026-03-01", Model: "a", Requests: 2, Errors: 1, InputTokens: 5, OutputTokens: 4, CachedTokens: 1, ReasoningTokens: 3})
+
+	day, err := s.ForDay(ctx, "2026-03-01")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []UsageDaily{
+		{ClientID: 1, Day: "2026-03-01", Model: "a", Requests: 3, Errors: 1, InputTokens: 15, OutputTokens: 5, CachedTokens: 3, ReasoningTokens: 4},
+		{ClientID: 2, Day: "2026-03-01", Model: "a", Requests: 1},
+	}
+	if !slices.Equal(day, want) {
+		t.Fatalf("ForDay = %+v\nwant %+v", day, want)
+	}
+
+	rng, err := s.Range(ctx, 1, "2026-03-01", "2026-03-02")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rng) != 2 || rng[0].Day != "2026-03-01" || rng[1].Day != "2026-03-02" || rng[1].Requests != 5 {
+		t.Fatalf("Range = %+v", rng)
+	}
+	all, err := s.Range(ctx, 0, "2026-03-02", "2026-03-31")
+	if err != nil || len(all) != 1 {
+		t.Fatalf("Range(all, from 03-02) = %+v, %v", all, err)
+	}
+}
