@@ -1,0 +1,175 @@
+package gemini
+
+import (
+	"encoding/base64"
+	"net/http"
+	"strconv"
+
+	"github.com/aigateway/ai-gateway/providers"
+)
+
+// EncodeResponse renders a canonical response as a GenerateContentResponse: one candidate per
+// choice (content role "model"; parts: reasoning as thought text, text, images, functionCall
+// {id,name,args} with its thoughtSignature), finishReason mapped back (stop and tool_calls → STOP,
+// length → MAX_TOKENS, content_filter → SAFETY), usageMetadata, modelVersion and responseId.
+func EncodeResponse(resp *providers.Response) []byte {
+	out := gResponse{ModelVersion: resp.Model, ResponseID: resp.ID, UsageMetadata: usageMetadata(&resp.Usage)}
+	for i := range resp.Choices {
+		ch := &resp.Choices[i]
+		out.Candidates = append(out.Candidates, gCandidate{
+			Content:      &gContent{Role: "model", Parts: responseParts(&ch.Message)},
+			FinishReason: finishReasonOut(ch.FinishReason),
+			Index:        ch.Index,
+		})
+	}
+	return marshal(out)
+}
+
+func responseParts(m *providers.Message) []gPart {
+	parts := []gPart{}
+	if m.Reasoning != "" {
+		parts = append(parts, gPart{Text: m.Reasoning, Thought: true})
+	}
+	for _, p := range m.Content {
+		switch p.Type {
+		case providers.PartText:
+			if p.Text != "" {
+				parts = append(parts, gPart{Text: p.Text})
+			}
+		case providers.PartImage:
+			if p.URL != "" {
+				parts = append(parts, mediaPart(p))
+			}
+		}
+	}
+	for _, tc := range m.ToolCalls {
+		args, err := toolArgs(tc.Arguments)
+		if err != nil {
+			args = []byte("{}")
+		} else {
+			args = []byte(compactJSON(args))
+		}
+		parts = append(parts, gPart{
+			FunctionCall:     &gFunctionCall{ID: tc.ID, Name: tc.Name, Args: args},
+			ThoughtSignature: signatureOut(tc.Signature),
+		})
+	}
+	return parts
+}
+
+// signatureOut keeps a thought signature only when it is standard base64: the Go SDK decodes
+// thoughtSignature into []byte and would reject the whole response otherwise.
+func signatureOut(sig string) string {
+	if sig == "" {
+		return ""
+	}
+	if _, err := base64.StdEncoding.DecodeString(sig); err != nil {
+		return ""
+	}
+	return sig
+}
+
+// usageMetadata maps canonical usage back: candidatesTokenCount excludes the thought tokens that
+// canonical OutputTokens include.
+func usageMetadata(u *providers.Usage) *gUsage {
+	cand := u.OutputTokens - u.ReasoningTokens
+	if cand < 0 {
+		cand = 0
+	}
+	return &gUsage{
+		PromptTokenCount:        u.InputTokens,
+		CandidatesTokenCount:    cand,
+		TotalTokenCount:         u.InputTokens + u.OutputTokens,
+		ThoughtsTokenCount:      u.ReasoningTokens,
+		CachedContentTokenCount: u.CachedTokens,
+	}
+}
+
+// finishReasonOut maps a canonical finish reason to Gemini's (tool calls end with STOP in Gemini).
+func finishReasonOut(reason string) string {
+	switch reason {
+	case providers.FinishLength:
+		return "MAX_TOKENS"
+	case providers.FinishContentFilter:
+		return "SAFETY"
+	}
+	return "STOP"
+}
+
+// EncodeError renders e as Gemini's error body {"error":{"code","message","status"}}.
+func EncodeError(e *providers.Error) []byte {
+	return appendError(nil, e)
+}
+
+func appendError(dst []byte, e *providers.Error) []byte {
+	code := e.Status()
+	dst = append(dst, `{"error":{"code":`...)
+	dst = strconv.AppendInt(dst, int64(code), 10)
+	dst = append(dst, `,"message":`...)
+	dst = appendJSONString(dst, e.Message)
+	dst = append(dst, `,"status":`...)
+	dst = appendJSONString(dst, googleStatus(code, e.Type))
+	return append(dst, '}', '}')
+}
+
+// googleStatus is the google.rpc status name for an HTTP status. An upstream Gemini error's own
+// status (kept in Error.Type) wins when it is a valid name, so FAILED_PRECONDITION stays itself.
+func googleStatus(code int, typ string) string {
+	switch typ {
+	case "INVALID_ARGUMENT", "FAILED_PRECONDITION", "OUT_OF_RANGE", "UNAUTHENTICATED", "PERMISSION_DENIED",
+		"NOT_FOUND", "ABORTED", "ALREADY_EXISTS", "RESOURCE_EXHAUSTED", "CANCELLED", "DATA_LOSS", "UNKNOWN",
+		"INTERNAL", "UNIMPLEMENTED", "UNAVAILABLE", "DEADLINE_EXCEEDED":
+		return typ
+	}
+	switch code {
+	case http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusUnprocessableEntity:
+		return "INVALID_ARGUMENT"
+	case http.StatusUnauthorized:
+		return "UNAUTHENTICATED"
+	case http.StatusForbidden:
+		return "PERMISSION_DENIED"
+	case http.StatusNotFound:
+		return "NOT_FOUND"
+	case http.StatusConflict:
+		return "ABORTED"
+	case http.StatusTooManyRequests:
+		return "RESOURCE_EXHAUSTED"
+	case 499:
+		return "CANCELLED"
+	case http.StatusNotImplemented:
+		return "UNIMPLEMENTED"
+	case http.StatusBadGateway, http.StatusServiceUnavailable:
+		return "UNAVAILABLE"
+	case http.StatusGatewayTimeout:
+		return "DEADLINE_EXCEEDED"
+	}
+	if code >= 400 && code < 500 {
+		return "FAILED_PRECONDITION"
+	}
+	return "INTERNAL"
+}
+
+// EncodeModels renders GET /v1beta/models: {"models":[…]} with "models/"-prefixed names.
+// Every model is listed with generateContent and countTokens, what the front door serves.
+func EncodeModels(models []providers.Model) []byte {
+	list := gModelList{Models: make([]gModel, len(models))}
+	for i, m := range models {
+		list.Models[i] = modelOut(m)
+	}
+	return marshal(list)
+}
+
+// EncodeModel renders GET /v1beta/models/{model}: one model object.
+func EncodeModel(m providers.Model) []byte {
+	return marshal(modelOut(m))
+}
+
+func modelOut(m providers.Model) gModel {
+	id := modelName(m.ID)
+	display := m.DisplayName
+	if display == "" {
+		display = id
+	}
+	return gModel{Name: "models/" + id, BaseModelID: id, DisplayName: display,
+		SupportedGenerationMethods: []string{"generateContent", "countTokens"}}
+}

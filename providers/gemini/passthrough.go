@@ -1,0 +1,289 @@
+package gemini
+
+import (
+	"bytes"
+	"encoding/json"
+	"strconv"
+
+	"github.com/aigateway/ai-gateway/providers"
+)
+
+// Same-protocol helpers: when the client's backend is Gemini, the front door forwards the body as
+// is and only policy touches it. These work on the raw bytes and keep everything they do not
+// have to change.
+
+// RequestInfo is what policy needs to know about a native Gemini request body.
+type RequestInfo struct {
+	// MaxOutputTokens is generationConfig.maxOutputTokens; 0 when absent.
+	MaxOutputTokens int
+	// EstimatedInputTokens is a cheap estimate of the prompt size (see PeekRequest).
+	EstimatedInputTokens int
+}
+
+// imageTokens is what Gemini charges for one image (258 tokens up to 384×384 px, per tile beyond).
+const imageTokens = 258
+
+// PeekRequest reads what policy needs from a GenerateContentRequest body without translating it.
+//
+// EstimatedInputTokens is the body's size in bytes divided by 4 (a common characters-per-token
+// rule; the JSON syntax around the text makes it err on the high side), except that inline data
+// payloads (the string value of any "data" member: base64 images, audio, PDFs) are not counted as
+// text but as 258 tokens each, Gemini's price of one image. Both camelCase and snake_case field
+// names are read. Malformed JSON returns a KindBadRequest *providers.Error with the parser's message.
+func PeekRequest(body []byte) (RequestInfo, error) {
+	var p struct {
+		GenerationConfig *struct {
+			MaxOutputTokens      *protoInt `json:"maxOutputTokens"`
+			MaxOutputTokensSnake *protoInt `json:"max_output_tokens"`
+		} `json:"generationConfig"`
+		GenerationConfigSnake *struct {
+			MaxOutputTokens      *protoInt `json:"maxOutputTokens"`
+			MaxOutputTokensSnake *protoInt `json:"max_output_tokens"`
+		} `json:"generation_config"`
+	}
+	if err := json.Unmarshal(body, &p); err != nil {
+		return RequestInfo{}, badJSON(err)
+	}
+	info := RequestInfo{EstimatedInputTokens: estimateTokens(body)}
+	gc := p.GenerationConfig
+	if gc == nil {
+		gc = p.GenerationConfigSnake
+	}
+	if gc != nil {
+		if v := pick(gc.MaxOutputTokens, gc.MaxOutputTokensSnake); v != nil && *v > 0 {
+			info.MaxOutputTokens = int(min(int64(*v), 1<<31-1))
+		}
+	}
+	return info, nil
+}
+
+// estimateTokens implements PeekRequest's estimate in one pass over the bytes.
+func estimateTokens(body []byte) int {
+	binary, blobs := 0, 0
+	afterDataKey := false
+	for i := 0; i < len(body); i++ {
+		if body[i] != '"' {
+			continue
+		}
+		end := skipString(body, i)
+		if end < 0 {
+			break
+		}
+		if j := skipSpace(body, end); j < len(body) && body[j] == ':' {
+			afterDataKey = end-i == len(`"data"`) && string(body[i+1:end-1]) == "data"
+			i = j
+			continue
+		}
+		if afterDataKey {
+			binary += end - i
+			blobs++
+			afterDataKey = false
+		}
+		i = end - 1
+	}
+	return (len(body)-binary)/4 + blobs*imageTokens
+}
+
+// Rewrite is the policy applied to a forwarded request body.
+type Rewrite struct {
+	// SystemPrompt, when not empty, is inserted as the first part of systemInstruction
+	// (created when absent); the client's own instruction parts follow it.
+	SystemPrompt string
+	// MaxOutputTokens, when > 0, caps generationConfig.maxOutputTokens: a larger, zero, negative or
+	// unreadable value is replaced, an absent one is set.
+	MaxOutputTokens int
+}
+
+// RewriteRequest applies rw to a GenerateContentRequest body. Only systemInstruction and
+// generationConfig.maxOutputTokens change (in either spelling, camelCase or snake_case); every
+// other member keeps its exact bytes and order. A zero Rewrite returns body itself. Malformed
+// JSON, a body that is not an object, or a systemInstruction / generationConfig that is not an
+// object returns a KindBadRequest *providers.Error.
+func RewriteRequest(body []byte, rw Rewrite) ([]byte, error) {
+	if rw.SystemPrompt == "" && rw.MaxOutputTokens <= 0 {
+		return body, nil
+	}
+	if !json.Valid(body) {
+		var v any
+		return nil, badJSON(json.Unmarshal(body, &v))
+	}
+	ms, err := objectMembers(body)
+	if err != nil {
+		return nil, providers.Errorf(providers.KindBadRequest, "invalid JSON payload: the request body must be a JSON object")
+	}
+	out := make([]byte, 0, len(body)+len(rw.SystemPrompt)+64)
+	out = append(out, '{')
+	sawSystem, sawConfig := false, false
+	for i, m := range ms {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		val := body[m.ValStart:m.ValEnd]
+		switch {
+		case rw.SystemPrompt != "" && (m.Key == "systemInstruction" || m.Key == "system_instruction"):
+			sawSystem = true
+			nv, err := prependSystemPart(val, rw.SystemPrompt)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, body[m.Start:m.ValStart]...)
+			out = append(out, nv...)
+		case rw.MaxOutputTokens > 0 && (m.Key == "generationConfig" || m.Key == "generation_config"):
+			sawConfig = true
+			nv, err := capMaxOutputTokens(val, rw.MaxOutputTokens)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, body[m.Start:m.ValStart]...)
+			out = append(out, nv...)
+		default:
+			out = append(out, body[m.Start:m.End]...)
+		}
+	}
+	written := len(ms)
+	if rw.SystemPrompt != "" && !sawSystem {
+		if written > 0 {
+			out = append(out, ',')
+		}
+		out = append(out, `"systemInstruction":{"parts":[`...)
+		out = appendTextPart(out, rw.SystemPrompt)
+		out = append(out, ']', '}')
+		written++
+	}
+	if rw.MaxOutputTokens > 0 && !sawConfig {
+		if written > 0 {
+			out = append(out, ',')
+		}
+		out = append(out, `"generationConfig":{"maxOutputTokens":`...)
+		out = strconv.AppendInt(out, int64(rw.MaxOutputTokens), 10)
+		out = append(out, '}')
+	}
+	return append(out, '}'), nil
+}
+
+func appendTextPart(dst []byte, text string) []byte {
+	dst = append(dst, `{"text":`...)
+	dst = appendJSONString(dst, text)
+	return append(dst, '}')
+}
+
+// prependSystemPart puts {"text":prompt} first in a Content object's parts.
+func prependSystemPart(content []byte, prompt string) ([]byte, error) {
+	if string(content) == "null" {
+		out := append([]byte(`{"parts":[`), appendTextPart(nil, prompt)...)
+		return append(out, ']', '}'), nil
+	}
+	ms, err := objectMembers(content)
+	if err != nil {
+		return nil, providers.Errorf(providers.KindBadRequest, "invalid JSON payload: systemInstruction must be an object")
+	}
+	out := make([]byte, 0, len(content)+len(prompt)+32)
+	out = append(out, '{')
+	sawParts := false
+	for i, m := range ms {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		if m.Key != "parts" {
+			out = append(out, content[m.Start:m.End]...)
+			continue
+		}
+		sawParts = true
+		val := content[m.ValStart:m.ValEnd]
+		out = append(out, content[m.Start:m.ValStart]...)
+		out = append(out, '[')
+		out = appendTextPart(out, prompt)
+		switch {
+		case string(val) == "null":
+		case len(val) >= 2 && val[0] == '[':
+			if inner := bytes.TrimSpace(val[1 : len(val)-1]); len(inner) > 0 {
+				out = append(out, ',')
+				out = append(out, inner...)
+			}
+		default:
+			return nil, providers.Errorf(providers.KindBadRequest, "invalid JSON payload: systemInstruction.parts must be an array")
+		}
+		out = append(out, ']')
+	}
+	if !sawParts {
+		if len(ms) > 0 {
+			out = append(out, ',')
+		}
+		out = append(out, `"parts":[`...)
+		out = appendTextPart(out, prompt)
+		out = append(out, ']')
+	}
+	return append(out, '}'), nil
+}
+
+// capMaxOutputTokens clamps maxOutputTokens in a GenerationConfig object, or adds it.
+func capMaxOutputTokens(cfg []byte, limit int) ([]byte, error) {
+	capValue := strconv.AppendInt(nil, int64(limit), 10)
+	if string(cfg) == "null" {
+		return append(append([]byte(`{"maxOutputTokens":`), capValue...), '}'), nil
+	}
+	ms, err := objectMembers(cfg)
+	if err != nil {
+		return nil, providers.Errorf(providers.KindBadRequest, "invalid JSON payload: generationConfig must be an object")
+	}
+	out := make([]byte, 0, len(cfg)+32)
+	out = append(out, '{')
+	saw := false
+	for i, m := range ms {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		if m.Key != "maxOutputTokens" && m.Key != "max_output_tokens" {
+			out = append(out, cfg[m.Start:m.End]...)
+			continue
+		}
+		saw = true
+		out = append(out, cfg[m.Start:m.ValStart]...)
+		var v protoInt
+		if err := v.UnmarshalJSON(cfg[m.ValStart:m.ValEnd]); err != nil || v <= 0 || v > protoInt(limit) {
+			out = append(out, capValue...)
+		} else {
+			out = append(out, cfg[m.ValStart:m.ValEnd]...)
+		}
+	}
+	if !saw {
+		if len(ms) > 0 {
+			out = append(out, ',')
+		}
+		out = append(out, `"maxOutputTokens":`...)
+		out = append(out, capValue...)
+	}
+	return append(out, '}'), nil
+}
+
+const usageKey = `"usageMetadata"`
+
+// UsageFromChunk finds the usage in relayed Gemini bytes: one SSE chunk's data, a piece of a
+// JSON-array stream, or a whole non-stream body. It looks for the last complete "usageMetadata"
+// object (Gemini repeats it cumulatively, so the last one wins) and only parses that object;
+// bytes without the key cost one bytes.Contains. ok is false when there is none.
+func UsageFromChunk(data []byte) (providers.Usage, bool) {
+	key := []byte(usageKey)
+	if !bytes.Contains(data, key) {
+		return providers.Usage{}, false
+	}
+	for idx := bytes.LastIndex(data, key); idx >= 0; idx = bytes.LastIndex(data[:idx], key) {
+		j := skipSpace(data, idx+len(usageKey))
+		if j >= len(data) || data[j] != ':' {
+			continue
+		}
+		v := skipSpace(data, j+1)
+		if v >= len(data) || data[v] != '{' {
+			continue
+		}
+		end := skipValue(data, v)
+		if end < 0 {
+			continue
+		}
+		var u gUsage
+		if json.Unmarshal(data[v:end], &u) == nil {
+			return usageFrom(&u), true
+		}
+	}
+	return providers.Usage{}, false
+}
