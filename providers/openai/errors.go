@@ -1,0 +1,258 @@
+package openai
+
+import (
+	"fmt"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/aigateway/ai-gateway/providers"
+)
+
+// errorType is the OpenAI error type for a kind, used when the upstream gave none.
+func errorType(k providers.ErrorKind) string {
+	switch k {
+	case providers.KindBadRequest, providers.KindTooLarge:
+		return "invalid_request_error"
+	case providers.KindAuth:
+		return "authentication_error"
+	case providers.KindPermission:
+		return "permission_error"
+	case providers.KindNotFound:
+		return "not_found_error"
+	case providers.KindRateLimited:
+		return "rate_limit_error"
+	case providers.KindTimeout:
+		return "timeout_error"
+	case providers.KindCanceled:
+		return "request_cancelled"
+	}
+	return "server_error"
+}
+
+// errorCode is the code written when the error carries none.
+func errorCode(k providers.ErrorKind) string {
+	switch k {
+	case providers.KindTooLarge:
+		return "request_too_large"
+	case providers.KindTimeout:
+		return "upstream_timeout"
+	case providers.KindUnavailable:
+		return "upstream_unavailable"
+	}
+	return ""
+}
+
+// appendErrorObject writes {"error":{"message","type","param","code"}}; all four keys are always
+// present (param and code may be null), as OpenAI's ErrorResponse schema requires.
+func appendErrorObject(dst []byte, e *providers.Error) []byte {
+	typ := e.Type
+	if typ == "" {
+		typ = errorType(e.Kind)
+	}
+	code := e.Code
+	if code == "" {
+		code = errorCode(e.Kind)
+	}
+	msg := e.Message
+	if msg == "" {
+		msg = http.StatusText(e.Status())
+	}
+	dst = append(dst, `{"error":{"message":`...)
+	dst = appendString(dst, msg)
+	dst = append(dst, `,"type":`...)
+	dst = appendString(dst, typ)
+	dst = append(dst, `,"param":`...)
+	dst = appendNullableString(dst, e.Param)
+	dst = append(dst, `,"code":`...)
+	dst = appendNullableString(dst, code)
+	return append(dst, '}', '}')
+}
+
+func appendNullableString(dst []byte, s string) []byte {
+	if s == "" {
+		return append(dst, "null"...)
+	}
+	return appendString(dst, s)
+}
+
+// EncodeError renders e in OpenAI's error shape: {"error":{"message","type","param","code"}}.
+// The type is the upstream's own when e has one, else derived from e.Kind (invalid_request_error,
+// authentication_error, permission_error, not_found_error, rate_limit_error, timeout_error,
+// server_error, …). The status to send is e.Status().
+func EncodeError(e *providers.Error) []byte {
+	return appendErrorObject(make([]byte, 0, 128+len(e.Message)), e)
+}
+
+// EncodeStreamError appends e as an in-band stream error event, `data: {"error":{...}}\n\n`, the
+// shape the OpenAI SDKs raise as an API error; the caller closes the stream after it.
+func EncodeStreamError(dst []byte, e *providers.Error) []byte {
+	dst = append(dst, "data: "...)
+	dst = appendErrorObject(dst, e)
+	return append(dst, '\n', '\n')
+}
+
+// errorInfo is what an upstream error body said.
+type errorInfo struct {
+	message, typ, code, param string
+}
+
+// parseErrorBody reads every error envelope seen from OpenAI-compatible servers:
+//
+//	{"error":{"message","type","param","code"}}               OpenAI, Azure, Perplexity, Ollama /v1
+//	{"error":"text","code":"..."}                             xAI, Ollama native
+//	{"object":"error","message":"..."|{"detail":[…]},"type","code"} Mistral, vLLM
+//	{"detail":"..."|[{"loc":[…],"msg":"…"}]}                  FastAPI-based servers
+//	{"message":"..."}                                         Cohere
+//
+// ok is false when b is not a JSON object with any of those.
+func parseErrorBody(b []byte) (errorInfo, bool) {
+	var info errorInfo
+	if validate(b) != nil {
+		return info, false
+	}
+	i := skipSpace(b, 0)
+	if b[i] != '{' {
+		return info, false
+	}
+	obj := b[i:]
+	if ev := field(obj, "error"); !isNull(ev) {
+		switch ev[0] {
+		case '{':
+			readErrorFields(ev, &info)
+		case '"':
+			info.message, _ = stringValue(ev)
+			info.code = scalarString(field(obj, "code"))
+			info.typ = scalarString(field(obj, "type"))
+		}
+		return info, info.message != "" || info.code != "" || info.typ != ""
+	}
+	readErrorFields(obj, &info)
+	if info.message == "" {
+		info.message = detailMessage(field(obj, "detail"))
+	}
+	return info, info.message != ""
+}
+
+// readErrorFields fills info from an object with message/type/code/param members. A message that
+// is itself an object (Mistral's validation errors) is flattened.
+func readErrorFields(obj []byte, info *errorInfo) {
+	m := field(obj, "message")
+	switch {
+	case isNull(m):
+	case m[0] == '"':
+		s, _ := stringValue(m)
+		// Older Mistral errors carry the validation detail as a JSON document inside the string.
+		if strings.HasPrefix(s, `{"detail"`) {
+			if d := detailMessage(field([]byte(s), "detail")); d != "" {
+				s = d
+			}
+		}
+		info.message = s
+	case m[0] == '{':
+		info.message = detailMessage(field(m, "detail"))
+	}
+	info.typ = scalarString(field(obj, "type"))
+	info.code = scalarString(field(obj, "code"))
+	info.param = scalarString(field(obj, "param"))
+}
+
+// detailMessage flattens FastAPI/pydantic validation details into one sentence:
+// "body.stream_options: Extra inputs are not permitted".
+func detailMessage(d []byte) string {
+	if isNull(d) {
+		return ""
+	}
+	if d[0] == '"' {
+		s, _ := stringValue(d)
+		return s
+	}
+	if d[0] != '[' {
+		return ""
+	}
+	var parts []string
+	_ = eachElement(d, func(item []byte) bool {
+		if len(item) == 0 || item[0] != '{' {
+			return true
+		}
+		msg, _ := stringValue(field(item, "msg"))
+		var loc []string
+		if l := field(item, "loc"); len(l) > 0 && l[0] == '[' {
+			_ = eachElement(l, func(p []byte) bool {
+				loc = append(loc, scalarString(p))
+				return true
+			})
+		}
+		if len(loc) > 0 {
+			msg = strings.Join(loc, ".") + ": " + msg
+		}
+		if msg != "" {
+			parts = append(parts, msg)
+		}
+		return true
+	})
+	return strings.Join(parts, "; ")
+}
+
+// scalarString renders a raw JSON string or number as text ("" for anything else).
+func scalarString(raw []byte) string {
+	if isNull(raw) {
+		return ""
+	}
+	if raw[0] == '"' {
+		s, _ := stringValue(raw)
+		return s
+	}
+	if raw[0] == '-' || (raw[0] >= '0' && raw[0] <= '9') {
+		return string(raw)
+	}
+	return ""
+}
+
+// retryAfter returns the Retry-After value in seconds, from Retry-After or retry-after-ms.
+func retryAfter(h http.Header) string {
+	if v := h.Get("Retry-After"); v != "" {
+		return v
+	}
+	if v := h.Get("Retry-After-Ms"); v != "" {
+		if ms, err := strconv.ParseFloat(v, 64); err == nil && ms >= 0 {
+			return strconv.Itoa(int(math.Ceil(ms / 1000)))
+		}
+	}
+	return ""
+}
+
+// upstreamError builds the *providers.Error for an upstream error status and body. The
+// configured key is scrubbed from the message in case the upstream echoed it.
+func (c *Client) upstreamError(status int, h http.Header, body []byte) *providers.Error {
+	info, ok := parseErrorBody(body)
+	if !ok {
+		info = errorInfo{}
+		if t := strings.TrimSpace(string(body)); t != "" && !strings.HasPrefix(t, "<") && len(t) <= 500 {
+			info.message = fmt.Sprintf("upstream returned HTTP %d: %s", status, t)
+		}
+	}
+	e := providers.UpstreamError(c.preset.id, status, c.scrub(info.message), info.typ, info.code, retryAfter(h))
+	e.Param = info.param
+	return e
+}
+
+// streamError builds the *providers.Error for an error event inside a stream.
+func (c *Client) streamError(data []byte) *providers.Error {
+	info, _ := parseErrorBody(data)
+	msg := info.message
+	if msg == "" {
+		msg = "upstream reported an error mid-stream"
+	}
+	return &providers.Error{Kind: providers.KindUpstream, Message: c.scrub(msg), Type: info.typ, Code: info.code,
+		Param: info.param, Provider: c.preset.id}
+}
+
+// scrub removes the upstream key from s.
+func (c *Client) scrub(s string) string {
+	if k := c.cfg.APIKey; len(k) >= 8 && strings.Contains(s, k) {
+		s = strings.ReplaceAll(s, k, "[redacted]")
+	}
+	return s
+}

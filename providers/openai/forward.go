@@ -1,0 +1,250 @@
+package openai
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net/http"
+
+	"github.com/aigateway/ai-gateway/providers"
+)
+
+// Forwarded is an upstream's successful answer on the same-protocol path, with the backend's
+// quirks already mapped back (e.g. Mistral tool-call ids restored to the client's).
+//
+// A complete answer is in Body. A streamed one is read event by event with Next, which relays
+// each SSE payload verbatim and notes usage, finish reason and model as they pass by sniffing the
+// bytes — a chunk is never decoded into Go values unless it carries usage or an error.
+type Forwarded struct {
+	// Status and Header are the upstream's.
+	Status int
+	Header http.Header
+	// Stream is true when the answer is an event stream, read with Next.
+	Stream bool
+	// Body is the complete chat.completion body when Stream is false.
+	Body []byte
+
+	// Usage is the usage the upstream reported: from Body, or the last usage chunk Next has seen.
+	Usage providers.Usage
+	// HasUsage is true once the upstream reported usage.
+	HasUsage bool
+	// FinishReason is the last finish_reason the upstream sent, as it sent it.
+	FinishReason string
+	// Model is the model the upstream says answered, when it said.
+	Model string
+
+	// DropUsageChunk, set before the first Next when the client did not ask for
+	// stream_options.include_usage, makes Next skip the usage-only chunk (choices: [] plus usage).
+	// Its usage is recorded all the same.
+	DropUsageChunk bool
+
+	c      *Client
+	x      *exchange
+	body   io.ReadCloser
+	sse    *providers.SSEReader
+	events int
+	done   bool
+	err    error
+}
+
+// ForwardChat sends a client's Chat Completions body (already rewritten by policy, see
+// RewriteRequest) to the backend after applying the backend's request quirks, and returns the
+// answer with the quirks mapped back. stream must match the body's "stream".
+//
+// An upstream error status returns a *providers.Error with the upstream's status, message, type
+// and code (Mistral's and other envelopes normalised) and its Retry-After; every other failure is
+// a *providers.Error too. A streamed answer must be closed.
+func (c *Client) ForwardChat(ctx context.Context, body []byte, stream bool) (*Forwarded, error) {
+	body, x, err := c.prepare(body, stream)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := c.Forward(ctx, "chat/completions", body, stream)
+	if err != nil {
+		return nil, err
+	}
+	if !ok(resp.StatusCode) {
+		return nil, c.statusError(resp)
+	}
+	f := &Forwarded{Status: resp.StatusCode, Header: resp.Header, c: c, x: x}
+	if !stream {
+		defer resp.Body.Close()
+		data, err := c.readBody(resp.Body)
+		if err != nil {
+			return nil, err
+		}
+		if err := f.complete(x.mapIDsBack(data)); err != nil {
+			return nil, err
+		}
+		return f, nil
+	}
+	f.Stream = true
+	if isEventStream(resp.Header) {
+		f.body = resp.Body
+	} else {
+		// The upstream ignored "stream": relay its complete answer as the equivalent stream.
+		sse, err := c.jsonAsSSE(resp, x)
+		if err != nil {
+			return nil, err
+		}
+		f.body, f.x = io.NopCloser(bytes.NewReader(sse)), nil
+	}
+	f.sse = providers.NewSSEReader(f.body)
+	return f, nil
+}
+
+// complete checks a non-streamed answer and reads its usage, finish reason and model.
+func (f *Forwarded) complete(data []byte) error {
+	c := f.c
+	if validate(data) != nil {
+		return &providers.Error{Kind: providers.KindUpstream, Provider: c.preset.id,
+			Message: "upstream sent a malformed chat completion: " + syntaxError(data)}
+	}
+	obj := data[skipSpace(data, 0):]
+	if obj[0] != '{' {
+		return &providers.Error{Kind: providers.KindUpstream, Provider: c.preset.id,
+			Message: "upstream sent a chat completion that is not a JSON object"}
+	}
+	var choices, errRaw []byte
+	_ = eachMember(obj, func(k, v []byte) bool {
+		switch string(k) {
+		case "usage":
+			if u, ok := parseUsage(v); ok {
+				f.Usage, f.HasUsage = u, true
+			}
+		case "model":
+			f.Model, _ = stringValue(v)
+		case "choices":
+			choices = v
+		case "error":
+			errRaw = v
+		}
+		return true
+	})
+	if !isNull(errRaw) && isNull(choices) {
+		e := c.streamError(data)
+		e.HTTPStatus = http.StatusBadGateway
+		return e
+	}
+	if len(choices) > 0 && choices[0] == '[' {
+		_ = eachElement(choices, func(ch []byte) bool {
+			if fr := field(ch, "finish_reason"); len(fr) > 0 && fr[0] == '"' {
+				f.FinishReason, _ = stringValue(fr)
+			}
+			return true
+		})
+	}
+	f.Body = data
+	return nil
+}
+
+// Next returns the payload of the next SSE event to relay (the bytes after "data: "), valid until
+// the next call. It returns io.EOF after [DONE] or at the end of the body (the caller writes
+// data: [DONE] itself), and a *providers.Error for an upstream error event, malformed data, an
+// empty stream, or a read failure (idle timeout, cancellation).
+func (f *Forwarded) Next() ([]byte, error) {
+	if f.err != nil {
+		return nil, f.err
+	}
+	if f.done || f.sse == nil {
+		return nil, io.EOF
+	}
+	for {
+		ev, err := f.sse.Next()
+		if errors.Is(err, io.EOF) {
+			if f.events == 0 {
+				return nil, f.fail(&providers.Error{Kind: providers.KindUpstream,
+					Message: "upstream closed the stream without sending an answer"})
+			}
+			f.done = true
+			return nil, io.EOF
+		}
+		if err != nil {
+			return nil, f.fail(providers.AsError(err))
+		}
+		data := ev.Data
+		if len(data) == 0 {
+			continue
+		}
+		if data[0] == '[' && bytes.Equal(bytes.TrimSpace(data), []byte("[DONE]")) {
+			if f.events == 0 {
+				return nil, f.fail(&providers.Error{Kind: providers.KindUpstream,
+					Message: "upstream closed the stream without sending an answer"})
+			}
+			f.done = true
+			return nil, io.EOF
+		}
+		if validate(data) != nil {
+			return nil, f.fail(&providers.Error{Kind: providers.KindUpstream,
+				Message: "upstream sent malformed stream data: " + syntaxError(data)})
+		}
+		if ev.Name == "error" || (bytes.Contains(data, []byte(`"error"`)) && isErrorChunk(data)) {
+			return nil, f.fail(f.c.streamError(data))
+		}
+		if f.Model == "" {
+			if i := valueAfterKey(data, `"model"`); i >= 0 && i < len(data) && data[i] == '"' {
+				if end, err := skipString(data, i); err == nil {
+					f.Model, _ = stringValue(data[i:end])
+				}
+			}
+		}
+		if i := valueAfterKey(data, `"usage"`); i >= 0 && i < len(data) && data[i] == '{' {
+			if end, err := skipValue(data, i, 1); err == nil {
+				if u, ok := parseUsage(data[i:end]); ok {
+					f.Usage, f.HasUsage = u, true
+				}
+				if f.DropUsageChunk && emptyChoices(data) {
+					continue
+				}
+			}
+		}
+		if i := valueAfterKey(data, `"finish_reason"`); i >= 0 && i < len(data) && data[i] == '"' {
+			if end, err := skipString(data, i); err == nil && !stringEquals(data[i:end], f.FinishReason) {
+				f.FinishReason, _ = stringValue(data[i:end])
+			}
+		}
+		if f.x != nil {
+			data = f.x.mapIDsBack(data)
+		}
+		f.events++
+		return data, nil
+	}
+}
+
+func (f *Forwarded) fail(e *providers.Error) error {
+	if e.Provider == "" {
+		e.Provider = f.c.preset.id
+	}
+	f.err = e
+	return e
+}
+
+// isErrorChunk reports whether a stream payload is an error event rather than a chunk that merely
+// mentions an "error" key somewhere (e.g. in Azure's content filter results).
+func isErrorChunk(data []byte) bool {
+	if e := field(data, "error"); !isNull(e) {
+		return true
+	}
+	return stringEquals(field(data, "object"), "error") && isNull(field(data, "choices"))
+}
+
+// emptyChoices reports whether the chunk's choices array is empty (the usage-only chunk).
+func emptyChoices(data []byte) bool {
+	i := valueAfterKey(data, `"choices"`)
+	if i < 0 || i >= len(data) || data[i] != '[' {
+		return false
+	}
+	j := skipSpace(data, i+1)
+	return j < len(data) && data[j] == ']'
+}
+
+// Close releases the upstream connection; it is safe to call more than once.
+func (f *Forwarded) Close() error {
+	if f.body == nil {
+		return nil
+	}
+	err := f.body.Close()
+	f.body = nil
+	return err
+}

@@ -1,0 +1,599 @@
+package openai
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"strconv"
+	"unicode/utf8"
+)
+
+// This file is a small validating JSON scanner and an order-preserving editor for the top level of
+// a JSON object. The same-protocol path uses it to change a few keys of a request and to sniff
+// stream chunks without decoding them: every other byte of the body is kept as the client sent it.
+
+// maxDepth matches encoding/json's nesting limit.
+const maxDepth = 10000
+
+// errSyntax is returned by the scanner; callers turn it into encoding/json's own message with
+// syntaxError so users see the parser's wording.
+var errSyntax = errors.New("invalid JSON")
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && isSpace(b[i]) {
+		i++
+	}
+	return i
+}
+
+// skipValue validates the JSON value that starts at b[i] (no leading whitespace) and returns the
+// index just past it.
+func skipValue(b []byte, i, depth int) (int, error) {
+	if i >= len(b) {
+		return 0, errSyntax
+	}
+	switch c := b[i]; {
+	case c == '"':
+		return skipString(b, i)
+	case c == '{':
+		if depth >= maxDepth {
+			return 0, errSyntax
+		}
+		i = skipSpace(b, i+1)
+		if i < len(b) && b[i] == '}' {
+			return i + 1, nil
+		}
+		for {
+			if i >= len(b) || b[i] != '"' {
+				return 0, errSyntax
+			}
+			var err error
+			if i, err = skipString(b, i); err != nil {
+				return 0, err
+			}
+			i = skipSpace(b, i)
+			if i >= len(b) || b[i] != ':' {
+				return 0, errSyntax
+			}
+			i = skipSpace(b, i+1)
+			if i, err = skipValue(b, i, depth+1); err != nil {
+				return 0, err
+			}
+			i = skipSpace(b, i)
+			if i >= len(b) {
+				return 0, errSyntax
+			}
+			if b[i] == '}' {
+				return i + 1, nil
+			}
+			if b[i] != ',' {
+				return 0, errSyntax
+			}
+			i = skipSpace(b, i+1)
+		}
+	case c == '[':
+		if depth >= maxDepth {
+			return 0, errSyntax
+		}
+		i = skipSpace(b, i+1)
+		if i < len(b) && b[i] == ']' {
+			return i + 1, nil
+		}
+		for {
+			var err error
+			if i, err = skipValue(b, i, depth+1); err != nil {
+				return 0, err
+			}
+			i = skipSpace(b, i)
+			if i >= len(b) {
+				return 0, errSyntax
+			}
+			if b[i] == ']' {
+				return i + 1, nil
+			}
+			if b[i] != ',' {
+				return 0, errSyntax
+			}
+			i = skipSpace(b, i+1)
+		}
+	case c == 't':
+		return skipLiteral(b, i, "true")
+	case c == 'f':
+		return skipLiteral(b, i, "false")
+	case c == 'n':
+		return skipLiteral(b, i, "null")
+	case c == '-' || (c >= '0' && c <= '9'):
+		return skipNumber(b, i)
+	}
+	return 0, errSyntax
+}
+
+func skipLiteral(b []byte, i int, lit string) (int, error) {
+	if len(b)-i < len(lit) || string(b[i:i+len(lit)]) != lit {
+		return 0, errSyntax
+	}
+	return i + len(lit), nil
+}
+
+func skipNumber(b []byte, i int) (int, error) {
+	if b[i] == '-' {
+		i++
+	}
+	if i >= len(b) {
+		return 0, errSyntax
+	}
+	switch {
+	case b[i] == '0':
+		i++
+	case b[i] >= '1' && b[i] <= '9':
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+	default:
+		return 0, errSyntax
+	}
+	if i < len(b) && b[i] == '.' {
+		i++
+		start := i
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		if i == start {
+			return 0, errSyntax
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		start := i
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		if i == start {
+			return 0, errSyntax
+		}
+	}
+	return i, nil
+}
+
+func isHex(c byte) bool {
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')
+}
+
+// skipString validates the string starting at b[i] == '"' and returns the index past its closing quote.
+func skipString(b []byte, i int) (int, error) {
+	i++
+	for {
+		// Jump to the next byte that needs attention.
+		j := bytes.IndexAny(b[i:], "\"\\")
+		if j < 0 {
+			return 0, errSyntax
+		}
+		for _, c := range b[i : i+j] {
+			if c < 0x20 {
+				return 0, errSyntax
+			}
+		}
+		i += j
+		if b[i] == '"' {
+			return i + 1, nil
+		}
+		// Escape.
+		if i+1 >= len(b) {
+			return 0, errSyntax
+		}
+		switch b[i+1] {
+		case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+			i += 2
+		case 'u':
+			if i+6 > len(b) || !isHex(b[i+2]) || !isHex(b[i+3]) || !isHex(b[i+4]) || !isHex(b[i+5]) {
+				return 0, errSyntax
+			}
+			i += 6
+		default:
+			return 0, errSyntax
+		}
+	}
+}
+
+// validate reports whether b is exactly one JSON value with optional surrounding whitespace.
+func validate(b []byte) error {
+	i := skipSpace(b, 0)
+	i, err := skipValue(b, i, 0)
+	if err != nil {
+		return err
+	}
+	if skipSpace(b, i) != len(b) {
+		return errSyntax
+	}
+	return nil
+}
+
+// syntaxError returns encoding/json's message for invalid JSON b, so callers see the parser's words.
+func syntaxError(b []byte) string {
+	var v any
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err.Error()
+	}
+	return "invalid JSON"
+}
+
+// member is one key/value pair of an object: key is the raw key without quotes (escapes kept),
+// val the raw value bytes.
+type member struct {
+	key []byte
+	val []byte
+}
+
+// eachMember calls fn for each member of the validated object obj, in order.
+func eachMember(obj []byte, fn func(key, val []byte) bool) error {
+	i := skipSpace(obj, 0)
+	if i >= len(obj) || obj[i] != '{' {
+		return errSyntax
+	}
+	i = skipSpace(obj, i+1)
+	if i < len(obj) && obj[i] == '}' {
+		return nil
+	}
+	for {
+		if i >= len(obj) || obj[i] != '"' {
+			return errSyntax
+		}
+		kEnd, err := skipString(obj, i)
+		if err != nil {
+			return err
+		}
+		key := obj[i+1 : kEnd-1]
+		i = skipSpace(obj, kEnd)
+		if i >= len(obj) || obj[i] != ':' {
+			return errSyntax
+		}
+		i = skipSpace(obj, i+1)
+		vEnd, err := skipValue(obj, i, 1)
+		if err != nil {
+			return err
+		}
+		if !fn(key, obj[i:vEnd]) {
+			return nil
+		}
+		i = skipSpace(obj, vEnd)
+		if i >= len(obj) {
+			return errSyntax
+		}
+		if obj[i] == '}' {
+			return nil
+		}
+		if obj[i] != ',' {
+			return errSyntax
+		}
+		i = skipSpace(obj, i+1)
+	}
+}
+
+// eachElement calls fn for each element of the validated array arr, in order.
+func eachElement(arr []byte, fn func(val []byte) bool) error {
+	i := skipSpace(arr, 0)
+	if i >= len(arr) || arr[i] != '[' {
+		return errSyntax
+	}
+	i = skipSpace(arr, i+1)
+	if i < len(arr) && arr[i] == ']' {
+		return nil
+	}
+	for {
+		end, err := skipValue(arr, i, 1)
+		if err != nil {
+			return err
+		}
+		if !fn(arr[i:end]) {
+			return nil
+		}
+		i = skipSpace(arr, end)
+		if i >= len(arr) {
+			return errSyntax
+		}
+		if arr[i] == ']' {
+			return nil
+		}
+		if arr[i] != ',' {
+			return errSyntax
+		}
+		i = skipSpace(arr, i+1)
+	}
+}
+
+// keyIs reports whether the raw (still escaped) key equals k.
+func keyIs(raw []byte, k string) bool {
+	if bytes.IndexByte(raw, '\\') < 0 {
+		return string(raw) == k
+	}
+	var s string
+	q := make([]byte, 0, len(raw)+2)
+	q = append(append(append(q, '"'), raw...), '"')
+	if json.Unmarshal(q, &s) != nil {
+		return false
+	}
+	return s == k
+}
+
+// field returns the raw value of key k in the validated object obj (the last one when repeated,
+// as encoding/json does), or nil.
+func field(obj []byte, k string) []byte {
+	var v []byte
+	_ = eachMember(obj, func(key, val []byte) bool {
+		if keyIs(key, k) {
+			v = val
+		}
+		return true
+	})
+	return v
+}
+
+// isNull reports whether raw is absent or the literal null.
+func isNull(raw []byte) bool { return len(raw) == 0 || (len(raw) == 4 && string(raw) == "null") }
+
+// stringValue returns the Go string of the raw JSON string s; ok is false when s is not a string.
+func stringValue(s []byte) (string, bool) {
+	if len(s) < 2 || s[0] != '"' {
+		return "", false
+	}
+	inner := s[1 : len(s)-1]
+	if bytes.IndexByte(inner, '\\') < 0 && utf8.Valid(inner) {
+		return string(inner), true
+	}
+	var out string
+	if json.Unmarshal(s, &out) != nil {
+		return "", false
+	}
+	return out, true
+}
+
+// stringEquals reports whether the raw JSON string s equals v, without allocating in the common case.
+func stringEquals(s []byte, v string) bool {
+	if len(s) < 2 || s[0] != '"' {
+		return false
+	}
+	inner := s[1 : len(s)-1]
+	if bytes.IndexByte(inner, '\\') < 0 {
+		return string(inner) == v
+	}
+	out, ok := stringValue(s)
+	return ok && out == v
+}
+
+// intValue parses a raw JSON number that holds an integer (1000 or 1000.0 or 1e3).
+func intValue(raw []byte) (int, bool) {
+	if len(raw) == 0 {
+		return 0, false
+	}
+	if n, err := strconv.Atoi(string(raw)); err == nil {
+		return n, true
+	}
+	f, err := strconv.ParseFloat(string(raw), 64)
+	if err != nil || f != float64(int(f)) {
+		return 0, false
+	}
+	return int(f), true
+}
+
+// countChars counts the characters of the raw JSON string s: an escape sequence is one character,
+// a multi-byte UTF-8 sequence is one character.
+func countChars(s []byte) int {
+	if len(s) < 2 || s[0] != '"' {
+		return 0
+	}
+	n := 0
+	for i := 1; i < len(s)-1; i++ {
+		c := s[i]
+		switch {
+		case c == '\\':
+			if i+1 < len(s)-1 && s[i+1] == 'u' {
+				i += 5
+			} else {
+				i++
+			}
+			n++
+		case c&0xC0 != 0x80:
+			n++
+		}
+	}
+	return n
+}
+
+// appendString appends s as a JSON string. It escapes what encoding/json escapes except <, > and &
+// (which need no escaping outside HTML); invalid UTF-8 becomes U+FFFD.
+func appendString(dst []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				dst = append(dst, '\\', c)
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hex[r&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}
+
+// object is an order-preserving editable view of a JSON object's top level. Values are raw bytes:
+// members nobody touches are written back exactly as they came.
+type object struct {
+	members []member
+	changed bool
+}
+
+// parseObject validates b and splits its top level. b must be a JSON object.
+func parseObject(b []byte) (*object, error) {
+	if err := validate(b); err != nil {
+		return nil, err
+	}
+	i := skipSpace(b, 0)
+	if b[i] != '{' {
+		return nil, errNotObject
+	}
+	o := &object{members: make([]member, 0, 16)}
+	err := eachMember(b[i:], func(key, val []byte) bool {
+		o.members = append(o.members, member{key: key, val: val})
+		return true
+	})
+	return o, err
+}
+
+var errNotObject = errors.New("the body must be a JSON object")
+
+// get returns the raw value of k (the last occurrence), or nil.
+func (o *object) get(k string) []byte {
+	for i := len(o.members) - 1; i >= 0; i-- {
+		if keyIs(o.members[i].key, k) {
+			return o.members[i].val
+		}
+	}
+	return nil
+}
+
+// has reports whether k is present.
+func (o *object) has(k string) bool { return o.get(k) != nil }
+
+// set replaces the value of k in place (dropping earlier duplicates) or appends it.
+func (o *object) set(k string, val []byte) {
+	o.changed = true
+	found := false
+	for i := len(o.members) - 1; i >= 0; i-- {
+		if !keyIs(o.members[i].key, k) {
+			continue
+		}
+		if !found {
+			o.members[i].val = val
+			found = true
+			continue
+		}
+		o.members = append(o.members[:i], o.members[i+1:]...)
+	}
+	if !found {
+		o.members = append(o.members, member{key: []byte(k), val: val})
+	}
+}
+
+// del removes every occurrence of k and reports whether there was one.
+func (o *object) del(k string) bool {
+	n := 0
+	for _, m := range o.members {
+		if !keyIs(m.key, k) {
+			o.members[n] = m
+			n++
+		}
+	}
+	removed := n != len(o.members)
+	o.members = o.members[:n]
+	if removed {
+		o.changed = true
+	}
+	return removed
+}
+
+// rename moves the value of from to the key to, keeping its position, unless to is already set,
+// in which case from is just dropped.
+func (o *object) rename(from, to string) {
+	if o.get(from) == nil {
+		return
+	}
+	if o.has(to) {
+		o.del(from)
+		return
+	}
+	last := -1
+	for i := range o.members {
+		if keyIs(o.members[i].key, from) {
+			last = i
+		}
+	}
+	o.members[last].key = []byte(to)
+	o.del(from) // earlier duplicates
+	o.changed = true
+}
+
+// size is an upper bound of the encoded length.
+func (o *object) size() int {
+	n := 2
+	for _, m := range o.members {
+		n += len(m.key) + len(m.val) + 4
+	}
+	return n
+}
+
+// appendTo writes the object compactly at the top level (values are written as they are).
+func (o *object) appendTo(dst []byte) []byte {
+	dst = append(dst, '{')
+	for i, m := range o.members {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, '"')
+		dst = append(dst, m.key...)
+		dst = append(dst, '"', ':')
+		dst = append(dst, m.val...)
+	}
+	return append(dst, '}')
+}
+
+// bytes encodes the object.
+func (o *object) bytes() []byte { return o.appendTo(make([]byte, 0, o.size())) }
+
+// valueAfterKey finds `"key"` followed by a colon in b and returns the index where its value
+// starts. It is a sniffing helper for stream chunks: a quoted key followed by a colon cannot occur
+// inside a JSON string value (the quotes would be escaped), so a match is a real key, though not
+// necessarily at the top level.
+func valueAfterKey(b []byte, quotedKey string) int {
+	off := 0
+	for {
+		j := bytes.Index(b[off:], []byte(quotedKey))
+		if j < 0 {
+			return -1
+		}
+		i := skipSpace(b, off+j+len(quotedKey))
+		if i < len(b) && b[i] == ':' {
+			return skipSpace(b, i+1)
+		}
+		off += j + len(quotedKey)
+	}
+}

@@ -1,0 +1,245 @@
+package openai
+
+import (
+	"encoding/json"
+	"hash/fnv"
+	"strconv"
+
+	"github.com/aigateway/ai-gateway/providers"
+)
+
+// parseUsage reads an OpenAI usage object without decoding it into a map. Reasoning tokens are
+// taken from completion_tokens_details (or a top-level reasoning_tokens, Perplexity). Some
+// upstreams (xAI) report completion_tokens without the reasoning tokens; when total_tokens shows
+// that, the reasoning tokens are added so OutputTokens always includes them.
+func parseUsage(raw []byte) (providers.Usage, bool) {
+	if len(raw) == 0 || raw[0] != '{' {
+		return providers.Usage{}, false
+	}
+	var u providers.Usage
+	total, reasoningTop := 0, 0
+	_ = eachMember(raw, func(k, v []byte) bool {
+		switch string(k) {
+		case "prompt_tokens":
+			u.InputTokens, _ = intValue(v)
+		case "completion_tokens":
+			u.OutputTokens, _ = intValue(v)
+		case "total_tokens":
+			total, _ = intValue(v)
+		case "reasoning_tokens":
+			reasoningTop, _ = intValue(v)
+		case "prompt_tokens_details":
+			if len(v) > 0 && v[0] == '{' {
+				u.CachedTokens, _ = intValue(field(v, "cached_tokens"))
+			}
+		case "completion_tokens_details":
+			if len(v) > 0 && v[0] == '{' {
+				u.ReasoningTokens, _ = intValue(field(v, "reasoning_tokens"))
+			}
+		}
+		return true
+	})
+	if u.ReasoningTokens == 0 {
+		u.ReasoningTokens = reasoningTop
+	}
+	if r := u.ReasoningTokens; r > 0 && total > 0 && total == u.InputTokens+u.OutputTokens+r {
+		u.OutputTokens += r
+	}
+	return u, true
+}
+
+// normalizeFinish maps the finish reasons seen from compatible servers onto the canonical ones.
+func normalizeFinish(s string) string {
+	switch s {
+	case "", providers.FinishStop, providers.FinishLength, providers.FinishToolCalls, providers.FinishContentFilter:
+		return s
+	case "function_call", "tool_use":
+		return providers.FinishToolCalls
+	case "model_length", "max_tokens":
+		return providers.FinishLength
+	}
+	return providers.FinishStop
+}
+
+type wireChoiceOut struct {
+	Index        int           `json:"index"`
+	Message      wireMessageIn `json:"message"`
+	FinishReason *string       `json:"finish_reason"`
+}
+
+type wireResponse struct {
+	ID      string          `json:"id"`
+	Model   string          `json:"model"`
+	Created int64           `json:"created"`
+	Choices []wireChoiceOut `json:"choices"`
+	Usage   json.RawMessage `json:"usage"`
+	Error   json.RawMessage `json:"error"`
+}
+
+// DecodeResponse reads an OpenAI chat.completion body into the canonical response. Assistant
+// text is taken from string or array content (a refusal stands in when there is none), reasoning
+// from reasoning_content or reasoning, and a "stop" finish next to tool calls becomes tool_calls.
+//
+// A body that is not valid JSON returns a *providers.Error of KindUpstream; a body holding an
+// error envelope instead of choices returns that error.
+func DecodeResponse(body []byte) (*providers.Response, error) {
+	var w wireResponse
+	if err := json.Unmarshal(body, &w); err != nil {
+		return nil, &providers.Error{Kind: providers.KindUpstream,
+			Message: "upstream sent a malformed chat completion: " + jsonMessage(err)}
+	}
+	if !isNull(w.Error) && len(w.Choices) == 0 {
+		info, _ := parseErrorBody(body)
+		if info.message == "" {
+			info.message = "upstream answered with an error"
+		}
+		return nil, &providers.Error{Kind: providers.KindUpstream, Message: info.message, Type: info.typ,
+			Code: info.code, Param: info.param}
+	}
+	resp := &providers.Response{ID: w.ID, Model: w.Model, Created: w.Created}
+	if u, ok := parseUsage(w.Usage); ok {
+		resp.Usage = u
+	}
+	for _, c := range w.Choices {
+		m := c.Message
+		msg := providers.Message{Role: providers.RoleAssistant, Content: responseText(m.Content),
+			Reasoning: m.ReasoningContent}
+		if msg.Reasoning == "" {
+			msg.Reasoning = m.Reasoning
+		}
+		if len(msg.Content) == 0 && m.Refusal != "" {
+			msg.Content = []providers.Part{providers.TextPart(m.Refusal)}
+		}
+		for _, tc := range m.ToolCalls {
+			msg.ToolCalls = append(msg.ToolCalls, providers.ToolCall{ID: tc.ID, Name: tc.Function.Name,
+				Arguments: string(tc.Function.Arguments)})
+		}
+		finish := ""
+		if c.FinishReason != nil {
+			finish = normalizeFinish(*c.FinishReason)
+		}
+		if len(msg.ToolCalls) > 0 && (finish == providers.FinishStop || finish == "") {
+			finish = providers.FinishToolCalls
+		}
+		resp.Choices = append(resp.Choices, providers.Choice{Index: c.Index, Message: msg, FinishReason: finish})
+	}
+	return resp, nil
+}
+
+// responseText reads assistant content leniently: a string, or the text of an array of parts.
+func responseText(c json.RawMessage) []providers.Part {
+	if isNull(c) {
+		return nil
+	}
+	if c[0] == '"' {
+		if s, _ := stringValue(c); s != "" {
+			return []providers.Part{providers.TextPart(s)}
+		}
+		return nil
+	}
+	var parts []wirePartIn
+	if json.Unmarshal(c, &parts) != nil {
+		return nil
+	}
+	var out []providers.Part
+	for _, p := range parts {
+		if p.Type == "text" || p.Type == "output_text" {
+			out = append(out, providers.TextPart(p.Text))
+		}
+	}
+	return out
+}
+
+// EncodeResponse renders a canonical response as an OpenAI chat.completion body: message content
+// null when there is no text, refusal null, reasoning_content when there is reasoning, tool_calls
+// when there are calls (ids generated for calls that have none), finish_reason (tool_calls or stop
+// when unset), and usage with prompt_tokens_details.cached_tokens and
+// completion_tokens_details.reasoning_tokens.
+func EncodeResponse(resp *providers.Response) []byte {
+	b := make([]byte, 0, 512)
+	b = append(b, `{"id":`...)
+	b = appendString(b, resp.ID)
+	b = append(b, `,"object":"chat.completion","created":`...)
+	b = strconv.AppendInt(b, resp.Created, 10)
+	b = append(b, `,"model":`...)
+	b = appendString(b, resp.Model)
+	b = append(b, `,"choices":[`...)
+	for i, c := range resp.Choices {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"index":`...)
+		b = strconv.AppendInt(b, int64(c.Index), 10)
+		b = append(b, `,"message":{"role":"assistant","content":`...)
+		b = appendNullableString(b, c.Message.Text())
+		b = append(b, `,"refusal":null`...)
+		if c.Message.Reasoning != "" {
+			b = append(b, `,"reasoning_content":`...)
+			b = appendString(b, c.Message.Reasoning)
+		}
+		if len(c.Message.ToolCalls) > 0 {
+			b = append(b, `,"tool_calls":[`...)
+			for j, tc := range c.Message.ToolCalls {
+				if j > 0 {
+					b = append(b, ',')
+				}
+				b = append(b, `{"id":`...)
+				id := tc.ID
+				if id == "" {
+					id = generatedToolCallID(resp.ID, c.Index, j)
+				}
+				b = appendString(b, id)
+				b = append(b, `,"type":"function","function":{"name":`...)
+				b = appendString(b, tc.Name)
+				b = append(b, `,"arguments":`...)
+				args := tc.Arguments
+				if args == "" {
+					args = "{}"
+				}
+				b = appendString(b, args)
+				b = append(b, '}', '}')
+			}
+			b = append(b, ']')
+		}
+		b = append(b, `},"logprobs":null,"finish_reason":`...)
+		finish := c.FinishReason
+		if finish == "" {
+			finish = providers.FinishStop
+			if len(c.Message.ToolCalls) > 0 {
+				finish = providers.FinishToolCalls
+			}
+		}
+		b = appendString(b, finish)
+		b = append(b, '}')
+	}
+	b = append(b, `],"usage":`...)
+	b = appendUsage(b, resp.Usage)
+	return append(b, '}')
+}
+
+// appendUsage writes an OpenAI usage object.
+func appendUsage(b []byte, u providers.Usage) []byte {
+	b = append(b, `{"prompt_tokens":`...)
+	b = strconv.AppendInt(b, int64(u.InputTokens), 10)
+	b = append(b, `,"completion_tokens":`...)
+	b = strconv.AppendInt(b, int64(u.OutputTokens), 10)
+	b = append(b, `,"total_tokens":`...)
+	b = strconv.AppendInt(b, int64(u.InputTokens+u.OutputTokens), 10)
+	b = append(b, `,"prompt_tokens_details":{"cached_tokens":`...)
+	b = strconv.AppendInt(b, int64(u.CachedTokens), 10)
+	b = append(b, `},"completion_tokens_details":{"reasoning_tokens":`...)
+	b = strconv.AppendInt(b, int64(u.ReasoningTokens), 10)
+	return append(b, '}', '}')
+}
+
+// generatedToolCallID makes a stable id for a call that came without one (Gemini gives none).
+func generatedToolCallID(respID string, choice, i int) string {
+	h := fnv.New32a()
+	h.Write([]byte(respID))
+	b := append([]byte("call_"), strconv.FormatUint(uint64(h.Sum32()), 36)...)
+	b = append(b, '_')
+	b = strconv.AppendInt(b, int64(choice), 10)
+	b = append(b, '_')
+	b = strconv.AppendInt(b, int64(i), 10)
+	return string(b)
+}
