@@ -1,0 +1,193 @@
+package gateway
+
+import (
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/aigateway/ai-gateway/db"
+	"github.com/aigateway/ai-gateway/providers"
+)
+
+// Admission describes a request the front door has parsed and wants to forward.
+type Admission struct {
+	// Endpoint is the route called, e.g. "/v1/chat/completions" (stored in the request log).
+	Endpoint string
+	// FrontDoor is the protocol the client speaks: "openai", "anthropic" or "gemini".
+	FrontDoor string
+	// Model is the model the client asked for; empty means the client's default model.
+	Model  string
+	Stream bool
+	// InputTokens is the front door's estimate of the prompt's tokens (0 = unknown).
+	InputTokens int64
+	// MaxOutputTokens is the output cap the client asked for, whatever its field name
+	// (max_tokens, max_completion_tokens, maxOutputTokens); 0 = none.
+	MaxOutputTokens int64
+	RequestID       string
+	ClientIP        string
+	// Received is when the front door got the request; zero means now. Latency, time to first
+	// token and the gateway's overhead are measured from it.
+	Received time.Time
+}
+
+// Limit names, used in messages and as the reason label of ai_gateway_rate_limited_total.
+const (
+	reasonPerMinute    = "requests_per_minute"
+	reasonPerHour      = "requests_per_hour"
+	reasonPerDay       = "requests_per_day"
+	reasonDailyRequest = "max_requests_per_day"
+	reasonDailyInput   = "max_input_tokens_per_day"
+	reasonDailyOutput  = "max_output_tokens_per_day"
+)
+
+var rateReasons = [3]string{reasonPerMinute, reasonPerHour, reasonPerDay}
+var rateWindows = [3]string{"minute", "hour", "24 hours"}
+
+// Begin applies the client's policy to a request, in the order of SPEC §6:
+//
+//  1. the model: empty becomes the client's default model (none at all → KindBadRequest);
+//     outside a non-empty whitelist → KindPermission, code "model_not_allowed";
+//  2. the rate limits per minute, hour and day (sliding windows) → KindRateLimited;
+//  3. the daily quotas (UTC) on requests, input tokens (with the estimate) and output tokens
+//     → KindRateLimited; the request is counted and its tokens reserved;
+//  4. the per-request caps: an estimate above max_input_tokens → KindBadRequest; the output cap
+//     is the client's own clamped to max_output_tokens, set to max_output_tokens when the
+//     client sent none, and lowered to what is left of the daily output quota.
+//
+// Refusals are *providers.Error; KindRateLimited ones carry RetryAfter in seconds. Refused
+// requests are counted in the metrics, stats and request log; RateLimitHeaders gives the
+// headers for the refusal. The returned Call must be ended exactly once with End.
+func (g *Gateway) Begin(c *Client, a Admission) (*Call, error) {
+	now := g.now()
+	if a.Received.IsZero() {
+		a.Received = now
+	}
+	if c == nil || !c.Active {
+		return nil, &providers.Error{Kind: providers.KindAuth, Message: "invalid API key"}
+	}
+	requested := a.Model
+	model := a.Model
+	if model == "" {
+		model = c.DefaultModel
+	}
+	if model == "" {
+		return nil, g.reject(c, a, now, "", &providers.Error{Kind: providers.KindBadRequest, Param: "model",
+			Message: "no model given, and this client has no default model"})
+	}
+	if !c.Allows(model) {
+		return nil, g.reject(c, a, now, model, &providers.Error{Kind: providers.KindPermission, Code: "model_not_allowed",
+			Param: "model", Message: fmt.Sprintf("model %q is not allowed for this API key", model)})
+	}
+	provider, err := c.Provider()
+	if err != nil {
+		return nil, g.reject(c, a, now, model, err.(*providers.Error))
+	}
+
+	rl := g.limiter.Allow(c.key, c.rates[:], now)
+	if !rl.Allowed {
+		limit := c.rates[rl.Refused].Limit
+		return nil, g.rejectLimit(c, a, now, model, rateReasons[rl.Refused], rl.RetryAfter,
+			fmt.Sprintf("rate limit reached: at most %d requests per %s for this API key; retry in %s",
+				limit, rateWindows[rl.Refused], ceilSeconds(rl.RetryAfter)))
+	}
+
+	outCap := a.MaxOutputTokens
+	if q := c.Quota.MaxOutputTokens; q > 0 && (outCap <= 0 || outCap > q) {
+		outCap = q
+	}
+	day := dayOf(now)
+	res, refused, du := g.counters.Reserve(c.key, day, c.Quota, a.InputTokens, outCap)
+	if refused != QuotaAdmitted {
+		wait := nextMidnight(now).Sub(now)
+		var reason, msg string
+		switch refused {
+		case QuotaRequests:
+			reason = reasonDailyRequest
+			msg = fmt.Sprintf("daily request quota used up: %d requests per day for this API key", c.Quota.MaxRequestsPerDay)
+		case QuotaInputTokens:
+			reason = reasonDailyInput
+			msg = fmt.Sprintf("daily input token quota reached: %d of %d tokens used", du.InputTokens+du.ReservedInput, c.Quota.MaxInputTokensPerDay)
+			if a.InputTokens > 0 {
+				msg += fmt.Sprintf(", and this request needs about %d", a.InputTokens)
+			}
+		default:
+			reason = reasonDailyOutput
+			msg = fmt.Sprintf("daily output token quota used up: %d tokens per day for this API key", c.Quota.MaxOutputTokensPerDay)
+		}
+		return nil, g.rejectLimit(c, a, now, model, reason, wait, msg+"; it resets at 00:00 UTC")
+	}
+
+	if max := c.Quota.MaxInputTokens; max > 0 && a.InputTokens > max {
+		g.counters.Release(c.key, res)
+		return nil, g.reject(c, a, now, model, &providers.Error{Kind: providers.KindBadRequest, Code: "context_length_exceeded",
+			Message: fmt.Sprintf("the request has about %d input tokens; this API key allows at most %d per request", a.InputTokens, max)})
+	}
+	if outCap > 0 {
+		outCap = res.OutputTokens
+	}
+
+	g.inFlight.Add(1)
+	g.metrics.inProgress.Inc()
+	call := &Call{
+		g:              g,
+		client:         c,
+		adm:            a,
+		requestedModel: requested,
+		model:          model,
+		label:          c.modelLabel(model),
+		provider:       provider,
+		maxOutput:      int(min(outCap, math.MaxInt32)),
+		res:            res,
+		start:          a.Received,
+		limits:         limitState(c, rl, du, now),
+	}
+	return call, nil
+}
+
+// RateLimitHeaders returns the rate-limit headers of c's current state without counting
+// anything: for responses where Begin refused the request (Call.RateLimitHeaders otherwise).
+func (g *Gateway) RateLimitHeaders(c *Client) []Header {
+	if c == nil {
+		return nil
+	}
+	now := g.now()
+	rl := g.limiter.Status(c.key, c.rates[:], now)
+	du := g.counters.Get(c.key, dayOf(now))
+	return limitState(c, rl, du, now).headers()
+}
+
+func (g *Gateway) rejectLimit(c *Client, a Admission, now time.Time, model, reason string, wait time.Duration, msg string) error {
+	g.metrics.rateLimited.WithLabelValues(c.Name, reason).Inc()
+	return g.reject(c, a, now, model, &providers.Error{Kind: providers.KindRateLimited, Code: "rate_limit_exceeded",
+		Type: "rate_limit_error", Message: msg, RetryAfter: fmt.Sprint(int64(ceilSeconds(wait) / time.Second))})
+}
+
+// reject accounts for a refused request (metrics, stats, request log; no usage) and returns e.
+func (g *Gateway) reject(c *Client, a Admission, now time.Time, model string, e *providers.Error) *providers.Error {
+	status := e.Status()
+	label := c.modelLabel(model)
+	g.metrics.requests.WithLabelValues(c.Name, label, statusLabel(status)).Inc()
+	g.stats.Record(StatEvent{Time: now, Client: c.Name, Model: label, Requests: 1, Errors: 1})
+	g.writer.add(&pendingLog{row: db.RequestLog{
+		Time:           a.Received.UTC(),
+		RequestID:      a.RequestID,
+		ClientID:       c.ID,
+		Endpoint:       a.Endpoint,
+		ModelRequested: a.Model,
+		ModelUsed:      "",
+		Provider:       c.Backend,
+		Stream:         a.Stream,
+		Status:         status,
+		ErrorClass:     errorClass(e.Kind),
+		ErrorMessage:   e.Message,
+		LatencyMS:      now.Sub(a.Received).Milliseconds(),
+		ClientIP:       a.ClientIP,
+	}}, nil)
+	return e
+}
+
+// ceilSeconds rounds d up to whole seconds, at least one.
+func ceilSeconds(d time.Duration) time.Duration {
+	s := (d + time.Second - 1) / time.Second * time.Second
+	return max(s, time.Second)
+}

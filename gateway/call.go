@@ -1,0 +1,263 @@
+package gateway
+
+import (
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/aigateway/ai-gateway/db"
+	"github.com/aigateway/ai-gateway/providers"
+)
+
+// Call is one admitted request, from Begin to End. Its getters may be called from any
+// goroutine; End must be called exactly once (a second call does nothing).
+type Call struct {
+	g              *Gateway
+	client         *Client
+	adm            Admission
+	requestedModel string
+	model          string
+	label          string
+	provider       providers.Provider
+	maxOutput      int
+	res            Reservation
+	start          time.Time
+	limits         rateState
+
+	firstByte  atomic.Int64 // ns after start; 0 = not yet
+	upstreamAt atomic.Int64 // ns after start; 0 = not yet
+	extra      atomic.Int64 // overhead reported with AddOverhead, ns
+	ended      atomic.Bool
+}
+
+// Client is the caller.
+func (c *Call) Client() *Client { return c.client }
+
+// Admission is what Begin was given (Received filled in).
+func (c *Call) Admission() Admission { return c.adm }
+
+// Model is the model to ask the upstream for: the requested one or the client's default.
+func (c *Call) Model() string { return c.model }
+
+// MaxOutputTokens is the output-token cap to send upstream, in whatever field the protocol
+// uses; 0 means no cap (leave the client's request as it is).
+func (c *Call) MaxOutputTokens() int { return c.maxOutput }
+
+// SystemPrompt is the client's system prompt, to inject before the client's own system messages.
+func (c *Call) SystemPrompt() string { return c.client.SystemPrompt }
+
+// Provider is the client's upstream.
+func (c *Call) Provider() providers.Provider { return c.provider }
+
+// RateLimitHeaders are the x-ratelimit-* headers for this response, as of admission.
+func (c *Call) RateLimitHeaders() []Header { return c.limits.headers() }
+
+// Upstream marks the moment the request is handed to the upstream. The gateway's overhead is
+// the time from Admission.Received to this moment plus whatever AddOverhead reports.
+func (c *Call) Upstream() { c.mark(&c.upstreamAt) }
+
+// FirstByte marks the moment the first byte of the answer is sent to the client (time to first
+// token). Later calls do nothing.
+func (c *Call) FirstByte() { c.mark(&c.firstByte) }
+
+func (c *Call) mark(at *atomic.Int64) {
+	d := max(int64(c.g.now().Sub(c.start)), 1)
+	at.CompareAndSwap(0, d)
+}
+
+// AddOverhead adds gateway time spent after the request went upstream (translating and relaying
+// the answer) to the overhead observed in ai_gateway_overhead_seconds.
+func (c *Call) AddOverhead(d time.Duration) { c.extra.Add(int64(d)) }
+
+// Outcome is how a call ended.
+type Outcome struct {
+	// Status is the HTTP status the client got (or would have got: 499 when it went away).
+	// 0 means 200 without Err, else Err's status. A status ≥ 400 with a nil Err means the
+	// upstream answered with that status and the front door passed it on.
+	Status int
+	// Usage is the upstream's usage report (Estimated when the gateway counted itself).
+	Usage        providers.Usage
+	FinishReason string
+	// Err is the failure, if any; its message goes to the log (redacted).
+	Err error
+	// ModelUsed is the model the upstream reports; empty means Call.Model.
+	ModelUsed string
+	// RequestBody and ResponseBody are logged only when body logging is on: the first 64 KiB,
+	// with keys redacted. They are copied; the caller may reuse them after End.
+	RequestBody  []byte
+	ResponseBody []byte
+}
+
+// End settles the call: the reservation becomes the real usage, the metrics and live stats are
+// updated, and the request log row and usage delta go to the background writer. It never
+// blocks on the database. Only the first call counts.
+func (c *Call) End(o Outcome) {
+	if !c.ended.CompareAndSwap(false, true) {
+		return
+	}
+	g, cl := c.g, c.client
+	now := g.now()
+	latency := now.Sub(c.start)
+
+	var perr *providers.Error
+	if o.Err != nil {
+		perr = providers.AsError(o.Err)
+	}
+	status := o.Status
+	if status == 0 {
+		status = 200
+		if perr != nil {
+			status = perr.Status()
+		}
+	}
+	failed := status >= 400 || perr != nil
+	u := o.Usage
+
+	g.counters.Settle(cl.key, c.res, u)
+	g.inFlight.Add(-1)
+	m := g.metrics
+	m.inProgress.Dec()
+	m.requests.WithLabelValues(cl.Name, c.label, statusLabel(status)).Inc()
+	if u.InputTokens > 0 {
+		m.inputTokens.WithLabelValues(cl.Name, c.label).Add(float64(u.InputTokens))
+	}
+	if u.OutputTokens > 0 {
+		m.outputTokens.WithLabelValues(cl.Name, c.label).Add(float64(u.OutputTokens))
+	}
+	m.duration.WithLabelValues(cl.Name).Observe(latency.Seconds())
+	ttft := time.Duration(c.firstByte.Load())
+	if ttft > 0 {
+		m.ttft.WithLabelValues(cl.Name).Observe(ttft.Seconds())
+	}
+	if overhead := time.Duration(c.upstreamAt.Load() + c.extra.Load()); overhead > 0 {
+		m.overhead.Observe(overhead.Seconds())
+	}
+	if upstreamFailure(perr, status) {
+		m.upstreamErrors.WithLabelValues(cl.Name, cl.Backend).Inc()
+	}
+
+	var errs int64
+	if failed {
+		errs = 1
+	}
+	g.stats.Record(StatEvent{Time: now, Client: cl.Name, Model: c.label, Requests: 1, Errors: errs,
+		InputTokens: int64(u.InputTokens), OutputTokens: int64(u.OutputTokens)})
+
+	used := o.ModelUsed
+	if used == "" {
+		used = c.model
+	}
+	row := db.RequestLog{
+		Time:            c.start.UTC(),
+		RequestID:       c.adm.RequestID,
+		ClientID:        cl.ID,
+		Endpoint:        c.adm.Endpoint,
+		ModelRequested:  c.requestedModel,
+		ModelUsed:       used,
+		Provider:        cl.Backend,
+		Stream:          c.adm.Stream,
+		Status:          status,
+		InputTokens:     int64(u.InputTokens),
+		OutputTokens:    int64(u.OutputTokens),
+		CachedTokens:    int64(u.CachedTokens),
+		ReasoningTokens: int64(u.ReasoningTokens),
+		Estimated:       u.Estimated,
+		LatencyMS:       latency.Milliseconds(),
+		TTFTMS:          ttft.Milliseconds(),
+		FinishReason:    o.FinishReason,
+		ClientIP:        c.adm.ClientIP,
+	}
+	if perr != nil {
+		row.ErrorClass = errorClass(perr.Kind)
+		row.ErrorMessage = perr.Message
+	} else if status >= 400 {
+		row.ErrorClass = errorClass(providers.KindForStatus(status))
+	}
+	if g.storeBodies.Load() {
+		row.RequestBody = clipBody(o.RequestBody)
+		row.ResponseBody = clipBody(o.ResponseBody)
+	}
+	usage := db.UsageDaily{
+		ClientID:        cl.ID,
+		Day:             c.res.Day,
+		Model:           c.model,
+		Requests:        1,
+		Errors:          errs,
+		InputTokens:     int64(u.InputTokens),
+		OutputTokens:    int64(u.OutputTokens),
+		CachedTokens:    int64(u.CachedTokens),
+		ReasoningTokens: int64(u.ReasoningTokens),
+	}
+	g.writer.add(&pendingLog{row: row, secret: cl.upstreamKey}, &usage)
+}
+
+// upstreamFailure reports whether the upstream failed the call (as opposed to the client going
+// away): an error from the provider, or an error status passed on from the upstream.
+func upstreamFailure(e *providers.Error, status int) bool {
+	if e == nil {
+		return status >= 400 && status != 499
+	}
+	switch e.Kind {
+	case providers.KindUpstream, providers.KindUnavailable, providers.KindTimeout:
+		return true
+	case providers.KindCanceled:
+		return false
+	}
+	return e.Provider != ""
+}
+
+// errorClass is the request log's error_class for a kind.
+func errorClass(k providers.ErrorKind) string {
+	switch k {
+	case providers.KindBadRequest:
+		return "bad_request"
+	case providers.KindAuth:
+		return "auth"
+	case providers.KindPermission:
+		return "permission"
+	case providers.KindNotFound:
+		return "not_found"
+	case providers.KindTooLarge:
+		return "too_large"
+	case providers.KindRateLimited:
+		return "rate_limited"
+	case providers.KindUpstream:
+		return "upstream"
+	case providers.KindUnavailable:
+		return "unavailable"
+	case providers.KindTimeout:
+		return "timeout"
+	case providers.KindCanceled:
+		return "canceled"
+	}
+	return "internal"
+}
+
+// statusLabel formats common statuses without allocating.
+func statusLabel(status int) string {
+	switch status {
+	case 200:
+		return "200"
+	case 400:
+		return "400"
+	case 401:
+		return "401"
+	case 403:
+		return "403"
+	case 404:
+		return "404"
+	case 429:
+		return "429"
+	case 499:
+		return "499"
+	case 500:
+		return "500"
+	case 502:
+		return "502"
+	case 503:
+		return "503"
+	case 504:
+		return "504"
+	}
+	return strconv.Itoa(status)
+}

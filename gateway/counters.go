@@ -1,0 +1,190 @@
+package gateway
+
+import (
+	"sync"
+
+	"github.com/aigateway/ai-gateway/providers"
+)
+
+// DayUsage is one client's usage of one UTC day as the counters know it.
+type DayUsage struct {
+	// Day is the UTC date, YYYY-MM-DD.
+	Day string
+	// Requests counts admitted requests, including those still in flight.
+	Requests        int64
+	InputTokens     int64
+	OutputTokens    int64
+	CachedTokens    int64
+	ReasoningTokens int64
+	// InFlight requests hold ReservedInput and ReservedOutput tokens until they are settled.
+	InFlight       int64
+	ReservedInput  int64
+	ReservedOutput int64
+}
+
+// Reservation is what one admitted request holds until it is settled or released.
+type Reservation struct {
+	Day          string
+	InputTokens  int64
+	OutputTokens int64
+}
+
+// QuotaRefusal says which daily quota refused a request.
+type QuotaRefusal uint8
+
+const (
+	QuotaAdmitted QuotaRefusal = iota
+	QuotaRequests
+	QuotaInputTokens
+	QuotaOutputTokens
+)
+
+// UsageCounters hold each client's usage of the current UTC day and enforce the daily quotas.
+// MemoryCounters serves a single instance; one backed by Redis can share them (SPEC §13).
+// Keys are opaque (one per client).
+type UsageCounters interface {
+	// Reserve admits one request of key on day when the daily quotas of q (requests, input and
+	// output tokens; 0 = unlimited) leave room for it: in is its estimated input tokens, out its
+	// output-token cap (0 = none). Admitted, the request is counted and reserves its tokens; the
+	// output reservation is lowered to what remains of the output quota when that is less than
+	// out. Refused, nothing changes. The usage returned includes this request.
+	Reserve(key, day string, q Quota, in, out int64) (Reservation, QuotaRefusal, DayUsage)
+	// Release undoes a reservation whose request was not forwarded: it is not counted.
+	Release(key string, r Reservation)
+	// Settle replaces a reservation with the request's real usage (counted on the reservation's day).
+	Settle(key string, r Reservation, u providers.Usage)
+	// Restore adds usage already spent on day (loaded from usage_daily at start).
+	Restore(key, day string, u DayUsage)
+	// Get returns key's usage of day.
+	Get(key, day string) DayUsage
+	// Forget drops everything known about key (the client was deleted).
+	Forget(key string)
+}
+
+// MemoryCounters are UsageCounters held in memory.
+type MemoryCounters struct {
+	keys sync.Map // string → *dayCounter
+}
+
+// NewMemoryCounters returns empty in-memory counters.
+func NewMemoryCounters() *MemoryCounters { return &MemoryCounters{} }
+
+var _ UsageCounters = (*MemoryCounters)(nil)
+
+type dayCounter struct {
+	mu sync.Mutex
+	u  DayUsage
+}
+
+func (m *MemoryCounters) counter(key string) *dayCounter {
+	v, ok := m.keys.Load(key)
+	if !ok {
+		v, _ = m.keys.LoadOrStore(key, &dayCounter{})
+	}
+	return v.(*dayCounter)
+}
+
+// roll moves the counter to day when day is newer: yesterday's usage no longer counts, but the
+// requests still in flight keep their reservations. Days are YYYY-MM-DD, so they compare as strings.
+func (c *dayCounter) roll(day string) {
+	if day > c.u.Day {
+		c.u = DayUsage{Day: day, InFlight: c.u.InFlight, ReservedInput: c.u.ReservedInput, ReservedOutput: c.u.ReservedOutput}
+	}
+}
+
+// Reserve implements UsageCounters.
+func (m *MemoryCounters) Reserve(key, day string, q Quota, in, out int64) (Reservation, QuotaRefusal, DayUsage) {
+	c := m.counter(key)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.roll(day)
+	u := &c.u
+	if q.MaxRequestsPerDay > 0 && u.Requests+1 > q.MaxRequestsPerDay {
+		return Reservation{}, QuotaRequests, *u
+	}
+	// An unknown estimate (0) still needs one token of room: an exhausted quota refuses.
+	if q.MaxInputTokensPerDay > 0 && u.InputTokens+u.ReservedInput+max(in, 1) > q.MaxInputTokensPerDay {
+		return Reservation{}, QuotaInputTokens, *u
+	}
+	if q.MaxOutputTokensPerDay > 0 {
+		left := q.MaxOutputTokensPerDay - u.OutputTokens - u.ReservedOutput
+		if left <= 0 {
+			return Reservation{}, QuotaOutputTokens, *u
+		}
+		if out > left {
+			out = left
+		}
+	}
+	r := Reservation{Day: day, InputTokens: max(in, 0), OutputTokens: max(out, 0)}
+	u.Requests++
+	u.InFlight++
+	u.ReservedInput += r.InputTokens
+	u.ReservedOutput += r.OutputTokens
+	return r, QuotaAdmitted, *u
+}
+
+// Release implements UsageCounters.
+func (m *MemoryCounters) Release(key string, r Reservation) {
+	c := m.counter(key)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.unreserve(r)
+	if r.Day == c.u.Day {
+		c.u.Requests--
+	}
+}
+
+func (c *dayCounter) unreserve(r Reservation) {
+	c.u.InFlight--
+	c.u.ReservedInput -= r.InputTokens
+	c.u.ReservedOutput -= r.OutputTokens
+}
+
+// Settle implements UsageCounters.
+func (m *MemoryCounters) Settle(key string, r Reservation, us providers.Usage) {
+	c := m.counter(key)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.unreserve(r)
+	if r.Day == c.u.Day { // a request that started yesterday counts for yesterday
+		c.u.InputTokens += int64(us.InputTokens)
+		c.u.OutputTokens += int64(us.OutputTokens)
+		c.u.CachedTokens += int64(us.CachedTokens)
+		c.u.ReasoningTokens += int64(us.ReasoningTokens)
+	}
+}
+
+// Restore implements UsageCounters.
+func (m *MemoryCounters) Restore(key, day string, add DayUsage) {
+	c := m.counter(key)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.roll(day)
+	if c.u.Day != day {
+		return
+	}
+	c.u.Requests += add.Requests
+	c.u.InputTokens += add.InputTokens
+	c.u.OutputTokens += add.OutputTokens
+	c.u.CachedTokens += add.CachedTokens
+	c.u.ReasoningTokens += add.ReasoningTokens
+}
+
+// Get implements UsageCounters.
+func (m *MemoryCounters) Get(key, day string) DayUsage {
+	v, ok := m.keys.Load(key)
+	if !ok {
+		return DayUsage{Day: day}
+	}
+	c := v.(*dayCounter)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	u := c.u
+	if u.Day != day {
+		return DayUsage{Day: day, InFlight: u.InFlight, ReservedInput: u.ReservedInput, ReservedOutput: u.ReservedOutput}
+	}
+	return u
+}
+
+// Forget implements UsageCounters.
+func (m *MemoryCounters) Forget(key string) { m.keys.Delete(key) }

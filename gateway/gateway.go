@@ -1,0 +1,277 @@
+// Package gateway is the policy and plumbing between the front doors and the providers: the
+// key cache, per-client limits and quotas, usage accounting, the background request-log
+// writer, Prometheus metrics and the dashboard's live stats. It knows no HTTP framework.
+//
+// A request goes Authenticate → Begin (SPEC §6 policy, in order) → the front door calls the
+// provider → Call.End (settlement, metrics, stats, and the log row handed to the one background
+// writer). Nothing on that path reads or writes the database.
+package gateway
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/aigateway/ai-gateway/db"
+)
+
+// Options are the Gateway's dependencies and settings.
+type Options struct {
+	// Clients lists the clients for the key cache (db.Clients). Required.
+	Clients ClientSource
+	// Secrets decrypts upstream keys (db.Keyring). Required when a client has one.
+	Secrets Decrypter
+	// Providers builds a provider per backend id ("openai", "mistral", "anthropic", "gemini", …).
+	Providers map[string]ProviderFactory
+	// HTTPClient, HeaderTimeout and IdleTimeout are handed to every provider (providers.Config).
+	HTTPClient    *http.Client
+	HeaderTimeout time.Duration
+	IdleTimeout   time.Duration
+
+	// Logs receives the request log and usage rollups (db.RequestLogStore). Required.
+	Logs LogStore
+	// Usage loads today's usage at Start (db.UsageStore). Required.
+	Usage UsageLoader
+
+	// Registry gets the metrics of SPEC §9; nil keeps them in a private registry.
+	Registry *prometheus.Registry
+	// Now is the clock; nil means time.Now.
+	Now    func() time.Time
+	Logger *slog.Logger
+
+	// QueueSize bounds the request log rows waiting for the writer (default 10,000); beyond it,
+	// rows are dropped and counted in ai_gateway_log_queue_dropped_total. Usage is never dropped.
+	QueueSize int
+	// BatchSize is the most log rows written per transaction (default 1,000).
+	BatchSize int
+	// FlushInterval is how often the writer writes what is pending (default 1s).
+	FlushInterval time.Duration
+	// StoreBodies keeps request and response bodies in the log (logs.store_bodies).
+	StoreBodies bool
+	// RetentionDays is how long request log rows are kept (logs.retention_days); 0 = forever.
+	RetentionDays int
+
+	// Seams for running several instances (SPEC §13); nil means the in-memory implementation.
+	Limiter      Limiter
+	Counters     UsageCounters
+	Stats        StatsFeed
+	ClientEvents ClientEvents
+}
+
+// Gateway applies the per-client policy and accounts for every request.
+type Gateway struct {
+	opts     Options
+	log      *slog.Logger
+	now      func() time.Time
+	limiter  Limiter
+	counters UsageCounters
+	stats    StatsFeed
+	events   ClientEvents
+	metrics  *metrics
+	writer   *writer
+	// instance identifies this gateway to ClientEvents, so it skips its own announcements.
+	instance string
+
+	clients  atomic.Pointer[clientSet]
+	reloadMu sync.Mutex
+
+	inFlight      atomic.Int64
+	storeBodies   atomic.Bool
+	retentionDays atomic.Int64
+
+	// fetched holds model lists fetched from backends since the client snapshot was built.
+	fetched  sync.Map // int64 → fetchedModels
+	fetchMus sync.Map // int64 → *sync.Mutex: one fetch per client at a time
+
+	state       sync.Mutex
+	started     bool
+	closed      bool
+	unsubscribe func()
+}
+
+// New builds a Gateway. It does no I/O: Start loads the clients and today's usage.
+func New(opts Options) (*Gateway, error) {
+	if opts.Clients == nil || opts.Logs == nil || opts.Usage == nil {
+		return nil, errors.New("gateway: Options.Clients, Logs and Usage are required")
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.QueueSize <= 0 {
+		opts.QueueSize = 10_000
+	}
+	if opts.BatchSize <= 0 {
+		opts.BatchSize = 1_000
+	}
+	if opts.FlushInterval <= 0 {
+		opts.FlushInterval = time.Second
+	}
+	if opts.HTTPClient == nil {
+		opts.HTTPClient = http.DefaultClient
+	}
+	g := &Gateway{
+		opts:     opts,
+		log:      opts.Logger,
+		now:      opts.Now,
+		limiter:  opts.Limiter,
+		counters: opts.Counters,
+		stats:    opts.Stats,
+		events:   opts.ClientEvents,
+	}
+	if g.limiter == nil {
+		g.limiter = NewMemoryLimiter()
+	}
+	if g.counters == nil {
+		g.counters = NewMemoryCounters()
+	}
+	if g.stats == nil {
+		g.stats = NewMemoryStats()
+	}
+	var id [8]byte
+	_, _ = rand.Read(id[:])
+	g.instance = hex.EncodeToString(id[:])
+	g.storeBodies.Store(opts.StoreBodies)
+	g.retentionDays.Store(int64(opts.RetentionDays))
+	g.clients.Store(&clientSet{})
+
+	var reg prometheus.Registerer = opts.Registry
+	if opts.Registry == nil {
+		reg = prometheus.NewRegistry()
+	}
+	var w *writer
+	m, err := newMetrics(reg, func() float64 { return w.queueLength() })
+	if err != nil {
+		return nil, err
+	}
+	g.metrics = m
+	w = newWriter(opts.Logs, g.log, m, g.now, func() int { return int(g.retentionDays.Load()) },
+		opts.QueueSize, opts.BatchSize, opts.FlushInterval)
+	g.writer = w
+	return g, nil
+}
+
+// Start loads the clients and today's usage (so a restart keeps the daily quotas), and starts
+// the background writer with its retention job. The writer runs until Close, whatever ctx does.
+func (g *Gateway) Start(ctx context.Context) error {
+	g.state.Lock()
+	defer g.state.Unlock()
+	if g.started {
+		return errors.New("gateway: already started")
+	}
+	if err := g.reloadClients(ctx); err != nil {
+		return err
+	}
+	if err := g.restoreUsage(ctx); err != nil {
+		return err
+	}
+	if g.events != nil {
+		g.unsubscribe = g.events.Subscribe(g.clientsChanged)
+	}
+	g.started = true
+	go g.writer.run()
+	return nil
+}
+
+// clientsChanged reloads the key cache when another instance announced a change.
+func (g *Gateway) clientsChanged(origin string) {
+	if origin == g.instance {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := g.reloadClients(ctx); err != nil {
+		g.log.Error("reload clients after a change elsewhere", "err", err)
+	}
+}
+
+func (g *Gateway) restoreUsage(ctx context.Context) error {
+	now := g.now()
+	day := dayOf(now)
+	rows, err := g.opts.Usage.ForDay(ctx, day)
+	if err != nil {
+		return fmt.Errorf("load today's usage: %w", err)
+	}
+	set := g.clients.Load()
+	for _, r := range rows {
+		g.counters.Restore(clientKey(r.ClientID), day, DayUsage{
+			Requests: r.Requests, InputTokens: r.InputTokens, OutputTokens: r.OutputTokens,
+			CachedTokens: r.CachedTokens, ReasoningTokens: r.ReasoningTokens,
+		})
+		name, model := fmt.Sprintf("client %d", r.ClientID), "other"
+		if c := set.byID[r.ClientID]; c != nil {
+			name, model = c.Name, c.modelLabel(r.Model)
+		}
+		g.stats.Record(StatEvent{Time: now, Client: name, Model: model, Requests: r.Requests, Errors: r.Errors,
+			InputTokens: r.InputTokens, OutputTokens: r.OutputTokens, TotalsOnly: true})
+	}
+	return nil
+}
+
+// Flush writes everything accounted so far to the database and returns when it is written.
+func (g *Gateway) Flush(ctx context.Context) error {
+	if !g.isRunning() {
+		return errors.New("gateway: not running")
+	}
+	return g.writer.request(ctx, g.writer.flush)
+}
+
+// Close writes everything still queued, retrying failed writes until ctx ends, and stops the
+// writer. Call it after the server has stopped taking requests and in-flight ones have ended:
+// accounting handed over later is not written. The error says how much could not be written.
+func (g *Gateway) Close(ctx context.Context) error {
+	g.state.Lock()
+	if !g.started || g.closed {
+		g.state.Unlock()
+		return nil
+	}
+	g.closed = true
+	if g.unsubscribe != nil {
+		g.unsubscribe()
+	}
+	g.state.Unlock()
+	return g.writer.request(ctx, g.writer.stop)
+}
+
+func (g *Gateway) isRunning() bool {
+	g.state.Lock()
+	defer g.state.Unlock()
+	return g.started && !g.closed
+}
+
+// SetStoreBodies turns body logging on or off at runtime (admin settings).
+func (g *Gateway) SetStoreBodies(on bool) { g.storeBodies.Store(on) }
+
+// SetRetentionDays changes the request log retention at runtime (admin settings); 0 = forever.
+// It applies at the next hourly run of the retention job.
+func (g *Gateway) SetRetentionDays(days int) { g.retentionDays.Store(int64(days)) }
+
+// Stats returns the live numbers for the dashboard; cheap enough to call every second.
+func (g *Gateway) Stats() Snapshot {
+	s := g.stats.Snapshot(g.now())
+	s.InFlight = g.inFlight.Load()
+	return s
+}
+
+// clientKey names a client in the limiter and the usage counters.
+func clientKey(id int64) string {
+	return strconv.FormatInt(id, 10)
+}
+
+// The db stores satisfy the interfaces the gateway declares.
+var (
+	_ LogStore    = (*db.RequestLogStore)(nil)
+	_ UsageLoader = (*db.UsageStore)(nil)
+)

@@ -1,0 +1,222 @@
+package gateway
+
+import (
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// StatEvent is one finished request (or, with Requests > 1, several) for the live stats.
+type StatEvent struct {
+	Time         time.Time
+	Client       string
+	Model        string
+	Requests     int64
+	Errors       int64
+	InputTokens  int64
+	OutputTokens int64
+	// TotalsOnly adds to today's totals and top lists but not to the time series: usage restored
+	// at start happened earlier in the day, at times nobody recorded.
+	TotalsOnly bool
+}
+
+// StatsFeed aggregates finished requests into the dashboard's live numbers. MemoryStats serves a
+// single instance; one backed by Redis can merge several (SPEC §13). Snapshot must be cheap: the
+// dashboard asks once per second.
+type StatsFeed interface {
+	Record(e StatEvent)
+	Snapshot(now time.Time) Snapshot
+}
+
+// Snapshot is the dashboard's view of the traffic.
+type Snapshot struct {
+	Time time.Time `json:"time"`
+	// Today counts since 00:00 UTC.
+	Today Totals `json:"today"`
+	// InFlight is the number of requests admitted and not finished yet.
+	InFlight int64 `json:"in_flight"`
+	// RequestsPerSecond is the average over the last 10 complete seconds.
+	RequestsPerSecond float64 `json:"requests_per_second"`
+	// LastHour has one point per minute, oldest first, the current minute last.
+	LastHour []Point `json:"last_hour"`
+	// LastDay has one point per 10 minutes, oldest first, the current 10 minutes last.
+	LastDay []Point `json:"last_day"`
+	// Clients and Models are today's totals per client and per model, most requests first.
+	Clients []Top `json:"clients"`
+	Models  []Top `json:"models"`
+}
+
+// Totals are counts over a period.
+type Totals struct {
+	Requests     int64 `json:"requests"`
+	Errors       int64 `json:"errors"`
+	InputTokens  int64 `json:"input_tokens"`
+	OutputTokens int64 `json:"output_tokens"`
+}
+
+// Point is the traffic of one interval starting at Time.
+type Point struct {
+	Time time.Time `json:"time"`
+	Totals
+}
+
+// Top is one client's or one model's traffic today.
+type Top struct {
+	Name string `json:"name"`
+	Totals
+}
+
+const (
+	secondSlots = 60
+	minuteSlots = 60
+	tenMinSlots = 144
+	rateWindow  = 10 // seconds averaged for RequestsPerSecond
+)
+
+// MemoryStats is a StatsFeed held in memory: fixed rings of per-second, per-minute and
+// per-10-minute buckets, and today's totals per client and model.
+type MemoryStats struct {
+	mu      sync.Mutex
+	day     string
+	today   Totals
+	clients map[string]*Totals
+	models  map[string]*Totals
+	seconds [secondSlots]slot
+	minutes [minuteSlots]slot
+	tenMins [tenMinSlots]slot
+}
+
+type slot struct {
+	n int64 // absolute interval number (unix seconds / interval); a stale slot is reset on use
+	Totals
+}
+
+// NewMemoryStats returns empty in-memory stats.
+func NewMemoryStats() *MemoryStats {
+	return &MemoryStats{clients: map[string]*Totals{}, models: map[string]*Totals{}}
+}
+
+var _ StatsFeed = (*MemoryStats)(nil)
+
+func (t *Totals) add(e *StatEvent) {
+	t.Requests += e.Requests
+	t.Errors += e.Errors
+	t.InputTokens += e.InputTokens
+	t.OutputTokens += e.OutputTokens
+}
+
+func (s *MemoryStats) rollDay(day string) {
+	if day > s.day {
+		s.day = day
+		s.today = Totals{}
+		clear(s.clients)
+		clear(s.models)
+	}
+}
+
+// Record implements StatsFeed.
+func (s *MemoryStats) Record(e StatEvent) {
+	t := e.Time.UTC()
+	sec := t.Unix()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	day := dayOf(t)
+	s.rollDay(day)
+	if day == s.day {
+		s.today.add(&e)
+		for _, m := range []struct {
+			m    map[string]*Totals
+			name string
+		}{{s.clients, e.Client}, {s.models, e.Model}} {
+			tot := m.m[m.name]
+			if tot == nil {
+				tot = &Totals{}
+				m.m[m.name] = tot
+			}
+			tot.add(&e)
+		}
+	}
+	if e.TotalsOnly {
+		return
+	}
+	addSlot(s.seconds[:], sec, &e)
+	addSlot(s.minutes[:], sec/60, &e)
+	addSlot(s.tenMins[:], sec/600, &e)
+}
+
+func addSlot(ring []slot, n int64, e *StatEvent) {
+	sl := &ring[n%int64(len(ring))]
+	if sl.n != n {
+		if sl.n > n { // older than the ring: nothing to add it to
+			return
+		}
+		*sl = slot{n: n}
+	}
+	sl.add(e)
+}
+
+func series(ring []slot, cur int64, interval time.Duration) []Point {
+	out := make([]Point, len(ring))
+	for i := range out {
+		n := cur - int64(len(ring)) + 1 + int64(i)
+		out[i].Time = time.Unix(n*int64(interval/time.Second), 0).UTC()
+		if sl := &ring[n%int64(len(ring))]; sl.n == n {
+			out[i].Totals = sl.Totals
+		}
+	}
+	return out
+}
+
+// Snapshot implements StatsFeed. InFlight is left to the caller (the gateway knows it).
+func (s *MemoryStats) Snapshot(now time.Time) Snapshot {
+	now = now.UTC()
+	sec := now.Unix()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.rollDay(dayOf(now))
+	snap := Snapshot{
+		Time:     now,
+		Today:    s.today,
+		LastHour: series(s.minutes[:], sec/60, time.Minute),
+		LastDay:  series(s.tenMins[:], sec/600, 10*time.Minute),
+		Clients:  tops(s.clients),
+		Models:   tops(s.models),
+	}
+	var recent int64
+	for n := sec - rateWindow; n < sec; n++ {
+		if sl := &s.seconds[n%secondSlots]; sl.n == n {
+			recent += sl.Requests
+		}
+	}
+	snap.RequestsPerSecond = float64(recent) / rateWindow
+	return snap
+}
+
+func tops(m map[string]*Totals) []Top {
+	out := make([]Top, 0, len(m))
+	for name, t := range m {
+		out = append(out, Top{Name: name, Totals: *t})
+	}
+	slices.SortFunc(out, func(a, b Top) int {
+		if a.Requests != b.Requests {
+			if a.Requests > b.Requests {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(a.Name, b.Name)
+	})
+	return out
+}
+
+// dayOf is the UTC day of t as stored in usage_daily.
+func dayOf(t time.Time) string {
+	return t.UTC().Format(time.DateOnly)
+}
+
+// nextMidnight is the start of the UTC day after t.
+func nextMidnight(t time.Time) time.Time {
+	y, m, d := t.UTC().Date()
+	return time.Date(y, m, d+1, 0, 0, 0, 0, time.UTC)
+}

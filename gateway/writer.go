@@ -1,0 +1,312 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/aigateway/ai-gateway/db"
+)
+
+// LogStore is where the background writer puts the request log and usage rollups
+// (db.RequestLogStore). WriteBatch must be all-or-nothing so a failed batch can be retried.
+type LogStore interface {
+	WriteBatch(ctx context.Context, b db.AccountingBatch) error
+	// DeleteBefore deletes request log rows older than t (the retention job).
+	DeleteBefore(ctx context.Context, t time.Time) (int64, error)
+}
+
+// UsageLoader reads back one day of usage_daily at start (db.UsageStore).
+type UsageLoader interface {
+	ForDay(ctx context.Context, day string) ([]db.UsageDaily, error)
+}
+
+// pendingLog is one request log row waiting for the writer, with what it needs to redact it.
+type pendingLog struct {
+	row db.RequestLog
+	// secret is the client's upstream key, to be redacted from the bodies.
+	secret string
+}
+
+type usageKey struct {
+	client int64
+	day    string
+	model  string
+}
+
+// writer is the one goroutine that writes accounting to the database.
+//
+// Usage deltas and last-use times are merged in memory by key, so they are bounded by the number
+// of (client, day, model) combinations, never by traffic, and are never dropped. Request log rows
+// wait in a bounded queue: when it is full, new rows are dropped and counted. A failed write is
+// logged, counted and retried with the same batch; meanwhile rows keep queueing up to the bound,
+// so memory stays within queueSize + batchSize rows.
+type writer struct {
+	store     LogStore
+	log       *slog.Logger
+	m         *metrics
+	now       func() time.Time
+	retention func() int
+	queueSize int
+	batchSize int
+	interval  time.Duration
+
+	mu       sync.Mutex
+	logs     []pendingLog
+	usage    map[usageKey]*db.UsageDaily
+	lastUsed map[int64]time.Time
+	models   map[int64]db.ModelsCacheUpdate
+
+	wake  chan struct{}
+	flush chan flushRequest
+	stop  chan flushRequest
+	done  chan struct{}
+
+	// retry is the batch that failed last; only the writer goroutine touches it.
+	retry *db.AccountingBatch
+	// failing is set after a failed write: wake-ups are ignored until the next tick, so a
+	// broken database is retried once per interval instead of once per request.
+	failing bool
+}
+
+type flushRequest struct {
+	ctx   context.Context
+	reply chan error
+}
+
+func newWriter(store LogStore, log *slog.Logger, m *metrics, now func() time.Time, retention func() int,
+	queueSize, batchSize int, interval time.Duration) *writer {
+	return &writer{
+		store: store, log: log, m: m, now: now, retention: retention,
+		queueSize: queueSize, batchSize: batchSize, interval: interval,
+		usage:    map[usageKey]*db.UsageDaily{},
+		lastUsed: map[int64]time.Time{},
+		models:   map[int64]db.ModelsCacheUpdate{},
+		wake:     make(chan struct{}, 1),
+		flush:    make(chan flushRequest),
+		stop:     make(chan flushRequest),
+		done:     make(chan struct{}),
+	}
+}
+
+// add queues one request's accounting; it never blocks on the database.
+func (w *writer) add(l *pendingLog, usage *db.UsageDaily) {
+	w.mu.Lock()
+	if usage != nil {
+		k := usageKey{usage.ClientID, usage.Day, usage.Model}
+		if u := w.usage[k]; u != nil {
+			u.Requests += usage.Requests
+			u.Errors += usage.Errors
+			u.InputTokens += usage.InputTokens
+			u.OutputTokens += usage.OutputTokens
+			u.CachedTokens += usage.CachedTokens
+			u.ReasoningTokens += usage.ReasoningTokens
+		} else {
+			u := *usage
+			w.usage[k] = &u
+		}
+	}
+	if l.row.Time.After(w.lastUsed[l.row.ClientID]) {
+		w.lastUsed[l.row.ClientID] = l.row.Time
+	}
+	dropped := len(w.logs) >= w.queueSize
+	if !dropped {
+		w.logs = append(w.logs, *l)
+	}
+	full := len(w.logs) >= w.batchSize
+	w.mu.Unlock()
+	if dropped {
+		w.m.queueDropped.Inc()
+	}
+	if full {
+		select {
+		case w.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// addModels queues a client's fetched model list for client.models_cache.
+func (w *writer) addModels(u db.ModelsCacheUpdate) {
+	w.mu.Lock()
+	w.models[u.ClientID] = u
+	w.mu.Unlock()
+}
+
+func (w *writer) queueLength() float64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return float64(len(w.logs))
+}
+
+// take moves up to batchSize log rows and everything else pending into a batch.
+func (w *writer) take() *db.AccountingBatch {
+	w.mu.Lock()
+	b := &db.AccountingBatch{}
+	var logs []pendingLog
+	if n := min(len(w.logs), w.batchSize); n > 0 {
+		// The head goes to the batch; appends to the tail never touch it again.
+		logs = w.logs[:n:n]
+		w.logs = w.logs[n:]
+		if len(w.logs) == 0 {
+			w.logs = nil
+		}
+	}
+	if len(w.usage) > 0 {
+		b.Usage = make([]db.UsageDaily, 0, len(w.usage))
+		for _, u := range w.usage {
+			b.Usage = append(b.Usage, *u)
+		}
+		clear(w.usage)
+	}
+	if len(w.lastUsed) > 0 {
+		b.LastUsed = w.lastUsed
+		w.lastUsed = map[int64]time.Time{}
+	}
+	for _, m := range w.models {
+		b.ModelsCache = append(b.ModelsCache, m)
+	}
+	clear(w.models)
+	w.mu.Unlock()
+	// Redaction scans up to 64 KiB per body: done outside the lock that End takes.
+	if len(logs) > 0 {
+		b.Logs = make([]db.RequestLog, len(logs))
+		for i := range logs {
+			b.Logs[i] = logs[i].row
+			redactRow(&b.Logs[i], logs[i].secret)
+		}
+	}
+	if b.Empty() {
+		return nil
+	}
+	return b
+}
+
+// writeOnce writes the retried batch, or else the next one. It reports whether there was
+// anything to write.
+func (w *writer) writeOnce(ctx context.Context) (bool, error) {
+	b := w.retry
+	if b == nil {
+		b = w.take()
+	}
+	if b == nil {
+		return false, nil
+	}
+	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	err := w.store.WriteBatch(wctx, *b)
+	cancel()
+	if err != nil {
+		w.retry = b
+		w.failing = true
+		w.m.dbWriteErrors.Inc()
+		w.log.Error("request log write failed; will retry", "rows", len(b.Logs), "usage_rows", len(b.Usage), "err", err)
+		return true, err
+	}
+	w.retry = nil
+	w.failing = false
+	return true, nil
+}
+
+// drain writes until nothing is pending, or until a write fails.
+func (w *writer) drain(ctx context.Context) error {
+	for {
+		more, err := w.writeOnce(ctx)
+		if err != nil || !more {
+			return err
+		}
+	}
+}
+
+// pendingRows counts the log rows not written yet (queued and in a failed batch).
+func (w *writer) pendingRows() int {
+	n := int(w.queueLength())
+	if w.retry != nil {
+		n += len(w.retry.Logs)
+	}
+	return n
+}
+
+func (w *writer) run() {
+	defer close(w.done)
+	tick := time.NewTicker(w.interval)
+	defer tick.Stop()
+	retention := time.NewTicker(time.Hour)
+	defer retention.Stop()
+	w.deleteOld()
+	for {
+		select {
+		case <-w.wake:
+			if !w.failing {
+				_ = w.drain(context.Background())
+			}
+		case <-tick.C:
+			_ = w.drain(context.Background())
+		case <-retention.C:
+			w.deleteOld()
+		case req := <-w.flush:
+			req.reply <- w.drain(req.ctx)
+		case req := <-w.stop:
+			req.reply <- w.drainUntilDone(req.ctx, tick.C)
+			return
+		}
+	}
+}
+
+// drainUntilDone writes everything pending, retrying failed writes every interval, until it is
+// all written or ctx ends.
+func (w *writer) drainUntilDone(ctx context.Context, tick <-chan time.Time) error {
+	for {
+		err := w.drain(ctx)
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-tick:
+		case <-ctx.Done():
+			n := w.pendingRows()
+			w.log.Error("request log rows not written at shutdown", "rows", n, "err", err)
+			return fmt.Errorf("%d request log rows and their usage not written: %w", n, errors.Join(err, ctx.Err()))
+		}
+	}
+}
+
+// deleteOld is the retention job: request log rows older than the retention period go.
+func (w *writer) deleteOld() {
+	days := w.retention()
+	if days <= 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cutoff := w.now().Add(-time.Duration(days) * 24 * time.Hour)
+	n, err := w.store.DeleteBefore(ctx, cutoff)
+	if err != nil {
+		w.m.dbWriteErrors.Inc()
+		w.log.Error("request log retention failed", "err", err)
+		return
+	}
+	if n > 0 {
+		w.log.Info("request log retention", "deleted", n, "retention_days", days)
+	}
+}
+
+// request asks the writer goroutine to drain (flush) or to drain and stop.
+func (w *writer) request(ctx context.Context, ch chan flushRequest) error {
+	req := flushRequest{ctx: ctx, reply: make(chan error, 1)}
+	select {
+	case ch <- req:
+	case <-w.done:
+		return errors.New("the request log writer has stopped")
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-req.reply:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
