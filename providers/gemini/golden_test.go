@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"github.com/aigateway/ai-gateway/providers"
 	"os"
 	"path/filepath"
 	"testing"
@@ -72,3 +73,37 @@ func counter() func() string {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// eventLog renders stream events one per line, with only the fields that are set.
+func eventLog(evs []providers.StreamEvent) []byte {
+	names := map[providers.EventKind]string{
+		providers.EventStart: "start", providers.EventText: "text", providers.EventReasoning: "reasoning",
+		providers.EventToolCall: "tool_call", providers.EventToolArgs: "tool_args", providers.EventFinish: "finish",
+		providers.EventUsage: "usage",
+	}
+	var b bytes.Buffer
+	for _, ev := range evs {
+		fmt.Fprintf(&b, "%s choice=%d", names[ev.Kind], ev.Choice)
+		field := func(k, v string) {
+			if v != "" {
+				fmt.Fprintf(&b, " %s=%q", k, v)
+			}
+		}
+		field("id", ev.ID)
+		field("model", ev.Model)
+		field("text", ev.Text)
+		field("signature", ev.Signature)
+		if ev.Kind == providers.EventToolCall || ev.Kind == providers.EventToolArgs {
+			fmt.Fprintf(&b, " index=%d", ev.ToolIndex)
+		}
+		field("tool_id", ev.ToolID)
+		field("tool_name", ev.ToolName)
+		field("args", ev.Args)
+		field("finish", ev.FinishReason)
+		if ev.Usage != nil {
+			fmt.Fprintf(&b, " usage=%+v", *ev.Usage)
+		}
+		b.WriteByte('\n')
+	}
+	return b.Bytes()
+}
