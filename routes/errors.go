@@ -1,0 +1,236 @@
+package routes
+
+import (
+	"errors"
+	"net/http"
+	"sort"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/aigateway/ai-gateway/providers"
+	"github.com/aigateway/ai-gateway/views"
+)
+
+// errPanic is what recoverPanic returns; the panic itself was logged there.
+var errPanic = errors.New("panic in handler")
+
+// fieldErrors is a failed validation: field name → what is wrong with it. It is a 400.
+type fieldErrors map[string]string
+
+func (f fieldErrors) Error() string {
+	keys := make([]string, 0, len(f))
+	for k := range f {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + ": " + f[k]
+	}
+	return "invalid request: " + strings.Join(parts, "; ")
+}
+
+// kindForStatus maps a status fiber raised (404 route, 405, 413 body, 431 headers…) to a kind.
+func kindForStatus(status int) providers.ErrorKind {
+	if status >= 500 {
+		return providers.KindInternal
+	}
+	return providers.KindForStatus(status)
+}
+
+// asEdgeError turns any error a handler returned into the *providers.Error the caller sees.
+// Anything that is not already a typed error is internal: logged here, once, and replaced by a
+// sentence that reveals nothing.
+func (s *server) asEdgeError(c *fiber.Ctx, err error) *providers.Error {
+	var pe *providers.Error
+	var fe *fiber.Error
+	var fields fieldErrors
+	switch {
+	case errors.As(err, &pe):
+		if pe.Status() >= 500 && pe.Kind == providers.KindInternal {
+			s.log.Error("internal error", "request_id", requestIDOf(c), "path", c.Path(), "error", pe.Message)
+			return &providers.Error{Kind: providers.KindInternal, Message: "internal error"}
+		}
+		return pe
+	case errors.As(err, &fields):
+		return &providers.Error{Kind: providers.KindBadRequest, Code: "invalid_request", Message: fields.Error()}
+	case errors.As(err, &fe):
+		msg := fe.Message
+		switch fe.Code {
+		case fiber.StatusNotFound:
+			msg = "no route for " + c.Method() + " " + c.Path()
+		case fiber.StatusRequestEntityTooLarge:
+			msg = "request body is larger than the 10 MB limit"
+		case fiber.StatusRequestHeaderFieldsTooLarge:
+			msg = "request headers are too large"
+		}
+		return &providers.Error{Kind: kindForStatus(fe.Code), HTTPStatus: fe.Code, Message: msg}
+	case errors.Is(err, errPanic):
+		return &providers.Error{Kind: providers.KindInternal, Message: "internal error"}
+	}
+	s.log.Error("internal error", "request_id", requestIDOf(c), "path", c.Path(), "error", err.Error())
+	return &providers.Error{Kind: providers.KindInternal, Message: "internal error"}
+}
+
+// errorHandler is the single place errors become responses. The shape follows who is calling:
+// the admin JSON API, an admin page, or a front door (Anthropic, Gemini, OpenAI — the default).
+func (s *server) errorHandler(c *fiber.Ctx, err error) error {
+	if requestIDOf(c) == "" {
+		// fasthttp rejected the request before any middleware ran (body or headers too large).
+		ensureRequestID(c)
+		s.setSecurityHeaders(c)
+		defer s.log.Info("request rejected", "method", c.Method(), "path", c.Path(),
+			"status", c.Response().StatusCode(), "request_id", requestIDOf(c), "ip", c.IP())
+	}
+	e := s.asEdgeError(c, err)
+	status := e.Status()
+	if e.RetryAfter != "" {
+		c.Set(fiber.HeaderRetryAfter, e.RetryAfter)
+	}
+	p := c.Path()
+	switch {
+	case strings.HasPrefix(p, "/admin/api/"):
+		return c.Status(status).JSON(adminErrorBody(e, err))
+	case isAdminPath(p):
+		return s.renderErrorPage(c, status, e.Message)
+	case strings.HasPrefix(p, "/v1/messages"):
+		return c.Status(status).JSON(anthropicErrorBody(e))
+	case strings.HasPrefix(p, "/v1beta/"):
+		return c.Status(status).JSON(geminiErrorBody(e))
+	}
+	return c.Status(status).JSON(openAIErrorBody(e))
+}
+
+// adminErrorBody is SPEC §8's {"error":{"message","code"}}, plus "fields" for a validation error.
+func adminErrorBody(e *providers.Error, cause error) fiber.Map {
+	body := fiber.Map{"message": e.Message, "code": adminErrorCode(e)}
+	var fields fieldErrors
+	if errors.As(cause, &fields) {
+		body["fields"] = map[string]string(fields)
+	}
+	return fiber.Map{"error": body}
+}
+
+func adminErrorCode(e *providers.Error) string {
+	if e.Code != "" {
+		return e.Code
+	}
+	switch e.Kind {
+	case providers.KindBadRequest:
+		return "bad_request"
+	case providers.KindAuth:
+		return "unauthorized"
+	case providers.KindPermission:
+		return "forbidden"
+	case providers.KindNotFound:
+		return "not_found"
+	case providers.KindTooLarge:
+		return "too_large"
+	case providers.KindRateLimited:
+		return "rate_limited"
+	case providers.KindUpstream:
+		return "upstream_error"
+	case providers.KindUnavailable:
+		return "upstream_unavailable"
+	case providers.KindTimeout:
+		return "upstream_timeout"
+	case providers.KindCanceled:
+		return "canceled"
+	}
+	if e.Status() == http.StatusMethodNotAllowed {
+		return "method_not_allowed"
+	}
+	return "internal"
+}
+
+// openAIErrorBody is {"error":{"message","type","param","code"}}.
+func openAIErrorBody(e *providers.Error) fiber.Map {
+	typ := e.Type
+	if typ == "" {
+		switch e.Kind {
+		case providers.KindAuth:
+			typ = "authentication_error"
+		case providers.KindPermission:
+			typ = "permission_error"
+		case providers.KindRateLimited:
+			typ = "rate_limit_error"
+		case providers.KindBadRequest, providers.KindNotFound, providers.KindTooLarge:
+			typ = "invalid_request_error"
+		default:
+			typ = "server_error"
+		}
+	}
+	var param, code any
+	if e.Param != "" {
+		param = e.Param
+	}
+	if e.Code != "" {
+		code = e.Code
+	}
+	return fiber.Map{"error": fiber.Map{"message": e.Message, "type": typ, "param": param, "code": code}}
+}
+
+// anthropicErrorBody is {"type":"error","error":{"type","message"}}.
+func anthropicErrorBody(e *providers.Error) fiber.Map {
+	typ := e.Type
+	if typ == "" {
+		switch status := e.Status(); {
+		case e.Kind == providers.KindAuth:
+			typ = "authentication_error"
+		case e.Kind == providers.KindPermission:
+			typ = "permission_error"
+		case e.Kind == providers.KindNotFound:
+			typ = "not_found_error"
+		case e.Kind == providers.KindTooLarge:
+			typ = "request_too_large"
+		case e.Kind == providers.KindRateLimited:
+			typ = "rate_limit_error"
+		case e.Kind == providers.KindTimeout:
+			typ = "timeout_error"
+		case status == http.StatusServiceUnavailable || status == 529:
+			typ = "overloaded_error"
+		case status < 500:
+			typ = "invalid_request_error"
+		default:
+			typ = "api_error"
+		}
+	}
+	return fiber.Map{"type": "error", "error": fiber.Map{"type": typ, "message": e.Message}}
+}
+
+// geminiErrorBody is {"error":{"code","message","status"}}.
+func geminiErrorBody(e *providers.Error) fiber.Map {
+	status := e.Status()
+	var st string
+	switch {
+	case e.Kind == providers.KindAuth:
+		st = "UNAUTHENTICATED"
+	case e.Kind == providers.KindPermission:
+		st = "PERMISSION_DENIED"
+	case e.Kind == providers.KindNotFound:
+		st = "NOT_FOUND"
+	case e.Kind == providers.KindRateLimited:
+		st = "RESOURCE_EXHAUSTED"
+	case e.Kind == providers.KindTimeout:
+		st = "DEADLINE_EXCEEDED"
+	case e.Kind == providers.KindCanceled:
+		st = "CANCELLED"
+	case e.Kind == providers.KindUnavailable || status == http.StatusServiceUnavailable:
+		st = "UNAVAILABLE"
+	case status < 500:
+		st = "INVALID_ARGUMENT"
+	default:
+		st = "INTERNAL"
+	}
+	return fiber.Map{"error": fiber.Map{"code": status, "message": e.Message, "status": st}}
+}
+
+// renderErrorPage shows an error to a browser on an admin page.
+func (s *server) renderErrorPage(c *fiber.Ctx, status int, message string) error {
+	c.Status(status)
+	c.Type("html", "utf-8")
+	return views.ErrorPage(views.ErrorView{
+		Assets: s.viewAssets(), Status: status, Message: message, RequestID: requestIDOf(c),
+	}).Render(c.UserContext(), c.Response().BodyWriter())
+}

@@ -1,0 +1,108 @@
+// Package routes is the HTTP edge: the one route table, middleware, the admin pages and JSON API,
+// and the front doors clients call. Handlers are small and one per action; they get everything
+// they use from Deps.
+package routes
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/uptrace/bun"
+
+	"github.com/aigateway/ai-gateway/db"
+	"github.com/aigateway/ai-gateway/gateway"
+	"github.com/aigateway/ai-gateway/static"
+)
+
+// MaxBodySize caps every request body (SPEC §11); larger bodies get 413.
+const MaxBodySize = 10 << 20
+
+// Deps is everything the handlers use. Config, DB, the stores, Keyring and Assets are required.
+type Deps struct {
+	Config *gateway.Config
+	// DB is pinged by /readyz.
+	DB *bun.DB
+
+	Clients    *db.Clients
+	AdminUsers *db.AdminUsers
+	Sessions   *db.AdminSessions
+	Tokens     *db.AdminTokens
+	Audit      *db.AuditLogs
+	Settings   *db.Settings
+	// Keyring encrypts upstream keys before they are stored.
+	Keyring *db.Keyring
+	Assets  *static.Assets
+
+	// Gateway is the policy engine behind the front doors (key cache, limits, accounting).
+	Gateway *gateway.Gateway
+
+	// Logger receives the request log and every internal error; nil discards.
+	Logger *slog.Logger
+	// Now is the clock (sessions, login throttling); nil means time.Now.
+	Now func() time.Time
+	// ClientsChanged runs after every admin change to a client (create, update, delete, key
+	// rotation), so the gateway's key cache reloads before the next request. Nil is allowed.
+	ClientsChanged func(context.Context) error
+}
+
+// server holds the dependencies and the little state the edge keeps itself.
+type server struct {
+	Deps
+	log      *slog.Logger
+	now      func() time.Time
+	throttle *loginThrottle
+}
+
+// New builds the HTTP application with every route.
+func New(d Deps) *fiber.App {
+	s := &server{Deps: d, log: d.Logger, now: d.Now}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	s.throttle = newLoginThrottle(s.now)
+
+	app := fiber.New(fiber.Config{
+		AppName:               "ai-gateway",
+		BodyLimit:             MaxBodySize,
+		ReadBufferSize:        16 << 10, // request line + headers; larger → 431
+		IdleTimeout:           2 * time.Minute,
+		ErrorHandler:          s.errorHandler,
+		DisableStartupMessage: true,
+	})
+
+	// Every request, in this order: id first (so everything after can log it), then the headers
+	// that must be on every response, then the access log (which also renders errors), then
+	// recovery from panics closest to the handlers.
+	app.Use(s.requestID, s.securityHeaders, s.accessLog, s.recoverPanic)
+
+	// Public.
+	app.Get("/healthz", s.healthz)
+	app.Get("/readyz", s.readyz)
+	app.Get(static.Prefix+":file", s.staticFile)
+
+	// Admin pages. Login is open (throttled, CSRF by cookie); everything else needs a session,
+	// and state changes also the session's CSRF token.
+	app.Get("/admin/login", s.loginPage)
+	app.Post("/admin/login", s.loginSubmit)
+	app.Post("/admin/logout", s.session, s.csrf, s.logout)
+	app.Get("/admin", s.session, s.dashboardPage)
+	app.Get("/admin/clients", s.session, s.clientsPage)
+	app.Get("/admin/requests", s.session, s.requestsPage)
+	app.Get("/admin/settings", s.session, s.settingsPage)
+
+	// Admin JSON API (SPEC §8): Authorization: Bearer <admin token>, or the session cookie plus
+	// X-CSRF-Token on state changes.
+	app.Get("/admin/api/v1/clients", s.apiAuth, s.clientList)
+	app.Post("/admin/api/v1/clients", s.apiAuth, s.clientCreate)
+	app.Get("/admin/api/v1/clients/:id", s.apiAuth, s.clientGet)
+	app.Patch("/admin/api/v1/clients/:id", s.apiAuth, s.clientUpdate)
+	app.Delete("/admin/api/v1/clients/:id", s.apiAuth, s.clientDelete)
+	app.Post("/admin/api/v1/clients/:id/rotate-key", s.apiAuth, s.clientRotateKey)
+
+	return app
+}
