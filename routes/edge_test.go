@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -285,4 +286,25 @@ type edgeAPIError struct {
 		Code    string            `json:"code"`
 		Fields  map[string]string `json:"fields"`
 	} `json:"error"`
+}
+
+func edgeID(id int64) string { return strconv.FormatInt(id, 10) }
+
+// client reads a client straight from the store.
+func (e *edge) client(id int64) *db.Client {
+	e.t.Helper()
+	c, err := e.deps.Clients.Get(context.Background(), id)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return c
+}
+
+func (e *edge) clientRows() []db.Client {
+	e.t.Helper()
+	cs, err := e.deps.Clients.List(context.Background())
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return cs
 }
