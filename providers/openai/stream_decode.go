@@ -47,6 +47,7 @@ type chunkStream struct {
 }
 
 type decChoice struct {
+	index    int // the choice's index
 	calls    []decCall
 	sawTools bool
 }
@@ -172,10 +173,7 @@ func (s *chunkStream) handle(ch *wireChunk) {
 	}
 	for _, c := range ch.Choices {
 		ci := max(c.Index, 0)
-		for len(s.choices) <= ci {
-			s.choices = append(s.choices, decChoice{})
-		}
-		cs := &s.choices[ci]
+		cs := s.choice(ci)
 		d := &c.Delta
 		if r := d.ReasoningContent; r != "" {
 			s.push(providers.StreamEvent{Kind: providers.EventReasoning, Choice: ci, Text: r})
@@ -203,6 +201,18 @@ func (s *chunkStream) handle(ch *wireChunk) {
 	if hasUsage {
 		s.push(providers.StreamEvent{Kind: providers.EventUsage, Usage: &usage})
 	}
+}
+
+// choice returns the state of choice index i. Choices are few; a list avoids trusting the
+// upstream's index to size anything.
+func (s *chunkStream) choice(i int) *decChoice {
+	for k := range s.choices {
+		if s.choices[k].index == i {
+			return &s.choices[k]
+		}
+	}
+	s.choices = append(s.choices, decChoice{index: i})
+	return &s.choices[len(s.choices)-1]
 }
 
 // toolCall maps one tool_calls delta onto a canonical call. A fragment belongs to the call the

@@ -1,6 +1,7 @@
 package openai
 
 import (
+	"slices"
 	"strconv"
 
 	"github.com/aigateway/ai-gateway/providers"
@@ -28,10 +29,11 @@ type StreamEncoder struct {
 }
 
 type choiceState struct {
+	index    int
 	started  bool // role chunk written
 	finished bool
 	sawTools bool
-	tools    []bool // by tool index: first fragment written
+	tools    []int // tool indices whose first fragment was written
 }
 
 // NewStreamEncoder starts an encoder. id, model and created fill every chunk; an empty id or
@@ -40,14 +42,16 @@ func NewStreamEncoder(id, model string, created int64, includeUsage bool) *Strea
 	return &StreamEncoder{id: id, model: model, created: created, includeUsage: includeUsage}
 }
 
+// choice returns the state of choice i. Choices are few; a list avoids sizing anything by an
+// index a translator passed through from an upstream.
 func (e *StreamEncoder) choice(i int) *choiceState {
-	if i < 0 {
-		i = 0
+	for k := range e.choices {
+		if e.choices[k].index == i {
+			return &e.choices[k]
+		}
 	}
-	for len(e.choices) <= i {
-		e.choices = append(e.choices, choiceState{})
-	}
-	return &e.choices[i]
+	e.choices = append(e.choices, choiceState{index: i})
+	return &e.choices[len(e.choices)-1]
 }
 
 func (e *StreamEncoder) header(dst []byte) []byte {
@@ -127,10 +131,7 @@ func (e *StreamEncoder) Encode(dst []byte, ev providers.StreamEvent) []byte {
 		cs := e.choice(c)
 		cs.sawTools = true
 		ti := max(ev.ToolIndex, 0)
-		for len(cs.tools) <= ti {
-			cs.tools = append(cs.tools, false)
-		}
-		first := ev.Kind == providers.EventToolCall && !cs.tools[ti]
+		first := ev.Kind == providers.EventToolCall && !slices.Contains(cs.tools, ti)
 		if !first && ev.Args == "" {
 			return dst
 		}
@@ -138,7 +139,7 @@ func (e *StreamEncoder) Encode(dst []byte, ev providers.StreamEvent) []byte {
 		dst = append(dst, `"tool_calls":[{"index":`...)
 		dst = strconv.AppendInt(dst, int64(ti), 10)
 		if first {
-			cs.tools[ti] = true
+			cs.tools = append(cs.tools, ti)
 			id := ev.ToolID
 			if id == "" {
 				id = generatedToolCallID(e.id, c, ti)
@@ -193,9 +194,10 @@ func (e *StreamEncoder) Done(dst []byte) []byte {
 	if len(e.choices) == 0 {
 		dst = e.role(dst, 0)
 	}
+	slices.SortFunc(e.choices, func(a, b choiceState) int { return a.index - b.index })
 	for i := range e.choices {
-		if e.choices[i].started && !e.choices[i].finished {
-			dst = e.finish(dst, i, "")
+		if cs := e.choices[i]; cs.started && !cs.finished {
+			dst = e.finish(dst, cs.index, "")
 		}
 	}
 	if e.includeUsage && e.hasUsage {
