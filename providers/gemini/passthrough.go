@@ -31,27 +31,38 @@ const imageTokens = 258
 // text but as 258 tokens each, Gemini's price of one image. Both camelCase and snake_case field
 // names are read. Malformed JSON returns a KindBadRequest *providers.Error with the parser's message.
 func PeekRequest(body []byte) (RequestInfo, error) {
-	var p struct {
-		GenerationConfig *struct {
-			MaxOutputTokens      *protoInt `json:"maxOutputTokens"`
-			MaxOutputTokensSnake *protoInt `json:"max_output_tokens"`
-		} `json:"generationConfig"`
-		GenerationConfigSnake *struct {
-			MaxOutputTokens      *protoInt `json:"maxOutputTokens"`
-			MaxOutputTokensSnake *protoInt `json:"max_output_tokens"`
-		} `json:"generation_config"`
+	if !json.Valid(body) {
+		var v any
+		return RequestInfo{}, badJSON(json.Unmarshal(body, &v))
 	}
-	if err := json.Unmarshal(body, &p); err != nil {
-		return RequestInfo{}, badJSON(err)
+	// Members are matched by their exact names, as Google's parser does (encoding/json would also
+	// take "GenerationConfig", which Gemini rejects), so this reads what RewriteRequest rewrites.
+	ms, err := objectMembers(body)
+	if err != nil {
+		return RequestInfo{}, providers.Errorf(providers.KindBadRequest, "invalid JSON payload: the request body must be a JSON object")
 	}
 	info := RequestInfo{EstimatedInputTokens: estimateTokens(body)}
-	gc := p.GenerationConfig
-	if gc == nil {
-		gc = p.GenerationConfigSnake
-	}
-	if gc != nil {
-		if v := pick(gc.MaxOutputTokens, gc.MaxOutputTokensSnake); v != nil && *v > 0 {
-			info.MaxOutputTokens = int(min(int64(*v), 1<<31-1))
+	for _, m := range ms {
+		if m.Key != "generationConfig" && m.Key != "generation_config" {
+			continue
+		}
+		cfg := body[m.ValStart:m.ValEnd]
+		if string(cfg) == "null" {
+			continue
+		}
+		cms, err := objectMembers(cfg)
+		if err != nil {
+			return RequestInfo{}, providers.Errorf(providers.KindBadRequest, "invalid JSON payload: generationConfig must be an object")
+		}
+		for _, cm := range cms {
+			if (cm.Key != "maxOutputTokens" && cm.Key != "max_output_tokens") || string(cfg[cm.ValStart:cm.ValEnd]) == "null" {
+				continue
+			}
+			var v protoInt
+			if err := v.UnmarshalJSON(cfg[cm.ValStart:cm.ValEnd]); err != nil {
+				return RequestInfo{}, providers.Errorf(providers.KindBadRequest, "invalid JSON payload: generationConfig.maxOutputTokens: %v", err)
+			}
+			info.MaxOutputTokens = int(max(0, min(int64(v), 1<<31-1)))
 		}
 	}
 	return info, nil

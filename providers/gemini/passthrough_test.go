@@ -19,6 +19,8 @@ func TestPeekRequest(t *testing.T) {
 		{"no config", `{"contents":[{"parts":[{"text":"hi"}]}]}`, 0, 10},
 		{"camelCase", `{"generationConfig":{"maxOutputTokens":300},"contents":[]}`, 300, 14},
 		{"snake_case", `{"generation_config":{"max_output_tokens":"512"}}`, 512, 12},
+		{"null", `{"generationConfig":{"maxOutputTokens":null}}`, 0, 11},
+		{"names match exactly, as Google's parser does", `{"GenerationConfig":{"maxOutputTokens":5}}`, 0, 10},
 		{"inline image counted as an image, not as text", `{"contents":[{"parts":[{"inlineData":{"mimeType":"image/png","data":"` + image + `"}}]}]}`,
 			0, (len(`{"contents":[{"parts":[{"inlineData":{"mimeType":"image/png","data":}}]}]}`))/4 + 258},
 		{"snake inline data", `{"contents":[{"parts":[{"inline_data":{"mime_type":"image/png","data":"` + image + `"}}]}]}`,
@@ -35,9 +37,16 @@ func TestPeekRequest(t *testing.T) {
 			}
 		})
 	}
-	_, err := PeekRequest([]byte(`{"contents":[}`))
-	if e, ok := err.(*providers.Error); !ok || e.Status() != 400 || !strings.Contains(e.Message, "invalid character") {
-		t.Errorf("bad JSON: %v", err)
+	for body, want := range map[string]string{
+		`{"contents":[}`:           "invalid character",
+		`[]`:                       "must be a JSON object",
+		`{"generationConfig":"x"}`: "generationConfig must be an object",
+		`{"generationConfig":{"maxOutputTokens":"x"}}`: "maxOutputTokens",
+	} {
+		_, err := PeekRequest([]byte(body))
+		if e, ok := err.(*providers.Error); !ok || e.Status() != 400 || !strings.Contains(e.Message, want) {
+			t.Errorf("%s: got %v, want a 400 containing %q", body, err, want)
+		}
 	}
 }
 
