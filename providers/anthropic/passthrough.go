@@ -93,6 +93,9 @@ func contentSize(raw json.RawMessage, depth int) (chars, images int) {
 	if len(t) == 0 || string(t) == "null" {
 		return 0, 0
 	}
+	if t[0] == '"' {
+		return len(t) - 2, 0
+	}
 	if t[0] != '[' || depth > 2 {
 		return len(t), 0
 	}
