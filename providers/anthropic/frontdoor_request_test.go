@@ -76,7 +76,9 @@ func TestDecodeRequestOptions(t *testing.T) {
 		check func(*providers.Request) bool
 	}{
 		{"tool_choice any", `"tools":[{"name":"f","input_schema":{"type":"object"}}],"tool_choice":{"type":"any"}`,
-			func(r *providers.Request) bool { return r.ToolChoice.Mode == providers.ToolChoiceRequired && r.ParallelToolCalls == nil }},
+			func(r *providers.Request) bool {
+				return r.ToolChoice.Mode == providers.ToolChoiceRequired && r.ParallelToolCalls == nil
+			}},
 		{"tool_choice tool", `"tools":[{"name":"f","input_schema":{"type":"object"}}],"tool_choice":{"type":"tool","name":"f","disable_parallel_tool_use":true}`,
 			func(r *providers.Request) bool {
 				return r.ToolChoice.Mode == providers.ToolChoiceTool && r.ToolChoice.Name == "f" && !*r.ParallelToolCalls
@@ -86,7 +88,9 @@ func TestDecodeRequestOptions(t *testing.T) {
 		{"thinking disabled", `"thinking":{"type":"disabled"}`, func(r *providers.Request) bool { return r.ThinkingBudget == 0 }},
 		{"thinking adaptive", `"thinking":{"type":"adaptive"}`, func(r *providers.Request) bool { return r.ThinkingBudget == AdaptiveThinkingBudget }},
 		{"temperature zero kept", `"temperature":0`, func(r *providers.Request) bool { return r.Temperature != nil && *r.Temperature == 0 }},
-		{"string system", `"system":"S"`, func(r *providers.Request) bool { return r.Messages[0].Role == providers.RoleSystem && r.Messages[0].Text() == "S" }},
+		{"string system", `"system":"S"`, func(r *providers.Request) bool {
+			return r.Messages[0].Role == providers.RoleSystem && r.Messages[0].Text() == "S"
+		}},
 		{"empty system dropped", `"system":""`, func(r *providers.Request) bool { return len(r.Messages) == 1 }},
 		{"no model is fine", ``, func(r *providers.Request) bool { return r.Model == "m" }},
 	}
