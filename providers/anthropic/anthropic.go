@@ -144,6 +144,10 @@ func (c *Client) call(ctx context.Context, method, path string, body []byte, str
 		defer resp.Body.Close()
 		e := DecodeError(resp.StatusCode, resp.Header.Get("Retry-After"), providers.ReadAllLimited(resp.Body, maxErrorBody))
 		e.Provider = c.cfg.Backend
+		if c.cfg.APIKey != "" {
+			// An upstream (or a proxy in front of it) could echo the key back; it must not travel on.
+			e.Message = strings.ReplaceAll(e.Message, c.cfg.APIKey, "[redacted]")
+		}
 		return nil, e
 	}
 	return resp, nil

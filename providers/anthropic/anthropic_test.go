@@ -213,6 +213,17 @@ func TestClientStreamErrors(t *testing.T) {
 	})
 }
 
+func TestClientErrorNeverCarriesTheKey(t *testing.T) {
+	u := newUpstream(t, func(w http.ResponseWriter, r *http.Request, body []byte) {
+		writeJSON(w, 401, `{"type":"error","error":{"type":"authentication_error","message":"invalid x-api-key `+r.Header.Get("x-api-key")+`"}}`)
+	})
+	_, err := u.client(t, u.srv.URL).Chat(context.Background(), toolHistory())
+	var e *providers.Error
+	if !errors.As(err, &e) || e.Status() != 401 || e.Message != "invalid x-api-key [redacted]" {
+		t.Errorf("err = %+v", err)
+	}
+}
+
 func TestClientTransportErrors(t *testing.T) {
 	t.Run("unreachable", func(t *testing.T) {
 		u := newUpstream(t, func(w http.ResponseWriter, r *http.Request, body []byte) {})

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
+	"strconv"
 	"strings"
 
 	"github.com/aigateway/ai-gateway/providers"
@@ -53,9 +55,11 @@ func DecodeRequest(body []byte) (*providers.Request, error) {
 	if !ok || isNull(raw) {
 		return nil, badRequest("max_tokens: Field required")
 	}
-	if err := json.Unmarshal(raw, &req.MaxTokens); err != nil {
+	n, ok := intValue(raw)
+	if !ok {
 		return nil, badRequest("max_tokens: Input should be a valid integer")
 	}
+	req.MaxTokens = n
 	if req.MaxTokens < 1 {
 		return nil, badRequest("max_tokens: Input should be greater than or equal to 1")
 	}
@@ -129,6 +133,16 @@ func knownRequestKey(k string) bool {
 		return true
 	}
 	return false
+}
+
+// intValue reads a JSON number that is an integer, also when written 1000.0 or 1e3 (the
+// Messages API accepts those).
+func intValue(raw []byte) (int, bool) {
+	f, err := strconv.ParseFloat(string(bytes.TrimSpace(raw)), 64)
+	if err != nil || f != math.Trunc(f) || math.Abs(f) > 1<<53 {
+		return 0, false
+	}
+	return int(f), true
 }
 
 func isNull(raw json.RawMessage) bool {

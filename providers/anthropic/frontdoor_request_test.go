@@ -93,6 +93,7 @@ func TestDecodeRequestOptions(t *testing.T) {
 		}},
 		{"empty system dropped", `"system":""`, func(r *providers.Request) bool { return len(r.Messages) == 1 }},
 		{"no model is fine", ``, func(r *providers.Request) bool { return r.Model == "m" }},
+		{"max_tokens as float", `"max_tokens":1e3`, func(r *providers.Request) bool { return r.MaxTokens == 1000 }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -121,6 +122,7 @@ func TestDecodeRequestErrors(t *testing.T) {
 		{"no messages", `{"model":"m","max_tokens":5}`, "messages: Field required"},
 		{"max_tokens zero", `{"max_tokens":0,"messages":[]}`, "max_tokens: Input should be greater than or equal to 1"},
 		{"max_tokens string", `{"max_tokens":"5","messages":[]}`, "max_tokens: Input should be a valid integer"},
+		{"max_tokens fraction", `{"max_tokens":2.5,"messages":[]}`, "max_tokens: Input should be a valid integer"},
 		{"bad role", `{"max_tokens":5,"messages":[{"role":"tool","content":"x"}]}`, "messages.0.role: Input should be"},
 		{"content number", `{"max_tokens":5,"messages":[{"role":"user","content":5}]}`, "messages.0.content: Input should be a valid string or list"},
 		{"pdf document", `{"max_tokens":5,"messages":[{"role":"user","content":[{"type":"document","source":{"type":"base64","media_type":"application/pdf","data":"JVBE"}}]}]}`,

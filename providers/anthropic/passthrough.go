@@ -65,8 +65,8 @@ func PeekRequest(body []byte) (RequestInfo, error) {
 	}
 	info := RequestInfo{Model: p.Model, Stream: p.Stream}
 	if p.MaxTokens != "" {
-		n, err := strconv.Atoi(string(p.MaxTokens))
-		if err != nil {
+		n, ok := intValue([]byte(p.MaxTokens))
+		if !ok {
 			return RequestInfo{}, badRequest("max_tokens: Input should be a valid integer")
 		}
 		info.MaxTokens = n
@@ -141,7 +141,8 @@ type edit struct {
 	repl       []byte
 }
 
-// RewriteRequest applies rw to a Messages body and returns the new body. Only the values of
+// RewriteRequest applies rw to a Messages body and returns the new body (body itself when
+// nothing changes). Only the values of
 // model, system and max_tokens change (or are added right after the opening brace); every other
 // byte of the body is kept as sent. Errors are KindBadRequest *providers.Error: a body that is not
 // a JSON object (with the parser's message), or a system / max_tokens of the wrong type.

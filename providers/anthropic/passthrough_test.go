@@ -48,6 +48,10 @@ func TestPeekRequest(t *testing.T) {
 			t.Errorf("PeekRequest(%s) = %v, want %q", tt.body, err, tt.want)
 		}
 	}
+	info, _ = PeekRequest([]byte(`{"max_tokens":1e3}`))
+	if info.MaxTokens != 1000 {
+		t.Errorf("max_tokens 1e3 peeked as %d", info.MaxTokens)
+	}
 	info, _ = PeekRequest([]byte(`{"messages":[]}`))
 	if info.MaxTokens != 0 {
 		t.Errorf("missing max_tokens peeked as %d", info.MaxTokens)
