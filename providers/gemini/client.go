@@ -245,8 +245,9 @@ func (c *Client) Embed(ctx context.Context, req *providers.EmbedRequest) (*provi
 // Forward sends a native Gemini body to the operation op under the API root, e.g.
 // "models/gemini-2.5-flash:streamGenerateContent?alt=sse" (a leading "/" or "v1beta/" is
 // accepted). It POSTs body, or GETs when body is nil (model listing). A "key" query parameter
-// in op is dropped: the upstream key goes in x-goog-api-key only. The response is returned for
-// any status; the error is a *providers.Error when no response came.
+// in op is dropped: the upstream key goes in x-goog-api-key only. stream is informational: op's
+// alt=sse already decides between SSE and a JSON array. The response is returned for any status;
+// the error is a *providers.Error when no response came.
 func (c *Client) Forward(ctx context.Context, op string, body []byte, stream bool) (*http.Response, error) {
 	op = strings.TrimLeft(op, "/")
 	op = strings.TrimPrefix(op, "v1beta/")

@@ -635,3 +635,50 @@ func TestDecodeResponseCandidates(t *testing.T) {
 		t.Errorf("%s", dump(t, resp))
 	}
 }
+
+// A caller going away cancels the upstream request, and the stream reports it as cancelled.
+func TestClientStreamCancel(t *testing.T) {
+	upstreamGone := make(chan struct{})
+	m := newMock(t, func(w http.ResponseWriter, r *http.Request, body []byte) {
+		writeSSE(w, `{"candidates":[{"content":{"role":"model","parts":[{"text":"Hel"}]},"index":0}]}`)
+		<-r.Context().Done()
+		close(upstreamGone)
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	st, err := m.client(t).Stream(ctx, userRequest("gemini-2.5-flash", "hi"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	for range 2 { // start, text
+		if _, err := st.Next(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cancel()
+	_, err = st.Next()
+	var e *providers.Error
+	if !errors.As(err, &e) || e.Kind != providers.KindCanceled {
+		t.Fatalf("got %v, want a cancellation", err)
+	}
+	<-upstreamGone
+}
+
+// Silence between chunks longer than the idle timeout ends the stream with a timeout (504).
+func TestClientStreamIdleTimeout(t *testing.T) {
+	m := newMock(t, func(w http.ResponseWriter, r *http.Request, body []byte) {
+		writeSSE(w, `{"candidates":[{"content":{"role":"model","parts":[{"text":"Hel"}]},"index":0}]}`)
+		<-r.Context().Done()
+	})
+	c := m.client(t)
+	c.cfg.IdleTimeout = 50 * time.Millisecond
+	st, err := c.Stream(context.Background(), userRequest("gemini-2.5-flash", "hi"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs, err := streamEvents(t, st)
+	var e *providers.Error
+	if !errors.As(err, &e) || e.Kind != providers.KindTimeout || e.Status() != 504 || len(evs) != 2 {
+		t.Fatalf("got %d events and %v, want 2 events then a timeout", len(evs), err)
+	}
+}

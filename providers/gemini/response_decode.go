@@ -135,6 +135,8 @@ type streamDecoder struct {
 // chunk only), the candidates' text, reasoning and tool-call events, their finish events, and an
 // EventUsage when usageMetadata changed (it is cumulative; the last one wins). An error object
 // in the stream becomes the upstream's *providers.Error; malformed JSON a KindUpstream one.
+// Thought signatures on text parts are not passed on: Gemini validates only the signatures of
+// function calls, and those travel in the tool-call ids.
 func (d *streamDecoder) decode(data []byte, out []providers.StreamEvent) ([]providers.StreamEvent, error) {
 	data = bytes.TrimSpace(data)
 	if len(data) == 0 || string(data) == "[DONE]" {

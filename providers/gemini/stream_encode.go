@@ -42,7 +42,8 @@ type choiceFinish struct {
 	reason string
 }
 
-// NewStreamEncoder starts an encoder for model; sse selects SSE framing over a JSON array.
+// NewStreamEncoder starts an encoder for model (reported as modelVersion until an EventStart
+// names the model that answers); sse selects SSE framing over a JSON array.
 func NewStreamEncoder(model string, sse bool) *StreamEncoder {
 	e := &StreamEncoder{sse: sse, model: modelName(model)}
 	e.setTrailer()
