@@ -48,7 +48,7 @@ func BenchmarkUsageFromChunk(b *testing.B) {
 
 func BenchmarkRewriteRequest(b *testing.B) {
 	body := []byte(`{"contents":[{"role":"user","parts":[{"text":"Explain the theory of relativity in two paragraphs."}]}],"systemInstruction":{"parts":[{"text":"Be precise."}]},"generationConfig":{"temperature":0.3,"maxOutputTokens":32000}}`)
-	rw := Rewrite{SystemPrompt: "You are the company assistant.", MaxOutputTokens: 8192}
+	rw := Rewrite{SystemPrompt: "You are the company assistant.", MaxTokens: 8192}
 	b.ReportAllocs()
 	b.SetBytes(int64(len(body)))
 	for b.Loop() {

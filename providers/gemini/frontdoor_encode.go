@@ -173,3 +173,12 @@ func modelOut(m providers.Model) gModel {
 	return gModel{Name: "models/" + id, BaseModelID: id, DisplayName: display,
 		SupportedGenerationMethods: []string{"generateContent", "countTokens"}}
 }
+
+// EncodeStreamError appends e as an in-band error of an SSE stream, `data: {"error":{…}}\r\n\r\n`,
+// for an error after the stream has started; the caller closes the stream after it. A
+// StreamEncoder's EncodeError does the same in either framing.
+func EncodeStreamError(dst []byte, e *providers.Error) []byte {
+	dst = append(dst, "data: "...)
+	dst = appendError(dst, e)
+	return append(dst, "\r\n\r\n"...)
+}

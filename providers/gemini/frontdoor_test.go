@@ -375,3 +375,10 @@ func TestEncodeModels(t *testing.T) {
 		t.Errorf("no models: %s", got)
 	}
 }
+
+func TestEncodeStreamError(t *testing.T) {
+	got := string(EncodeStreamError([]byte("x"), providers.Errorf(providers.KindTimeout, "upstream timed out")))
+	if want := "x" + `data: {"error":{"code":504,"message":"upstream timed out","status":"DEADLINE_EXCEEDED"}}` + "\r\n\r\n"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}

@@ -112,7 +112,7 @@ func FuzzRewriteRequest(f *testing.F) {
 	f.Add([]byte(`{"generationConfig":{"maxOutputTokens":"99999"},"systemInstruction":{"parts":[]}}`))
 	f.Add([]byte(`{"generation\u0043onfig":{"max_output_tokens":1e9}}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
-		out, err := RewriteRequest(body, Rewrite{SystemPrompt: "G\"<", MaxOutputTokens: 77})
+		out, err := RewriteRequest(body, Rewrite{SystemPrompt: "G\"<", MaxTokens: 77})
 		if err != nil {
 			return
 		}
@@ -123,7 +123,7 @@ func FuzzRewriteRequest(f *testing.F) {
 		if err != nil {
 			t.Fatalf("rewritten body unreadable: %v", err)
 		}
-		if info.MaxOutputTokens > 77 {
+		if info.MaxTokens > 77 {
 			t.Fatalf("cap not enforced: %q → %q", body, out)
 		}
 	})

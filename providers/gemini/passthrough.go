@@ -14,10 +14,10 @@ import (
 
 // RequestInfo is what policy needs to know about a native Gemini request body.
 type RequestInfo struct {
-	// MaxOutputTokens is generationConfig.maxOutputTokens; 0 when absent.
-	MaxOutputTokens int
-	// EstimatedInputTokens is a cheap estimate of the prompt size (see PeekRequest).
-	EstimatedInputTokens int
+	// MaxTokens is generationConfig.maxOutputTokens; 0 when absent.
+	MaxTokens int
+	// InputTokens is a cheap estimate of the prompt size (see PeekRequest).
+	InputTokens int
 }
 
 // imageTokens is what Gemini charges for one image (258 tokens up to 384×384 px, per tile beyond).
@@ -25,7 +25,7 @@ const imageTokens = 258
 
 // PeekRequest reads what policy needs from a GenerateContentRequest body without translating it.
 //
-// EstimatedInputTokens is the body's size in bytes divided by 4 (a common characters-per-token
+// InputTokens is the body's size in bytes divided by 4 (a common characters-per-token
 // rule; the JSON syntax around the text makes it err on the high side), except that inline data
 // payloads (the string value of any "data" member: base64 images, audio, PDFs) are not counted as
 // text but as 258 tokens each, Gemini's price of one image. Both camelCase and snake_case field
@@ -41,7 +41,7 @@ func PeekRequest(body []byte) (RequestInfo, error) {
 	if err != nil {
 		return RequestInfo{}, providers.Errorf(providers.KindBadRequest, "invalid JSON payload: the request body must be a JSON object")
 	}
-	info := RequestInfo{EstimatedInputTokens: estimateTokens(body)}
+	info := RequestInfo{InputTokens: estimateTokens(body)}
 	for _, m := range ms {
 		if m.Key != "generationConfig" && m.Key != "generation_config" {
 			continue
@@ -62,7 +62,7 @@ func PeekRequest(body []byte) (RequestInfo, error) {
 			if err := v.UnmarshalJSON(cfg[cm.ValStart:cm.ValEnd]); err != nil {
 				return RequestInfo{}, providers.Errorf(providers.KindBadRequest, "invalid JSON payload: generationConfig.maxOutputTokens: %v", err)
 			}
-			info.MaxOutputTokens = int(max(0, min(int64(v), 1<<31-1)))
+			info.MaxTokens = int(max(0, min(int64(v), 1<<31-1)))
 		}
 	}
 	return info, nil
@@ -100,9 +100,9 @@ type Rewrite struct {
 	// SystemPrompt, when not empty, is inserted as the first part of systemInstruction
 	// (created when absent); the client's own instruction parts follow it.
 	SystemPrompt string
-	// MaxOutputTokens, when > 0, caps generationConfig.maxOutputTokens: a larger, zero, negative or
+	// MaxTokens, when > 0, caps generationConfig.maxOutputTokens: a larger, zero, negative or
 	// unreadable value is replaced, an absent one is set.
-	MaxOutputTokens int
+	MaxTokens int
 }
 
 // RewriteRequest applies rw to a GenerateContentRequest body. Only systemInstruction and
@@ -111,7 +111,7 @@ type Rewrite struct {
 // JSON, a body that is not an object, or a systemInstruction / generationConfig that is not an
 // object returns a KindBadRequest *providers.Error.
 func RewriteRequest(body []byte, rw Rewrite) ([]byte, error) {
-	if rw.SystemPrompt == "" && rw.MaxOutputTokens <= 0 {
+	if rw.SystemPrompt == "" && rw.MaxTokens <= 0 {
 		return body, nil
 	}
 	if !json.Valid(body) {
@@ -139,9 +139,9 @@ func RewriteRequest(body []byte, rw Rewrite) ([]byte, error) {
 			}
 			out = append(out, body[m.Start:m.ValStart]...)
 			out = append(out, nv...)
-		case rw.MaxOutputTokens > 0 && (m.Key == "generationConfig" || m.Key == "generation_config"):
+		case rw.MaxTokens > 0 && (m.Key == "generationConfig" || m.Key == "generation_config"):
 			sawConfig = true
-			nv, err := capMaxOutputTokens(val, rw.MaxOutputTokens)
+			nv, err := capMaxOutputTokens(val, rw.MaxTokens)
 			if err != nil {
 				return nil, err
 			}
@@ -161,12 +161,12 @@ func RewriteRequest(body []byte, rw Rewrite) ([]byte, error) {
 		out = append(out, ']', '}')
 		written++
 	}
-	if rw.MaxOutputTokens > 0 && !sawConfig {
+	if rw.MaxTokens > 0 && !sawConfig {
 		if written > 0 {
 			out = append(out, ',')
 		}
 		out = append(out, `"generationConfig":{"maxOutputTokens":`...)
-		out = strconv.AppendInt(out, int64(rw.MaxOutputTokens), 10)
+		out = strconv.AppendInt(out, int64(rw.MaxTokens), 10)
 		out = append(out, '}')
 	}
 	return append(out, '}'), nil

@@ -32,7 +32,7 @@ func TestPeekRequest(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if info.MaxOutputTokens != tt.maxOut || info.EstimatedInputTokens != tt.estimate {
+			if info.MaxTokens != tt.maxOut || info.InputTokens != tt.estimate {
 				t.Errorf("got %+v, want max %d estimate %d", info, tt.maxOut, tt.estimate)
 			}
 		})
@@ -60,7 +60,7 @@ func TestRewriteRequest(t *testing.T) {
 		{"nothing to do keeps the bytes", `{ "contents" : [] , "x":1 }`, Rewrite{}, `{ "contents" : [] , "x":1 }`},
 		{"system created, cap set",
 			`{"contents":[{"role":"user","parts":[{"text":"hi"}]}],"unknownField":{"a": [1, 2.50, "x"]}}`,
-			Rewrite{SystemPrompt: "Gateway rules.", MaxOutputTokens: 1000},
+			Rewrite{SystemPrompt: "Gateway rules.", MaxTokens: 1000},
 			`{"contents":[{"role":"user","parts":[{"text":"hi"}]}],"unknownField":{"a": [1, 2.50, "x"]},"systemInstruction":{"parts":[{"text":"Gateway rules."}]},"generationConfig":{"maxOutputTokens":1000}}`},
 		{"system prepended to the client's parts, other keys kept",
 			`{"systemInstruction": {"role": "user", "parts": [ {"text": "Client rules."} ]}, "contents": []}`,
@@ -73,25 +73,25 @@ func TestRewriteRequest(t *testing.T) {
 			`{"systemInstruction":{"parts":[{"text":"G"}]},"system_instruction":{"parts":[{"text":"G"}]}}`},
 		{"snake_case system", `{"system_instruction":{"parts":[{"text":"c"}]}}`, Rewrite{SystemPrompt: "G"},
 			`{"system_instruction":{"parts":[{"text":"G"},{"text":"c"}]}}`},
-		{"cap clamps a larger value", `{"generationConfig":{"temperature":0,"maxOutputTokens":32000,"topK":40}}`, Rewrite{MaxOutputTokens: 8192},
+		{"cap clamps a larger value", `{"generationConfig":{"temperature":0,"maxOutputTokens":32000,"topK":40}}`, Rewrite{MaxTokens: 8192},
 			`{"generationConfig":{"temperature":0,"maxOutputTokens":8192,"topK":40}}`},
-		{"cap keeps a smaller value's bytes", `{"generationConfig":{"maxOutputTokens": 100 }}`, Rewrite{MaxOutputTokens: 8192},
+		{"cap keeps a smaller value's bytes", `{"generationConfig":{"maxOutputTokens": 100 }}`, Rewrite{MaxTokens: 8192},
 			`{"generationConfig":{"maxOutputTokens": 100}}`},
-		{"cap clamps a string value", `{"generationConfig":{"maxOutputTokens":"99999"}}`, Rewrite{MaxOutputTokens: 8192},
+		{"cap clamps a string value", `{"generationConfig":{"maxOutputTokens":"99999"}}`, Rewrite{MaxTokens: 8192},
 			`{"generationConfig":{"maxOutputTokens":8192}}`},
-		{"cap replaces zero (which means the model's maximum)", `{"generationConfig":{"maxOutputTokens":0}}`, Rewrite{MaxOutputTokens: 50},
+		{"cap replaces zero (which means the model's maximum)", `{"generationConfig":{"maxOutputTokens":0}}`, Rewrite{MaxTokens: 50},
 			`{"generationConfig":{"maxOutputTokens":50}}`},
-		{"cap replaces garbage", `{"generationConfig":{"maxOutputTokens":"lots"}}`, Rewrite{MaxOutputTokens: 50},
+		{"cap replaces garbage", `{"generationConfig":{"maxOutputTokens":"lots"}}`, Rewrite{MaxTokens: 50},
 			`{"generationConfig":{"maxOutputTokens":50}}`},
-		{"cap added to an existing config", `{"generationConfig":{"temperature":0.5}}`, Rewrite{MaxOutputTokens: 50},
+		{"cap added to an existing config", `{"generationConfig":{"temperature":0.5}}`, Rewrite{MaxTokens: 50},
 			`{"generationConfig":{"temperature":0.5,"maxOutputTokens":50}}`},
-		{"cap added to an empty config", `{"generationConfig":{}}`, Rewrite{MaxOutputTokens: 50}, `{"generationConfig":{"maxOutputTokens":50}}`},
-		{"cap on snake_case", `{"generation_config":{"max_output_tokens":900}}`, Rewrite{MaxOutputTokens: 50},
+		{"cap added to an empty config", `{"generationConfig":{}}`, Rewrite{MaxTokens: 50}, `{"generationConfig":{"maxOutputTokens":50}}`},
+		{"cap on snake_case", `{"generation_config":{"max_output_tokens":900}}`, Rewrite{MaxTokens: 50},
 			`{"generation_config":{"max_output_tokens":50}}`},
-		{"cap on an escaped key", `{"generation\u0043onfig":{"maxOutputTokens":900}}`, Rewrite{MaxOutputTokens: 50},
+		{"cap on an escaped key", `{"generation\u0043onfig":{"maxOutputTokens":900}}`, Rewrite{MaxTokens: 50},
 			`{"generation\u0043onfig":{"maxOutputTokens":50}}`},
-		{"null config", `{"generationConfig":null}`, Rewrite{MaxOutputTokens: 50}, `{"generationConfig":{"maxOutputTokens":50}}`},
-		{"empty body object", `{}`, Rewrite{SystemPrompt: "G", MaxOutputTokens: 5},
+		{"null config", `{"generationConfig":null}`, Rewrite{MaxTokens: 50}, `{"generationConfig":{"maxOutputTokens":50}}`},
+		{"empty body object", `{}`, Rewrite{SystemPrompt: "G", MaxTokens: 5},
 			`{"systemInstruction":{"parts":[{"text":"G"}]},"generationConfig":{"maxOutputTokens":5}}`},
 	}
 	for _, tt := range tests {
@@ -112,7 +112,7 @@ func TestRewriteRequest(t *testing.T) {
 
 func TestRewriteRequestErrors(t *testing.T) {
 	for _, body := range []string{`{"contents":`, `[1,2]`, `"x"`, `{"systemInstruction":"be nice"}`, `{"systemInstruction":{"parts":"x"}}`, `{"generationConfig":[1]}`} {
-		_, err := RewriteRequest([]byte(body), Rewrite{SystemPrompt: "G", MaxOutputTokens: 5})
+		_, err := RewriteRequest([]byte(body), Rewrite{SystemPrompt: "G", MaxTokens: 5})
 		if e, ok := err.(*providers.Error); !ok || e.Kind != providers.KindBadRequest {
 			t.Errorf("%s: got %v, want a bad request", body, err)
 		}
@@ -122,7 +122,7 @@ func TestRewriteRequestErrors(t *testing.T) {
 // The rewritten body must say the same as the original to Gemini, apart from the policy changes.
 func TestRewriteRequestPreservesMeaning(t *testing.T) {
 	body := readTestdata(t, "decode_genai.json")
-	out, err := RewriteRequest(body, Rewrite{SystemPrompt: "Gateway first.", MaxOutputTokens: 100})
+	out, err := RewriteRequest(body, Rewrite{SystemPrompt: "Gateway first.", MaxTokens: 100})
 	if err != nil {
 		t.Fatal(err)
 	}
