@@ -367,8 +367,13 @@ func (c *Client) asError(err error) *providers.Error {
 // object inside an array for JSON-array streams). The HTTP status and Retry-After are kept; a
 // RetryInfo detail stands in for a missing Retry-After.
 func statusError(resp *http.Response) *providers.Error {
-	raw := providers.ReadAllLimited(resp.Body, 1<<20)
-	retry := resp.Header.Get("Retry-After")
+	return DecodeError(resp.StatusCode, resp.Header.Get("Retry-After"), providers.ReadAllLimited(resp.Body, 1<<20))
+}
+
+// DecodeError turns a Gemini error response body into a *providers.Error that keeps the status,
+// the message, the status string as type and code, and retry (the Retry-After value; Gemini's
+// RetryInfo detail stands in when it is empty). Used by the front door when it forwards.
+func DecodeError(status int, retry string, raw []byte) *providers.Error {
 	type envelope struct {
 		Error *gError `json:"error"`
 	}
@@ -386,13 +391,13 @@ func statusError(resp *http.Response) *providers.Error {
 		if retry == "" {
 			retry = retryDelay(env.Error.Details)
 		}
-		return providers.UpstreamError("gemini", resp.StatusCode, env.Error.Message, env.Error.Status, env.Error.Status, retry)
+		return providers.UpstreamError("gemini", status, env.Error.Message, env.Error.Status, env.Error.Status, retry)
 	}
-	msg := fmt.Sprintf("Gemini returned HTTP %d", resp.StatusCode)
+	msg := fmt.Sprintf("Gemini returned HTTP %d", status)
 	if s := strings.TrimSpace(string(trimmed)); s != "" && len(s) <= 200 {
 		msg += ": " + s
 	}
-	return providers.UpstreamError("gemini", resp.StatusCode, msg, "", "", retry)
+	return providers.UpstreamError("gemini", status, msg, "", "", retry)
 }
 
 func contains(list []string, s string) bool {
