@@ -38,66 +38,9 @@ func skipValue(b []byte, i, depth int) (int, error) {
 	case c == '"':
 		return skipString(b, i)
 	case c == '{':
-		if depth >= maxDepth {
-			return 0, errSyntax
-		}
-		i = skipSpace(b, i+1)
-		if i < len(b) && b[i] == '}' {
-			return i + 1, nil
-		}
-		for {
-			if i >= len(b) || b[i] != '"' {
-				return 0, errSyntax
-			}
-			var err error
-			if i, err = skipString(b, i); err != nil {
-				return 0, err
-			}
-			i = skipSpace(b, i)
-			if i >= len(b) || b[i] != ':' {
-				return 0, errSyntax
-			}
-			i = skipSpace(b, i+1)
-			if i, err = skipValue(b, i, depth+1); err != nil {
-				return 0, err
-			}
-			i = skipSpace(b, i)
-			if i >= len(b) {
-				return 0, errSyntax
-			}
-			if b[i] == '}' {
-				return i + 1, nil
-			}
-			if b[i] != ',' {
-				return 0, errSyntax
-			}
-			i = skipSpace(b, i+1)
-		}
+		return scanObject(b, i, depth, func(_ []byte, v int) (int, error) { return skipValue(b, v, depth+1) })
 	case c == '[':
-		if depth >= maxDepth {
-			return 0, errSyntax
-		}
-		i = skipSpace(b, i+1)
-		if i < len(b) && b[i] == ']' {
-			return i + 1, nil
-		}
-		for {
-			var err error
-			if i, err = skipValue(b, i, depth+1); err != nil {
-				return 0, err
-			}
-			i = skipSpace(b, i)
-			if i >= len(b) {
-				return 0, errSyntax
-			}
-			if b[i] == ']' {
-				return i + 1, nil
-			}
-			if b[i] != ',' {
-				return 0, errSyntax
-			}
-			i = skipSpace(b, i+1)
-		}
+		return scanArray(b, i, depth, func(v int) (int, error) { return skipValue(b, v, depth+1) })
 	case c == 't':
 		return skipLiteral(b, i, "true")
 	case c == 'f':
@@ -168,17 +111,17 @@ func isHex(c byte) bool {
 func skipString(b []byte, i int) (int, error) {
 	i++
 	for {
-		// Jump to the next byte that needs attention.
-		j := bytes.IndexAny(b[i:], "\"\\")
-		if j < 0 {
+		// Skip plain content: this loop is the scanner's hot spot.
+		for i < len(b) {
+			c := b[i]
+			if c < 0x20 || c == '"' || c == '\\' {
+				break
+			}
+			i++
+		}
+		if i >= len(b) || b[i] < 0x20 {
 			return 0, errSyntax
 		}
-		for _, c := range b[i : i+j] {
-			if c < 0x20 {
-				return 0, errSyntax
-			}
-		}
-		i += j
 		if b[i] == '"' {
 			return i + 1, nil
 		}
@@ -229,81 +172,124 @@ type member struct {
 	val []byte
 }
 
-// eachMember calls fn for each member of the validated object obj, in order.
-func eachMember(obj []byte, fn func(key, val []byte) bool) error {
-	i := skipSpace(obj, 0)
-	if i >= len(obj) || obj[i] != '{' {
-		return errSyntax
+// scanObject walks the object that starts at b[i] == '{', validating it. For each member it calls
+// fn with the raw key (no quotes, escapes kept) and the index where the value starts; fn must
+// consume the value and return the index just past it (skipValue does, or fn walks it itself,
+// so nested data is scanned once). It returns the index past the closing brace.
+func scanObject(b []byte, i, depth int, fn func(key []byte, v int) (int, error)) (int, error) {
+	if depth >= maxDepth || i >= len(b) || b[i] != '{' {
+		return 0, errSyntax
 	}
-	i = skipSpace(obj, i+1)
-	if i < len(obj) && obj[i] == '}' {
-		return nil
+	i = skipSpace(b, i+1)
+	if i < len(b) && b[i] == '}' {
+		return i + 1, nil
 	}
 	for {
-		if i >= len(obj) || obj[i] != '"' {
-			return errSyntax
+		if i >= len(b) || b[i] != '"' {
+			return 0, errSyntax
 		}
-		kEnd, err := skipString(obj, i)
+		kEnd, err := skipString(b, i)
 		if err != nil {
-			return err
+			return 0, err
 		}
-		key := obj[i+1 : kEnd-1]
-		i = skipSpace(obj, kEnd)
-		if i >= len(obj) || obj[i] != ':' {
-			return errSyntax
+		key := b[i+1 : kEnd-1]
+		i = skipSpace(b, kEnd)
+		if i >= len(b) || b[i] != ':' {
+			return 0, errSyntax
 		}
-		i = skipSpace(obj, i+1)
-		vEnd, err := skipValue(obj, i, 1)
-		if err != nil {
-			return err
+		i = skipSpace(b, i+1)
+		if i >= len(b) {
+			return 0, errSyntax
 		}
-		if !fn(key, obj[i:vEnd]) {
-			return nil
+		if i, err = fn(key, i); err != nil {
+			return 0, err
 		}
-		i = skipSpace(obj, vEnd)
-		if i >= len(obj) {
-			return errSyntax
+		i = skipSpace(b, i)
+		if i >= len(b) {
+			return 0, errSyntax
 		}
-		if obj[i] == '}' {
-			return nil
+		if b[i] == '}' {
+			return i + 1, nil
 		}
-		if obj[i] != ',' {
-			return errSyntax
+		if b[i] != ',' {
+			return 0, errSyntax
 		}
-		i = skipSpace(obj, i+1)
+		i = skipSpace(b, i+1)
 	}
 }
 
-// eachElement calls fn for each element of the validated array arr, in order.
-func eachElement(arr []byte, fn func(val []byte) bool) error {
-	i := skipSpace(arr, 0)
-	if i >= len(arr) || arr[i] != '[' {
-		return errSyntax
+// scanArray walks the array that starts at b[i] == '[' like scanObject walks an object.
+func scanArray(b []byte, i, depth int, fn func(v int) (int, error)) (int, error) {
+	if depth >= maxDepth || i >= len(b) || b[i] != '[' {
+		return 0, errSyntax
 	}
-	i = skipSpace(arr, i+1)
-	if i < len(arr) && arr[i] == ']' {
-		return nil
+	i = skipSpace(b, i+1)
+	if i < len(b) && b[i] == ']' {
+		return i + 1, nil
 	}
 	for {
-		end, err := skipValue(arr, i, 1)
-		if err != nil {
-			return err
+		if i >= len(b) {
+			return 0, errSyntax
 		}
-		if !fn(arr[i:end]) {
-			return nil
+		var err error
+		if i, err = fn(i); err != nil {
+			return 0, err
 		}
-		i = skipSpace(arr, end)
-		if i >= len(arr) {
-			return errSyntax
+		i = skipSpace(b, i)
+		if i >= len(b) {
+			return 0, errSyntax
 		}
-		if arr[i] == ']' {
-			return nil
+		if b[i] == ']' {
+			return i + 1, nil
 		}
-		if arr[i] != ',' {
-			return errSyntax
+		if b[i] != ',' {
+			return 0, errSyntax
 		}
-		i = skipSpace(arr, i+1)
+		i = skipSpace(b, i+1)
 	}
+}
+
+// errStop ends a walk early without an error.
+var errStop = errors.New("stop")
+
+// eachMember calls fn for each member of the object obj (validating as it goes), in order, until
+// fn returns false.
+func eachMember(obj []byte, fn func(key, val []byte) bool) error {
+	i := skipSpace(obj, 0)
+	_, err := scanObject(obj, i, 1, func(key []byte, v int) (int, error) {
+		end, err := skipValue(obj, v, 2)
+		if err != nil {
+			return 0, err
+		}
+		if !fn(key, obj[v:end]) {
+			return 0, errStop
+		}
+		return end, nil
+	})
+	if err == errStop {
+		return nil
+	}
+	return err
+}
+
+// eachElement calls fn for each element of the array arr (validating as it goes), in order,
+// until fn returns false.
+func eachElement(arr []byte, fn func(val []byte) bool) error {
+	i := skipSpace(arr, 0)
+	_, err := scanArray(arr, i, 1, func(v int) (int, error) {
+		end, err := skipValue(arr, v, 2)
+		if err != nil {
+			return 0, err
+		}
+		if !fn(arr[v:end]) {
+			return 0, errStop
+		}
+		return end, nil
+	})
+	if err == errStop {
+		return nil
+	}
+	return err
 }
 
 // keyIs reports whether the raw (still escaped) key equals k.
@@ -462,21 +448,33 @@ type object struct {
 	changed bool
 }
 
-// parseObject validates b and splits its top level. b must be a JSON object.
+// parseObject validates b and splits its top level in one pass. b must be a JSON object.
 func parseObject(b []byte) (*object, error) {
-	if err := validate(b); err != nil {
-		return nil, err
-	}
 	i := skipSpace(b, 0)
+	if i >= len(b) {
+		return nil, errSyntax
+	}
 	if b[i] != '{' {
+		if validate(b) != nil {
+			return nil, errSyntax
+		}
 		return nil, errNotObject
 	}
 	o := &object{members: make([]member, 0, 16)}
-	err := eachMember(b[i:], func(key, val []byte) bool {
-		o.members = append(o.members, member{key: key, val: val})
-		return true
+	end, err := scanObject(b, i, 0, func(key []byte, v int) (int, error) {
+		end, err := skipValue(b, v, 1)
+		if err == nil {
+			o.members = append(o.members, member{key: key, val: b[v:end]})
+		}
+		return end, err
 	})
-	return o, err
+	if err != nil {
+		return nil, err
+	}
+	if skipSpace(b, end) != len(b) {
+		return nil, errSyntax
+	}
+	return o, nil
 }
 
 var errNotObject = errors.New("the body must be a JSON object")

@@ -2,6 +2,7 @@ package openai
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 	"unicode/utf8"
 )
@@ -119,5 +120,18 @@ func TestValueAfterKeyIgnoresEscapedQuotes(t *testing.T) {
 	i := valueAfterKey([]byte(chunk), `"finish_reason"`)
 	if i < 0 || chunk[i:i+4] != "null" {
 		t.Fatalf("valueAfterKey found %d (%q), want the real key's null", i, chunk[max(i, 0):])
+	}
+}
+
+func TestValidateDepthLimitMatchesEncodingJSON(t *testing.T) {
+	for _, n := range []int{9999, 10000, 10001} {
+		b := []byte(strings.Repeat("[", n) + strings.Repeat("]", n))
+		if got, want := validate(b) == nil, json.Valid(b); got != want {
+			t.Errorf("depth %d: validate %v, encoding/json %v", n, got, want)
+		}
+		o := []byte(strings.Repeat(`{"a":`, n) + "1" + strings.Repeat("}", n))
+		if got, want := validate(o) == nil, json.Valid(o); got != want {
+			t.Errorf("object depth %d: validate %v, encoding/json %v", n, got, want)
+		}
 	}
 }

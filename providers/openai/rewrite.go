@@ -145,50 +145,52 @@ type RequestInfo struct {
 // imageTokens is the estimate for one image part.
 const imageTokens = 85
 
-// PeekRequest validates body and reads what RequestInfo describes, without building a canonical
-// request (it allocates nothing per message). It returns a *providers.Error of KindBadRequest, with
-// the parser's message, for invalid JSON or when model, stream, messages or the token fields have
-// the wrong type.
+// PeekRequest validates body and reads what RequestInfo describes in one pass, without building
+// a canonical request (it allocates only the model string). It returns a *providers.Error of
+// KindBadRequest, with the parser's message, for invalid JSON or when model, stream, messages or
+// the token fields have the wrong type.
 func PeekRequest(body []byte) (RequestInfo, error) {
 	var info RequestInfo
-	if err := validate(body); err != nil {
-		return info, bodyError(body, err)
-	}
-	obj := body[skipSpace(body, 0):]
-	if obj[0] != '{' {
+	i := skipSpace(body, 0)
+	if i >= len(body) || body[i] != '{' {
+		if validate(body) != nil {
+			return info, bodyError(body, errSyntax)
+		}
 		return info, bodyError(body, errNotObject)
 	}
-	var chars, images int
+	var p peeker
+	p.b = body
 	var maxTokens, maxCompletion int
-	var perr *providers.Error
-	_ = eachMember(obj, func(k, v []byte) bool {
+	end, err := scanObject(body, i, 0, func(k []byte, v int) (int, error) {
+		end, err := skipValueOrWalk(body, k, v, &p)
+		if err != nil {
+			return 0, err
+		}
+		raw := body[v:end]
 		switch string(k) {
 		case "model":
-			s, ok := stringValue(v)
-			if !ok && !isNull(v) {
-				perr = badRequest(`invalid "model": expected a string`)
-				return false
+			s, ok := stringValue(raw)
+			if !ok && !isNull(raw) {
+				return 0, badRequest(`invalid "model": expected a string`)
 			}
 			info.Model = s
 		case "stream":
-			if !isNull(v) && v[0] != 't' && v[0] != 'f' {
-				perr = badRequest(`invalid "stream": expected a boolean`)
-				return false
+			if !isNull(raw) && raw[0] != 't' && raw[0] != 'f' {
+				return 0, badRequest(`invalid "stream": expected a boolean`)
 			}
-			info.Stream = v[0] == 't'
+			info.Stream = raw[0] == 't'
 		case "stream_options":
-			if len(v) > 0 && v[0] == '{' {
-				iu := field(v, "include_usage")
+			if raw[0] == '{' {
+				iu := field(raw, "include_usage")
 				info.IncludeUsage = len(iu) == 4 && string(iu) == "true"
 			}
 		case "max_tokens", "max_completion_tokens":
-			if isNull(v) {
-				return true
+			if isNull(raw) {
+				break
 			}
-			n, ok := intValue(v)
+			n, ok := intValue(raw)
 			if !ok {
-				perr = badRequest("invalid %q: expected an integer", string(k))
-				return false
+				return 0, badRequest("invalid %q: expected an integer", string(k))
 			}
 			if string(k) == "max_tokens" {
 				maxTokens = n
@@ -196,77 +198,112 @@ func PeekRequest(body []byte) (RequestInfo, error) {
 				maxCompletion = n
 			}
 		case "messages":
-			if len(v) == 0 || v[0] != '[' {
-				perr = badRequest(`invalid "messages": expected an array`)
-				return false
+			if raw[0] != '[' {
+				return 0, badRequest(`invalid "messages": expected an array`)
 			}
-			_ = eachElement(v, func(m []byte) bool {
-				info.Messages++
-				c, i := messageSize(m)
-				chars += c
-				images += i
-				return true
-			})
 		case "tools":
-			chars += len(v)
+			p.chars += len(raw)
 		}
-		return true
+		return end, nil
 	})
-	if perr != nil {
-		return info, perr
+	if err == nil && skipSpace(body, end) != len(body) {
+		err = errSyntax
 	}
+	if err != nil {
+		if e, ok := err.(*providers.Error); ok {
+			return info, e
+		}
+		return info, bodyError(body, err)
+	}
+	info.Messages = p.messages
 	info.MaxTokens = maxTokens
 	if maxCompletion > 0 {
 		info.MaxTokens = maxCompletion
 	}
-	info.InputTokens = (chars+3)/4 + images*imageTokens
+	info.InputTokens = (p.chars+3)/4 + p.images*imageTokens
 	return info, nil
 }
 
-// messageSize counts the text characters and images of one raw message.
-func messageSize(m []byte) (chars, images int) {
-	if len(m) == 0 || m[0] != '{' {
-		return 0, 0
+// peeker accumulates the size of the messages while they are validated.
+type peeker struct {
+	b                       []byte
+	chars, images, messages int
+}
+
+// skipValueOrWalk consumes the top-level value of key k: the messages array is walked (and so
+// validated) once while its text is counted; anything else is skipped.
+func skipValueOrWalk(b, k []byte, v int, p *peeker) (int, error) {
+	if string(k) != "messages" || b[v] != '[' {
+		return skipValue(b, v, 1)
 	}
-	_ = eachMember(m, func(k, v []byte) bool {
-		switch string(k) {
-		case "content":
-			switch {
-			case isNull(v):
-			case v[0] == '"':
-				chars += countChars(v)
-			case v[0] == '[':
-				_ = eachElement(v, func(p []byte) bool {
-					if len(p) == 0 || p[0] != '{' {
-						return true
-					}
-					_ = eachMember(p, func(pk, pv []byte) bool {
-						switch string(pk) {
-						case "text", "refusal":
-							chars += countChars(pv)
-						case "image_url":
-							images++
-						}
-						return true
-					})
-					return true
-				})
-			}
-		case "refusal", "reasoning_content":
-			if len(v) > 0 && v[0] == '"' {
-				chars += countChars(v)
-			}
-		case "tool_calls":
-			if len(v) > 0 && v[0] == '[' {
-				_ = eachElement(v, func(tc []byte) bool {
-					if fn := field(tc, "function"); len(fn) > 0 && fn[0] == '{' {
-						chars += countChars(field(fn, "name")) + countChars(field(fn, "arguments"))
-					}
-					return true
-				})
-			}
+	return scanArray(b, v, 1, func(m int) (int, error) {
+		p.messages++
+		if b[m] != '{' {
+			return skipValue(b, m, 2)
 		}
-		return true
+		return scanObject(b, m, 2, p.messageMember)
 	})
-	return chars, images
+}
+
+// messageMember counts one member of a message.
+func (p *peeker) messageMember(k []byte, v int) (int, error) {
+	b := p.b
+	switch string(k) {
+	case "content":
+		switch b[v] {
+		case '"':
+			return p.countString(v)
+		case '[':
+			return scanArray(b, v, 3, func(e int) (int, error) {
+				if b[e] != '{' {
+					return skipValue(b, e, 4)
+				}
+				return scanObject(b, e, 4, func(pk []byte, pv int) (int, error) {
+					switch string(pk) {
+					case "text", "refusal":
+						if b[pv] == '"' {
+							return p.countString(pv)
+						}
+					case "image_url":
+						p.images++
+					}
+					return skipValue(b, pv, 5)
+				})
+			})
+		}
+	case "refusal", "reasoning_content":
+		if b[v] == '"' {
+			return p.countString(v)
+		}
+	case "tool_calls":
+		if b[v] == '[' {
+			return scanArray(b, v, 3, func(e int) (int, error) {
+				if b[e] != '{' {
+					return skipValue(b, e, 4)
+				}
+				return scanObject(b, e, 4, func(tk []byte, tv int) (int, error) {
+					if string(tk) != "function" || b[tv] != '{' {
+						return skipValue(b, tv, 5)
+					}
+					return scanObject(b, tv, 5, func(fk []byte, fv int) (int, error) {
+						if (string(fk) == "name" || string(fk) == "arguments") && b[fv] == '"' {
+							return p.countString(fv)
+						}
+						return skipValue(b, fv, 6)
+					})
+				})
+			})
+		}
+	}
+	return skipValue(b, v, 3)
+}
+
+// countString validates the string at v and adds its characters.
+func (p *peeker) countString(v int) (int, error) {
+	end, err := skipString(p.b, v)
+	if err != nil {
+		return 0, err
+	}
+	p.chars += countChars(p.b[v:end])
+	return end, nil
 }

@@ -1,6 +1,8 @@
 package openai
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -214,4 +216,53 @@ func TestPeekRequestErrors(t *testing.T) {
 			t.Errorf("PeekRequest(%s) = %v, want 400 containing %q", body, err, want)
 		}
 	}
+}
+
+func FuzzRewriteRequest(f *testing.F) {
+	f.Add([]byte(opencodeBody), "m", "sys", 100)
+	f.Add([]byte(`{"messages":[],"stream":true,"stream_options":{"include_usage":false,"x":1},"max_tokens":1e9}`), "", "", 5)
+	f.Add([]byte(`{"a":1,"a":2,"model":null}`), "x", "", 0)
+	f.Fuzz(func(t *testing.T, body []byte, model, system string, maxTokens int) {
+		info, perr := PeekRequest(body)
+		valid := json.Valid(body)
+		if perr == nil && !valid {
+			t.Fatalf("PeekRequest accepted invalid JSON %q", body)
+		}
+		if info.InputTokens < 0 || info.Messages < 0 {
+			t.Fatalf("negative counts %+v", info)
+		}
+		out, err := RewriteRequest(body, Rewrite{Model: model, SystemPrompt: system, MaxTokens: maxTokens})
+		if err != nil {
+			var e *providers.Error
+			if !errors.As(err, &e) || e.Kind != providers.KindBadRequest {
+				t.Fatalf("error %v is not a bad-request *providers.Error", err)
+			}
+			return
+		}
+		if !valid {
+			t.Fatalf("RewriteRequest accepted invalid JSON %q", body)
+		}
+		if !json.Valid(out) {
+			t.Fatalf("RewriteRequest(%s) = %s is invalid JSON", body, out)
+		}
+		var in, got map[string]json.RawMessage
+		if json.Unmarshal(body, &in) != nil {
+			return
+		}
+		if err := json.Unmarshal(out, &got); err != nil {
+			t.Fatal(err)
+		}
+		for k, v := range in {
+			switch k {
+			case "model", "messages", "max_tokens", "max_completion_tokens", "stream_options":
+				continue
+			}
+			if !bytes.Equal(got[k], v) {
+				t.Fatalf("key %q changed from %s to %s", k, v, got[k])
+			}
+		}
+		if gm, _ := stringValue(got["model"]); model != "" && gm != string([]rune(model)) {
+			t.Fatalf("model = %s, want %q", got["model"], model)
+		}
+	})
 }
