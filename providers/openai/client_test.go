@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aigateway/ai-gateway/providers"
 )
@@ -583,5 +584,21 @@ func TestChatMalformedAnswer(t *testing.T) {
 	var e *providers.Error
 	if !errors.As(err, &e) || e.Kind != providers.KindUpstream || !strings.Contains(e.Message, "malformed") || e.Provider != "openai" {
 		t.Fatalf("err = %#v", err)
+	}
+}
+
+func TestHeaderTimeout(t *testing.T) {
+	u := newUpstream(t, func(w http.ResponseWriter, r *http.Request, _ hit) {
+		<-r.Context().Done() // never answers
+	})
+	c, err := New(providers.Config{Backend: "openai", BaseURL: u.srv.URL + "/v1", APIKey: testKey,
+		HTTPClient: u.srv.Client(), HeaderTimeout: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Chat(context.Background(), chatRequest("gpt-4o"))
+	var e *providers.Error
+	if !errors.As(err, &e) || e.Kind != providers.KindTimeout || e.Status() != http.StatusGatewayTimeout {
+		t.Fatalf("err = %#v, want a 504 KindTimeout", err)
 	}
 }

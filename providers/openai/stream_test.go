@@ -2,6 +2,7 @@ package openai
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"io"
 	"reflect"
@@ -399,6 +400,42 @@ func FuzzDecodeStream(f *testing.F) {
 			if i > len(sse) {
 				t.Fatal("more events than input bytes")
 			}
+		}
+	})
+}
+
+// FuzzStreamEncoder feeds arbitrary event sequences (as a translator might) and checks that every
+// chunk is valid JSON and that an OpenAI reader accepts the whole stream.
+func FuzzStreamEncoder(f *testing.F) {
+	f.Add([]byte{0, 1, 2, 3, 4, 5, 6}, "text \"q\" \u2028", true)
+	f.Add([]byte{6, 6, 5, 5, 44, 100, 200}, "", false)
+	f.Fuzz(func(t *testing.T, ops []byte, text string, includeUsage bool) {
+		e := NewStreamEncoder("id", "m", 1, includeUsage)
+		var out []byte
+		for i, op := range ops {
+			ev := providers.StreamEvent{Kind: providers.EventKind(op % 7), Choice: int(op>>3) % 3, ToolIndex: int(op>>5) % 4,
+				Text: text, Args: text, ToolName: "f", FinishReason: []string{"", "stop", "length", "weird"}[i%4]}
+			if ev.Kind == providers.EventUsage {
+				ev.Usage = usage(i, len(text))
+			}
+			out = e.Encode(out, ev)
+		}
+		out = e.Done(out)
+		for _, line := range strings.Split(string(out), "\n") {
+			if line == "" || line == "data: [DONE]" {
+				continue
+			}
+			d, ok := strings.CutPrefix(line, "data: ")
+			if !ok || !json.Valid([]byte(d)) {
+				t.Fatalf("bad line %q in\n%s", line, out)
+			}
+		}
+		evs, err := decodeString(string(out))
+		if err != nil {
+			t.Fatalf("decoding the encoder's output: %v\n%s", err, out)
+		}
+		if len(evs) == 0 || evs[0].Kind != providers.EventStart {
+			t.Fatalf("no start: %+v", evs)
 		}
 	})
 }
