@@ -192,7 +192,7 @@ func mistralID(id string) string {
 // mapIDsBack replaces, in an upstream answer, every quoted upstream id of x.ids by the client's
 // original id. It returns b itself when there is nothing to replace.
 func (x *exchange) mapIDsBack(b []byte) []byte {
-	if len(x.ids) == 0 || !bytes.Contains(b, []byte(`"tool_calls"`)) {
+	if x == nil || len(x.ids) == 0 || !bytes.Contains(b, []byte(`"tool_calls"`)) {
 		return b
 	}
 	var q [11]byte

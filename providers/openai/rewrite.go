@@ -15,7 +15,8 @@ type Rewrite struct {
 	// own system messages are kept after it.
 	SystemPrompt string
 	// MaxTokens caps max_tokens and max_completion_tokens (whichever the client sent; both when
-	// both). When the client sent neither, MaxTokensField is set to MaxTokens. 0 = no cap.
+	// both): a larger, zero, negative or unreadable value is replaced by MaxTokens. When the
+	// client sent neither, MaxTokensField is set to MaxTokens. 0 = no cap.
 	MaxTokens int
 	// MaxTokensField is the field added when the client sent no output cap: "max_tokens" (the
 	// default, read by every compatible server) or "max_completion_tokens".
@@ -90,7 +91,7 @@ func capTokens(o *object, rw Rewrite) {
 			continue
 		}
 		sent = true
-		if n, ok := intValue(v); !ok || n > rw.MaxTokens {
+		if n, ok := intValue(v); !ok || n <= 0 || n > rw.MaxTokens {
 			o.set(k, limit)
 		}
 	}

@@ -66,6 +66,12 @@ func TestRewriteRequest(t *testing.T) {
 			want: `{"model":"m","messages":[],"max_tokens":100}`,
 		},
 		{
+			name: "zero, negative or unreadable values are replaced",
+			body: `{"model":"m","messages":[],"max_tokens":0,"max_completion_tokens":"lots"}`,
+			rw:   Rewrite{MaxTokens: 64},
+			want: `{"model":"m","messages":[],"max_tokens":64,"max_completion_tokens":64}`,
+		},
+		{
 			name: "both fields clamped",
 			body: `{"model":"m","messages":[],"max_completion_tokens":9000,"max_tokens":10000}`,
 			rw:   Rewrite{MaxTokens: 8192},
