@@ -1,0 +1,234 @@
+// Command ai-gateway is a single-binary LLM API gateway: every application gets its own key, and
+// the key decides the upstream provider, the allowed models, the system prompt and the limits.
+//
+// Usage:
+//
+//	ai-gateway [-config config.yaml] [-host ADDR] [-port N]   serve (first launch sets everything up)
+//	ai-gateway -version
+//	ai-gateway migrate                                        run the database migrations and exit
+//	ai-gateway admin reset-password [-username admin]         print a new admin password, once
+//	ai-gateway admin token create --name NAME                 print a new admin API token, once
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/aigateway/ai-gateway/db"
+	"github.com/aigateway/ai-gateway/gateway"
+	"github.com/aigateway/ai-gateway/routes"
+	"github.com/aigateway/ai-gateway/static"
+)
+
+// Set at build time: go build -ldflags "-X main.version=v1.2.3 -X main.commit=abc -X main.date=2026-01-01T00:00:00Z".
+var (
+	version = "dev"
+	commit  = "unknown"
+	date    = "unknown"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args, os.Getenv, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "ai-gateway:", err)
+		os.Exit(1)
+	}
+}
+
+// run is the whole program: it parses args, then serves until ctx is cancelled or runs one
+// subcommand. Everything it prints goes to stdout; getenv is the environment.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	prog := "ai-gateway"
+	if len(args) > 0 {
+		args = args[1:]
+	}
+	fs := flag.NewFlagSet(prog, flag.ContinueOnError)
+	fs.SetOutput(stdout)
+	configPath := fs.String("config", "config.yaml", "path of the config file (written with defaults on first launch)")
+	host := fs.String("host", "", "listen address (overrides server.host and AIGW_SERVER_HOST)")
+	port := fs.Int("port", 0, "listen port, 0 for any free port (overrides server.port and AIGW_SERVER_PORT)")
+	showVersion := fs.Bool("version", false, "print the version and exit")
+	fs.Usage = func() {
+		fmt.Fprintf(stdout, "Usage:\n  %s [flags]                              serve\n"+
+			"  %s migrate                              run the database migrations and exit\n"+
+			"  %s admin reset-password [-username U]   print a new admin password, once\n"+
+			"  %s admin token create --name NAME       print a new admin API token, once\n\nFlags:\n",
+			prog, prog, prog, prog)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	if *showVersion {
+		fmt.Fprintf(stdout, "ai-gateway %s (commit %s, built %s)\n", version, commit, date)
+		return nil
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	flags := serveFlags{configPath: *configPath}
+	if set["host"] {
+		flags.host = host
+	}
+	if set["port"] {
+		flags.port = port
+	}
+
+	rest := fs.Args()
+	if len(rest) == 0 {
+		return serve(ctx, flags, getenv, stdout)
+	}
+	return command(ctx, rest, flags.configPath, getenv, stdout)
+}
+
+// serveFlags are the flags that override the config; nil means "not given".
+type serveFlags struct {
+	configPath string
+	host       *string
+	port       *int
+}
+
+// loadConfig reads the config (writing it on first launch) and applies the flags, which beat env.
+func loadConfig(f serveFlags, getenv func(string) string) (*gateway.Config, bool, error) {
+	cfg, created, err := gateway.LoadConfig(f.configPath, getenv)
+	if err != nil {
+		return nil, false, err
+	}
+	if f.host != nil {
+		cfg.Server.Host = *f.host
+	}
+	if f.port != nil {
+		cfg.Server.Port = *f.port
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, false, fmt.Errorf("flags: %w", err)
+	}
+	return cfg, created, nil
+}
+
+// serve runs the server: config, storage, first-launch setup, the gateway, the HTTP edge; on ctx
+// cancellation it stops in reverse order, bounded by server.shutdown_timeout.
+func serve(ctx context.Context, f serveFlags, getenv func(string) string, stdout io.Writer) error {
+	logger := slog.New(slog.NewTextHandler(stdout, nil))
+
+	cfg, configCreated, err := loadConfig(f, getenv)
+	if err != nil {
+		return err
+	}
+	_, statErr := os.Stat(cfg.Database.Path)
+	dbCreated := errors.Is(statErr, os.ErrNotExist)
+	bdb, err := db.Open(ctx, cfg.Database.Path)
+	if err != nil {
+		return err
+	}
+	defer bdb.Close()
+
+	dataDir := dataDirOf(cfg)
+	keyring, keyCreated, err := db.LoadKeyring(dataDir, getenv)
+	if err != nil {
+		return err
+	}
+	warnIfKeyFileIsOpen(logger, dataDir, getenv)
+
+	users := db.NewAdminUsers(bdb)
+	adminPassword, err := ensureAdmin(ctx, users)
+	if err != nil {
+		return err
+	}
+	if configCreated || dbCreated || keyCreated || adminPassword != "" {
+		printFirstLaunch(stdout, firstLaunch{
+			configPath: f.configPath, configCreated: configCreated,
+			dbPath: cfg.Database.Path, dbCreated: dbCreated,
+			keyPath: keyPathOf(dataDir, getenv), keyCreated: keyCreated,
+			adminPassword: adminPassword,
+		})
+	}
+
+	assets, err := static.New()
+	if err != nil {
+		return err
+	}
+	clients := db.NewClients(bdb)
+	deps := routes.Deps{
+		Config:     cfg,
+		DB:         bdb,
+		Clients:    clients,
+		AdminUsers: users,
+		Sessions:   db.NewAdminSessions(bdb),
+		Tokens:     db.NewAdminTokens(bdb),
+		Audit:      db.NewAuditLogs(bdb),
+		Settings:   db.NewSettings(bdb),
+		Keyring:    keyring,
+		Assets:     assets,
+		Logger:     logger,
+	}
+
+	// The gateway (key cache, limits, accounting, providers) is built here, between storage and
+	// the HTTP edge: it reads clients and writes usage through the stores above, and the edge
+	// calls it. Its key cache must reload on every admin change: deps.ClientsChanged.
+	// (gateway.New is being written alongside this; it is wired here once it is complete.)
+
+	app := routes.New(deps)
+
+	ln, err := net.Listen("tcp", cfg.ListenAddr())
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.ListenAddr(), err)
+	}
+	scheme := "http"
+	if h := cfg.Server.HTTPS; h.Enabled {
+		cert, err := tls.LoadX509KeyPair(h.CertFile, h.KeyFile)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("server.https: %w", err)
+		}
+		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
+		scheme = "https"
+	}
+	actualPort := ln.Addr().(*net.TCPAddr).Port
+	fmt.Fprintf(stdout, "Admin UI: %s://%s/admin\n", scheme, net.JoinHostPort(browserHost(cfg.Server.Host), strconv.Itoa(actualPort)))
+	fmt.Fprintf(stdout, "listening on %s://%s\n", scheme, net.JoinHostPort(cfg.Server.Host, strconv.Itoa(actualPort)))
+
+	served := make(chan error, 1)
+	go func() { served <- app.Listener(ln) }()
+
+	select {
+	case err := <-served:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+
+	// Reverse order: stop accepting and let in-flight requests and streams finish, then (once the
+	// gateway is wired) flush its counters and request log; the database closes last (deferred).
+	logger.Info("shutting down", "timeout", cfg.Server.ShutdownTimeout.String())
+	deadline := time.Now().Add(cfg.Server.ShutdownTimeout)
+	if err := app.ShutdownWithTimeout(time.Until(deadline)); err != nil {
+		logger.Warn("http shutdown", "error", err.Error())
+	}
+	if err := <-served; err != nil {
+		logger.Warn("http server", "error", err.Error())
+	}
+	logger.Info("stopped")
+	return nil
+}
+
+// browserHost is the host to print in a URL someone can open: a wildcard address becomes localhost.
+func browserHost(host string) string {
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		return "localhost"
+	}
+	return host
+}
