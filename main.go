@@ -218,6 +218,9 @@ func serve(ctx context.Context, f serveFlags, getenv func(string) string, stdout
 	if err := app.ShutdownWithTimeout(time.Until(deadline)); err != nil {
 		logger.Warn("http shutdown", "error", err.Error())
 	}
+	// Shutdown only closes listeners the server has registered; if the signal came before the
+	// serving goroutine got that far, closing the listener here is what makes it return.
+	ln.Close()
 	if err := <-served; err != nil {
 		logger.Warn("http server", "error", err.Error())
 	}

@@ -421,3 +421,14 @@ func selfSigned(t *testing.T, dir string) (certFile, keyFile string, pool *x509.
 	pool.AddCert(cert)
 	return certFile, keyFile, pool
 }
+
+// Cancelling right after start (before the serving goroutine may even have run) must still stop.
+func TestStopRightAfterStart(t *testing.T) {
+	cfgPath := filepath.Join(t.TempDir(), "config.yaml")
+	for range 20 {
+		s := start(t, nil, "-config", cfgPath, "-host", "127.0.0.1", "-port", "0")
+		if err := s.stop(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
