@@ -175,7 +175,7 @@ func (f *factories) providers() map[string]ProviderFactory {
 
 // testEnv is a gateway over a real SQLite file, a fake client source and a test clock.
 type testEnv struct {
-	t       *testing.T
+	t       testing.TB
 	db      *bun.DB
 	path    string
 	clients *fakeClients
@@ -200,7 +200,7 @@ func openDB(t testing.TB, path string) *bun.DB {
 }
 
 // newEnv starts a gateway; edit(opts) may change the options before New.
-func newEnv(t *testing.T, rows []db.Client, edit func(*Options)) *testEnv {
+func newEnv(t testing.TB, rows []db.Client, edit func(*Options)) *testEnv {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "gateway.db")
 	bdb := openDB(t, path)
@@ -233,7 +233,12 @@ func (e *testEnv) start(edit func(*Options)) {
 		e.t.Fatal(err)
 	}
 	e.gw = gw
-	e.t.Cleanup(func() { gw.Close(context.Background()) })
+	e.t.Cleanup(func() {
+		// An already-ended context: one last write attempt, no retrying (some tests break the database).
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		gw.Close(ctx) //nolint:errcheck
+	})
 }
 
 func (e *testEnv) auth(name string) *Client {

@@ -72,6 +72,9 @@ type writer struct {
 	failing bool
 }
 
+// writeTimeout bounds one write attempt.
+const writeTimeout = 30 * time.Second
+
 type flushRequest struct {
 	ctx   context.Context
 	reply chan error
@@ -195,7 +198,9 @@ func (w *writer) writeOnce(ctx context.Context) (bool, error) {
 	if b == nil {
 		return false, nil
 	}
-	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	// Each attempt gets its own deadline: a flush at shutdown is tried even when the shutdown
+	// budget is already spent; ctx only decides whether to keep retrying.
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
 	err := w.store.WriteBatch(wctx, *b)
 	cancel()
 	if err != nil {
@@ -293,20 +298,15 @@ func (w *writer) deleteOld() {
 	}
 }
 
-// request asks the writer goroutine to drain (flush) or to drain and stop.
+// request asks the writer goroutine to drain (flush) or to drain and stop, and waits for the
+// answer. The writer is never blocked for longer than one write attempt, so the wait is bounded
+// even when ctx is already done.
 func (w *writer) request(ctx context.Context, ch chan flushRequest) error {
 	req := flushRequest{ctx: ctx, reply: make(chan error, 1)}
 	select {
 	case ch <- req:
 	case <-w.done:
 		return errors.New("the request log writer has stopped")
-	case <-ctx.Done():
-		return ctx.Err()
 	}
-	select {
-	case err := <-req.reply:
-		return err
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return <-req.reply
 }
