@@ -54,6 +54,9 @@ var rateWindows = [3]string{"minute", "hour", "24 hours"}
 //     is the client's own clamped to max_output_tokens, set to max_output_tokens when the
 //     client sent none, and lowered to what is left of the daily output quota.
 //
+// A request that passes step 2 counts against the rate limits even when a quota or a cap then
+// refuses it; only forwarded requests count against the daily quotas.
+//
 // Refusals are *providers.Error; KindRateLimited ones carry RetryAfter in seconds. Refused
 // requests are counted in the metrics, stats and request log; RateLimitHeaders gives the
 // headers for the refusal. The returned Call must be ended exactly once with End.
@@ -117,10 +120,10 @@ func (g *Gateway) Begin(c *Client, a Admission) (*Call, error) {
 		return nil, g.rejectLimit(c, a, now, model, reason, wait, msg+"; it resets at 00:00 UTC")
 	}
 
-	if max := c.Quota.MaxInputTokens; max > 0 && a.InputTokens > max {
+	if limit := c.Quota.MaxInputTokens; limit > 0 && a.InputTokens > limit {
 		g.counters.Release(c.key, res)
 		return nil, g.reject(c, a, now, model, &providers.Error{Kind: providers.KindBadRequest, Code: "context_length_exceeded",
-			Message: fmt.Sprintf("the request has about %d input tokens; this API key allows at most %d per request", a.InputTokens, max)})
+			Message: fmt.Sprintf("the request has about %d input tokens; this API key allows at most %d per request", a.InputTokens, limit)})
 	}
 	if outCap > 0 {
 		outCap = res.OutputTokens
