@@ -26,6 +26,8 @@ import (
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
+
+	"github.com/aigateway/ai-gateway/gateway"
 )
 
 var listeningLine = regexp.MustCompile(`listening on (https?://\S+)`)
@@ -429,6 +431,25 @@ func TestStopRightAfterStart(t *testing.T) {
 		s := start(t, nil, "-config", cfgPath, "-host", "127.0.0.1", "-port", "0")
 		if err := s.stop(); err != nil {
 			t.Fatal(err)
+		}
+	}
+}
+
+// The README documents every setting and the two commands a newcomer needs.
+func TestReadmeDocumentsConfiguration(t *testing.T) {
+	b, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(b)
+	for _, env := range append(gateway.EnvKeys(), "AIGW_MASTER_KEY") {
+		if !strings.Contains(readme, "`"+env+"`") {
+			t.Errorf("README does not document %s", env)
+		}
+	}
+	for _, cmd := range []string{"go run .", "go test ./...", "admin reset-password", "admin token create --name"} {
+		if !strings.Contains(readme, cmd) {
+			t.Errorf("README lacks %q", cmd)
 		}
 	}
 }

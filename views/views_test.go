@@ -72,7 +72,7 @@ func TestLoginPage(t *testing.T) {
 		t.Fatalf("login form method/action: %q %q", form.AttrOr("method", ""), form.AttrOr("action", ""))
 	}
 	for name, want := range map[string]string{"csrf_token": "c1", "next": "/admin/clients", "username": "<b>x</b>"} {
-		if got := form.Find(`input[name="` + name + `"]`).AttrOr("value", "?"); got != want {
+		if got := form.Find(`input[name="`+name+`"]`).AttrOr("value", "?"); got != want {
 			t.Errorf("input %s = %q, want %q", name, got, want)
 		}
 	}

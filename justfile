@@ -1,0 +1,34 @@
+# AI Gateway's front panel. Every recipe is one line you could also type by hand.
+
+version := `git describe --tags --always --dirty 2>/dev/null || echo dev`
+commit := `git rev-parse --short HEAD 2>/dev/null || echo unknown`
+date := `date -u +%Y-%m-%dT%H:%M:%SZ`
+ldflags := "-s -w -X main.version=" + version + " -X main.commit=" + commit + " -X main.date=" + date
+
+# list the recipes
+default:
+    @just --list
+
+# serve on :8090; the first launch writes config.yaml and prints the admin password
+run *args:
+    go run . {{args}}
+
+# run the tests (the README's test command)
+test:
+    go test ./...
+
+# what CI runs: gofmt, go vet, templ drift, tests with the race detector
+check:
+    bash .ci/run
+
+# regenerate the templ components after editing views/*.templ
+generate:
+    go tool templ generate
+
+# build ./ai-gateway with version, commit and build time embedded
+build:
+    CGO_ENABLED=0 go build -trimpath -ldflags "{{ldflags}}" -o ai-gateway .
+
+# cross-compile release binaries into dist/: linux and darwin (amd64, arm64), windows (amd64)
+release:
+    for t in linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64; do os=${t%/*}; arch=${t#*/}; ext=; [ "$os" = windows ] && ext=.exe; CGO_ENABLED=0 GOOS=$os GOARCH=$arch go build -trimpath -ldflags "{{ldflags}}" -o dist/ai-gateway-$os-$arch$ext . || exit 1; done
