@@ -19,14 +19,21 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"strconv"
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/aigateway/ai-gateway/db"
 	"github.com/aigateway/ai-gateway/gateway"
+	"github.com/aigateway/ai-gateway/providers"
+	"github.com/aigateway/ai-gateway/providers/anthropic"
+	"github.com/aigateway/ai-gateway/providers/gemini"
+	"github.com/aigateway/ai-gateway/providers/openai"
 	"github.com/aigateway/ai-gateway/routes"
 	"github.com/aigateway/ai-gateway/static"
 )
@@ -177,10 +184,40 @@ func serve(ctx context.Context, f serveFlags, getenv func(string) string, stdout
 		Logger:     logger,
 	}
 
-	// The gateway (key cache, limits, accounting, providers) is built here, between storage and
-	// the HTTP edge: it reads clients and writes usage through the stores above, and the edge
-	// calls it. Its key cache must reload on every admin change: deps.ClientsChanged.
-	// (gateway.New is being written alongside this; it is wired here once it is complete.)
+	// The gateway: key cache, limits, accounting and the providers. It reads clients and writes
+	// usage through the stores above; the edge calls it, and every admin change to a client
+	// reloads its key cache before the next request.
+	gw, err := gateway.New(gateway.Options{
+		Clients:       clients,
+		Secrets:       keyring,
+		Providers:     providerFactories(),
+		HTTPClient:    upstreamHTTPClient(),
+		HeaderTimeout: cfg.Upstream.HeaderTimeout,
+		IdleTimeout:   cfg.Upstream.IdleTimeout,
+		Logs:          db.NewRequestLogStore(bdb),
+		Usage:         db.NewUsageStore(bdb),
+		Registry:      prometheus.NewRegistry(),
+		Logger:        logger,
+		QueueSize:     cfg.Logs.QueueSize,
+		StoreBodies:   cfg.Logs.StoreBodies,
+		RetentionDays: cfg.Logs.RetentionDays,
+	})
+	if err != nil {
+		return err
+	}
+	if err := gw.Start(ctx); err != nil {
+		return err
+	}
+	gatewayClosed := false
+	defer func() {
+		if !gatewayClosed { // an early return below: write what was accounted, briefly
+			closeCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			gw.Close(closeCtx) //nolint:errcheck // nothing served, nothing to lose
+		}
+	}()
+	deps.Gateway = gw
+	deps.ClientsChanged = gw.ReloadClients
 
 	app := routes.New(deps)
 
@@ -211,8 +248,8 @@ func serve(ctx context.Context, f serveFlags, getenv func(string) string, stdout
 	case <-ctx.Done():
 	}
 
-	// Reverse order: stop accepting and let in-flight requests and streams finish, then (once the
-	// gateway is wired) flush its counters and request log; the database closes last (deferred).
+	// Reverse order: stop accepting and let in-flight requests and streams finish, then write
+	// the gateway's usage and request log; the database closes last (deferred).
 	logger.Info("shutting down", "timeout", cfg.Server.ShutdownTimeout.String())
 	deadline := time.Now().Add(cfg.Server.ShutdownTimeout)
 	if err := app.ShutdownWithTimeout(time.Until(deadline)); err != nil {
@@ -224,8 +261,46 @@ func serve(ctx context.Context, f serveFlags, getenv func(string) string, stdout
 	if err := <-served; err != nil {
 		logger.Warn("http server", "error", err.Error())
 	}
+	// Accounting gets at least a few seconds even when the requests used up the whole timeout.
+	flushCtx, cancel := context.WithDeadline(context.Background(), later(deadline, time.Now().Add(5*time.Second)))
+	defer cancel()
+	gatewayClosed = true
+	if err := gw.Close(flushCtx); err != nil {
+		logger.Error("write usage and request log", "error", err.Error())
+	}
 	logger.Info("stopped")
 	return nil
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+// providerFactories maps every backend id of SPEC §5 to its wire protocol: the OpenAI protocol
+// serves the Chat Completions vendors (each a preset), Anthropic and Gemini their own.
+func providerFactories() map[string]gateway.ProviderFactory {
+	m := map[string]gateway.ProviderFactory{
+		"anthropic": func(c providers.Config) (providers.Provider, error) { return anthropic.New(c) },
+		"gemini":    func(c providers.Config) (providers.Provider, error) { return gemini.New(c) },
+	}
+	for _, b := range openai.Backends() {
+		m[b] = func(c providers.Config) (providers.Provider, error) { return openai.New(c) }
+	}
+	return m
+}
+
+// upstreamHTTPClient is shared by every provider: one pooled transport (keep-alive, HTTP/2 where
+// offered) and no total timeout, since a stream may legally run for many minutes; providers.Do
+// bounds the wait for headers and the silence between bytes instead.
+func upstreamHTTPClient() *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns = 1024
+	t.MaxIdleConnsPerHost = 256
+	t.ForceAttemptHTTP2 = true
+	return &http.Client{Transport: t}
 }
 
 // browserHost is the host to print in a URL someone can open: a wildcard address becomes localhost.

@@ -28,6 +28,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"github.com/aigateway/ai-gateway/gateway"
+	"github.com/aigateway/ai-gateway/providers"
 )
 
 var listeningLine = regexp.MustCompile(`listening on (https?://\S+)`)
@@ -451,5 +452,26 @@ func TestReadmeDocumentsConfiguration(t *testing.T) {
 		if !strings.Contains(readme, cmd) {
 			t.Errorf("README lacks %q", cmd)
 		}
+	}
+}
+
+// Every backend the admin API accepts (SPEC §5) has a provider, and builds.
+func TestProviderFactoriesCoverEveryBackend(t *testing.T) {
+	f := providerFactories()
+	for _, b := range []string{"gemini", "openai", "anthropic", "mistral", "perplexity", "xai", "cohere", "azure",
+		"ollama", "lmstudio", "openai-compatible"} {
+		factory, ok := f[b]
+		if !ok {
+			t.Errorf("no provider for backend %s", b)
+			continue
+		}
+		p, err := factory(providers.Config{Backend: b, BaseURL: "https://upstream.example/v1", APIKey: "k",
+			AzureAPIVersion: "2024-10-21", HTTPClient: upstreamHTTPClient()})
+		if err != nil || p == nil {
+			t.Errorf("backend %s: %v", b, err)
+		}
+	}
+	if c := upstreamHTTPClient(); c.Timeout != 0 {
+		t.Errorf("upstream client has a total timeout (%v): long streams would be cut", c.Timeout)
 	}
 }
