@@ -36,7 +36,10 @@ func kindForStatus(status int) providers.ErrorKind {
 	if status >= 500 {
 		return providers.KindInternal
 	}
-	return providers.KindForStatus(status)
+	if k := providers.KindForStatus(status); k != providers.KindUpstream {
+		return k
+	}
+	return providers.KindBadRequest // 405, 431, …: the caller's request is at fault
 }
 
 // asEdgeError turns any error a handler returned into the *providers.Error the caller sees.
@@ -116,6 +119,9 @@ func adminErrorCode(e *providers.Error) string {
 	if e.Code != "" {
 		return e.Code
 	}
+	if e.Status() == http.StatusMethodNotAllowed {
+		return "method_not_allowed"
+	}
 	switch e.Kind {
 	case providers.KindBadRequest:
 		return "bad_request"
@@ -137,9 +143,6 @@ func adminErrorCode(e *providers.Error) string {
 		return "upstream_timeout"
 	case providers.KindCanceled:
 		return "canceled"
-	}
-	if e.Status() == http.StatusMethodNotAllowed {
-		return "method_not_allowed"
 	}
 	return "internal"
 }

@@ -176,7 +176,15 @@ func TestErrorShapesByCaller(t *testing.T) {
 			t.Errorf("GET %s = %d %s\nwant 404 %s", tt.path, resp.StatusCode, body, tt.want)
 		}
 	}
-	resp, body := e.do(newReq("GET", "/admin/nope", ""))
+	resp, body := e.do(newReq("PUT", "/healthz", ""))
+	if resp.StatusCode != http.StatusMethodNotAllowed || !strings.Contains(body, `"type":"invalid_request_error"`) {
+		t.Errorf("PUT /healthz = %d %s, want 405 invalid_request_error", resp.StatusCode, body)
+	}
+	resp, body = e.do(newReq("PUT", "/admin/api/v1/clients", ""))
+	if resp.StatusCode != http.StatusMethodNotAllowed || !strings.Contains(body, `"code":"method_not_allowed"`) {
+		t.Errorf("PUT /admin/api/v1/clients = %d %s", resp.StatusCode, body)
+	}
+	resp, body = e.do(newReq("GET", "/admin/nope", ""))
 	if resp.StatusCode != 404 || !strings.Contains(resp.Header.Get("Content-Type"), "text/html") || !strings.Contains(body, "no route for GET /admin/nope") {
 		t.Errorf("admin page 404: %d %s %s", resp.StatusCode, resp.Header.Get("Content-Type"), body)
 	}
