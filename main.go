@@ -170,18 +170,20 @@ func serve(ctx context.Context, f serveFlags, getenv func(string) string, stdout
 		return err
 	}
 	clients := db.NewClients(bdb)
+	requestLogs := db.NewRequestLogStore(bdb)
 	deps := routes.Deps{
-		Config:     cfg,
-		DB:         bdb,
-		Clients:    clients,
-		AdminUsers: users,
-		Sessions:   db.NewAdminSessions(bdb),
-		Tokens:     db.NewAdminTokens(bdb),
-		Audit:      db.NewAuditLogs(bdb),
-		Settings:   db.NewSettings(bdb),
-		Keyring:    keyring,
-		Assets:     assets,
-		Logger:     logger,
+		Config:      cfg,
+		DB:          bdb,
+		Clients:     clients,
+		AdminUsers:  users,
+		Sessions:    db.NewAdminSessions(bdb),
+		Tokens:      db.NewAdminTokens(bdb),
+		Audit:       db.NewAuditLogs(bdb),
+		Settings:    db.NewSettings(bdb),
+		RequestLogs: requestLogs,
+		Keyring:     keyring,
+		Assets:      assets,
+		Logger:      logger,
 	}
 
 	// The gateway: key cache, limits, accounting and the providers. It reads clients and writes
@@ -194,7 +196,7 @@ func serve(ctx context.Context, f serveFlags, getenv func(string) string, stdout
 		HTTPClient:    upstreamHTTPClient(),
 		HeaderTimeout: cfg.Upstream.HeaderTimeout,
 		IdleTimeout:   cfg.Upstream.IdleTimeout,
-		Logs:          db.NewRequestLogStore(bdb),
+		Logs:          requestLogs,
 		Usage:         db.NewUsageStore(bdb),
 		Registry:      prometheus.NewRegistry(),
 		Logger:        logger,

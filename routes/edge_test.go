@@ -95,18 +95,19 @@ func newEdge(t *testing.T, tweak ...func(*Deps)) *edge {
 	}
 	e := &edge{t: t, clock: &edgeClock{t: time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)}, logs: &edgeLogBuffer{}}
 	e.deps = Deps{
-		Config:     gateway.DefaultConfig(),
-		DB:         bdb,
-		Clients:    db.NewClients(bdb),
-		AdminUsers: users,
-		Sessions:   db.NewAdminSessions(bdb),
-		Tokens:     db.NewAdminTokens(bdb),
-		Audit:      db.NewAuditLogs(bdb),
-		Settings:   db.NewSettings(bdb),
-		Keyring:    keyring,
-		Assets:     assets,
-		Logger:     slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Now:        e.clock.Now,
+		Config:      gateway.DefaultConfig(),
+		DB:          bdb,
+		Clients:     db.NewClients(bdb),
+		AdminUsers:  users,
+		Sessions:    db.NewAdminSessions(bdb),
+		Tokens:      db.NewAdminTokens(bdb),
+		Audit:       db.NewAuditLogs(bdb),
+		Settings:    db.NewSettings(bdb),
+		RequestLogs: db.NewRequestLogStore(bdb),
+		Keyring:     keyring,
+		Assets:      assets,
+		Logger:      slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Now:         e.clock.Now,
 		ClientsChanged: func(context.Context) error {
 			e.mu.Lock()
 			e.changed++

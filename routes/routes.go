@@ -31,6 +31,8 @@ type Deps struct {
 	Tokens     *db.AdminTokens
 	Audit      *db.AuditLogs
 	Settings   *db.Settings
+	// RequestLogs is read by the request history page.
+	RequestLogs *db.RequestLogStore
 	// Keyring encrypts upstream keys before they are stored.
 	Keyring *db.Keyring
 	Assets  *static.Assets
