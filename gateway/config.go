@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"bytes"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,6 +16,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/aigateway/ai-gateway/db"
 )
 
 // Config is config.yaml (SPEC §2). Provider settings (keys, URLs, models) live per client in the
@@ -328,7 +329,7 @@ func writeDefaultConfig(path string) (bool, error) {
 		return false, fmt.Errorf("config: %w", err)
 	}
 	cfg := DefaultConfig()
-	cfg.Prometheus.Password = randomPassword(24)
+	cfg.Prometheus.Password = db.RandomString(24)
 	var buf bytes.Buffer
 	if err := defaultConfigTemplate.Execute(&buf, cfg); err != nil {
 		return false, fmt.Errorf("render default config: %w", err)
@@ -353,23 +354,6 @@ func writeDefaultConfig(path string) (bool, error) {
 		return false, fmt.Errorf("write config: %w", err)
 	}
 	return true, nil
-}
-
-const base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-
-// randomPassword returns n base62 characters from crypto/rand, uniformly distributed.
-func randomPassword(n int) string {
-	out := make([]byte, 0, n)
-	var buf [64]byte
-	for len(out) < n {
-		rand.Read(buf[:]) // never fails (crypto/rand panics on a broken system source)
-		for _, b := range buf {
-			if b < 248 && len(out) < n { // 248 = 4*62: reject to stay uniform
-				out = append(out, base62[b%62])
-			}
-		}
-	}
-	return string(out)
 }
 
 func yamlDuration(d time.Duration) string {
