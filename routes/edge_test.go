@@ -175,22 +175,6 @@ func (e *edge) listen() string {
 	return "http://" + ln.Addr().String()
 }
 
-// httpDo sends req over the network and returns the response with its body read.
-func httpDo(t *testing.T, req *http.Request) (*http.Response, string) {
-	t.Helper()
-	req.RequestURI = ""
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", req.Method, req.URL, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp, string(b)
-}
-
 type edgeSession struct {
 	cookie string
 	csrf   string
