@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/aigateway/ai-gateway/db"
 	"github.com/aigateway/ai-gateway/gateway"
@@ -189,6 +190,9 @@ func serve(ctx context.Context, f serveFlags, getenv func(string) string, stdout
 	// The gateway: key cache, limits, accounting and the providers. It reads clients and writes
 	// usage through the stores above; the edge calls it, and every admin change to a client
 	// reloads its key cache before the next request.
+	// One registry for everything /metrics shows: the gateway's metrics and the process's own.
+	registry := prometheus.NewRegistry()
+	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	gw, err := gateway.New(gateway.Options{
 		Clients:       clients,
 		Secrets:       keyring,
@@ -198,7 +202,7 @@ func serve(ctx context.Context, f serveFlags, getenv func(string) string, stdout
 		IdleTimeout:   cfg.Upstream.IdleTimeout,
 		Logs:          requestLogs,
 		Usage:         db.NewUsageStore(bdb),
-		Registry:      prometheus.NewRegistry(),
+		Registry:      registry,
 		Logger:        logger,
 		QueueSize:     cfg.Logs.QueueSize,
 		StoreBodies:   cfg.Logs.StoreBodies,
@@ -219,6 +223,7 @@ func serve(ctx context.Context, f serveFlags, getenv func(string) string, stdout
 		}
 	}()
 	deps.Gateway = gw
+	deps.Registry = registry
 	deps.ClientsChanged = gw.ReloadClients
 
 	app := routes.New(deps)

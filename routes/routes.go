@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/uptrace/bun"
 
 	"github.com/aigateway/ai-gateway/db"
@@ -39,6 +40,8 @@ type Deps struct {
 
 	// Gateway is the policy engine behind the front doors (key cache, limits, accounting).
 	Gateway *gateway.Gateway
+	// Registry holds the metrics served on /metrics; nil serves none.
+	Registry *prometheus.Registry
 
 	// Logger receives the request log and every internal error; nil discards.
 	Logger *slog.Logger
@@ -86,6 +89,21 @@ func New(d Deps) *fiber.App {
 	app.Get("/healthz", s.healthz)
 	app.Get("/readyz", s.readyz)
 	app.Get(static.Prefix+":file", s.staticFile)
+	app.Get("/metrics", s.metricsHandler())
+
+	// Front doors (SPEC §4): the client's gateway key, from any header an SDK puts it in, picks
+	// the client; its policy runs in the gateway, and its backend answers in the caller's protocol.
+	app.Post("/v1/chat/completions", s.chatCompletions)
+	app.Post("/chat/completions", s.chatCompletions)
+	app.Get("/v1/models", s.listModels)
+	app.Get("/v1/models/*", s.getModel)
+	app.Post("/v1/embeddings", s.embeddings)
+	app.Get("/v1/usage", s.usage)
+	app.Post("/v1/messages", s.messages)
+	app.Post("/v1/messages/count_tokens", s.countTokens)
+	app.Get("/v1beta/models", s.geminiModels)
+	app.Get("/v1beta/models/*", s.geminiModel)
+	app.Post("/v1beta/models/*", s.geminiAction)
 
 	// Admin pages. Login is open (throttled, CSRF by cookie); everything else needs a session,
 	// and state changes also the session's CSRF token.

@@ -1,0 +1,65 @@
+package routes
+
+import (
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/aigateway/ai-gateway/gateway"
+	"github.com/aigateway/ai-gateway/providers"
+)
+
+// openAIModel is one entry of GET /v1/models.
+type openAIModel struct {
+	ID      string `json:"id"`
+	Object  string `json:"object"`
+	Created int64  `json:"created"`
+	OwnedBy string `json:"owned_by"`
+}
+
+func modelEntry(cl *gateway.Client, id string) openAIModel {
+	return openAIModel{ID: id, Object: "model", OwnedBy: cl.Backend}
+}
+
+// listModels is GET /v1/models: the models this key may use — its whitelist, else the backend's
+// list (fetched on first use and cached).
+func (s *server) listModels(c *fiber.Ctx) error {
+	cl, err := s.authenticate(c)
+	if err != nil {
+		return err
+	}
+	ids, err := s.Gateway.Models(c.UserContext(), cl)
+	if err != nil {
+		return err
+	}
+	data := make([]openAIModel, len(ids))
+	for i, id := range ids {
+		data[i] = modelEntry(cl, id)
+	}
+	return c.JSON(fiber.Map{"object": "list", "data": data})
+}
+
+// getModel is GET /v1/models/{id}; ids may contain slashes ("meta-llama/Llama-3.1-8B").
+func (s *server) getModel(c *fiber.Ctx) error {
+	cl, err := s.authenticate(c)
+	if err != nil {
+		return err
+	}
+	id := c.Params("*")
+	ok, err := s.clientHasModel(c, cl, id)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return &providers.Error{Kind: providers.KindNotFound, Code: "model_not_found",
+			Message: "The model '" + id + "' does not exist or is not available for this key"}
+	}
+	return c.JSON(modelEntry(cl, id))
+}
+
+// usage is GET /v1/usage: the calling client's limits, today's usage and what remains.
+func (s *server) usage(c *fiber.Ctx) error {
+	cl, err := s.authenticate(c)
+	if err != nil {
+		return err
+	}
+	return c.JSON(s.Gateway.Usage(cl))
+}
