@@ -30,8 +30,13 @@ type admission struct {
 }
 
 // authenticate finds the calling client from its key (SPEC §4, §6.1).
+// The key's last four characters go to the access log (never more of it).
 func (s *server) authenticate(c *fiber.Ctx) (*gateway.Client, error) {
-	return s.Gateway.Authenticate(clientKey(c))
+	key := clientKey(c)
+	if len(key) >= 16 {
+		c.Locals(localKeyHint, key[len(key)-4:])
+	}
+	return s.Gateway.Authenticate(key)
 }
 
 // admit runs the per-client policy (SPEC §6.2–6.5) and sets the x-ratelimit-* headers, on the
