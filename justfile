@@ -32,3 +32,11 @@ build:
 # cross-compile release binaries into dist/: linux and darwin (amd64, arm64), windows (amd64)
 release:
     for t in linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64; do os=${t%/*}; arch=${t#*/}; ext=; [ "$os" = windows ] && ext=.exe; CGO_ENABLED=0 GOOS=$os GOARCH=$arch go build -trimpath -ldflags "{{ldflags}}" -o dist/ai-gateway-$os-$arch$ext . || exit 1; done
+
+# measure what the gateway adds over a local mock upstream (latency, throughput, streaming, memory); writes bench-results/bench.json
+bench:
+    go build -o dist/bench/ai-gateway . && go run ./contrib/bench -gateway dist/bench/ai-gateway -out bench-results/bench.json
+
+# Go micro-benchmarks of the hot paths, with allocation counts
+microbench:
+    go test -run '^$' -bench . -benchmem ./gateway/ ./providers/...
