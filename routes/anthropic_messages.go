@@ -1,6 +1,7 @@
 package routes
 
 import (
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -74,6 +75,9 @@ func (s *server) forwardMessages(c *fiber.Ctx, call *gateway.Call, ac *anthropic
 		if err != nil {
 			return endWithError(call, err, body)
 		}
+		if e := malformedJSON("anthropic", "message", b); e != nil {
+			return endWithError(call, e, body)
+		}
 		call.FirstByte()
 		usage, finish, ok := anthropic.UsageFromBody(b)
 		if !ok {
@@ -101,6 +105,9 @@ func (s *server) forwardMessages(c *fiber.Ctx, call *gateway.Call, ac *anthropic
 		}
 		if err != nil {
 			return anthropic.EncodeStreamError(dst, providers.AsError(err)), err
+		}
+		if e := malformedJSON("anthropic", "stream event", ev.Data); e != nil {
+			return anthropic.EncodeStreamError(dst, e), e
 		}
 		sniff.Observe(ev.Name, ev.Data)
 		switch ev.Name {
@@ -214,4 +221,20 @@ func withMaxTokens(body []byte) []byte {
 		return body
 	}
 	return out
+}
+
+// malformedJSON is the error for an upstream answer (or stream event) that is not valid JSON,
+// with the parser's message; nil when data is valid or empty. Same-protocol forwarding checks
+// this so a client never receives a broken answer as if it were whole.
+func malformedJSON(provider, what string, data []byte) *providers.Error {
+	if len(data) == 0 || json.Valid(data) {
+		return nil
+	}
+	var v json.RawMessage
+	msg := "invalid JSON"
+	if err := json.Unmarshal(data, &v); err != nil {
+		msg = err.Error()
+	}
+	return &providers.Error{Kind: providers.KindUpstream, HTTPStatus: http.StatusBadGateway, Provider: provider,
+		Message: "upstream sent a malformed " + what + ": " + msg}
 }

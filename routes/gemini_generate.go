@@ -107,6 +107,9 @@ func (s *server) forwardGemini(c *fiber.Ctx, call *gateway.Call, gc *gemini.Clie
 		if err != nil {
 			return endWithError(call, err, body)
 		}
+		if e := malformedJSON("gemini", "response", b); e != nil {
+			return endWithError(call, e, body)
+		}
 		call.FirstByte()
 		usage, ok := gemini.UsageFromChunk(b)
 		if !ok {
@@ -138,6 +141,9 @@ func (s *server) forwardGemini(c *fiber.Ctx, call *gateway.Call, gc *gemini.Clie
 		}
 		if err != nil {
 			return geminiStreamError(dst, providers.AsError(err), sse, chunks), err
+		}
+		if e := malformedJSON("gemini", "stream chunk", ev.Data); e != nil {
+			return geminiStreamError(dst, e, sse, chunks), e
 		}
 		if u, ok := gemini.UsageFromChunk(ev.Data); ok {
 			usage, hasUsage = u, true
