@@ -36,7 +36,9 @@ const (
 var relBackends = []string{beOpenAI, beAnthropic, beGemini}
 
 // upstreamSecretOf is each client's upstream key: tests grep every output for it.
-func upstreamSecretOf(backend string) string { return "sk-UPSTREAM-SECRET-" + strings.ReplaceAll(backend, "-", "") + "-7f3a9c" }
+func upstreamSecretOf(backend string) string {
+	return "sk-UPSTREAM-SECRET-" + strings.ReplaceAll(backend, "-", "") + "-7f3a9c"
+}
 
 // mockProto names the wire protocol an upstream request speaks, from its path.
 func mockProto(r *http.Request) string {
