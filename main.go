@@ -225,6 +225,10 @@ func serve(ctx context.Context, f serveFlags, getenv func(string) string, stdout
 	deps.Gateway = gw
 	deps.Registry = registry
 	deps.ClientsChanged = gw.ReloadClients
+	// One hub feeds every open dashboard: the live numbers are rendered once per tick for all.
+	hub := routes.NewHub(gw.Stats, logger)
+	defer hub.Close()
+	deps.Hub = hub
 
 	app := routes.New(deps)
 
@@ -259,6 +263,7 @@ func serve(ctx context.Context, f serveFlags, getenv func(string) string, stdout
 	// the gateway's usage and request log; the database closes last (deferred).
 	logger.Info("shutting down", "timeout", cfg.Server.ShutdownTimeout.String())
 	deadline := time.Now().Add(cfg.Server.ShutdownTimeout)
+	hub.Close() // open dashboards never finish by themselves; they reconnect to the next server
 	if err := app.ShutdownWithTimeout(time.Until(deadline)); err != nil {
 		logger.Warn("http shutdown", "error", err.Error())
 	}

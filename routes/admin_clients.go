@@ -6,7 +6,7 @@ import (
 	"github.com/aigateway/ai-gateway/views"
 )
 
-// clientsPage lists the clients.
+// clientsPage lists the clients with today's usage against their quotas.
 func (s *server) clientsPage(c *fiber.Ctx) error {
 	clients, err := s.Clients.List(c.UserContext())
 	if err != nil {
@@ -14,8 +14,9 @@ func (s *server) clientsPage(c *fiber.Ctx) error {
 	}
 	v := views.ClientsView{Rows: make([]views.ClientRow, len(clients))}
 	for i, cl := range clients {
-		v.Rows[i] = views.ClientRow{ID: cl.ID, Name: cl.Name, Backend: cl.Backend, DefaultModel: cl.DefaultModel,
-			KeyPrefix: cl.KeyPrefix, KeyHint: cl.KeyHint, Active: cl.Active}
+		v.Rows[i] = views.ClientRow{ID: cl.ID, Name: cl.Name, Description: cl.Description, Backend: cl.Backend,
+			DefaultModel: cl.DefaultModel, KeyPrefix: cl.KeyPrefix, KeyHint: cl.KeyHint, Active: cl.Active,
+			Usage: s.usageMeters(cl.ID), LastUsed: formatTime(cl.LastUsedAt)}
 	}
 	p := s.page(c, "Clients", "clients")
 	return render(c, fiber.StatusOK, views.Clients(p, v), views.ClientsContent(p, v))

@@ -1,18 +1,27 @@
 package routes
 
 import (
+	"bytes"
+	"context"
+	"fmt"
+
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/aigateway/ai-gateway/gateway"
 	"github.com/aigateway/ai-gateway/views"
 )
 
-// dashboardPage is the admin home.
+// topRows is how many models and clients the dashboard lists.
+const topRows = 8
+
+// dashboardPage is the admin home: today's numbers, charts and top lists, rendered now and then
+// kept current by the hub over /admin/ws.
 func (s *server) dashboardPage(c *fiber.Ctx) error {
 	clients, err := s.Clients.List(c.UserContext())
 	if err != nil {
 		return err
 	}
-	d := views.DashboardView{Clients: len(clients)}
+	d := views.DashboardView{Clients: len(clients), Live: dashboardLive(s.stats())}
 	for _, cl := range clients {
 		if cl.Active {
 			d.ActiveClients++
@@ -20,4 +29,97 @@ func (s *server) dashboardPage(c *fiber.Ctx) error {
 	}
 	p := s.page(c, "Dashboard", "dashboard")
 	return render(c, fiber.StatusOK, views.Dashboard(p, d), views.DashboardContent(p, d))
+}
+
+// stats is the gateway's live snapshot; without a gateway (some tests) there is no traffic.
+func (s *server) stats() gateway.Snapshot {
+	if s.Gateway == nil {
+		return gateway.Snapshot{Time: s.now()}
+	}
+	return s.Gateway.Stats()
+}
+
+// renderLive renders the live fragments, each on its own, in views.DashboardLive's order.
+func renderLive(ctx context.Context, l views.DashboardLive) ([][]byte, error) {
+	comps := l.Fragments()
+	out := make([][]byte, len(comps))
+	for i, comp := range comps {
+		var b bytes.Buffer
+		if err := comp.Render(ctx, &b); err != nil {
+			return nil, err
+		}
+		out[i] = b.Bytes()
+	}
+	return out, nil
+}
+
+// dashboardLive builds the screen's view of a snapshot.
+func dashboardLive(snap gateway.Snapshot) views.DashboardLive {
+	t := snap.Today
+	errNote := "none"
+	if t.Requests > 0 && t.Errors > 0 {
+		errNote = fmt.Sprintf("%.1f%% of requests", float64(t.Errors)*100/float64(t.Requests))
+	}
+	l := views.DashboardLive{
+		Stats: []views.Stat{
+			{Key: "requests", Label: "Requests today", Value: views.Thousands(t.Requests)},
+			{Key: "input-tokens", Label: "Tokens in", Value: views.Compact(t.InputTokens), Note: views.Thousands(t.InputTokens)},
+			{Key: "output-tokens", Label: "Tokens out", Value: views.Compact(t.OutputTokens), Note: views.Thousands(t.OutputTokens)},
+			{Key: "errors", Label: "Errors", Value: views.Thousands(t.Errors), Note: errNote, Alert: t.Errors > 0},
+			{Key: "in-flight", Label: "In flight", Value: views.Thousands(snap.InFlight)},
+			{Key: "rps", Label: "Requests / s", Value: fmt.Sprintf("%.1f", snap.RequestsPerSecond), Note: "last 10 s"},
+		},
+		TopModels:  topList("dash-top-models", "Top models today", "No requests today yet.", snap.Models),
+		TopClients: topList("dash-top-clients", "Top clients today", "No requests today yet.", snap.Clients),
+	}
+	l.HourRequests, l.HourTokens = charts("hour", "last hour", snap.LastHour, 15, "15:04")
+	l.DayRequests, l.DayTokens = charts("day", "last 24 hours", snap.LastDay, 36, "15:04")
+	return l
+}
+
+// charts draws the requests and tokens charts of one period. Errors are stacked on the
+// successful requests, so a bar's height is all requests.
+func charts(key, period string, points []gateway.Point, labelEvery int, layout string) (req, tok views.BarChart) {
+	rp := make([]views.ChartPoint, len(points))
+	tp := make([]views.ChartPoint, len(points))
+	var sum gateway.Totals
+	for i, p := range points {
+		label := p.Time.UTC().Format(layout)
+		ok := max(p.Requests-p.Errors, 0)
+		rp[i] = views.ChartPoint{Label: label, Values: []int64{ok, p.Errors}}
+		tp[i] = views.ChartPoint{Label: label, Values: []int64{p.InputTokens, p.OutputTokens}}
+		sum.Requests += p.Requests
+		sum.Errors += p.Errors
+		sum.InputTokens += p.InputTokens
+		sum.OutputTokens += p.OutputTokens
+	}
+	req = views.NewBarChart("dash-chart-"+key+"-requests", "Requests, "+period,
+		fmt.Sprintf("%s requests, %s errors", views.Thousands(sum.Requests), views.Thousands(sum.Errors)),
+		[]views.ChartSeries{{Label: "requests", Class: "series-requests"}, {Label: "errors", Class: "series-errors"}},
+		rp, labelEvery)
+	tok = views.NewBarChart("dash-chart-"+key+"-tokens", "Tokens, "+period,
+		fmt.Sprintf("%s in, %s out", views.Thousands(sum.InputTokens), views.Thousands(sum.OutputTokens)),
+		[]views.ChartSeries{{Label: "input", Class: "series-input"}, {Label: "output", Class: "series-output"}},
+		tp, labelEvery)
+	return req, tok
+}
+
+func topList(id, title, empty string, tops []gateway.Top) views.TopList {
+	l := views.TopList{ID: id, Title: title, Empty: empty}
+	if len(tops) > topRows {
+		tops = tops[:topRows]
+	}
+	var most int64
+	for _, t := range tops {
+		most = max(most, t.Requests)
+	}
+	for _, t := range tops {
+		share := 0
+		if most > 0 {
+			share = int(t.Requests * 100 / most)
+		}
+		l.Rows = append(l.Rows, views.TopRow{Name: t.Name, Requests: t.Requests, Errors: t.Errors,
+			InputTokens: t.InputTokens, OutputTokens: t.OutputTokens, Share: share})
+	}
+	return l
 }

@@ -50,5 +50,5 @@ func basicAuthOK(header, user, pass string) bool {
 	return subtle.ConstantTimeCompare(uh[:], wu[:])&subtle.ConstantTimeCompare(ph[:], wp[:]) == 1
 }
 
-// prometheus is the current /metrics setting.
-func (s *server) prometheus() gateway.PrometheusConfig { return s.Config.Prometheus }
+// prometheus is the /metrics setting in force: config.yaml, overridden from the Settings page.
+func (s *server) prometheus() gateway.PrometheusConfig { return s.live.get().Prometheus }

@@ -28,12 +28,13 @@ func (s *server) viewAssets() views.Assets {
 		CSS:    s.Assets.URL(static.CSS),
 		HTMX:   s.Assets.URL(static.HTMX),
 		HTMXWS: s.Assets.URL(static.HTMXWS),
+		JS:     s.Assets.URL(static.JS),
 	}
 }
 
 // page is the shell's view model for the logged-in admin.
 func (s *server) page(c *fiber.Ctx, title, nav string) views.Page {
-	p := views.Page{Title: title, Nav: nav, Assets: s.viewAssets()}
+	p := views.Page{Title: title, Nav: nav, Assets: s.viewAssets(), Notice: noticeText(c.Query("notice"))}
 	if sess := sessionOf(c); sess != nil {
 		p.CSRFToken = sess.CSRFToken
 	}

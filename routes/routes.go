@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/gofiber/contrib/websocket"
 	"github.com/gofiber/fiber/v2"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/uptrace/bun"
@@ -50,6 +51,9 @@ type Deps struct {
 	// ClientsChanged runs after every admin change to a client (create, update, delete, key
 	// rotation), so the gateway's key cache reloads before the next request. Nil is allowed.
 	ClientsChanged func(context.Context) error
+	// Hub pushes the dashboard's live numbers to open dashboards; main builds it (NewHub) and
+	// closes it at shutdown. Nil builds one over Gateway.Stats.
+	Hub *Hub
 }
 
 // server holds the dependencies and the little state the edge keeps itself.
@@ -58,6 +62,9 @@ type server struct {
 	log      *slog.Logger
 	now      func() time.Time
 	throttle *loginThrottle
+	hub      *Hub
+	// live holds the runtime settings (Prometheus, log retention, bodies) in force.
+	live runtimeSettings
 }
 
 // New builds the HTTP application with every route.
@@ -70,6 +77,11 @@ func New(d Deps) *fiber.App {
 		s.now = time.Now
 	}
 	s.throttle = newLoginThrottle(s.now)
+	s.initSettings()
+	s.hub = d.Hub
+	if s.hub == nil {
+		s.hub = NewHub(s.stats, s.log)
+	}
 
 	app := fiber.New(fiber.Config{
 		AppName:               "ai-gateway",
@@ -106,14 +118,33 @@ func New(d Deps) *fiber.App {
 	app.Post("/v1beta/models/*", s.geminiAction)
 
 	// Admin pages. Login is open (throttled, CSRF by cookie); everything else needs a session,
-	// and state changes also the session's CSRF token.
+	// and state changes also the session's CSRF token. Every form works without JavaScript;
+	// htmx only spares the reload.
 	app.Get("/admin/login", s.loginPage)
 	app.Post("/admin/login", s.loginSubmit)
 	app.Post("/admin/logout", s.session, s.csrf, s.logout)
 	app.Get("/admin", s.session, s.dashboardPage)
+	// The dashboard's live updates: same-origin WebSocket with a session, fed by the hub.
+	app.Get("/admin/ws", s.wsGuard, websocket.New(s.dashboardSocket))
 	app.Get("/admin/clients", s.session, s.clientsPage)
+	app.Get("/admin/clients/new", s.session, s.clientNewPage)
+	app.Post("/admin/clients", s.session, s.csrf, s.clientCreateSubmit)
+	app.Get("/admin/clients/:id", s.session, s.clientEditPage)
+	app.Post("/admin/clients/:id", s.session, s.csrf, s.clientUpdateSubmit)
+	app.Post("/admin/clients/:id/active", s.session, s.csrf, s.clientActiveSubmit)
+	app.Post("/admin/clients/:id/rotate-key", s.session, s.csrf, s.clientRotateKeySubmit)
+	app.Post("/admin/clients/:id/test", s.session, s.csrf, s.clientTestConnectionSubmit)
+	app.Post("/admin/clients/:id/fetch-models", s.session, s.csrf, s.clientFetchModelsSubmit)
+	app.Get("/admin/clients/:id/delete", s.session, s.clientDeletePage)
+	app.Post("/admin/clients/:id/delete", s.session, s.csrf, s.clientDeleteSubmit)
 	app.Get("/admin/requests", s.session, s.requestsPage)
+	app.Get("/admin/requests/:id", s.session, s.requestDetailPage)
 	app.Get("/admin/settings", s.session, s.settingsPage)
+	app.Post("/admin/settings/password", s.session, s.csrf, s.passwordChangeSubmit)
+	app.Post("/admin/settings/tokens", s.session, s.csrf, s.tokenCreateSubmit)
+	app.Post("/admin/settings/tokens/:id/revoke", s.session, s.csrf, s.tokenRevokeSubmit)
+	app.Post("/admin/settings/prometheus", s.session, s.csrf, s.prometheusSubmit)
+	app.Post("/admin/settings/logs", s.session, s.csrf, s.logsSubmit)
 
 	// Admin JSON API (SPEC §8): Authorization: Bearer <admin token>, or the session cookie plus
 	// X-CSRF-Token on state changes.
@@ -123,6 +154,10 @@ func New(d Deps) *fiber.App {
 	app.Patch("/admin/api/v1/clients/:id", s.apiAuth, s.clientUpdate)
 	app.Delete("/admin/api/v1/clients/:id", s.apiAuth, s.clientDelete)
 	app.Post("/admin/api/v1/clients/:id/rotate-key", s.apiAuth, s.clientRotateKey)
+	app.Post("/admin/api/v1/clients/:id/test", s.apiAuth, s.apiTestConnection)
+	app.Post("/admin/api/v1/clients/:id/fetch-models", s.apiAuth, s.apiFetchModels)
+	app.Get("/admin/api/v1/stats", s.apiAuth, s.apiStats)
+	app.Get("/admin/api/v1/requests", s.apiAuth, s.apiRequests)
 
 	return app
 }

@@ -1,5 +1,5 @@
 // Package static holds the CSS and JavaScript embedded in the binary (htmx 2 and its WebSocket
-// extension, vendored from npm, plus the admin stylesheet) and serves them under content-hashed
+// extension, vendored from npm, plus the admin stylesheet and script) and serves them under content-hashed
 // URLs, so browsers may cache them forever and still see every change.
 package static
 
@@ -37,6 +37,8 @@ const (
 	CSS    = "admin.css"
 	HTMX   = "htmx.min.js"
 	HTMXWS = "htmx-ext-ws.min.js"
+	// JS is the admin pages' own small script (copy buttons, the model filter).
+	JS = "admin.js"
 )
 
 // New reads and hashes the embedded files.

@@ -16,6 +16,7 @@ func TestAssets(t *testing.T) {
 		{HTMX, "javascript", "htmx"},
 		{HTMXWS, "javascript", `defineExtension("ws"`},
 		{CSS, "text/css", "prefers-color-scheme"},
+		{JS, "javascript", "data-copy"},
 	} {
 		url := a.URL(tt.name)
 		base := strings.TrimSuffix(tt.name, tt.name[strings.LastIndex(tt.name, "."):])

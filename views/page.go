@@ -9,6 +9,8 @@ type Assets struct {
 	CSS    string
 	HTMX   string
 	HTMXWS string
+	// JS is the small admin script (copy buttons, the model filter); pages work without it.
+	JS string
 }
 
 // Page is what every page inside the admin shell needs.
@@ -20,6 +22,8 @@ type Page struct {
 	Username  string
 	CSRFToken string
 	Assets    Assets
+	// Notice is a one-line confirmation shown above the content ("Client saved.").
+	Notice string
 }
 
 type navItem struct {
@@ -41,5 +45,27 @@ func csrfHeaders(token string) string {
 	return string(b)
 }
 
-// htmxConfig keeps htmx within the Content-Security-Policy: no inline indicator styles, no eval.
-const htmxConfig = `{"includeIndicatorStyles":false,"allowEval":false,"allowScriptTags":false}`
+// htmxConfig keeps htmx within the Content-Security-Policy (no inline indicator styles, no eval)
+// and lets a 422 answer (a form with field errors) replace the form like a 200 does.
+const htmxConfig = `{"includeIndicatorStyles":false,"allowEval":false,"allowScriptTags":false,` +
+	`"responseHandling":[{"code":"204","swap":false},{"code":"[23]..","swap":true},{"code":"422","swap":true},` +
+	`{"code":"[45]..","swap":false,"error":true}]}`
+
+// Option is one entry of a select.
+type Option struct {
+	Value, Label string
+}
+
+// FieldErrors maps a form field's name to what is wrong with it.
+type FieldErrors map[string]string
+
+// fieldID turns a field name such as "rate_limit.requests_per_minute" into an HTML id.
+func fieldID(name string) string {
+	b := []byte(name)
+	for i, c := range b {
+		if c == '.' || c == '_' {
+			b[i] = '-'
+		}
+	}
+	return string(b)
+}

@@ -1,0 +1,23 @@
+package routes
+
+import (
+	"github.com/gofiber/fiber/v2"
+)
+
+// apiTestConnection answers POST /admin/api/v1/clients/{id}/test. It lists the backend's models
+// with the client's saved settings (never a paid completion) and answers 200 either way:
+// {"ok":true,"message","latency_ms","models":[…]} or {"ok":false,"message","error":{"message","code"}}.
+func (s *server) apiTestConnection(c *fiber.Ctx) error {
+	cl, err := s.adminClient(c)
+	if err != nil {
+		return err
+	}
+	t := s.testConnection(c.UserContext(), cl)
+	out := fiber.Map{"ok": t.OK, "message": t.Message(cl.Backend), "latency_ms": t.Latency.Milliseconds()}
+	if t.OK {
+		out["models"] = t.Models
+	} else {
+		out["error"] = fiber.Map{"message": t.Err.Message, "code": adminErrorCode(t.Err)}
+	}
+	return c.JSON(out)
+}

@@ -1,0 +1,70 @@
+package routes
+
+import (
+	"errors"
+	"math"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/aigateway/ai-gateway/db"
+	"github.com/aigateway/ai-gateway/views"
+)
+
+const (
+	minPasswordLen = 12
+	maxPasswordLen = 1024
+)
+
+// passwordChangeSubmit changes the admin's password after checking the current one (throttled
+// like the login form). Every session of the account ends, and this browser gets a new one.
+func (s *server) passwordChangeSubmit(c *fiber.Ctx) error {
+	u := userOf(c)
+	current, next, confirm := c.FormValue("current_password"), c.FormValue("new_password"), c.FormValue("confirm_password")
+	bad := fieldErrors{}
+	keys := []string{"ip:" + c.IP(), "user:" + strings.ToLower(u.Username)}
+	if wait := s.throttle.wait(keys...); wait > 0 {
+		bad["current_password"] = "too many wrong passwords; try again in " +
+			strconv.Itoa(int(math.Ceil(wait.Seconds()))) + " seconds"
+	} else if _, err := s.AdminUsers.Authenticate(c.UserContext(), u.Username, current); errors.Is(err, db.ErrBadCredentials) {
+		s.throttle.fail(keys...)
+		bad["current_password"] = "is not your current password"
+	} else if err != nil {
+		return err
+	}
+	switch n := utf8.RuneCountInString(next); {
+	case n < minPasswordLen:
+		bad["new_password"] = "must be at least " + strconv.Itoa(minPasswordLen) + " characters"
+	case len(next) > maxPasswordLen:
+		bad["new_password"] = "must be at most " + strconv.Itoa(maxPasswordLen) + " bytes"
+	case next != confirm:
+		bad["confirm_password"] = "does not match the new password"
+	}
+	if len(bad) > 0 {
+		v, err := s.settingsView(c.UserContext(), 0)
+		if err != nil {
+			return err
+		}
+		v.PasswordErrors = views.FieldErrors(bad)
+		return s.renderSettings(c, fiber.StatusUnprocessableEntity, v)
+	}
+	s.throttle.succeed(keys...)
+	if err := s.AdminUsers.SetPassword(c.UserContext(), u.ID, next); err != nil {
+		return err
+	}
+	if _, err := s.Sessions.DeleteUser(c.UserContext(), u.ID); err != nil {
+		return err
+	}
+	now := s.now()
+	value, _, err := s.Sessions.Create(c.UserContext(), u.ID, now, now.Add(sessionIdle))
+	if err != nil {
+		return err
+	}
+	s.setSessionCookie(c, value)
+	if err := s.audit(c, "admin.password_change", "admin_user:"+strconv.FormatInt(u.ID, 10), "all sessions ended"); err != nil {
+		return err
+	}
+	return seeOther(c, withNotice("/admin/settings", "password"))
+}

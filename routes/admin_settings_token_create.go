@@ -1,0 +1,46 @@
+package routes
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/aigateway/ai-gateway/views"
+)
+
+const maxTokenNameLen = 100
+
+// tokenCreateSubmit makes an admin API token and shows it, once.
+func (s *server) tokenCreateSubmit(c *fiber.Ctx) error {
+	name := strings.TrimSpace(c.FormValue("name"))
+	bad := fieldErrors{}
+	switch {
+	case name == "":
+		bad["name"] = "give the token a name, e.g. what will use it"
+	case len(name) > maxTokenNameLen:
+		bad["name"] = "must be at most " + strconv.Itoa(maxTokenNameLen) + " characters"
+	}
+	var token string
+	if len(bad) == 0 {
+		name = strings.Clone(name)
+		tok, t, err := s.Tokens.Create(c.UserContext(), name)
+		if err != nil {
+			return err
+		}
+		if err := s.audit(c, "admin_token.create", "admin_token:"+strconv.FormatInt(t.ID, 10), "name="+name); err != nil {
+			return err
+		}
+		token = tok
+	}
+	v, err := s.settingsView(c.UserContext(), 0)
+	if err != nil {
+		return err
+	}
+	if len(bad) > 0 {
+		v.TokenErrors = views.FieldErrors(bad)
+		return s.renderSettings(c, fiber.StatusUnprocessableEntity, v)
+	}
+	v.NewToken, v.NewTokenName = token, name
+	return s.renderSettings(c, fiber.StatusOK, v)
+}
