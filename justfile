@@ -21,6 +21,10 @@ test:
 check:
     bash .ci/run
 
+# end-to-end: the real OpenAI, Anthropic, Gemini and AI SDKs and opencode through the built gateway (needs Node.js 20+)
+e2e:
+    cd e2e && npm ci --no-audit --no-fund && npm test
+
 # regenerate the templ components after editing views/*.templ
 generate:
     go tool templ generate
