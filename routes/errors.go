@@ -4,9 +4,11 @@ import (
 	"errors"
 	"net/http"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/valyala/fasthttp"
 
 	"github.com/aigateway/ai-gateway/providers"
 	"github.com/aigateway/ai-gateway/views"
@@ -236,4 +238,33 @@ func (s *server) renderErrorPage(c *fiber.Ctx, status int, message string) error
 	return views.ErrorPage(views.ErrorView{
 		Assets: s.viewAssets(), Status: status, Message: message, RequestID: requestIDOf(c),
 	}).Render(c.UserContext(), c.Response().BodyWriter())
+}
+
+// headerOverflowPath is the path of a request whose headers did not fit the read buffer, read
+// from the start of the buffer that fasthttp quotes in its error; "" when it cannot tell. Only
+// the path is kept: the query (Gemini SDKs put keys in ?key=) and the headers are not.
+func headerOverflowPath(err error) string {
+	if !errors.As(err, new(*fasthttp.ErrSmallBuffer)) {
+		return ""
+	}
+	_, quoted, ok := strings.Cut(err.Error(), "contents: ")
+	if !ok {
+		return ""
+	}
+	prefix, qerr := strconv.QuotedPrefix(quoted)
+	if qerr != nil {
+		return ""
+	}
+	head, qerr := strconv.Unquote(prefix)
+	if qerr != nil {
+		return ""
+	}
+	line, _, _ := strings.Cut(head, "\r\n")
+	_, rest, _ := strings.Cut(line, " ")
+	target, _, _ := strings.Cut(rest, " ")
+	path, _, _ := strings.Cut(target, "?")
+	if !strings.HasPrefix(path, "/") || strings.HasPrefix(path, "//") {
+		return ""
+	}
+	return path
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/uptrace/bun"
+	"github.com/valyala/fasthttp"
 
 	"github.com/aigateway/ai-gateway/db"
 	"github.com/aigateway/ai-gateway/gateway"
@@ -91,6 +92,15 @@ func New(d Deps) *fiber.App {
 		ErrorHandler:          s.errorHandler,
 		DisableStartupMessage: true,
 	})
+	// Headers that overflow the read buffer make fasthttp drop the request line before fiber sees
+	// it; put the path back so the 431 comes in the front door's own error shape.
+	onServerError := app.Server().ErrorHandler
+	app.Server().ErrorHandler = func(ctx *fasthttp.RequestCtx, err error) {
+		if p := headerOverflowPath(err); p != "" {
+			ctx.Request.SetRequestURI(p)
+		}
+		onServerError(ctx, err)
+	}
 
 	// Every request, in this order: id first (so everything after can log it), then the headers
 	// that must be on every response, then the access log (which also renders errors), then
