@@ -225,6 +225,11 @@ func serve(ctx context.Context, f serveFlags, getenv func(string) string, stdout
 	deps.Gateway = gw
 	deps.Registry = registry
 	deps.ClientsChanged = gw.ReloadClients
+	// Every upstream call descends from upstreamCtx, so the shutdown can end the ones still open
+	// when its timeout runs out.
+	upstreamCtx, cutUpstream := context.WithCancelCause(context.Background())
+	defer cutUpstream(nil)
+	deps.UpstreamContext = upstreamCtx
 	// One hub feeds every open dashboard: the live numbers are rendered once per tick for all.
 	hub := routes.NewHub(gw.Stats, logger)
 	defer hub.Close()
@@ -265,7 +270,16 @@ func serve(ctx context.Context, f serveFlags, getenv func(string) string, stdout
 	deadline := time.Now().Add(cfg.Server.ShutdownTimeout)
 	hub.Close() // open dashboards never finish by themselves; they reconnect to the next server
 	if err := app.ShutdownWithTimeout(time.Until(deadline)); err != nil {
-		logger.Warn("http shutdown", "error", err.Error())
+		// The timeout ran out with requests still open: end them now, each stream's client told
+		// in-band, so what they used so far is accounted before the log is written below.
+		logger.Warn("shutdown timeout reached; ending the requests still open", "in_flight", gw.Stats().InFlight, "error", err.Error())
+		cutUpstream(&providers.Error{Kind: providers.KindUnavailable, HTTPStatus: http.StatusServiceUnavailable,
+			Message: "the gateway is shutting down; the answer was cut short"})
+		waitCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if err := gw.WaitIdle(waitCtx); err != nil {
+			logger.Error("requests still open after the shutdown timeout", "error", err.Error())
+		}
+		cancel()
 	}
 	// Shutdown only closes listeners the server has registered; if the signal came before the
 	// serving goroutine got that far, closing the listener here is what makes it return.

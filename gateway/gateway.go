@@ -245,6 +245,22 @@ func (g *Gateway) Close(ctx context.Context) error {
 	return g.writer.request(ctx, g.writer.stop)
 }
 
+// WaitIdle returns once every admitted call has ended (Call.End), or with an error saying how
+// many are left when ctx ends first. Shutdown uses it after cutting the last open streams, so
+// their accounting is handed over before Close writes it.
+func (g *Gateway) WaitIdle(ctx context.Context) error {
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for g.inFlight.Load() > 0 {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%d requests still in flight: %w", g.inFlight.Load(), ctx.Err())
+		case <-tick.C:
+		}
+	}
+	return nil
+}
+
 func (g *Gateway) isRunning() bool {
 	g.state.Lock()
 	defer g.state.Unlock()

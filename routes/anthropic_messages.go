@@ -54,7 +54,7 @@ func (s *server) forwardMessages(c *fiber.Ctx, call *gateway.Call, ac *anthropic
 	if err != nil {
 		return endWithError(call, err, body)
 	}
-	ctx, cancel := upstreamContext()
+	ctx, cancel := s.upstreamContext()
 	call.Upstream()
 	resp, err := ac.ForwardWith(ctx, "messages", out, info.Stream, anthropic.ForwardOptions{
 		Beta: c.Get("anthropic-beta"), Version: c.Get("anthropic-version")})
@@ -174,7 +174,7 @@ func (s *server) countTokens(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	ctx, cancel := upstreamContext()
+	ctx, cancel := s.upstreamContext()
 	defer cancel()
 	if ac, ok := prov.(*anthropic.Client); ok {
 		out, err := anthropic.RewriteRequest(body, anthropic.Rewrite{Model: model, System: cl.SystemPrompt})

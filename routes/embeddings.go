@@ -78,7 +78,7 @@ func (s *server) embeddings(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	ctx, cancel := upstreamContext()
+	ctx, cancel := s.upstreamContext()
 	defer cancel()
 	call.Upstream()
 	resp, err := emb.Embed(ctx, &providers.EmbedRequest{Model: call.Model(), Input: texts, Dimensions: in.Dimensions, Raw: body})

@@ -76,9 +76,10 @@ func applyPolicy(req *providers.Request, call *gateway.Call) {
 }
 
 // upstreamContext is the context of one upstream call. It is not the fiber context (fasthttp
-// reuses those), and it outlives the handler while a stream is relayed; cancel ends it.
-func upstreamContext() (context.Context, context.CancelFunc) {
-	return context.WithCancel(context.Background())
+// reuses those), and it outlives the handler while a stream is relayed; cancel ends it, and so
+// does cancelling Deps.UpstreamContext (its cause becomes the error the caller sees).
+func (s *server) upstreamContext() (context.Context, context.CancelFunc) {
+	return context.WithCancel(s.UpstreamContext)
 }
 
 // endWithError settles a call that failed before anything was sent and returns the error for

@@ -87,7 +87,7 @@ func (s *server) forwardGemini(c *fiber.Ctx, call *gateway.Call, gc *gemini.Clie
 	if stream {
 		op = "models/" + call.Model() + ":streamGenerateContent?alt=sse"
 	}
-	ctx, cancel := upstreamContext()
+	ctx, cancel := s.upstreamContext()
 	call.Upstream()
 	resp, err := gc.Forward(ctx, op, out, stream)
 	if err != nil {
@@ -215,7 +215,7 @@ func (s *server) geminiCountTokens(c *fiber.Ctx, model string) error {
 		return err
 	}
 	body := c.Body()
-	ctx, cancel := upstreamContext()
+	ctx, cancel := s.upstreamContext()
 	defer cancel()
 	if gc, ok := prov.(*gemini.Client); ok {
 		resp, err := gc.Forward(ctx, "models/"+model+":countTokens", body, false)

@@ -49,7 +49,7 @@ func (s *server) forwardChat(c *fiber.Ctx, call *gateway.Call, oc *openai.Client
 	if err != nil {
 		return endWithError(call, err, body)
 	}
-	ctx, cancel := upstreamContext()
+	ctx, cancel := s.upstreamContext()
 	call.Upstream()
 	fw, err := oc.ForwardChat(ctx, out, info.Stream)
 	if err != nil {

@@ -49,6 +49,10 @@ type Deps struct {
 	Logger *slog.Logger
 	// Now is the clock (sessions, login throttling); nil means time.Now.
 	Now func() time.Time
+	// UpstreamContext is the parent of every upstream call: cancelling it with a cause (a
+	// *providers.Error) ends the calls still running with that error, e.g. when the shutdown
+	// timeout has run out. Nil means never cancelled.
+	UpstreamContext context.Context
 	// ClientsChanged runs after every admin change to a client (create, update, delete, key
 	// rotation), so the gateway's key cache reloads before the next request. Nil is allowed.
 	ClientsChanged func(context.Context) error
@@ -78,6 +82,9 @@ func New(d Deps) *fiber.App {
 		s.now = time.Now
 	}
 	s.throttle = newLoginThrottle(s.now)
+	if s.UpstreamContext == nil {
+		s.UpstreamContext = context.Background()
+	}
 	s.initSettings()
 	s.hub = d.Hub
 	if s.hub == nil {
