@@ -7,12 +7,16 @@
 import http from 'node:http';
 
 // A reply is what the mock answers, protocol-neutral:
-//   {text, toolCalls: [{id, name, args, signature?}], usage: {input, output}, finish}
+//   {text, thinking, toolCalls: [{id, name, args, signature?}], usage: {input, output}, finish,
+//    quirks: {keepalive, crlf, noDone, usageWithFinish, argsWhole} (OpenAI streams)}
 //   {error: {status, message}}                 an HTTP error in the protocol's envelope
 //   {streamError: {message}, text}             a stream that breaks after some text
 // reply.usage defaults to {input: 11, output: 7}.
 
 const DEFAULT_USAGE = { input: 11, output: 7 };
+
+// The signature an Anthropic mock puts on its thinking blocks.
+export const THINKING_SIGNATURE = 'mock-thinking-signature';
 
 export const PROTOCOLS = ['openai', 'anthropic', 'gemini'];
 
@@ -247,6 +251,7 @@ export class MockUpstream {
     const u = { prompt_tokens: usage.input, completion_tokens: usage.output, total_tokens: usage.input + usage.output };
     if (!rec.body?.stream) {
       const message = { role: 'assistant', content: reply.text ?? null, refusal: null };
+      if (reply.thinking) message.reasoning_content = reply.thinking;
       if (calls.length) {
         message.tool_calls = calls.map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: JSON.stringify(c.args) } }));
       }
@@ -261,31 +266,43 @@ export class MockUpstream {
       });
     }
     this.#sse(res);
-    const chunk = (delta, finishReason = null, extra = {}) =>
-      `data: ${JSON.stringify({
-        id: 'chatcmpl-mock',
-        object: 'chat.completion.chunk',
-        created: 1700000000,
-        model,
-        system_fingerprint: 'fp_mock',
-        choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
-        ...extra,
-      })}\n\n`;
-    res.write(chunk({ role: 'assistant', content: '' }));
-    if (reply.text) for (const p of pieces(reply.text, 4)) res.write(chunk({ content: p }));
+    // Quirks real OpenAI-compatible servers show: SSE comments, CRLF framing, no [DONE], usage in
+    // the finish chunk, a tool call's whole arguments in its first fragment.
+    const q = reply.quirks ?? {};
+    const eol = q.crlf ? '\r\n\r\n' : '\n\n';
+    const write = (obj) => {
+      if (q.keepalive) res.write(`: keepalive${eol}`);
+      res.write(`data: ${typeof obj === 'string' ? obj : JSON.stringify(obj)}${eol}`);
+    };
+    const chunk = (delta, finishReason = null, extra = {}) => ({
+      id: 'chatcmpl-mock',
+      object: 'chat.completion.chunk',
+      created: 1700000000,
+      model,
+      system_fingerprint: 'fp_mock',
+      choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
+      ...extra,
+    });
+    const includeUsage = rec.body.stream_options?.include_usage;
+    write(chunk({ role: 'assistant', content: '' }));
+    if (reply.thinking) for (const p of pieces(reply.thinking, 5)) write(chunk({ reasoning_content: p }));
+    if (reply.text) for (const p of pieces(reply.text, 4)) write(chunk({ content: p }));
     if (reply.streamError) {
-      res.write(`data: ${JSON.stringify({ error: { message: reply.streamError.message, type: 'server_error', param: null, code: 'mock_error' } })}\n\n`);
+      write({ error: { message: reply.streamError.message, type: 'server_error', param: null, code: 'mock_error' } });
       return res.end();
     }
     calls.forEach((c, index) => {
-      res.write(chunk({ tool_calls: [{ index, id: c.id, type: 'function', function: { name: c.name, arguments: '' } }] }));
-      for (const p of pieces(JSON.stringify(c.args), 7)) res.write(chunk({ tool_calls: [{ index, function: { arguments: p } }] }));
+      const args = JSON.stringify(c.args);
+      write(chunk({ tool_calls: [{ index, id: c.id, type: 'function', function: { name: c.name, arguments: q.argsWhole ? args : '' } }] }));
+      if (!q.argsWhole) for (const p of pieces(args, 7)) write(chunk({ tool_calls: [{ index, function: { arguments: p } }] }));
     });
-    res.write(chunk({}, finish));
-    if (rec.body.stream_options?.include_usage) {
-      res.write(`data: ${JSON.stringify({ id: 'chatcmpl-mock', object: 'chat.completion.chunk', created: 1700000000, model, choices: [], usage: u })}\n\n`);
+    if (q.usageWithFinish) {
+      write(chunk({}, finish, includeUsage ? { usage: u } : {}));
+    } else {
+      write(chunk({}, finish));
+      if (includeUsage) write({ id: 'chatcmpl-mock', object: 'chat.completion.chunk', created: 1700000000, model, choices: [], usage: u });
     }
-    res.write('data: [DONE]\n\n');
+    if (!q.noDone) write('[DONE]');
     res.end();
   }
 
@@ -299,6 +316,7 @@ export class MockUpstream {
     const stop = reply.finish ?? (calls.length ? 'tool_use' : 'end_turn');
     if (!rec.body?.stream) {
       const content = [];
+      if (reply.thinking) content.push({ type: 'thinking', thinking: reply.thinking, signature: THINKING_SIGNATURE });
       if (reply.text) content.push({ type: 'text', text: reply.text });
       for (const c of calls) content.push({ type: 'tool_use', id: c.id, name: c.name, input: c.args });
       return this.#json(res, 200, {
@@ -321,6 +339,13 @@ export class MockUpstream {
       },
     });
     let index = 0;
+    if (reply.thinking) {
+      ev('content_block_start', { index, content_block: { type: 'thinking', thinking: '', signature: '' } });
+      for (const p of pieces(reply.thinking, 5)) ev('content_block_delta', { index, delta: { type: 'thinking_delta', thinking: p } });
+      ev('content_block_delta', { index, delta: { type: 'signature_delta', signature: THINKING_SIGNATURE } });
+      ev('content_block_stop', { index });
+      index++;
+    }
     if (reply.text) {
       ev('content_block_start', { index, content_block: { type: 'text', text: '' } });
       ev('ping', {});
@@ -364,8 +389,10 @@ export class MockUpstream {
       modelVersion: model,
       responseId: 'resp_mock',
     });
+    if (reply.thinking) usageMetadata.thoughtsTokenCount = usage.thoughts ?? 0;
     if (!rec.path.endsWith(':streamGenerateContent')) {
       const parts = [];
+      if (reply.thinking) parts.push({ text: reply.thinking, thought: true });
       if (reply.text) parts.push({ text: reply.text });
       parts.push(...callParts);
       return this.#json(res, 200, { ...wrap(parts, { finishReason: finish }), usageMetadata });
@@ -373,6 +400,7 @@ export class MockUpstream {
     this.#sse(res);
     const send = (obj) => res.write(`data: ${JSON.stringify(obj)}\r\n\r\n`);
     const running = { promptTokenCount: usage.input, totalTokenCount: usage.input };
+    if (reply.thinking) for (const p of pieces(reply.thinking, 5)) send({ ...wrap([{ text: p, thought: true }]), usageMetadata: running });
     if (reply.text) for (const p of pieces(reply.text, 4)) send({ ...wrap([{ text: p }]), usageMetadata: running });
     if (reply.streamError) {
       send({ error: { code: 500, message: reply.streamError.message, status: 'INTERNAL' } });
