@@ -63,8 +63,8 @@ func dashboardLive(snap gateway.Snapshot) views.DashboardLive {
 	l := views.DashboardLive{
 		Stats: []views.Stat{
 			{Key: "requests", Label: "Requests today", Value: views.Thousands(t.Requests)},
-			{Key: "input-tokens", Label: "Tokens in", Value: views.Compact(t.InputTokens), Note: views.Thousands(t.InputTokens)},
-			{Key: "output-tokens", Label: "Tokens out", Value: views.Compact(t.OutputTokens), Note: views.Thousands(t.OutputTokens)},
+			{Key: "input-tokens", Label: "Tokens in", Value: views.Compact(t.InputTokens), Note: exact(t.InputTokens)},
+			{Key: "output-tokens", Label: "Tokens out", Value: views.Compact(t.OutputTokens), Note: exact(t.OutputTokens)},
 			{Key: "errors", Label: "Errors", Value: views.Thousands(t.Errors), Note: errNote, Alert: t.Errors > 0},
 			{Key: "in-flight", Label: "In flight", Value: views.Thousands(snap.InFlight)},
 			{Key: "rps", Label: "Requests / s", Value: fmt.Sprintf("%.1f", snap.RequestsPerSecond), Note: "last 10 s"},
@@ -94,7 +94,7 @@ func charts(key, period string, points []gateway.Point, labelEvery int, layout s
 		sum.OutputTokens += p.OutputTokens
 	}
 	req = views.NewBarChart("dash-chart-"+key+"-requests", "Requests, "+period,
-		fmt.Sprintf("%s requests, %s errors", views.Thousands(sum.Requests), views.Thousands(sum.Errors)),
+		count(sum.Requests, "request", "requests")+", "+count(sum.Errors, "error", "errors"),
 		[]views.ChartSeries{{Label: "requests", Class: "series-requests"}, {Label: "errors", Class: "series-errors"}},
 		rp, labelEvery)
 	tok = views.NewBarChart("dash-chart-"+key+"-tokens", "Tokens, "+period,
@@ -102,6 +102,22 @@ func charts(key, period string, points []gateway.Point, labelEvery int, layout s
 		[]views.ChartSeries{{Label: "input", Class: "series-input"}, {Label: "output", Class: "series-output"}},
 		tp, labelEvery)
 	return req, tok
+}
+
+// exact is the full number under a compact one, when the compact one rounded it.
+func exact(n int64) string {
+	if views.Compact(n) == views.Thousands(n) {
+		return ""
+	}
+	return views.Thousands(n)
+}
+
+// count is "1 request", "1,204 requests".
+func count(n int64, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return views.Thousands(n) + " " + many
 }
 
 func topList(id, title, empty string, tops []gateway.Top) views.TopList {

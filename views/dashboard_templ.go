@@ -261,7 +261,7 @@ func DashStats(stats []Stat) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				var templ_7745c5c3_Var9 = []any{"stat", templ.KV("alert", s.Alert)}
+				var templ_7745c5c3_Var9 = []any{"stat", templ.KV("stat-alert", s.Alert)}
 				templ_7745c5c3_Err = templ.RenderCSSItems(ctx, templ_7745c5c3_ElementWriter, templ_7745c5c3_Var9...)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
