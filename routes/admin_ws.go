@@ -88,7 +88,11 @@ func (s *server) dashboardSocket(conn *websocket.Conn) {
 		<-done
 	}()
 
-	ping := time.NewTicker(wsPingEvery)
+	every := wsPingEvery
+	if s.wsPingEvery > 0 {
+		every = s.wsPingEvery
+	}
+	ping := time.NewTicker(every)
 	defer ping.Stop()
 	for {
 		select {

@@ -59,6 +59,9 @@ type Deps struct {
 	// Hub pushes the dashboard's live numbers to open dashboards; main builds it (NewHub) and
 	// closes it at shutdown. Nil builds one over Gateway.Stats.
 	Hub *Hub
+
+	// wsPingEvery overrides how often open dashboards are pinged (tests).
+	wsPingEvery time.Duration
 }
 
 // server holds the dependencies and the little state the edge keeps itself.

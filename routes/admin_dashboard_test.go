@@ -1,0 +1,125 @@
+package routes
+
+import (
+	"bytes"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
+
+	"github.com/aigateway/ai-gateway/gateway"
+)
+
+// snapshot is a day of traffic with a model name that is markup.
+func snapshot() gateway.Snapshot {
+	now := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	s := gateway.Snapshot{
+		Time:              now,
+		Today:             gateway.Totals{Requests: 1234, Errors: 12, InputTokens: 2_500_000, OutputTokens: 40_000},
+		InFlight:          3,
+		RequestsPerSecond: 2.5,
+		Models: []gateway.Top{
+			{Name: "gpt-4o", Totals: gateway.Totals{Requests: 1000, InputTokens: 2_000_000}},
+			{Name: `<script>alert("model")</script>`, Totals: gateway.Totals{Requests: 234, Errors: 12}},
+		},
+		Clients: []gateway.Top{{Name: "billing-bot", Totals: gateway.Totals{Requests: 1234, Errors: 12}}},
+	}
+	for i := range 60 {
+		s.LastHour = append(s.LastHour, gateway.Point{Time: now.Add(time.Duration(i-59) * time.Minute),
+			Totals: gateway.Totals{Requests: int64(i % 7), Errors: int64(i % 2), InputTokens: int64(100 * i), OutputTokens: int64(10 * i)}})
+	}
+	for i := range 144 {
+		s.LastDay = append(s.LastDay, gateway.Point{Time: now.Add(time.Duration(i-143) * 10 * time.Minute)})
+	}
+	return s
+}
+
+func TestDashboardLiveFragments(t *testing.T) {
+	frags, err := renderLive(t.Context(), dashboardLive(snapshot()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	html := string(bytes.Join(frags, nil))
+	doc, err := goquery.NewDocumentFromReader(strings.NewReader(html))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id, want := range map[string]string{
+		"stat-requests-value":      "1,234",
+		"stat-input-tokens-value":  "2.5M",
+		"stat-output-tokens-value": "40k",
+		"stat-errors-value":        "12",
+		"stat-in-flight-value":     "3",
+		"stat-rps-value":           "2.5",
+	} {
+		if got := strings.TrimSpace(doc.Find(testid(id)).Text()); got != want {
+			t.Errorf("%s = %q, want %q", id, got, want)
+		}
+	}
+	if !strings.Contains(doc.Find(testid("stat-errors")).Text(), "1.0% of requests") {
+		t.Errorf("error rate: %q", doc.Find(testid("stat-errors")).Text())
+	}
+	// One bar per minute and per 10 minutes; the hour's busiest minute (6 requests) fits the scale.
+	for id, bars := range map[string]int{"dash-chart-hour-requests": 60, "dash-chart-hour-tokens": 60,
+		"dash-chart-day-requests": 144, "dash-chart-day-tokens": 144} {
+		chart := doc.Find(testid(id))
+		if n := chart.Find("svg g").Length(); n != bars {
+			t.Errorf("%s: %d bars, want %d", id, n, bars)
+		}
+	}
+	hour := doc.Find(testid("dash-chart-hour-requests"))
+	if got := hour.Find(".chart-summary").Text(); got != "174 requests, 30 errors" {
+		t.Errorf("hour summary %q", got)
+	}
+	if hour.Find(`svg[role="img"] rect.series-errors`).Length() != 30 || hour.Find("title").First().Text() != "09:01 · requests 0 · errors 0" {
+		t.Errorf("error segments %d, first tooltip %q", hour.Find(`svg[role="img"] rect.series-errors`).Length(), hour.Find("title").First().Text())
+	}
+	if !strings.Contains(doc.Find(testid("dash-chart-day-requests")).Text(), "No traffic in this period") {
+		t.Error("an empty day chart does not say so")
+	}
+	// A model name is text, never markup.
+	models := doc.Find(testid("dash-top-models") + " " + testid("top-row"))
+	if models.Length() != 2 || !strings.Contains(models.Eq(1).Text(), `<script>alert("model")</script>`) {
+		t.Errorf("top models: %q", models.Text())
+	}
+	if doc.Find("script").Length() != 0 || strings.Contains(html, "style=") {
+		t.Error("fragments carry markup from a model name or inline styles")
+	}
+}
+
+func TestDashboardPageHoldsEveryLiveFragment(t *testing.T) {
+	e := newEdge(t)
+	s := e.login()
+	resp, doc, _ := e.page(s, "/admin")
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("status %d", resp.StatusCode)
+	}
+	dash := doc.Find(testid("dashboard"))
+	if dash.AttrOr("hx-ext", "") != "ws" || dash.AttrOr("ws-connect", "") != "/admin/ws" {
+		t.Fatalf("dashboard container: hx-ext=%q ws-connect=%q", dash.AttrOr("hx-ext", ""), dash.AttrOr("ws-connect", ""))
+	}
+	// Every fragment the hub pushes replaces exactly one element of the page: same id.
+	frags, err := renderLive(t.Context(), dashboardLive(snapshot()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range frags {
+		frag, err := goquery.NewDocumentFromReader(bytes.NewReader(f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		top := frag.Find("body").Children()
+		id := top.AttrOr("id", "")
+		if top.Length() != 1 || id == "" {
+			t.Fatalf("fragment without one top element with an id: %s", f)
+		}
+		if n := dash.Find("#" + id).Length(); n != 1 {
+			t.Errorf("page has %d elements #%s", n, id)
+		}
+	}
+	if got := strings.TrimSpace(doc.Find(testid("stat-requests-value")).Text()); got != "0" {
+		t.Errorf("requests without traffic: %q", got)
+	}
+}
