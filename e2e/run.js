@@ -15,11 +15,13 @@ import * as aiSDK from './tests/ai-sdk.js';
 import * as anthropicSDK from './tests/anthropic-sdk.js';
 import * as genaiSDK from './tests/genai-sdk.js';
 import * as opencode from './tests/opencode.js';
+import * as disconnect from './tests/disconnect.js';
+import * as mockSelftest from './tests/mock-selftest.js';
 import * as policy from './tests/policy.js';
 import * as quirks from './tests/quirks.js';
 import * as readme from './tests/readme.js';
 
-const suites = [openaiSDK, aiSDK, anthropicSDK, genaiSDK, quirks, policy, opencode, readme];
+const suites = [mockSelftest, openaiSDK, aiSDK, anthropicSDK, genaiSDK, quirks, policy, disconnect, opencode, readme];
 
 // The three upstream protocols, each behind one client of the matching backend.
 const backendSpecs = [

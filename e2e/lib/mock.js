@@ -5,10 +5,12 @@
 // gateway has to reassemble or re-split them the way real upstreams make it.
 
 import http from 'node:http';
+import { validate } from './validate.js';
 
 // A reply is what the mock answers, protocol-neutral:
 //   {text, thinking, toolCalls: [{id, name, args, signature?}], usage: {input, output}, finish,
-//    quirks: {keepalive, crlf, noDone, usageWithFinish, argsWhole} (OpenAI streams)}
+//    quirks: {keepalive, crlf, noDone, usageWithFinish, argsWhole} (OpenAI streams),
+//    hang: true (a stream that sends its text, then stays open until the gateway hangs up)}
 //   {error: {status, message}}                 an HTTP error in the protocol's envelope
 //   {streamError: {message}, text}             a stream that breaks after some text
 // reply.usage defaults to {input: 11, output: 7}.
@@ -147,10 +149,16 @@ export class MockUpstream {
     }
     const url = new URL(req.url, 'http://mock');
     const rec = { method: req.method, path: url.pathname, query: url.search, headers: req.headers, raw, body };
+    // closed resolves when the connection goes away: after the answer, or early when the gateway
+    // cancels the upstream request (a reply with hang: true never ends by itself).
+    rec.closed = new Promise((resolve) => res.on('close', () => resolve(res.writableFinished ? 'finished' : 'aborted')));
     rec.summary = summarize(this.protocol, body);
     this.requests.push(rec);
     try {
       if (req.method === 'GET') return this.#models(url, res);
+      // Refuse what the real service refuses, before any scripted reply.
+      rec.refused = validate(this.protocol, url.pathname, body);
+      if (rec.refused) return this.#error(res, { status: 400, message: `mock upstream refused the request: ${rec.refused}` });
       const reply = this.reply(rec) ?? { text: 'ok' };
       if (reply.error) return this.#error(res, reply.error);
       if (/\/embeddings$|:batchEmbedContents$|:embedContent$/.test(url.pathname)) return this.#embeddings(rec, reply, res);
@@ -287,6 +295,7 @@ export class MockUpstream {
     write(chunk({ role: 'assistant', content: '' }));
     if (reply.thinking) for (const p of pieces(reply.thinking, 5)) write(chunk({ reasoning_content: p }));
     if (reply.text) for (const p of pieces(reply.text, 4)) write(chunk({ content: p }));
+    if (reply.hang) return;
     if (reply.streamError) {
       write({ error: { message: reply.streamError.message, type: 'server_error', param: null, code: 'mock_error' } });
       return res.end();
@@ -350,6 +359,7 @@ export class MockUpstream {
       ev('content_block_start', { index, content_block: { type: 'text', text: '' } });
       ev('ping', {});
       for (const p of pieces(reply.text, 4)) ev('content_block_delta', { index, delta: { type: 'text_delta', text: p } });
+      if (reply.hang) return;
       if (reply.streamError) {
         ev('error', { error: { type: 'api_error', message: reply.streamError.message } });
         return res.end();
@@ -402,6 +412,7 @@ export class MockUpstream {
     const running = { promptTokenCount: usage.input, totalTokenCount: usage.input };
     if (reply.thinking) for (const p of pieces(reply.thinking, 5)) send({ ...wrap([{ text: p, thought: true }]), usageMetadata: running });
     if (reply.text) for (const p of pieces(reply.text, 4)) send({ ...wrap([{ text: p }]), usageMetadata: running });
+    if (reply.hang) return;
     if (reply.streamError) {
       send({ error: { code: 500, message: reply.streamError.message, status: 'INTERNAL' } });
       return res.end();

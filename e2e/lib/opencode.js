@@ -49,7 +49,14 @@ export function providerConfig(gatewayURL, key, model) {
       gw: {
         npm: '@ai-sdk/openai-compatible',
         options: { baseURL: `${gatewayURL}/v1`, apiKey: key },
-        models: { [model]: { tool_call: true, limit: { context: 128000, output: 4096 } } },
+        models: {
+          [model]: {
+            tool_call: true,
+            attachment: true,
+            modalities: { input: ['text', 'image'], output: ['text'] },
+            limit: { context: 128000, output: 4096 },
+          },
+        },
       },
     },
     model: `gw/${model}`,

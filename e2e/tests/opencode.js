@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { assertUpstreamAuth, geminiSignature } from '../lib/fixtures.js';
+import { assertImageReceived, assertUpstreamAuth, geminiSignature, pngBase64 } from '../lib/fixtures.js';
 import * as opencode from '../lib/opencode.js';
 
 const TIMEOUT = 120_000;
@@ -104,6 +104,24 @@ export function register(t, ctx) {
           assert.equal(s.toolCalls[0].id, call.id);
           assert.equal(s.toolResults[0].id, call.id);
         }
+      },
+      { timeout: TIMEOUT + 5000 },
+    );
+
+    t.test(
+      `opencode [${b.name}]: an attached image reaches the upstream`,
+      async () => {
+        b.mock.script(agentOrTitle(() => ({ text: 'A single transparent pixel.' })));
+        const p = project(b, { 'pixel.png': Buffer.from(pngBase64, 'base64') });
+        const r = await opencode.run(['run', '--file', 'pixel.png', '--model', `gw/${b.model}`, '--', 'What is in this image?'], {
+          ...p,
+          timeout: TIMEOUT,
+        });
+        assert.equal(r.code, 0, `exit ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`);
+        assert.ok(r.stdout.includes('A single transparent pixel.'), `answer missing from stdout:\n${r.stdout}`);
+        const agent = b.mock.chats().filter((rec) => rec.summary.tools.length);
+        assert.equal(agent.length, 1, `agent requests: ${agent.length}`);
+        assertImageReceived(b, agent[0]);
       },
       { timeout: TIMEOUT + 5000 },
     );
