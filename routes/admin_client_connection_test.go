@@ -35,7 +35,7 @@ func TestTestConnection(t *testing.T) {
 	}
 	ok := doc.Find(testid("test-ok"))
 	if !strings.Contains(ok.Text(), "openai answered in") || !strings.Contains(ok.Text(), "2 models") ||
-		doc.Find(testid("test-models") + " li").Length() != 2 {
+		doc.Find(testid("test-models")+" li").Length() != 2 {
 		t.Errorf("success text %q", ok.Text())
 	}
 	// Only the model list was asked for: never a (paid) completion.

@@ -74,12 +74,12 @@ func TestClientCreateShowsFieldErrorsInline(t *testing.T) {
 		t.Fatalf("status %d, want 422 (htmx swaps it in)", resp.StatusCode)
 	}
 	for field, want := range map[string]string{
-		"name":                          "is required",
-		"base_url":                      "must start with http:// or https://",
-		"rate_limit.requests_per_hour":  "must be a whole number",
-		"quota.max_output_tokens":       "must be 0 (no limit) or more",
-		"tool_mode":                     "not available yet",
-		"key_prefix":                    "must be one of gm_, sk-, sk-ant-",
+		"name":                           "is required",
+		"base_url":                       "must start with http:// or https://",
+		"rate_limit.requests_per_hour":   "must be a whole number",
+		"quota.max_output_tokens":        "must be 0 (no limit) or more",
+		"tool_mode":                      "not available yet",
+		"key_prefix":                     "must be one of gm_, sk-, sk-ant-",
 		"rate_limit.requests_per_minute": "",
 	} {
 		got := doc.Find(testid("error-" + field)).Text()
