@@ -1,11 +1,13 @@
 package gateway
 
 import (
+	"bytes"
 	"regexp"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/aigateway/ai-gateway/db"
+	"github.com/aigateway/ai-gateway/providers"
 )
 
 const (
@@ -55,4 +57,24 @@ func redactRow(r *db.RequestLog, secret string) {
 	r.RequestBody = redact(r.RequestBody, secret, maxBodyBytes)
 	r.ResponseBody = redact(r.ResponseBody, secret, maxBodyBytes)
 	r.ErrorMessage = redact(r.ErrorMessage, secret, maxErrorBytes)
+}
+
+// Redact returns b with the client's upstream key replaced by [REDACTED], or b itself when the
+// key is not in it. Upstream text passed on to the caller goes through it: some providers echo
+// the key they were sent in their error messages.
+func (c *Client) Redact(b []byte) []byte {
+	if len(c.upstreamKey) < 8 || !bytes.Contains(b, []byte(c.upstreamKey)) {
+		return b
+	}
+	return bytes.ReplaceAll(b, []byte(c.upstreamKey), []byte(redacted))
+}
+
+// RedactError returns e, or a copy of it whose message no longer holds the client's upstream key.
+func (c *Client) RedactError(e *providers.Error) *providers.Error {
+	if e == nil || len(c.upstreamKey) < 8 || !strings.Contains(e.Message, c.upstreamKey) {
+		return e
+	}
+	out := *e
+	out.Message = strings.ReplaceAll(e.Message, c.upstreamKey, redacted)
+	return &out
 }

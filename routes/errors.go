@@ -10,6 +10,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/valyala/fasthttp"
 
+	"github.com/aigateway/ai-gateway/gateway"
 	"github.com/aigateway/ai-gateway/providers"
 	"github.com/aigateway/ai-gateway/views"
 )
@@ -89,6 +90,9 @@ func (s *server) errorHandler(c *fiber.Ctx, err error) error {
 			"status", c.Response().StatusCode(), "request_id", requestIDOf(c), "ip", c.IP())
 	}
 	e := s.asEdgeError(c, err)
+	if cl, ok := c.Locals(localClient).(*gateway.Client); ok {
+		e = cl.RedactError(e) // some upstreams echo the key they were sent in their errors
+	}
 	status := e.Status()
 	if e.RetryAfter != "" {
 		c.Set(fiber.HeaderRetryAfter, e.RetryAfter)

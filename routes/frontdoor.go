@@ -36,7 +36,11 @@ func (s *server) authenticate(c *fiber.Ctx) (*gateway.Client, error) {
 	if len(key) >= 16 {
 		c.Locals(localKeyHint, key[len(key)-4:])
 	}
-	return s.Gateway.Authenticate(key)
+	cl, err := s.Gateway.Authenticate(key)
+	if err == nil {
+		c.Locals(localClient, cl)
+	}
+	return cl, err
 }
 
 // admit runs the per-client policy (SPEC §6.2–6.5) and sets the x-ratelimit-* headers, on the

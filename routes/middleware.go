@@ -24,6 +24,9 @@ const (
 	localUser
 	// localActor names who is acting in the admin API, for the audit log ("admin", "token:ci").
 	localActor
+	// localClient is the authenticated *gateway.Client of a front-door request: the error
+	// handler and the stream relay redact its upstream key from what they pass on.
+	localClient
 )
 
 // HeaderRequestID is kept from the caller when sane, else generated, and sent on every response.

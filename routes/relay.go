@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+
+	"github.com/aigateway/ai-gateway/gateway"
 )
 
 // relay is one streamed answer on its way to the client.
@@ -56,6 +58,8 @@ func streamHeaders(c *fiber.Ctx, contentType string) {
 // making the gateway buffer without bound.
 func (r relay) start(c *fiber.Ctx) {
 	conn := c.Context().Conn()
+	// Some upstreams echo the key they were sent in error events: it never reaches the client.
+	cl, _ := c.Locals(localClient).(*gateway.Client)
 	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
 		chunks := make(chan relayChunk, relayBuffer)
 		stop := make(chan struct{})
@@ -65,6 +69,9 @@ func (r relay) start(c *fiber.Ctx) {
 			defer r.close()
 			for {
 				b, err := r.next(nil)
+				if cl != nil {
+					b = cl.Redact(b)
+				}
 				select {
 				case chunks <- relayChunk{b, err}:
 				case <-stop:
