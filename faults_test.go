@@ -14,16 +14,19 @@ import (
 	"time"
 )
 
-// eachRelRoute runs f for every front door × backend, as parallel subtests.
+// eachRelRoute runs f for every front door × backend, as parallel subtests, and returns when
+// they are all done.
 func eachRelRoute(t *testing.T, f func(t *testing.T, d relDoor, backend string)) {
-	for _, d := range relDoors {
-		for _, b := range relBackends {
-			t.Run(d.name+"→"+b, func(t *testing.T) {
-				t.Parallel()
-				f(t, d, b)
-			})
+	t.Run("each door", func(t *testing.T) {
+		for _, d := range relDoors {
+			for _, b := range relBackends {
+				t.Run(d.name+"→"+b, func(t *testing.T) {
+					t.Parallel()
+					f(t, d, b)
+				})
+			}
 		}
-	}
+	})
 }
 
 func TestUpstreamConnectionRefusedIs502(t *testing.T) {
@@ -35,21 +38,19 @@ func TestUpstreamConnectionRefusedIs502(t *testing.T) {
 	ln.Close() // nothing listens there any more: connection refused
 
 	g := startRelGateway(t, nil, closed)
-	t.Run("each door", func(t *testing.T) {
-		eachRelRoute(t, func(t *testing.T, d relDoor, backend string) {
-			for _, stream := range []bool{false, true} {
-				resp, body := g.call(d, backend, stream, "")
-				if resp.StatusCode != http.StatusBadGateway {
-					t.Errorf("stream=%v: status %d, want 502: %s", stream, resp.StatusCode, body)
-				}
-				if msg := relErrorMessage(t, d, body); !strings.Contains(msg, "unreachable") {
-					t.Errorf("stream=%v: message %q does not say the upstream is unreachable", stream, msg)
-				}
-				if resp.Header.Get("X-Request-Id") == "" {
-					t.Error("no X-Request-Id")
-				}
+	eachRelRoute(t, func(t *testing.T, d relDoor, backend string) {
+		for _, stream := range []bool{false, true} {
+			resp, body := g.call(d, backend, stream, "")
+			if resp.StatusCode != http.StatusBadGateway {
+				t.Errorf("stream=%v: status %d, want 502: %s", stream, resp.StatusCode, body)
 			}
-		})
+			if msg := relErrorMessage(t, d, body); !strings.Contains(msg, "unreachable") {
+				t.Errorf("stream=%v: message %q does not say the upstream is unreachable", stream, msg)
+			}
+			if resp.Header.Get("X-Request-Id") == "" {
+				t.Error("no X-Request-Id")
+			}
+		}
 	})
 }
 
@@ -62,23 +63,21 @@ func TestUpstreamHangBeforeFirstByteIs504(t *testing.T) {
 	})
 	const timeout = 300 * time.Millisecond
 	g := startRelGateway(t, map[string]string{"AIGW_UPSTREAM_HEADER_TIMEOUT": timeout.String()}, mock.URL)
-	t.Run("each door", func(t *testing.T) {
-		eachRelRoute(t, func(t *testing.T, d relDoor, backend string) {
-			for _, stream := range []bool{false, true} {
-				start := time.Now()
-				resp, body := g.call(d, backend, stream, "")
-				took := time.Since(start)
-				if resp.StatusCode != http.StatusGatewayTimeout {
-					t.Errorf("stream=%v: status %d, want 504: %s", stream, resp.StatusCode, body)
-				}
-				if msg := relErrorMessage(t, d, body); !strings.Contains(msg, "timed out") {
-					t.Errorf("stream=%v: message %q does not say the upstream timed out", stream, msg)
-				}
-				if took < timeout {
-					t.Errorf("stream=%v: answered after %v, before the %v header timeout", stream, took, timeout)
-				}
+	eachRelRoute(t, func(t *testing.T, d relDoor, backend string) {
+		for _, stream := range []bool{false, true} {
+			start := time.Now()
+			resp, body := g.call(d, backend, stream, "")
+			took := time.Since(start)
+			if resp.StatusCode != http.StatusGatewayTimeout {
+				t.Errorf("stream=%v: status %d, want 504: %s", stream, resp.StatusCode, body)
 			}
-		})
+			if msg := relErrorMessage(t, d, body); !strings.Contains(msg, "timed out") {
+				t.Errorf("stream=%v: message %q does not say the upstream timed out", stream, msg)
+			}
+			if took < timeout {
+				t.Errorf("stream=%v: answered after %v, before the %v header timeout", stream, took, timeout)
+			}
+		}
 	})
 	// Every hung upstream request was hung up on (18 = 3 doors × 3 backends × 2).
 	for range 18 {
@@ -102,26 +101,24 @@ func TestUpstreamResetMidStream(t *testing.T) {
 		mockReset(t, w)
 	})
 	g := startRelGateway(t, nil, mock.URL)
-	t.Run("each door", func(t *testing.T) {
-		eachRelRoute(t, func(t *testing.T, d relDoor, backend string) {
-			resp, body := g.call(d, backend, true, "")
-			if resp.StatusCode != http.StatusOK {
-				t.Fatalf("status %d (the stream had started): %s", resp.StatusCode, body)
-			}
-			text, sawError := relStreamedText(t, d, body)
-			if text != strings.Join(texts, "") {
-				t.Errorf("relayed text %q, want everything sent before the reset", text)
-			}
-			if !sawError {
-				t.Errorf("no in-band error event after the reset:\n%s", body)
-			}
-			if d.name == "openai" && strings.Contains(body, "[DONE]") {
-				t.Error("a cut stream ended with [DONE], as if it were complete")
-			}
-			if d.name == "anthropic" && strings.Contains(body, "message_stop") {
-				t.Error("a cut stream ended with message_stop, as if it were complete")
-			}
-		})
+	eachRelRoute(t, func(t *testing.T, d relDoor, backend string) {
+		resp, body := g.call(d, backend, true, "")
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("status %d (the stream had started): %s", resp.StatusCode, body)
+		}
+		text, sawError := relStreamedText(t, d, body)
+		if text != strings.Join(texts, "") {
+			t.Errorf("relayed text %q, want everything sent before the reset", text)
+		}
+		if !sawError {
+			t.Errorf("no in-band error event after the reset:\n%s", body)
+		}
+		if d.name == "openai" && strings.Contains(body, "[DONE]") {
+			t.Error("a cut stream ended with [DONE], as if it were complete")
+		}
+		if d.name == "anthropic" && strings.Contains(body, "message_stop") {
+			t.Error("a cut stream ended with message_stop, as if it were complete")
+		}
 	})
 
 	// Stopping flushes the log; each cut stream is one row with the error and the tokens seen.
@@ -174,27 +171,25 @@ func TestUpstreamMalformedAnswers(t *testing.T) {
 		mockStreamTail(w, u.proto, 5, 2)
 	})
 	g := startRelGateway(t, nil, mock.URL)
-	t.Run("each door", func(t *testing.T) {
-		eachRelRoute(t, func(t *testing.T, d relDoor, backend string) {
-			resp, body := g.call(d, backend, false, "")
-			if resp.StatusCode != http.StatusBadGateway {
-				t.Errorf("truncated JSON answer: status %d, want 502: %.300s", resp.StatusCode, body)
-			} else if msg := relErrorMessage(t, d, body); msg == "" {
-				t.Error("truncated JSON answer: no message")
-			}
+	eachRelRoute(t, func(t *testing.T, d relDoor, backend string) {
+		resp, body := g.call(d, backend, false, "")
+		if resp.StatusCode != http.StatusBadGateway {
+			t.Errorf("truncated JSON answer: status %d, want 502: %.300s", resp.StatusCode, body)
+		} else if msg := relErrorMessage(t, d, body); msg == "" {
+			t.Error("truncated JSON answer: no message")
+		}
 
-			resp, body = g.call(d, backend, true, "")
-			if resp.StatusCode != http.StatusOK {
-				t.Fatalf("malformed SSE: status %d (the stream had started): %.300s", resp.StatusCode, body)
-			}
-			text, sawError := relStreamedText(t, d, body)
-			if !strings.HasPrefix(text, "fine ") {
-				t.Errorf("malformed SSE: the good event before it was lost: %q", text)
-			}
-			if !sawError {
-				t.Errorf("malformed SSE: no in-band error event:\n%s", body)
-			}
-		})
+		resp, body = g.call(d, backend, true, "")
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("malformed SSE: status %d (the stream had started): %.300s", resp.StatusCode, body)
+		}
+		text, sawError := relStreamedText(t, d, body)
+		if !strings.HasPrefix(text, "fine ") {
+			t.Errorf("malformed SSE: the good event before it was lost: %q", text)
+		}
+		if !sawError {
+			t.Errorf("malformed SSE: no in-band error event:\n%s", body)
+		}
 	})
 	if strings.Contains(g.out.String(), "panic") {
 		t.Errorf("the server panicked:\n%s", g.out.String())
@@ -222,26 +217,24 @@ func TestUpstreamOneMegabyteSSELineRelayedIntact(t *testing.T) {
 		mockStreamTail(w, u.proto, 3, 262144)
 	})
 	g := startRelGateway(t, nil, mock.URL)
-	t.Run("each door", func(t *testing.T) {
-		eachRelRoute(t, func(t *testing.T, d relDoor, backend string) {
-			resp, body := g.call(d, backend, true, "")
-			if resp.StatusCode != http.StatusOK {
-				t.Fatalf("status %d: %.300s", resp.StatusCode, body)
+	eachRelRoute(t, func(t *testing.T, d relDoor, backend string) {
+		resp, body := g.call(d, backend, true, "")
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("status %d: %.300s", resp.StatusCode, body)
+		}
+		text, sawError := relStreamedText(t, d, body)
+		if sawError || text != big {
+			t.Fatalf("the 1 MB event did not arrive intact (error event %v, %d bytes of text, want %d)", sawError, len(text), len(big))
+		}
+		// Same protocol: the line itself, byte for byte (Gemini's CRLF framing aside).
+		if d.name == "openai" && backend == beOpenAI || d.name == "anthropic" && backend == beAnthropic {
+			mu.Lock()
+			line := sentLines[backend]
+			mu.Unlock()
+			if !strings.Contains(body, line) {
+				t.Error("same-protocol stream: the 1 MB event was not relayed byte for byte")
 			}
-			text, sawError := relStreamedText(t, d, body)
-			if sawError || text != big {
-				t.Fatalf("the 1 MB event did not arrive intact (error event %v, %d bytes of text, want %d)", sawError, len(text), len(big))
-			}
-			// Same protocol: the line itself, byte for byte (Gemini's CRLF framing aside).
-			if d.name == "openai" && backend == beOpenAI || d.name == "anthropic" && backend == beAnthropic {
-				mu.Lock()
-				line := sentLines[backend]
-				mu.Unlock()
-				if !strings.Contains(body, line) {
-					t.Error("same-protocol stream: the 1 MB event was not relayed byte for byte")
-				}
-			}
-		})
+		}
 	})
 }
 
@@ -266,21 +259,19 @@ func TestUpstreamRetryAfterPassedOn(t *testing.T) {
 				mockUpstreamError(w, u.proto, status, "17", "slow down, please")
 			})
 			g := startRelGateway(t, nil, mock.URL)
-			t.Run("each door", func(t *testing.T) {
-				eachRelRoute(t, func(t *testing.T, d relDoor, backend string) {
-					for _, stream := range []bool{false, true} {
-						resp, body := g.call(d, backend, stream, "")
-						if resp.StatusCode != status {
-							t.Errorf("stream=%v: status %d, want the upstream's %d: %s", stream, resp.StatusCode, status, body)
-						}
-						if got := resp.Header.Get("Retry-After"); got != "17" {
-							t.Errorf("stream=%v: Retry-After %q, want the upstream's \"17\"", stream, got)
-						}
-						if msg := relErrorMessage(t, d, body); !strings.Contains(msg, "slow down, please") {
-							t.Errorf("stream=%v: message %q lost the upstream's", stream, msg)
-						}
+			eachRelRoute(t, func(t *testing.T, d relDoor, backend string) {
+				for _, stream := range []bool{false, true} {
+					resp, body := g.call(d, backend, stream, "")
+					if resp.StatusCode != status {
+						t.Errorf("stream=%v: status %d, want the upstream's %d: %s", stream, resp.StatusCode, status, body)
 					}
-				})
+					if got := resp.Header.Get("Retry-After"); got != "17" {
+						t.Errorf("stream=%v: Retry-After %q, want the upstream's \"17\"", stream, got)
+					}
+					if msg := relErrorMessage(t, d, body); !strings.Contains(msg, "slow down, please") {
+						t.Errorf("stream=%v: message %q lost the upstream's", stream, msg)
+					}
+				}
 			})
 		})
 	}
