@@ -25,9 +25,21 @@ const suites = [mockSelftest, openaiSDK, aiSDK, anthropicSDK, genaiSDK, quirks, 
 
 // The three upstream protocols, each behind one client of the matching backend.
 const backendSpecs = [
-  { name: 'openai-compatible', protocol: 'openai', model: 'gpt-e2e', models: ['gpt-e2e', 'gpt-e2e-mini', 'text-embedding-e2e'], embeddingModel: 'text-embedding-e2e' },
+  {
+    name: 'openai-compatible',
+    protocol: 'openai',
+    model: 'gpt-e2e',
+    models: ['gpt-e2e', 'gpt-e2e-mini', 'text-embedding-e2e'],
+    embeddingModel: 'text-embedding-e2e',
+  },
   { name: 'anthropic', protocol: 'anthropic', model: 'claude-e2e', models: ['claude-e2e', 'claude-e2e-haiku'] },
-  { name: 'gemini', protocol: 'gemini', model: 'gemini-e2e', models: ['gemini-e2e', 'gemini-e2e-flash', 'embedding-e2e'], embeddingModel: 'embedding-e2e' },
+  {
+    name: 'gemini',
+    protocol: 'gemini',
+    model: 'gemini-e2e',
+    models: ['gemini-e2e', 'gemini-e2e-flash', 'embedding-e2e'],
+    embeddingModel: 'embedding-e2e',
+  },
 ];
 
 async function main() {

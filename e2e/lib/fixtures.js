@@ -57,13 +57,15 @@ export function assertCallIds(protocol, ids) {
     for (const id of ids) assert.ok(typeof id === 'string' && id.length > 0, `empty tool call id in ${JSON.stringify(ids)}`);
     assert.notEqual(ids[0], ids[1], 'tool call ids must differ');
   } else {
-    assert.deepEqual(ids, parallelCalls(protocol).map((c) => c.id));
+    assert.deepEqual(
+      ids,
+      parallelCalls(protocol).map((c) => c.id),
+    );
   }
 }
 
 // 1x1 transparent PNG.
-export const pngBase64 =
-  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==';
+export const pngBase64 = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==';
 
 // receivedSchema is the JSON Schema of tool name as the upstream received it.
 export function receivedSchema(protocol, body, name) {
@@ -104,7 +106,10 @@ export function assertToolResultsReceived(b, rec, { weather, time }) {
   } else {
     assert.equal(wRes.id, wCall.id);
     assert.equal(tRes.id, tCall.id);
-    assert.deepEqual([wCall.id, tCall.id], parallelCalls(b.protocol).map((c) => c.id));
+    assert.deepEqual(
+      [wCall.id, tCall.id],
+      parallelCalls(b.protocol).map((c) => c.id),
+    );
   }
   assert.ok(wRes.content.includes(weather), `weather result ${JSON.stringify(wRes.content)} lacks ${weather}`);
   assert.ok(tRes.content.includes(time), `time result ${JSON.stringify(tRes.content)} lacks ${time}`);

@@ -96,7 +96,13 @@ export class Gateway {
   async createClient(fields) {
     const unlimited = {
       rate_limit: { requests_per_minute: 0, requests_per_hour: 0, requests_per_day: 0 },
-      quota: { max_input_tokens_per_day: 0, max_output_tokens_per_day: 0, max_requests_per_day: 0, max_input_tokens: 0, max_output_tokens: 0 },
+      quota: {
+        max_input_tokens_per_day: 0,
+        max_output_tokens_per_day: 0,
+        max_requests_per_day: 0,
+        max_input_tokens: 0,
+        max_output_tokens: 0,
+      },
     };
     const c = await this.admin('POST', '/clients', { ...unlimited, ...fields });
     if (!c.key) throw new Error(`client ${fields.name} created without a key: ${JSON.stringify(c)}`);

@@ -33,7 +33,7 @@ function textOf(content) {
   if (typeof content === 'string') return content;
   if (Array.isArray(content)) {
     return content
-      .map((p) => (typeof p === 'string' ? p : p.text ?? (p.type === 'text' ? p.text : '')))
+      .map((p) => (typeof p === 'string' ? p : (p.text ?? (p.type === 'text' ? p.text : ''))))
       .filter(Boolean)
       .join('');
   }
@@ -66,7 +66,7 @@ export function summarize(protocol, body) {
     s.system = typeof body.system === 'string' ? body.system : textOf(body.system ?? []);
     for (const m of body.messages ?? []) {
       s.messages++;
-      const blocks = typeof m.content === 'string' ? [{ type: 'text', text: m.content }] : m.content ?? [];
+      const blocks = typeof m.content === 'string' ? [{ type: 'text', text: m.content }] : (m.content ?? []);
       if (m.role === 'user') s.userTexts.push(textOf(blocks.filter((b) => b.type === 'text')));
       for (const b of blocks) {
         if (b.type === 'tool_result') s.toolResults.push({ id: b.tool_use_id, content: textOf(b.content) });
@@ -86,10 +86,19 @@ export function summarize(protocol, body) {
       }
       for (const p of parts) {
         if (p.functionResponse) {
-          s.toolResults.push({ id: p.functionResponse.id, name: p.functionResponse.name, content: JSON.stringify(p.functionResponse.response) });
+          s.toolResults.push({
+            id: p.functionResponse.id,
+            name: p.functionResponse.name,
+            content: JSON.stringify(p.functionResponse.response),
+          });
         }
         if (p.functionCall) {
-          s.toolCalls.push({ id: p.functionCall.id, name: p.functionCall.name, args: JSON.stringify(p.functionCall.args), signature: p.thoughtSignature });
+          s.toolCalls.push({
+            id: p.functionCall.id,
+            name: p.functionCall.name,
+            args: JSON.stringify(p.functionCall.args),
+            signature: p.thoughtSignature,
+          });
         }
         if (p.inlineData) s.images.push({ mediaType: p.inlineData.mimeType, data: p.inlineData.data });
       }
@@ -208,8 +217,20 @@ export class MockUpstream {
   }
 
   #error(res, { status, message, headers = {} }) {
-    const types = { 400: 'invalid_request_error', 401: 'authentication_error', 403: 'permission_error', 404: 'not_found_error', 429: 'rate_limit_error' };
-    const statuses = { 400: 'INVALID_ARGUMENT', 401: 'UNAUTHENTICATED', 403: 'PERMISSION_DENIED', 404: 'NOT_FOUND', 429: 'RESOURCE_EXHAUSTED' };
+    const types = {
+      400: 'invalid_request_error',
+      401: 'authentication_error',
+      403: 'permission_error',
+      404: 'not_found_error',
+      429: 'rate_limit_error',
+    };
+    const statuses = {
+      400: 'INVALID_ARGUMENT',
+      401: 'UNAUTHENTICATED',
+      403: 'PERMISSION_DENIED',
+      404: 'NOT_FOUND',
+      429: 'RESOURCE_EXHAUSTED',
+    };
     let body;
     if (this.protocol === 'openai') {
       body = { error: { message, type: types[status] ?? 'server_error', param: null, code: null } };
@@ -225,7 +246,7 @@ export class MockUpstream {
   // #embeddings answers reply.embeddings (arrays of numbers); OpenAI's base64 encoding_format is
   // little-endian float32, as the official SDK decodes it.
   #embeddings(rec, reply, res) {
-    const inputs = this.protocol === 'gemini' ? rec.body?.requests?.length ?? 1 : [rec.body?.input].flat().length;
+    const inputs = this.protocol === 'gemini' ? (rec.body?.requests?.length ?? 1) : [rec.body?.input].flat().length;
     const vectors = (reply.embeddings ?? [[0.5, -0.25, 0.125]]).slice(0, inputs);
     const usage = reply.usage ?? DEFAULT_USAGE;
     if (this.protocol === 'openai') {
@@ -261,7 +282,11 @@ export class MockUpstream {
       const message = { role: 'assistant', content: reply.text ?? null, refusal: null };
       if (reply.thinking) message.reasoning_content = reply.thinking;
       if (calls.length) {
-        message.tool_calls = calls.map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: JSON.stringify(c.args) } }));
+        message.tool_calls = calls.map((c) => ({
+          id: c.id,
+          type: 'function',
+          function: { name: c.name, arguments: JSON.stringify(c.args) },
+        }));
       }
       return this.#json(res, 200, {
         id: 'chatcmpl-mock',
@@ -343,7 +368,13 @@ export class MockUpstream {
     const ev = (type, data) => res.write(`event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`);
     ev('message_start', {
       message: {
-        id: 'msg_mock', type: 'message', role: 'assistant', model, content: [], stop_reason: null, stop_sequence: null,
+        id: 'msg_mock',
+        type: 'message',
+        role: 'assistant',
+        model,
+        content: [],
+        stop_reason: null,
+        stop_sequence: null,
         usage: { input_tokens: usage.input, output_tokens: 1, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 },
       },
     });
@@ -370,7 +401,8 @@ export class MockUpstream {
     for (const c of calls) {
       ev('content_block_start', { index, content_block: { type: 'tool_use', id: c.id, name: c.name, input: {} } });
       ev('content_block_delta', { index, delta: { type: 'input_json_delta', partial_json: '' } });
-      for (const p of pieces(JSON.stringify(c.args), 7)) ev('content_block_delta', { index, delta: { type: 'input_json_delta', partial_json: p } });
+      for (const p of pieces(JSON.stringify(c.args), 7))
+        ev('content_block_delta', { index, delta: { type: 'input_json_delta', partial_json: p } });
       ev('content_block_stop', { index });
       index++;
     }
@@ -387,7 +419,11 @@ export class MockUpstream {
     if (rec.path.endsWith(':countTokens')) return this.#json(res, 200, { totalTokens: usage.input });
     const calls = reply.toolCalls ?? [];
     const finish = reply.finish ?? 'STOP';
-    const usageMetadata = { promptTokenCount: usage.input, candidatesTokenCount: usage.output, totalTokenCount: usage.input + usage.output };
+    const usageMetadata = {
+      promptTokenCount: usage.input,
+      candidatesTokenCount: usage.output,
+      totalTokenCount: usage.input + usage.output,
+    };
     const callParts = calls.map((c) => {
       const part = { functionCall: { name: c.name, args: c.args } };
       if (c.id) part.functionCall.id = c.id;

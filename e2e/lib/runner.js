@@ -36,7 +36,7 @@ export class Runner {
         failed++;
         failures.push(t.name);
         console.log(`FAIL  ${t.name} (${Date.now() - started} ms)`);
-        console.log(indent(err instanceof Error ? err.stack ?? err.message : inspect(err)));
+        console.log(indent(err instanceof Error ? (err.stack ?? err.message) : inspect(err)));
       } finally {
         clearTimeout(timer);
       }

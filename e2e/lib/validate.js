@@ -32,7 +32,10 @@ function openai(body) {
       }
     }
     if (m.role === 'tool') {
-      const prev = msgs.slice(0, i).reverse().find((x) => x.role !== 'tool');
+      const prev = msgs
+        .slice(0, i)
+        .reverse()
+        .find((x) => x.role !== 'tool');
       if (!prev?.tool_calls?.some((c) => c.id === m.tool_call_id)) {
         return `Invalid parameter: messages with role 'tool' must be a response to a preceeding message with 'tool_calls'.`;
       }
@@ -51,25 +54,34 @@ function anthropic(body) {
   for (let i = 0; i < msgs.length; i++) {
     const m = msgs[i];
     if (m.role !== 'user' && m.role !== 'assistant') return `messages.${i}.role: Input should be 'user' or 'assistant'`;
-    const blocks = typeof m.content === 'string' ? [] : m.content ?? [];
-    if (typeof m.content !== 'string' && !blocks.length) return `messages.${i}: all messages must have non-empty content`;
+    const blocks = typeof m.content === 'string' ? [] : (m.content ?? []);
+    const last = i === msgs.length - 1 && m.role === 'assistant';
+    if ((m.content === '' || (typeof m.content !== 'string' && !blocks.length)) && !last) {
+      return `messages.${i}: all messages must have non-empty content except for the optional final assistant message`;
+    }
+    if (blocks.some((b) => b.type === 'text' && !b.text)) return `messages.${i}: text content blocks must be non-empty`;
     const uses = blocks.filter((b) => b.type === 'tool_use');
     for (const u of uses) {
       if (!ANTHROPIC_TOOL_ID.test(u.id ?? '')) return `messages.${i}.content: tool_use.id: String should match pattern '^[a-zA-Z0-9_-]+$'`;
-      if (typeof u.input !== 'object' || u.input === null || Array.isArray(u.input)) return `messages.${i}.content: tool_use.input: Input should be a valid dictionary`;
+      if (typeof u.input !== 'object' || u.input === null || Array.isArray(u.input))
+        return `messages.${i}.content: tool_use.input: Input should be a valid dictionary`;
     }
     if (uses.length) {
       const next = msgs[i + 1];
-      const results = new Set((Array.isArray(next?.content) ? next.content : []).filter((b) => b.type === 'tool_result').map((b) => b.tool_use_id));
+      const results = new Set(
+        (Array.isArray(next?.content) ? next.content : []).filter((b) => b.type === 'tool_result').map((b) => b.tool_use_id),
+      );
       const missing = uses.map((u) => u.id).filter((id) => !results.has(id));
-      if (missing.length) return `messages.${i + 1}: \`tool_use\` ids were found without \`tool_result\` blocks immediately after: ${missing.join(', ')}. Each \`tool_use\` block must have a corresponding \`tool_result\` block in the next message.`;
+      if (missing.length)
+        return `messages.${i + 1}: \`tool_use\` ids were found without \`tool_result\` blocks immediately after: ${missing.join(', ')}. Each \`tool_use\` block must have a corresponding \`tool_result\` block in the next message.`;
     }
     const results = blocks.filter((b) => b.type === 'tool_result');
     if (results.length) {
       const prev = msgs[i - 1];
       const ids = new Set((Array.isArray(prev?.content) ? prev.content : []).filter((b) => b.type === 'tool_use').map((b) => b.id));
       for (const r of results) {
-        if (!ids.has(r.tool_use_id)) return `messages.${i}.content: unexpected \`tool_use_id\` found in \`tool_result\` blocks: ${r.tool_use_id}. Each \`tool_result\` block must have a corresponding \`tool_use\` block in the previous message.`;
+        if (!ids.has(r.tool_use_id))
+          return `messages.${i}.content: unexpected \`tool_use_id\` found in \`tool_result\` blocks: ${r.tool_use_id}. Each \`tool_result\` block must have a corresponding \`tool_use\` block in the previous message.`;
       }
       const firstOther = blocks.findIndex((b) => b.type !== 'tool_result');
       if (firstOther >= 0 && firstOther < results.length) return `messages.${i}: tool_result blocks must come first in the content`;
@@ -83,13 +95,24 @@ function anthropic(body) {
 }
 
 // Keys Gemini's OpenAPI-subset `parameters` refuses ("Invalid JSON payload received. Unknown name").
-const GEMINI_UNKNOWN = ['$schema', 'additionalProperties', 'exclusiveMinimum', 'exclusiveMaximum', 'const', 'propertyNames', '$ref', '$defs', 'definitions'];
+const GEMINI_UNKNOWN = [
+  '$schema',
+  'additionalProperties',
+  'exclusiveMinimum',
+  'exclusiveMaximum',
+  'const',
+  'propertyNames',
+  '$ref',
+  '$defs',
+  'definitions',
+];
 
 function geminiSchemaProblem(schema, where) {
   if (!schema || typeof schema !== 'object') return null;
   for (const [k, v] of Object.entries(schema)) {
     if (GEMINI_UNKNOWN.includes(k)) return `Invalid JSON payload received. Unknown name "${k}" at '${where}': Cannot find field.`;
-    if (k === 'type' && Array.isArray(v)) return `Invalid JSON payload received. Proto field is not repeating, cannot start list at '${where}.type'.`;
+    if (k === 'type' && Array.isArray(v))
+      return `Invalid JSON payload received. Proto field is not repeating, cannot start list at '${where}.type'.`;
     if (k === 'properties') {
       for (const [name, sub] of Object.entries(v ?? {})) {
         const p = geminiSchemaProblem(sub, `${where}.properties[${name}].value`);
@@ -111,11 +134,13 @@ function gemini(body) {
   for (let i = 0; i < contents.length; i++) {
     const c = contents[i];
     if (c.role !== undefined && c.role !== 'user' && c.role !== 'model') return `Please use a valid role: user, model.`;
-    if (!Array.isArray(c.parts) || !c.parts.length) return `* GenerateContentRequest.contents[${i}].parts: contents.parts must not be empty.`;
+    if (!Array.isArray(c.parts) || !c.parts.length)
+      return `* GenerateContentRequest.contents[${i}].parts: contents.parts must not be empty.`;
     const calls = c.parts.filter((p) => p.functionCall);
     for (const p of calls) {
       if (!p.functionCall.name) return `* GenerateContentRequest.contents[${i}].parts: function call name must not be empty`;
-      if (typeof p.functionCall.args !== 'object' && p.functionCall.args !== undefined) return `Invalid JSON payload received. functionCall.args must be an object`;
+      if (typeof p.functionCall.args !== 'object' && p.functionCall.args !== undefined)
+        return `Invalid JSON payload received. functionCall.args must be an object`;
     }
     if (calls.length && c.role === 'model') {
       const next = contents[i + 1];
@@ -125,7 +150,8 @@ function gemini(body) {
       }
     }
     for (const p of c.parts) {
-      if (p.functionResponse && !p.functionResponse.name) return `* GenerateContentRequest.contents[${i}].parts: function response name must not be empty`;
+      if (p.functionResponse && !p.functionResponse.name)
+        return `* GenerateContentRequest.contents[${i}].parts: function response name must not be empty`;
       if (p.functionResponse && (typeof p.functionResponse.response !== 'object' || Array.isArray(p.functionResponse.response))) {
         return `Invalid JSON payload received. functionResponse.response must be an object`;
       }
@@ -135,7 +161,8 @@ function gemini(body) {
     const decls = body.tools[ti].functionDeclarations ?? [];
     for (let di = 0; di < decls.length; di++) {
       const d = decls[di];
-      if (!TOOL_NAME.test(d.name ?? '')) return `* GenerateContentRequest.tools[${ti}].function_declarations[${di}].name: Invalid function name.`;
+      if (!TOOL_NAME.test(d.name ?? ''))
+        return `* GenerateContentRequest.tools[${ti}].function_declarations[${di}].name: Invalid function name.`;
       if (d.parameters && d.parametersJsonSchema) {
         return `* GenerateContentRequest.tools[${ti}].function_declarations[${di}].parameters: parameters and parameters_json_schema are mutually exclusive`;
       }

@@ -42,11 +42,17 @@ export function register(t, ctx) {
           ['get_time', timeArgs],
         ],
       );
-      assert.ok(calls.every((c) => c.toolCallId), 'tool calls without ids');
+      assert.ok(
+        calls.every((c) => c.toolCallId),
+        'tool calls without ids',
+      );
       assert.notEqual(calls[0].toolCallId, calls[1].toolCallId);
       assert.equal(await result.finishReason, 'tool-calls');
       const usage = await result.usage;
-      assert.deepEqual({ input: usage.inputTokens, output: usage.outputTokens, total: usage.totalTokens }, { input: 40, output: 12, total: 52 });
+      assert.deepEqual(
+        { input: usage.inputTokens, output: usage.outputTokens, total: usage.totalTokens },
+        { input: 40, output: 12, total: 52 },
+      );
       assert.ok(deltas.text > 1, 'text was not streamed');
       assert.ok(deltas.toolInput > 1, 'tool arguments were not streamed');
       const rec = b.mock.last();

@@ -35,7 +35,10 @@ export function register(t, ctx) {
       });
       assert.equal(m.type, 'message');
       assert.equal(m.role, 'assistant');
-      assert.deepEqual(m.content.map((c) => [c.type, c.text]), [['text', 'Hello from the mock upstream.']]);
+      assert.deepEqual(
+        m.content.map((c) => [c.type, c.text]),
+        [['text', 'Hello from the mock upstream.']],
+      );
       assert.equal(m.stop_reason, 'end_turn');
       assert.deepEqual({ input: m.usage.input_tokens, output: m.usage.output_tokens }, { input: 21, output: 9 });
       const rec = b.mock.last();
@@ -72,11 +75,18 @@ export function register(t, ctx) {
       assert.deepEqual(JSON.parse(partial[1]), weatherArgs);
       assert.deepEqual(JSON.parse(partial[2]), timeArgs);
       const final = await stream.finalMessage();
-      assert.deepEqual(final.content.map((c) => c.type), ['text', 'tool_use', 'tool_use']);
+      assert.deepEqual(
+        final.content.map((c) => c.type),
+        ['text', 'tool_use', 'tool_use'],
+      );
       assert.deepEqual(final.content[1].input, weatherArgs);
       assert.deepEqual(final.content[2].input, timeArgs);
       assert.ok(final.content[1].id && final.content[2].id && final.content[1].id !== final.content[2].id, 'tool_use ids');
-      if (b.protocol !== 'gemini') assert.deepEqual([final.content[1].id, final.content[2].id], parallelCalls(b.protocol).map((c) => c.id));
+      if (b.protocol !== 'gemini')
+        assert.deepEqual(
+          [final.content[1].id, final.content[2].id],
+          parallelCalls(b.protocol).map((c) => c.id),
+        );
       assert.equal(final.stop_reason, 'tool_use');
       assert.deepEqual({ input: final.usage.input_tokens, output: final.usage.output_tokens }, { input: 44, output: 17 });
       assertToolsReceived(b, b.mock.last());
@@ -88,10 +98,13 @@ export function register(t, ctx) {
       const first = await client().messages.create({ model: b.model, max_tokens: 1024, tools: anthropicTools, messages });
       assert.equal(first.stop_reason, 'tool_use');
       const uses = first.content.filter((c) => c.type === 'tool_use');
-      assert.deepEqual(uses.map((u) => [u.name, u.input]), [
-        ['get_weather', weatherArgs],
-        ['get_time', timeArgs],
-      ]);
+      assert.deepEqual(
+        uses.map((u) => [u.name, u.input]),
+        [
+          ['get_weather', weatherArgs],
+          ['get_time', timeArgs],
+        ],
+      );
       messages.push({ role: 'assistant', content: first.content });
       messages.push({
         role: 'user',

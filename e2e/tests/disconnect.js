@@ -13,7 +13,10 @@ const FIRST = 'first words, then silence';
 const doors = {
   async openai(ctx, b, signal, abort) {
     const client = new OpenAI({ apiKey: b.key, baseURL: `${ctx.gw.url}/v1`, maxRetries: 0 });
-    const stream = await client.chat.completions.create({ model: b.model, messages: [{ role: 'user', content: 'x' }], stream: true }, { signal });
+    const stream = await client.chat.completions.create(
+      { model: b.model, messages: [{ role: 'user', content: 'x' }], stream: true },
+      { signal },
+    );
     let got = '';
     for await (const chunk of stream) {
       got += chunk.choices[0]?.delta?.content ?? '';

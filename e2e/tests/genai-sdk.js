@@ -116,7 +116,9 @@ export function register(t, ctx) {
       const results = { get_weather: '18°C and sunny', get_time: '21:04' };
       contents.push({
         role: 'user',
-        parts: calls.map((c) => ({ functionResponse: { ...(c.id ? { id: c.id } : {}), name: c.name, response: { output: results[c.name] } } })),
+        parts: calls.map((c) => ({
+          functionResponse: { ...(c.id ? { id: c.id } : {}), name: c.name, response: { output: results[c.name] } },
+        })),
       });
       b.mock.script({ text: 'Paris: 18°C and sunny. Tokyo: 21:04.' });
       const second = await ai().models.generateContent({ model: b.model, contents, config });
@@ -128,7 +130,9 @@ export function register(t, ctx) {
       b.mock.script({ text: 'A single transparent pixel.' });
       const r = await ai().models.generateContent({
         model: b.model,
-        contents: [{ role: 'user', parts: [{ text: 'What is in this image?' }, { inlineData: { mimeType: 'image/png', data: pngBase64 } }] }],
+        contents: [
+          { role: 'user', parts: [{ text: 'What is in this image?' }, { inlineData: { mimeType: 'image/png', data: pngBase64 } }] },
+        ],
       });
       assert.equal(r.text, 'A single transparent pixel.');
       assertImageReceived(b, b.mock.last());

@@ -36,10 +36,7 @@ export function register(t, ctx) {
       });
       assert.equal(r.choices[0].message.content, 'Hello from the mock upstream.');
       assert.equal(r.choices[0].finish_reason, 'stop');
-      assert.deepEqual(
-        { p: r.usage.prompt_tokens, c: r.usage.completion_tokens, t: r.usage.total_tokens },
-        { p: 21, c: 9, t: 30 },
-      );
+      assert.deepEqual({ p: r.usage.prompt_tokens, c: r.usage.completion_tokens, t: r.usage.total_tokens }, { p: 21, c: 9, t: 30 });
       const rec = b.mock.last();
       assert.equal(rec.summary.system, 'Be brief.');
       assert.deepEqual(rec.summary.userTexts, ['Say hello']);
@@ -112,10 +109,16 @@ export function register(t, ctx) {
       }
       assert.equal(calls.length, 2, `tool call indices: ${JSON.stringify(calls)}`);
       assert.ok(calls.every(Boolean), `a tool call index was skipped: ${JSON.stringify(calls)}`);
-      assert.deepEqual(calls.map((c) => c.name), ['get_weather', 'get_time']);
+      assert.deepEqual(
+        calls.map((c) => c.name),
+        ['get_weather', 'get_time'],
+      );
       assert.deepEqual(JSON.parse(calls[0].args), weatherArgs);
       assert.deepEqual(JSON.parse(calls[1].args), timeArgs);
-      assertCallIds(b.protocol, calls.map((c) => c.id));
+      assertCallIds(
+        b.protocol,
+        calls.map((c) => c.id),
+      );
       assert.equal(finish, 'tool_calls');
       assert.deepEqual({ p: usage?.prompt_tokens, c: usage?.completion_tokens }, { p: 50, c: 20 });
       assertToolsReceived(b, b.mock.last());
@@ -129,7 +132,9 @@ export function register(t, ctx) {
         tools: openaiTools,
       });
       const done = [];
-      runner.on('tool_calls.function.arguments.done', (e) => done.push({ name: e.name, args: e.parsed_arguments ?? JSON.parse(e.arguments) }));
+      runner.on('tool_calls.function.arguments.done', (e) =>
+        done.push({ name: e.name, args: e.parsed_arguments ?? JSON.parse(e.arguments) }),
+      );
       const final = await runner.finalChatCompletion();
       const msg = final.choices[0].message;
       assert.equal(msg.content, 'Let me look that up.');
@@ -157,11 +162,20 @@ export function register(t, ctx) {
       });
       const msg = r.choices[0].message;
       assert.equal(r.choices[0].finish_reason, 'tool_calls');
-      assert.deepEqual(msg.tool_calls.map((c) => c.type), ['function', 'function']);
-      assert.deepEqual(msg.tool_calls.map((c) => c.function.name), ['get_weather', 'get_time']);
+      assert.deepEqual(
+        msg.tool_calls.map((c) => c.type),
+        ['function', 'function'],
+      );
+      assert.deepEqual(
+        msg.tool_calls.map((c) => c.function.name),
+        ['get_weather', 'get_time'],
+      );
       assert.deepEqual(JSON.parse(msg.tool_calls[0].function.arguments), weatherArgs);
       assert.deepEqual(JSON.parse(msg.tool_calls[1].function.arguments), timeArgs);
-      assertCallIds(b.protocol, msg.tool_calls.map((c) => c.id));
+      assertCallIds(
+        b.protocol,
+        msg.tool_calls.map((c) => c.id),
+      );
       assertToolsReceived(b, b.mock.last());
     });
 
@@ -204,7 +218,10 @@ export function register(t, ctx) {
 
     t.test(`openai sdk [${b.name}]: upstream 400 becomes BadRequestError with the upstream's message`, async () => {
       b.mock.script({ error: { status: 400, message: 'mock: messages[0].content is not valid' } });
-      const err = await rejects(() => client().chat.completions.create({ model: b.model, messages: [{ role: 'user', content: 'x' }] }), 'create');
+      const err = await rejects(
+        () => client().chat.completions.create({ model: b.model, messages: [{ role: 'user', content: 'x' }] }),
+        'create',
+      );
       assert.ok(err instanceof OpenAI.BadRequestError, `got ${err?.constructor?.name}: ${err?.message}`);
       assert.equal(err.status, 400);
       assert.match(err.message, /messages\[0\]\.content is not valid/);
@@ -213,7 +230,10 @@ export function register(t, ctx) {
 
     t.test(`openai sdk [${b.name}]: upstream 429 becomes RateLimitError`, async () => {
       b.mock.script({ error: { status: 429, message: 'mock: slow down', headers: { 'retry-after': '7' } } });
-      const err = await rejects(() => client().chat.completions.create({ model: b.model, messages: [{ role: 'user', content: 'x' }] }), 'create');
+      const err = await rejects(
+        () => client().chat.completions.create({ model: b.model, messages: [{ role: 'user', content: 'x' }] }),
+        'create',
+      );
       assert.ok(err instanceof OpenAI.RateLimitError, `got ${err?.constructor?.name}: ${err?.message}`);
       assert.equal(err.status, 429);
       assert.match(err.message, /slow down/);
@@ -260,8 +280,14 @@ export function register(t, ctx) {
         ];
         b.mock.script({ embeddings: vectors, usage: { input: 6, output: 0 } });
         const r = await client().embeddings.create({ model: b.embeddingModel, input: ['first text', 'second text'] });
-        assert.deepEqual(r.data.map((d) => d.embedding), vectors);
-        assert.deepEqual(r.data.map((d) => d.index), [0, 1]);
+        assert.deepEqual(
+          r.data.map((d) => d.embedding),
+          vectors,
+        );
+        assert.deepEqual(
+          r.data.map((d) => d.index),
+          [0, 1],
+        );
         const f = await client().embeddings.create({ model: b.embeddingModel, input: 'one', encoding_format: 'float' });
         assert.deepEqual(f.data[0].embedding, vectors[0]);
         if (b.protocol === 'openai') assert.equal(r.usage.prompt_tokens, 6);
@@ -276,7 +302,10 @@ export function register(t, ctx) {
   }
 
   t.test('openai sdk: a wrong key is AuthenticationError (401)', async () => {
-    const err = await rejects(() => sdk('gm_not-a-real-key').chat.completions.create({ model: 'x', messages: [{ role: 'user', content: 'x' }] }), 'create');
+    const err = await rejects(
+      () => sdk('gm_not-a-real-key').chat.completions.create({ model: 'x', messages: [{ role: 'user', content: 'x' }] }),
+      'create',
+    );
     assert.ok(err instanceof OpenAI.AuthenticationError, `got ${err?.constructor?.name}: ${err?.message}`);
     assert.equal(err.status, 401);
   });
@@ -287,11 +316,17 @@ export function register(t, ctx) {
     const ok = await sdk(w.key).chat.completions.create({ model: w.allowed, messages: [{ role: 'user', content: 'x' }] });
     assert.equal(ok.choices[0].message.content, 'allowed');
     w.mock.script({ text: 'must not be called' });
-    const err = await rejects(() => sdk(w.key).chat.completions.create({ model: 'not-allowed-model', messages: [{ role: 'user', content: 'x' }] }), 'create');
+    const err = await rejects(
+      () => sdk(w.key).chat.completions.create({ model: 'not-allowed-model', messages: [{ role: 'user', content: 'x' }] }),
+      'create',
+    );
     assert.ok(err instanceof OpenAI.PermissionDeniedError, `got ${err?.constructor?.name}: ${err?.message}`);
     assert.equal(err.status, 403);
     assert.equal(w.mock.chats().length, 0, 'a refused request reached the upstream');
     const models = await sdk(w.key).models.list();
-    assert.deepEqual(models.data.map((m) => m.id), [w.allowed]);
+    assert.deepEqual(
+      models.data.map((m) => m.id),
+      [w.allowed],
+    );
   });
 }

@@ -50,63 +50,65 @@ export function register(t, ctx) {
       { timeout: TIMEOUT + 5000 },
     );
 
-    t.test(
-      `opencode [${b.name}]: tool round trip with the read tool`,
-      async () => {
-        const p = project(b, { 'notes.txt': 'The secret word is pelican.\n' });
-        const file = path.join(p.cwd, 'notes.txt');
-        const call = { name: 'read', args: { filePath: file } };
-        if (b.protocol === 'gemini') call.signature = geminiSignature;
-        else call.id = b.protocol === 'anthropic' ? 'toolu_01Read' : 'call_read1';
-        b.mock.script(
-          agentOrTitle((rec) =>
-            rec.summary.toolResults.length
-              ? { text: 'The file says the secret word is pelican.', usage: { input: 300, output: 9 } }
-              : { text: 'Reading notes.txt.', toolCalls: [call], usage: { input: 200, output: 15 } },
-          ),
-        );
-        const r = await opencode.run(['run', '--format', 'json', 'What is the secret word in notes.txt?', '-m', `gw/${b.model}`], {
-          ...p,
-          timeout: TIMEOUT,
-        });
-        assert.equal(r.code, 0, `exit ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`);
-        const evs = opencode.events(r.stdout);
-        const tool = evs.find((e) => e.type === 'tool_use');
-        assert.ok(tool, `no tool_use event in:\n${r.stdout}\nstderr:\n${r.stderr}`);
-        assert.equal(tool.part.tool, 'read');
-        assert.equal(tool.part.state.status, 'completed', `tool state: ${JSON.stringify(tool.part.state)}`);
-        assert.deepEqual(tool.part.state.input, { filePath: file });
-        assert.match(tool.part.state.output, /pelican/);
-        const texts = evs.filter((e) => e.type === 'text').map((e) => e.part.text);
-        assert.deepEqual(texts, ['Reading notes.txt.', 'The file says the secret word is pelican.']);
-        const steps = evs.filter((e) => e.type === 'step_finish').map((e) => e.part);
-        assert.deepEqual(
-          steps.map((s) => [s.reason, s.tokens.input, s.tokens.output]),
-          [
-            ['tool-calls', 200, 15],
-            ['stop', 300, 9],
-          ],
-        );
+    for (const preamble of ['Reading notes.txt.', '']) {
+      t.test(
+        `opencode [${b.name}]: tool round trip with the read tool${preamble ? ', after some text' : ', tool call only'}`,
+        async () => {
+          const p = project(b, { 'notes.txt': 'The secret word is pelican.\n' });
+          const file = path.join(p.cwd, 'notes.txt');
+          const call = { name: 'read', args: { filePath: file } };
+          if (b.protocol === 'gemini') call.signature = geminiSignature;
+          else call.id = b.protocol === 'anthropic' ? 'toolu_01Read' : 'call_read1';
+          b.mock.script(
+            agentOrTitle((rec) =>
+              rec.summary.toolResults.length
+                ? { text: 'The file says the secret word is pelican.', usage: { input: 300, output: 9 } }
+                : { text: preamble, toolCalls: [call], usage: { input: 200, output: 15 } },
+            ),
+          );
+          const r = await opencode.run(['run', '--format', 'json', 'What is the secret word in notes.txt?', '-m', `gw/${b.model}`], {
+            ...p,
+            timeout: TIMEOUT,
+          });
+          assert.equal(r.code, 0, `exit ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`);
+          const evs = opencode.events(r.stdout);
+          const tool = evs.find((e) => e.type === 'tool_use');
+          assert.ok(tool, `no tool_use event in:\n${r.stdout}\nstderr:\n${r.stderr}`);
+          assert.equal(tool.part.tool, 'read');
+          assert.equal(tool.part.state.status, 'completed', `tool state: ${JSON.stringify(tool.part.state)}`);
+          assert.deepEqual(tool.part.state.input, { filePath: file });
+          assert.match(tool.part.state.output, /pelican/);
+          const texts = evs.filter((e) => e.type === 'text').map((e) => e.part.text);
+          assert.deepEqual(texts, [preamble, 'The file says the secret word is pelican.'].filter(Boolean));
+          const steps = evs.filter((e) => e.type === 'step_finish').map((e) => e.part);
+          assert.deepEqual(
+            steps.map((s) => [s.reason, s.tokens.input, s.tokens.output]),
+            [
+              ['tool-calls', 200, 15],
+              ['stop', 300, 9],
+            ],
+          );
 
-        // What the upstream saw on the second agent turn: the call replayed and the file's content.
-        const agent = b.mock.chats().filter((rec) => rec.summary.tools.length);
-        assert.equal(agent.length, 2, `agent requests: ${agent.length}`);
-        const s = agent[1].summary;
-        assert.equal(s.toolCalls.length, 1);
-        assert.equal(s.toolCalls[0].name, 'read');
-        assert.deepEqual(JSON.parse(s.toolCalls[0].args), { filePath: file });
-        assert.equal(s.toolResults.length, 1);
-        assert.match(s.toolResults[0].content, /The secret word is pelican\./);
-        if (b.protocol === 'gemini') {
-          assert.equal(s.toolResults[0].name, 'read');
-          assert.equal(s.toolCalls[0].signature, geminiSignature, 'thought signature not handed back to Gemini');
-        } else {
-          assert.equal(s.toolCalls[0].id, call.id);
-          assert.equal(s.toolResults[0].id, call.id);
-        }
-      },
-      { timeout: TIMEOUT + 5000 },
-    );
+          // What the upstream saw on the second agent turn: the call replayed and the file's content.
+          const agent = b.mock.chats().filter((rec) => rec.summary.tools.length);
+          assert.equal(agent.length, 2, `agent requests: ${agent.length}`);
+          const s = agent[1].summary;
+          assert.equal(s.toolCalls.length, 1);
+          assert.equal(s.toolCalls[0].name, 'read');
+          assert.deepEqual(JSON.parse(s.toolCalls[0].args), { filePath: file });
+          assert.equal(s.toolResults.length, 1);
+          assert.match(s.toolResults[0].content, /The secret word is pelican\./);
+          if (b.protocol === 'gemini') {
+            assert.equal(s.toolResults[0].name, 'read');
+            assert.equal(s.toolCalls[0].signature, geminiSignature, 'thought signature not handed back to Gemini');
+          } else {
+            assert.equal(s.toolCalls[0].id, call.id);
+            assert.equal(s.toolResults[0].id, call.id);
+          }
+        },
+        { timeout: TIMEOUT + 5000 },
+      );
+    }
 
     t.test(
       `opencode [${b.name}]: an attached image reaches the upstream`,

@@ -37,7 +37,13 @@ export function register(t, ctx) {
         upstream_key: b.upstreamKey,
         default_model: b.model,
         system_prompt: PROMPT,
-        quota: { max_input_tokens_per_day: 0, max_output_tokens_per_day: 0, max_requests_per_day: 0, max_input_tokens: 0, max_output_tokens: CAP },
+        quota: {
+          max_input_tokens_per_day: 0,
+          max_output_tokens_per_day: 0,
+          max_requests_per_day: 0,
+          max_input_tokens: 0,
+          max_output_tokens: CAP,
+        },
       });
       clients.set(b.name, c.key);
     }
@@ -59,14 +65,25 @@ export function register(t, ctx) {
       assert.equal(r.choices[0].message.content, 'Bonjour.');
       assertSystem(b.mock.last());
       assert.equal(maxTokens(b.protocol, b.mock.last().body), CAP);
-      await openai.chat.completions.create({ model: b.model, messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'hi' }] });
+      await openai.chat.completions.create({
+        model: b.model,
+        messages: [
+          { role: 'system', content: 'Be brief.' },
+          { role: 'user', content: 'hi' },
+        ],
+      });
       assert.equal(maxTokens(b.protocol, b.mock.last().body), CAP, 'the cap is not set when the caller sent none');
     });
 
     t.test(`policy [${b.name}]: anthropic sdk gets the system prompt first and the output cap`, async () => {
       const anthropic = new Anthropic({ apiKey: await policyClient(b), baseURL: ctx.gw.url, maxRetries: 0 });
       b.mock.script({ text: 'Bonjour.' });
-      const m = await anthropic.messages.create({ model: b.model, max_tokens: 5000, system: 'Be brief.', messages: [{ role: 'user', content: 'hi' }] });
+      const m = await anthropic.messages.create({
+        model: b.model,
+        max_tokens: 5000,
+        system: 'Be brief.',
+        messages: [{ role: 'user', content: 'hi' }],
+      });
       assert.equal(m.content[0].text, 'Bonjour.');
       assertSystem(b.mock.last());
       assert.equal(maxTokens(b.protocol, b.mock.last().body), CAP);
@@ -75,7 +92,11 @@ export function register(t, ctx) {
     t.test(`policy [${b.name}]: genai sdk gets the system prompt first and the output cap`, async () => {
       const ai = new GoogleGenAI({ apiKey: await policyClient(b), httpOptions: { baseUrl: ctx.gw.url } });
       b.mock.script({ text: 'Bonjour.' });
-      const r = await ai.models.generateContent({ model: b.model, contents: 'hi', config: { systemInstruction: 'Be brief.', maxOutputTokens: 5000 } });
+      const r = await ai.models.generateContent({
+        model: b.model,
+        contents: 'hi',
+        config: { systemInstruction: 'Be brief.', maxOutputTokens: 5000 },
+      });
       assert.equal(r.text, 'Bonjour.');
       assertSystem(b.mock.last());
       assert.equal(maxTokens(b.protocol, b.mock.last().body), CAP);
@@ -104,7 +125,10 @@ export function register(t, ctx) {
     const openai = new OpenAI({ apiKey: key, baseURL: `${ctx.gw.url}/v1`, maxRetries: 0 });
     const ok = await openai.chat.completions.create({ model: b.model, messages: [{ role: 'user', content: 'x' }] });
     assert.equal(ok.choices[0].message.content, 'first one is free');
-    const err = await rejects(() => openai.chat.completions.create({ model: b.model, messages: [{ role: 'user', content: 'x' }] }), 'second request');
+    const err = await rejects(
+      () => openai.chat.completions.create({ model: b.model, messages: [{ role: 'user', content: 'x' }] }),
+      'second request',
+    );
     assert.ok(err instanceof OpenAI.RateLimitError, `got ${err?.constructor?.name}: ${err?.message}`);
     assert.ok(Number(err.headers.get('retry-after')) > 0, `retry-after: ${err.headers.get('retry-after')}`);
     assert.equal(b.mock.chats().length, 1, 'the refused request reached the upstream');
@@ -114,7 +138,10 @@ export function register(t, ctx) {
     const { b, key } = await limited('e2e limited anthropic');
     const anthropic = new Anthropic({ apiKey: key, baseURL: ctx.gw.url, maxRetries: 0 });
     await anthropic.messages.create({ model: b.model, max_tokens: 10, messages: [{ role: 'user', content: 'x' }] });
-    const err = await rejects(() => anthropic.messages.create({ model: b.model, max_tokens: 10, messages: [{ role: 'user', content: 'x' }] }), 'second request');
+    const err = await rejects(
+      () => anthropic.messages.create({ model: b.model, max_tokens: 10, messages: [{ role: 'user', content: 'x' }] }),
+      'second request',
+    );
     assert.ok(err instanceof Anthropic.RateLimitError, `got ${err?.constructor?.name}: ${err?.message}`);
     assert.equal(err.error?.error?.type, 'rate_limit_error');
   });

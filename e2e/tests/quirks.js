@@ -56,8 +56,14 @@ const frontDoors = {
     });
     const m = await stream.finalMessage();
     return {
-      text: m.content.filter((c) => c.type === 'text').map((c) => c.text).join(''),
-      reasoning: m.content.filter((c) => c.type === 'thinking').map((c) => c.thinking).join(''),
+      text: m.content
+        .filter((c) => c.type === 'text')
+        .map((c) => c.text)
+        .join(''),
+      reasoning: m.content
+        .filter((c) => c.type === 'thinking')
+        .map((c) => c.thinking)
+        .join(''),
       calls: m.content.filter((c) => c.type === 'tool_use').map((c) => [c.name, c.input]),
       usage: { input: m.usage.input_tokens, output: m.usage.output_tokens },
       blocks: m.content.map((c) => c.type),
@@ -69,7 +75,9 @@ const frontDoors = {
     const stream = await ai.models.generateContentStream({
       model: b.model,
       contents: question,
-      config: { tools: [{ functionDeclarations: tools.map((t) => ({ name: t.name, description: t.description, parametersJsonSchema: t.schema })) }] },
+      config: {
+        tools: [{ functionDeclarations: tools.map((t) => ({ name: t.name, description: t.description, parametersJsonSchema: t.schema })) }],
+      },
     });
     const out = { text: '', reasoning: '', calls: [], usage: null };
     for await (const chunk of stream) {
@@ -81,7 +89,10 @@ const frontDoors = {
         if (p.functionCall) out.calls.push([p.functionCall.name, p.functionCall.args]);
       }
       if (chunk.usageMetadata) {
-        out.usage = { input: chunk.usageMetadata.promptTokenCount, output: (chunk.usageMetadata.candidatesTokenCount ?? 0) + (chunk.usageMetadata.thoughtsTokenCount ?? 0) };
+        out.usage = {
+          input: chunk.usageMetadata.promptTokenCount,
+          output: (chunk.usageMetadata.candidatesTokenCount ?? 0) + (chunk.usageMetadata.thoughtsTokenCount ?? 0),
+        };
       }
     }
     return out;
@@ -108,19 +119,22 @@ const frontDoors = {
 export function register(t, ctx) {
   const openaiBackend = ctx.backends.find((b) => b.protocol === 'openai');
   for (const [door, drive] of Object.entries(frontDoors)) {
-    t.test(`quirks: ${door} front door over an OpenAI-compatible upstream with comments, CRLF, no [DONE], usage in the finish chunk`, async () => {
-      const b = openaiBackend;
-      b.mock.script({
-        text: 'Looking both up.',
-        toolCalls: parallelCalls('openai'),
-        usage: { input: 61, output: 23 },
-        quirks: { keepalive: true, crlf: true, noDone: true, usageWithFinish: true, argsWhole: true },
-      });
-      const out = await drive(ctx, b);
-      assert.equal(out.text, 'Looking both up.');
-      assert.deepEqual(out.calls, expectedCalls);
-      assert.deepEqual(out.usage, { input: 61, output: 23 });
-    });
+    t.test(
+      `quirks: ${door} front door over an OpenAI-compatible upstream with comments, CRLF, no [DONE], usage in the finish chunk`,
+      async () => {
+        const b = openaiBackend;
+        b.mock.script({
+          text: 'Looking both up.',
+          toolCalls: parallelCalls('openai'),
+          usage: { input: 61, output: 23 },
+          quirks: { keepalive: true, crlf: true, noDone: true, usageWithFinish: true, argsWhole: true },
+        });
+        const out = await drive(ctx, b);
+        assert.equal(out.text, 'Looking both up.');
+        assert.deepEqual(out.calls, expectedCalls);
+        assert.deepEqual(out.usage, { input: 61, output: 23 });
+      },
+    );
   }
 
   const thinking = 'The user wants two things; call both tools.';

@@ -85,7 +85,11 @@ export function register(t, ctx) {
         const commands = ocShell.split('\n').filter((l) => l.startsWith('opencode '));
         assert.equal(commands.length, 1, `opencode commands in the sh block: ${commands}`);
         const args = shellWords(commands[0]).slice(1);
-        const r = await opencode.run(args, { cwd, env: opencode.isolatedEnv(path.join(dir, 'home'), { AIGW_KEY: b.key }), timeout: 120_000 });
+        const r = await opencode.run(args, {
+          cwd,
+          env: opencode.isolatedEnv(path.join(dir, 'home'), { AIGW_KEY: b.key }),
+          timeout: 120_000,
+        });
         assert.equal(r.code, 0, `exit ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`);
         assert.ok(r.stdout.includes(answer), `answer missing from stdout:\n${r.stdout}\nstderr:\n${r.stderr}`);
         const model = JSON.parse(ocConfig).model.split('/')[1];
