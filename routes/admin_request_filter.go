@@ -103,7 +103,7 @@ func parseFilterTime(s string) (time.Time, bool) {
 	return time.Time{}, false
 }
 
-// values is the filter as URL query values (for the pager's links), without a cursor.
+// values is the filter and page size as URL query values (for the pager's links), without a cursor.
 func (q requestQuery) values() url.Values {
 	v := url.Values{}
 	for k, s := range map[string]string{"client_id": q.form.ClientID, "model": q.form.Model, "status": q.form.Status,
@@ -111,6 +111,9 @@ func (q requestQuery) values() url.Values {
 		if s != "" {
 			v.Set(k, s)
 		}
+	}
+	if q.filter.Limit != historyPageSize {
+		v.Set("limit", strconv.Itoa(q.filter.Limit))
 	}
 	return v
 }
