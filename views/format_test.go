@@ -4,7 +4,7 @@ import "testing"
 
 func TestNumberFormats(t *testing.T) {
 	for _, tt := range []struct {
-		n                 int64
+		n                  int64
 		thousands, compact string
 	}{
 		{0, "0", "0"},
