@@ -53,7 +53,7 @@
     document.querySelectorAll("[data-live]").forEach(function (el) {
       el.classList.toggle("on", on);
       el.classList.toggle("off", !on);
-      el.textContent = on ? "live" : "reconnecting…";
+      el.textContent = on ? "live" : "offline";
     });
   }
   document.addEventListener("htmx:wsOpen", function () { live(true); });
