@@ -22,6 +22,14 @@ func formatTime(t time.Time) string {
 	return t.UTC().Format(dateTimeLayout)
 }
 
+// shortTime is formatTime without the zone, for tables whose header says UTC.
+func shortTime(t time.Time) string {
+	if t.IsZero() {
+		return "never"
+	}
+	return t.UTC().Format("2006-01-02 15:04")
+}
+
 // notices are the confirmations a page shows after a redirect (?notice=saved). Only these
 // fixed texts are shown, so the query string cannot put words on the page.
 func noticeText(code string) string {

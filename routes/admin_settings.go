@@ -38,7 +38,7 @@ func (s *server) settingsView(ctx context.Context, auditBefore int64) (views.Set
 	}
 	for _, t := range tokens {
 		v.Tokens = append(v.Tokens, views.TokenRow{ID: t.ID, Name: t.Name, Hint: t.Hint,
-			Created: formatTime(t.CreatedAt), LastUsed: formatTime(t.LastUsedAt)})
+			Created: shortTime(t.CreatedAt), LastUsed: shortTime(t.LastUsedAt)})
 	}
 	live := s.live.get()
 	v.Prometheus = views.PrometheusForm{Enabled: live.Prometheus.Enabled, Username: live.Prometheus.Username,
