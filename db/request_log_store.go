@@ -105,7 +105,8 @@ type RequestLogFilter struct {
 	From, To time.Time
 	// Before is the id cursor: only rows with a smaller id (the next page, newest first).
 	Before int64
-	// Limit is the page size: 50 when 0, at most 500.
+	// Limit is the page size: 50 when 0, at most 1000 (callers cap their own pages lower and may
+	// ask for one row more to learn whether there is a next page).
 	Limit int
 }
 
@@ -115,8 +116,8 @@ func (s *RequestLogStore) List(ctx context.Context, f RequestLogFilter) ([]Reque
 	switch {
 	case limit <= 0:
 		limit = 50
-	case limit > 500:
-		limit = 500
+	case limit > 1000:
+		limit = 1000
 	}
 	var rows []RequestLog
 	q := s.db.NewSelect().Model(&rows).ExcludeColumn("request_body", "response_body")

@@ -215,3 +215,31 @@ func TestDeleteBefore(t *testing.T) {
 		t.Fatalf("oldest kept row at %v", oldest.Time)
 	}
 }
+
+// A caller paging 500 rows at a time asks for 501 to learn whether there is a next page: the
+// store must not cut that probe row.
+func TestRequestLogListAllowsTheNextPageProbe(t *testing.T) {
+	ctx := context.Background()
+	bdb, err := Open(ctx, filepath.Join(t.TempDir(), "gw.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bdb.Close()
+	store := NewRequestLogStore(bdb)
+	logs := make([]RequestLog, 600)
+	for i := range logs {
+		logs[i] = RequestLog{Time: time.Unix(int64(i), 0).UTC(), RequestID: "r", ClientID: 1, Endpoint: "/v1/chat/completions", Status: 200}
+	}
+	if err := store.WriteBatch(ctx, AccountingBatch{Logs: logs}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ limit, want int }{{501, 501}, {0, 50}, {5000, 600}} {
+		rows, err := store.List(ctx, RequestLogFilter{Limit: tt.limit})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rows) != tt.want {
+			t.Errorf("Limit %d: %d rows, want %d", tt.limit, len(rows), tt.want)
+		}
+	}
+}
