@@ -239,6 +239,7 @@ func jsString(s string) string {
 }
 
 func TestAdminUIInBrowser(t *testing.T) {
+	chromiumPath(t) // skip (or fail under CI) before starting anything
 	mock := &mockOpenAI{}
 	upstream := httptest.NewServer(mock)
 	t.Cleanup(upstream.Close)
