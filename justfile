@@ -41,6 +41,10 @@ release:
 bench:
     go build -o dist/bench/ai-gateway . && go run ./contrib/bench -gateway dist/bench/ai-gateway -out bench-results/bench.json
 
+# a few minutes of mixed traffic with injected faults against the built gateway, then check the request log and usage against the mock upstream (just soak -duration 1m)
+soak *args:
+    go build -o dist/soak/ai-gateway . && go run ./contrib/soak -gateway dist/soak/ai-gateway {{args}}
+
 # Go micro-benchmarks of the hot paths, with allocation counts
 microbench:
     go test -run '^$' -bench . -benchmem ./gateway/ ./providers/...
