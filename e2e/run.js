@@ -19,9 +19,10 @@ import * as disconnect from './tests/disconnect.js';
 import * as mockSelftest from './tests/mock-selftest.js';
 import * as policy from './tests/policy.js';
 import * as quirks from './tests/quirks.js';
+import * as translation from './tests/translation.js';
 import * as readme from './tests/readme.js';
 
-const suites = [mockSelftest, openaiSDK, aiSDK, anthropicSDK, genaiSDK, quirks, policy, disconnect, opencode, readme];
+const suites = [mockSelftest, openaiSDK, aiSDK, anthropicSDK, genaiSDK, translation, quirks, policy, disconnect, opencode, readme];
 
 // The three upstream protocols, each behind one client of the matching backend.
 const backendSpecs = [

@@ -13,7 +13,9 @@ import { validate } from './validate.js';
 //    hang: true (a stream that sends its text, then stays open until the gateway hangs up)}
 //   {error: {status, message}}                 an HTTP error in the protocol's envelope
 //   {streamError: {message}, text}             a stream that breaks after some text
-// reply.usage defaults to {input: 11, output: 7}.
+// reply.usage is {input, output, cached, reasoning} in one meaning for every protocol: input
+// counts every prompt token (cached ones included), output every generated one (reasoning
+// included); each protocol's encoder splits them its own way. Defaults to {input: 11, output: 7}.
 
 const DEFAULT_USAGE = { input: 11, output: 7 };
 
@@ -278,6 +280,8 @@ export class MockUpstream {
     const calls = reply.toolCalls ?? [];
     const finish = reply.finish ?? (calls.length ? 'tool_calls' : 'stop');
     const u = { prompt_tokens: usage.input, completion_tokens: usage.output, total_tokens: usage.input + usage.output };
+    if (usage.cached !== undefined) u.prompt_tokens_details = { cached_tokens: usage.cached };
+    if (usage.reasoning !== undefined) u.completion_tokens_details = { reasoning_tokens: usage.reasoning };
     if (!rec.body?.stream) {
       const message = { role: 'assistant', content: reply.text ?? null, refusal: null };
       if (reply.thinking) message.reasoning_content = reply.thinking;
@@ -361,7 +365,12 @@ export class MockUpstream {
         content,
         stop_reason: stop,
         stop_sequence: null,
-        usage: { input_tokens: usage.input, output_tokens: usage.output, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 },
+        usage: {
+          input_tokens: usage.input - (usage.cached ?? 0),
+          output_tokens: usage.output,
+          cache_creation_input_tokens: 0,
+          cache_read_input_tokens: usage.cached ?? 0,
+        },
       });
     }
     this.#sse(res);
@@ -375,7 +384,12 @@ export class MockUpstream {
         content: [],
         stop_reason: null,
         stop_sequence: null,
-        usage: { input_tokens: usage.input, output_tokens: 1, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 },
+        usage: {
+          input_tokens: usage.input - (usage.cached ?? 0),
+          output_tokens: 1,
+          cache_creation_input_tokens: 0,
+          cache_read_input_tokens: usage.cached ?? 0,
+        },
       },
     });
     let index = 0;
@@ -421,7 +435,7 @@ export class MockUpstream {
     const finish = reply.finish ?? 'STOP';
     const usageMetadata = {
       promptTokenCount: usage.input,
-      candidatesTokenCount: usage.output,
+      candidatesTokenCount: usage.output - (usage.reasoning ?? 0),
       totalTokenCount: usage.input + usage.output,
     };
     const callParts = calls.map((c) => {
@@ -435,7 +449,8 @@ export class MockUpstream {
       modelVersion: model,
       responseId: 'resp_mock',
     });
-    if (reply.thinking) usageMetadata.thoughtsTokenCount = usage.thoughts ?? 0;
+    if (usage.reasoning !== undefined) usageMetadata.thoughtsTokenCount = usage.reasoning;
+    if (usage.cached !== undefined) usageMetadata.cachedContentTokenCount = usage.cached;
     if (!rec.path.endsWith(':streamGenerateContent')) {
       const parts = [];
       if (reply.thinking) parts.push({ text: reply.thinking, thought: true });

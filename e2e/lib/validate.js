@@ -157,6 +157,14 @@ function gemini(body) {
       }
     }
   }
+  const gc = body.generationConfig ?? {};
+  if (gc.responseSchema && gc.responseJsonSchema)
+    return '* GenerateContentRequest.generation_config: response_schema and response_json_schema are mutually exclusive';
+  if ((gc.responseSchema || gc.responseJsonSchema) && gc.responseMimeType !== 'application/json') {
+    return '* GenerateContentRequest.generation_config.response_mime_type: must be application/json when a response schema is set';
+  }
+  const rs = geminiSchemaProblem(gc.responseSchema, 'generation_config.response_schema');
+  if (rs) return rs;
   for (let ti = 0; ti < (body.tools ?? []).length; ti++) {
     const decls = body.tools[ti].functionDeclarations ?? [];
     for (let di = 0; di < decls.length; di++) {
