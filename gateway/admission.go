@@ -3,6 +3,7 @@ package gateway
 import (
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/aigateway/ai-gateway/db"
@@ -65,6 +66,9 @@ func (g *Gateway) Begin(c *Client, a Admission) (*Call, error) {
 	if a.Received.IsZero() {
 		a.Received = now
 	}
+	// A front door's strings may point into the server's request buffers, which are reused once
+	// the response is out; what the call keeps (metrics labels, log row, usage key) is copied.
+	a.Model, a.RequestID, a.ClientIP = strings.Clone(a.Model), strings.Clone(a.RequestID), strings.Clone(a.ClientIP)
 	if c == nil || !c.Active {
 		return nil, &providers.Error{Kind: providers.KindAuth, Message: "invalid API key"}
 	}

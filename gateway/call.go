@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -143,7 +144,7 @@ func (c *Call) End(o Outcome) {
 	g.stats.Record(StatEvent{Time: now, Client: cl.Name, Model: c.label, Requests: 1, Errors: errs,
 		InputTokens: int64(u.InputTokens), OutputTokens: int64(u.OutputTokens)})
 
-	used := o.ModelUsed
+	used := strings.Clone(o.ModelUsed) // may point into a reused upstream buffer
 	if used == "" {
 		used = c.model
 	}
@@ -164,7 +165,7 @@ func (c *Call) End(o Outcome) {
 		Estimated:       u.Estimated,
 		LatencyMS:       latency.Milliseconds(),
 		TTFTMS:          ttft.Milliseconds(),
-		FinishReason:    o.FinishReason,
+		FinishReason:    strings.Clone(o.FinishReason),
 		ClientIP:        c.adm.ClientIP,
 	}
 	if perr != nil {
