@@ -258,7 +258,7 @@ func (g *gatewayProc) metric(name string) (float64, error) {
 			return strconv.ParseFloat(strings.TrimSpace(v), 64)
 		}
 	}
-	return 0, fmt.Errorf("%s not in /metrics (HTTP %d)", name, resp.StatusCode)
+	return 0, fmt.Errorf("%s not in /metrics (HTTP %d: %.300s)", name, resp.StatusCode, b)
 }
 
 // rssMB is the gateway's resident memory (Linux; 0 elsewhere).
