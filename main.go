@@ -276,8 +276,7 @@ func serve(ctx context.Context, f serveFlags, getenv func(string) string, stdout
 		// The timeout ran out with requests still open: end them now, each stream's client told
 		// in-band, so what they used so far is accounted before the log is written below.
 		logger.Warn("shutdown timeout reached; ending the requests still open", "in_flight", gw.Stats().InFlight, "error", err.Error())
-		cutUpstream(&providers.Error{Kind: providers.KindUnavailable, HTTPStatus: http.StatusServiceUnavailable,
-			Message: "the gateway is shutting down; the answer was cut short"})
+		cutUpstream(shuttingDown{})
 		waitCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		if err := gw.WaitIdle(waitCtx); err != nil {
 			logger.Error("requests still open after the shutdown timeout", "error", err.Error())
@@ -299,6 +298,21 @@ func serve(ctx context.Context, f serveFlags, getenv func(string) string, stdout
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// shuttingDown is the cause given to the upstream calls cut when the shutdown timeout runs out.
+// Every call that asks for it as a *providers.Error gets its own (providers fill in fields of
+// the error they return, and one cause is shared by all the calls cut).
+type shuttingDown struct{}
+
+func (shuttingDown) Error() string { return "the gateway is shutting down; the answer was cut short" }
+
+func (s shuttingDown) As(target any) bool {
+	e, ok := target.(**providers.Error)
+	if ok {
+		*e = &providers.Error{Kind: providers.KindUnavailable, HTTPStatus: http.StatusServiceUnavailable, Message: s.Error()}
+	}
+	return ok
 }
 
 func later(a, b time.Time) time.Time {
