@@ -55,6 +55,7 @@ func (s *server) forwardMessages(c *fiber.Ctx, call *gateway.Call, ac *anthropic
 		return endWithError(call, err, body)
 	}
 	ctx, cancel := s.upstreamContext()
+	defer cancelIfClientLeaves(c, cancel)()
 	call.Upstream()
 	resp, err := ac.ForwardWith(ctx, "messages", out, info.Stream, anthropic.ForwardOptions{
 		Beta: c.Get("anthropic-beta"), Version: c.Get("anthropic-version")})
@@ -130,6 +131,7 @@ func (s *server) forwardMessages(c *fiber.Ctx, call *gateway.Call, ac *anthropic
 		}
 		return dst, nil
 	}
+	logBody := streamLogBody(body)
 	streamHeaders(c, "text/event-stream")
 	relay{
 		next:      next,
@@ -142,7 +144,7 @@ func (s *server) forwardMessages(c *fiber.Ctx, call *gateway.Call, ac *anthropic
 				usage = estimatedUsage(call, 4*deltas)
 			}
 			o := streamOutcome(clientGone, err, usage, sniff.FinishReason(), "")
-			o.RequestBody = body
+			o.RequestBody = logBody
 			call.End(o)
 		},
 	}.start(c)

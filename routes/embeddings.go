@@ -80,6 +80,7 @@ func (s *server) embeddings(c *fiber.Ctx) error {
 	}
 	ctx, cancel := s.upstreamContext()
 	defer cancel()
+	defer cancelIfClientLeaves(c, cancel)()
 	call.Upstream()
 	resp, err := emb.Embed(ctx, &providers.EmbedRequest{Model: call.Model(), Input: texts, Dimensions: in.Dimensions, Raw: body})
 	if err != nil {

@@ -1,6 +1,7 @@
 package routes
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -106,6 +107,15 @@ func streamOutcome(clientGone bool, err error, usage providers.Usage, finish, mo
 	}
 	return o
 }
+
+// maxLoggedRequest bounds the copy of a streamed request's body kept for its log row (the request
+// log itself keeps 64 KiB of it).
+const maxLoggedRequest = 128 << 10
+
+// streamLogBody copies what the request log may keep of a streamed request's body. The relay
+// settles the call after the handler has returned, and fasthttp reuses the request's memory as
+// soon as it has seen the client go — possibly before the relay settles.
+func streamLogBody(body []byte) []byte { return bytes.Clone(body[:min(len(body), maxLoggedRequest)]) }
 
 // estimateTokens is the documented fallback when an upstream reports no usage: one token per
 // four bytes of text.

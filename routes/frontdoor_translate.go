@@ -20,7 +20,7 @@ type wire interface {
 	response(resp *providers.Response) []byte
 	stream(id, model string) streamWire
 	contentType() string
-	// keepalive is written while the upstream is silent (an SSE comment or a ping); nil = none.
+	// keepalive is written while the upstream is silent (an SSE comment, a ping, whitespace); nil = none.
 	keepalive() []byte
 }
 
@@ -83,7 +83,9 @@ func (w geminiWire) keepalive() []byte {
 	if w.sse {
 		return []byte(": keepalive\r\n\r\n")
 	}
-	return nil // whitespace would be valid JSON, but only between elements; keep the array clean
+	// The relay writes whole elements, so this always falls between JSON tokens (before "[",
+	// around ","), where whitespace is valid; the array's own separator is ",\r\n".
+	return []byte("\r\n")
 }
 
 type geminiStream struct{ *gemini.StreamEncoder }
@@ -95,6 +97,7 @@ func (s geminiStream) Error(dst []byte, e *providers.Error) []byte { return s.En
 func (s *server) translate(c *fiber.Ctx, call *gateway.Call, req *providers.Request, w wire, reqBody []byte) error {
 	prov := call.Provider()
 	ctx, cancel := s.upstreamContext()
+	defer cancelIfClientLeaves(c, cancel)()
 	call.Upstream()
 	if !req.Stream {
 		resp, err := prov.Chat(ctx, req)
@@ -171,6 +174,7 @@ func (s *server) translate(c *fiber.Ctx, call *gateway.Call, req *providers.Requ
 			}
 		}
 	}
+	logBody := streamLogBody(reqBody)
 	streamHeaders(c, w.contentType())
 	relay{
 		next:      next,
@@ -182,7 +186,7 @@ func (s *server) translate(c *fiber.Ctx, call *gateway.Call, req *providers.Requ
 				usage = estimatedUsage(call, outBytes)
 			}
 			o := streamOutcome(clientGone, err, usage, finish, model)
-			o.RequestBody = reqBody
+			o.RequestBody = logBody
 			call.End(o)
 		},
 	}.start(c)

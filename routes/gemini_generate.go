@@ -22,7 +22,9 @@ func geminiModelAction(c *fiber.Ctx) (model, action string, err error) {
 		return "", "", &providers.Error{Kind: providers.KindNotFound,
 			Message: "expected /v1beta/models/{model}:{generateContent|streamGenerateContent|countTokens}"}
 	}
-	return strings.TrimPrefix(tail[:i], "models/"), tail[i+1:], nil
+	// Cloned: fiber's params point into the request, which fasthttp reuses after the handler
+	// returns, while the call (metrics labels, request log) keeps the model.
+	return strings.Clone(strings.TrimPrefix(tail[:i], "models/")), tail[i+1:], nil
 }
 
 // geminiAction is POST /v1beta/models/{model}:{action}: the native Gemini front door.
@@ -88,6 +90,7 @@ func (s *server) forwardGemini(c *fiber.Ctx, call *gateway.Call, gc *gemini.Clie
 		op = "models/" + call.Model() + ":streamGenerateContent?alt=sse"
 	}
 	ctx, cancel := s.upstreamContext()
+	defer cancelIfClientLeaves(c, cancel)()
 	call.Upstream()
 	resp, err := gc.Forward(ctx, op, out, stream)
 	if err != nil {
@@ -164,6 +167,7 @@ func (s *server) forwardGemini(c *fiber.Ctx, call *gateway.Call, gc *gemini.Clie
 		chunks++
 		return dst, nil
 	}
+	logBody := streamLogBody(body)
 	streamHeaders(c, geminiWire{sse: sse}.contentType())
 	relay{
 		next:      next,
@@ -175,7 +179,7 @@ func (s *server) forwardGemini(c *fiber.Ctx, call *gateway.Call, gc *gemini.Clie
 				usage = estimatedUsage(call, 4*chunks)
 			}
 			o := streamOutcome(clientGone, err, usage, "", "")
-			o.RequestBody = body
+			o.RequestBody = logBody
 			call.End(o)
 		},
 	}.start(c)

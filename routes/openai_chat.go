@@ -50,6 +50,7 @@ func (s *server) forwardChat(c *fiber.Ctx, call *gateway.Call, oc *openai.Client
 		return endWithError(call, err, body)
 	}
 	ctx, cancel := s.upstreamContext()
+	defer cancelIfClientLeaves(c, cancel)()
 	call.Upstream()
 	fw, err := oc.ForwardChat(ctx, out, info.Stream)
 	if err != nil {
@@ -90,6 +91,7 @@ func (s *server) forwardChat(c *fiber.Ctx, call *gateway.Call, oc *openai.Client
 		dst = append(dst, data...)
 		return append(dst, '\n', '\n'), nil
 	}
+	logBody := streamLogBody(body)
 	streamHeaders(c, "text/event-stream")
 	relay{
 		next:      next,
@@ -104,7 +106,7 @@ func (s *server) forwardChat(c *fiber.Ctx, call *gateway.Call, oc *openai.Client
 				usage = estimatedUsage(call, 4*chunks)
 			}
 			o := streamOutcome(clientGone, err, usage, fw.FinishReason, fw.Model)
-			o.RequestBody = body
+			o.RequestBody = logBody
 			call.End(o)
 		},
 	}.start(c)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -23,8 +24,9 @@ type relay struct {
 	close func()
 	// cancel cancels the upstream request; called as soon as the client is gone.
 	cancel context.CancelFunc
-	// keepalive is written when the upstream has been silent for keepaliveEvery, so that a gone
-	// client is noticed (a write fails) even while nothing else is sent. Empty = none.
+	// keepalive is written when the upstream has been silent for keepaliveEvery. It keeps
+	// proxies and clients from timing out, and where the connection cannot be watched (TLS,
+	// non-unix) it is how a gone client is noticed: a write fails. Empty = none.
 	keepalive []byte
 	// done runs once, after the stream is over and next will not be called again.
 	// clientGone is true when a write to the client failed; err is the upstream's error, if any.
@@ -32,7 +34,7 @@ type relay struct {
 }
 
 const (
-	keepaliveEvery = 300 * time.Millisecond
+	keepaliveEvery = 200 * time.Millisecond
 	// writeTimeout bounds one write to a client that stopped reading; the stream is then dropped.
 	writeTimeout = 60 * time.Second
 	// relayBuffer is how many chunks may wait for a slow client before the upstream read blocks.
@@ -83,6 +85,11 @@ func (r relay) start(c *fiber.Ctx) {
 			}
 		}()
 
+		// A client that closes its connection is noticed at once, not at the next write: the
+		// relay writes through fasthttp's pipe, so a failed write surfaces only two writes later.
+		gone, unwatch := watchClient(conn)
+		defer unwatch()
+
 		var upstreamErr error
 		clientGone := false
 		write := func(b []byte) bool {
@@ -117,6 +124,9 @@ func (r relay) start(c *fiber.Ctx) {
 					break loop
 				}
 				timer.Reset(keepaliveEvery)
+			case <-gone:
+				clientGone = true
+				break loop
 			}
 		}
 		close(stop)
@@ -130,4 +140,54 @@ func (r relay) start(c *fiber.Ctx) {
 		}
 		r.done(clientGone, upstreamErr)
 	})
+}
+
+// cancelIfClientLeaves watches the client while the handler waits on the upstream (for its
+// headers, or for a whole non-streamed answer): a client that closes its connection meanwhile
+// cancels the upstream call at once instead of when it would have finished. The returned func
+// ends the watch; call it (defer it) before the handler returns — the relay, which starts only
+// after that, watches on its own.
+func cancelIfClientLeaves(c *fiber.Ctx, cancel context.CancelFunc) (stop func()) {
+	gone, unwatch := watchClient(c.Context().Conn())
+	if gone == nil {
+		return unwatch
+	}
+	waited := make(chan struct{})
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		select {
+		case <-gone:
+			cancel()
+		case <-waited:
+		}
+	}()
+	return func() {
+		close(waited)
+		unwatch()
+		<-watched
+	}
+}
+
+// watchClient watches conn for the client closing it while a stream is written (the way
+// net/http's background read does). gone is closed when that happens; it is nil (never ready)
+// when conn can't be watched. unwatch stops the watch and must be called before the stream
+// writer returns, so that fasthttp can read the connection's next request.
+func watchClient(conn net.Conn) (gone <-chan struct{}, unwatch func()) {
+	if !watchable(conn) {
+		return nil, func() {}
+	}
+	ch := make(chan struct{})
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		if peerClosed(conn) {
+			close(ch)
+		}
+	}()
+	return ch, func() {
+		_ = conn.SetReadDeadline(time.Unix(1, 0)) // wakes the watch
+		<-stopped
+		_ = conn.SetReadDeadline(time.Time{})
+	}
 }
