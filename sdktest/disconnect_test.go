@@ -66,6 +66,7 @@ func TestClientDisconnectCancelsUpstream(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			g := g.at(t)
 			arrived, canceled := make(chan struct{}), make(chan struct{})
 			up := newUpstream(t, func(w http.ResponseWriter, r *http.Request, _ []byte) {
 				if tt.first != noHeaders {

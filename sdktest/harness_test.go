@@ -50,9 +50,14 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// gateway is one running ai-gateway process with an admin API token.
+// gateway is one running ai-gateway process, seen from one test (see at).
 type gateway struct {
-	t     *testing.T
+	t *testing.T
+	*process
+}
+
+// process is the running program with an admin API token.
+type process struct {
 	url   string
 	token string
 	out   *logBuffer
@@ -61,6 +66,9 @@ type gateway struct {
 	secrets []string
 	clients int
 }
+
+// at is the same gateway for a subtest, so that its helpers fail the subtest.
+func (g *gateway) at(t *testing.T) *gateway { return &gateway{t: t, process: g.process} }
 
 // logBuffer collects the program's stdout and reports the "listening on" URL once.
 type logBuffer struct {
@@ -102,7 +110,7 @@ func environ(env []string) []string {
 func startGateway(t *testing.T, env ...string) *gateway {
 	t.Helper()
 	cfg := filepath.Join(t.TempDir(), "config.yaml")
-	g := &gateway{t: t, out: &logBuffer{}}
+	g := &gateway{t: t, process: &process{out: &logBuffer{}}}
 	cmd := exec.Command(binary, "-config", cfg, "-host", "127.0.0.1", "-port", "0")
 	cmd.Env = environ(env)
 	pr, pw := io.Pipe()

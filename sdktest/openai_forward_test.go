@@ -46,6 +46,7 @@ func TestOpenAIForwardKeepsBody(t *testing.T) {
 	policed, _ := g.newClient(openAIClient(up, client{"system_prompt": "Be kind.", "quota": client{"max_output_tokens": 32}}))
 
 	t.Run("no policy to apply: identical bytes", func(t *testing.T) {
+		g := g.at(t)
 		resp, out := g.call("POST", "/v1/chat/completions", richChatBody, "Authorization", "Bearer "+plain)
 		if resp.StatusCode != 200 {
 			t.Fatalf("%d %s", resp.StatusCode, out)
@@ -60,6 +61,7 @@ func TestOpenAIForwardKeepsBody(t *testing.T) {
 	})
 
 	t.Run("stream: only stream_options added", func(t *testing.T) {
+		g := g.at(t)
 		body := strings.Replace(richChatBody, `"seed":42,`, `"seed":42,"stream":true,`, 1)
 		resp, _ := g.call("POST", "/v1/chat/completions", body, "Authorization", "Bearer "+plain)
 		if resp.StatusCode != 200 {
@@ -80,6 +82,7 @@ func TestOpenAIForwardKeepsBody(t *testing.T) {
 	})
 
 	t.Run("policy: system prompt first, cap lowered, the rest untouched", func(t *testing.T) {
+		g := g.at(t)
 		resp, out := g.call("POST", "/v1/chat/completions", richChatBody, "Authorization", "Bearer "+policed)
 		if resp.StatusCode != 200 {
 			t.Fatalf("%d %s", resp.StatusCode, out)
@@ -150,6 +153,7 @@ func TestOpenAIStreamUsage(t *testing.T) {
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			g := g.at(t)
 			body := `{"model":"gpt-x","stream":true,"messages":[{"role":"user","content":"hi"}]` + tt.streamOptions + `}`
 			resp, out := g.call("POST", "/v1/chat/completions", body, "Authorization", "Bearer "+key)
 			if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
@@ -253,6 +257,7 @@ func TestOpenAIUpstreamErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			g := g.at(t)
 			up := newUpstream(t, func(w http.ResponseWriter, _ *http.Request, _ []byte) { tt.reply(w) })
 			key, _ := g.newClient(openAIClient(up, nil))
 			stream := "false"
@@ -317,6 +322,7 @@ func TestOpenAIUpstreamErrors(t *testing.T) {
 	}
 
 	t.Run("upstream unreachable", func(t *testing.T) {
+		g := g.at(t)
 		up := newUpstream(t, func(http.ResponseWriter, *http.Request, []byte) {})
 		key, _ := g.newClient(openAIClient(up, nil))
 		up.Close()

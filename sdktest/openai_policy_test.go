@@ -86,6 +86,7 @@ func TestClientKeyForms(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			g := g.at(t)
 			n := len(up.requests())
 			resp, out := g.call("POST", tt.path, body, tt.headers...)
 			if resp.StatusCode != 200 {
@@ -129,6 +130,7 @@ func TestClientKeyForms(t *testing.T) {
 	}
 	for _, tt := range refusals {
 		t.Run(tt.name, func(t *testing.T) {
+			g := g.at(t)
 			method := "POST"
 			if tt.path == "/v1/models" {
 				method = "GET"
@@ -139,6 +141,7 @@ func TestClientKeyForms(t *testing.T) {
 	}
 
 	t.Run("disabled key", func(t *testing.T) {
+		g := g.at(t)
 		g.updateClient(id, client{"active": false})
 		n := len(up.requests())
 		for _, tt := range tests[:1] {
@@ -243,6 +246,7 @@ func TestOpenAIPolicy(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			g := g.at(t)
 			n := len(up.requests())
 			resp, out := g.call("POST", "/v1/chat/completions", tt.body, "Authorization", "Bearer "+key)
 			if resp.StatusCode != tt.status {
