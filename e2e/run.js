@@ -15,6 +15,7 @@ import * as aiSDK from './tests/ai-sdk.js';
 import * as anthropicSDK from './tests/anthropic-sdk.js';
 import * as genaiSDK from './tests/genai-sdk.js';
 import * as opencode from './tests/opencode.js';
+import * as accounting from './tests/accounting.js';
 import * as disconnect from './tests/disconnect.js';
 import * as mockSelftest from './tests/mock-selftest.js';
 import * as policy from './tests/policy.js';
@@ -22,7 +23,20 @@ import * as quirks from './tests/quirks.js';
 import * as translation from './tests/translation.js';
 import * as readme from './tests/readme.js';
 
-const suites = [mockSelftest, openaiSDK, aiSDK, anthropicSDK, genaiSDK, translation, quirks, policy, disconnect, opencode, readme];
+const suites = [
+  mockSelftest,
+  openaiSDK,
+  aiSDK,
+  anthropicSDK,
+  genaiSDK,
+  translation,
+  quirks,
+  policy,
+  accounting,
+  disconnect,
+  opencode,
+  readme,
+];
 
 // The three upstream protocols, each behind one client of the matching backend.
 const backendSpecs = [

@@ -36,6 +36,7 @@ export function register(t, ctx) {
       });
       assert.equal(r.choices[0].message.content, 'Hello from the mock upstream.');
       assert.equal(r.choices[0].finish_reason, 'stop');
+      assert.match(r._request_id ?? '', /\S/, 'no x-request-id on the answer');
       assert.deepEqual({ p: r.usage.prompt_tokens, c: r.usage.completion_tokens, t: r.usage.total_tokens }, { p: 21, c: 9, t: 30 });
       const rec = b.mock.last();
       assert.equal(rec.summary.system, 'Be brief.');
