@@ -302,11 +302,19 @@ func newUpstream(t *testing.T, reply func(w http.ResponseWriter, r *http.Request
 		u.mu.Lock()
 		u.got = append(u.got, received{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery,
 			Header: r.Header.Clone(), Body: body})
+		reply := u.reply
 		u.mu.Unlock()
-		u.reply(w, r, body)
+		reply(w, r, body)
 	}))
 	t.Cleanup(u.Close)
 	return u
+}
+
+// answer replaces how the upstream answers from now on.
+func (u *upstream) answer(reply func(w http.ResponseWriter, r *http.Request, body []byte)) {
+	u.mu.Lock()
+	u.reply = reply
+	u.mu.Unlock()
 }
 
 // requests returns what the upstream received so far.
