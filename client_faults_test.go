@@ -307,3 +307,34 @@ func TestClientBadRequests(t *testing.T) {
 		t.Errorf("the server panicked:\n%.2000s", g.out.String())
 	}
 }
+
+// A client that gives up on a non-streamed answer (nothing has been written to it yet) must not
+// leave the upstream working for nobody.
+func TestClientDisconnectWhileWaitingCancelsUpstream(t *testing.T) {
+	hangups := make(chan time.Time, 16)
+	mock := newRelMock(t, func(w http.ResponseWriter, r *http.Request) {
+		readMockRequest(r)
+		<-r.Context().Done() // a long generation: no answer until the gateway hangs up
+		hangups <- time.Now()
+	})
+	g := startRelGateway(t, nil, mock.URL)
+	eachRelRoute(t, func(t *testing.T, d relDoor, backend string) {
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		defer cancel()
+		_, err := http.DefaultClient.Do(g.newRequest(ctx, d, backend, false, ""))
+		if err == nil {
+			t.Fatal("the hung request returned")
+		}
+	})
+	gone := time.Now()
+	for range 9 {
+		select {
+		case at := <-hangups:
+			if d := at.Sub(gone); d > time.Second {
+				t.Errorf("upstream cancelled %v after the clients left, want ≤ 1s", d)
+			}
+		case <-time.After(3 * time.Second):
+			t.Fatal("an upstream request went on after its client left")
+		}
+	}
+}
