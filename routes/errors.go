@@ -180,9 +180,24 @@ func openAIErrorBody(e *providers.Error) fiber.Map {
 	return fiber.Map{"error": fiber.Map{"message": e.Message, "type": typ, "param": param, "code": code}}
 }
 
+// isAnthropicErrorType reports whether t is one of the Messages API's error types.
+func isAnthropicErrorType(t string) bool {
+	switch t {
+	case "invalid_request_error", "authentication_error", "billing_error", "permission_error", "not_found_error",
+		"request_too_large", "rate_limit_error", "api_error", "timeout_error", "overloaded_error":
+		return true
+	}
+	return false
+}
+
 // anthropicErrorBody is {"type":"error","error":{"type","message"}}.
 func anthropicErrorBody(e *providers.Error) fiber.Map {
 	typ := e.Type
+	// Another protocol's type ("requests", "INVALID_ARGUMENT") means nothing to an Anthropic
+	// client, which tells errors apart by this field: only Anthropic's own types pass through.
+	if !isAnthropicErrorType(typ) || (e.Provider != "" && e.Provider != "anthropic") {
+		typ = ""
+	}
 	if typ == "" {
 		switch status := e.Status(); {
 		case e.Kind == providers.KindAuth:
