@@ -120,7 +120,14 @@ func hasToolResults(body []byte) bool {
 	return strings.Contains(s, `"tool_result"`) || strings.Contains(s, `"functionResponse"`) || strings.Contains(s, `"role":"tool"`)
 }
 
-func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }
+// jsonMarshal is json.Marshal without HTML escaping, so "<" reads as itself in assertions.
+func jsonMarshal(v any) ([]byte, error) {
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	err := enc.Encode(v)
+	return []byte(strings.TrimSuffix(b.String(), "\n")), err
+}
 
 func mustB64(s string) []byte {
 	b, err := base64.StdEncoding.DecodeString(s)
