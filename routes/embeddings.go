@@ -11,6 +11,7 @@ import (
 
 	"github.com/aigateway/ai-gateway/gateway"
 	"github.com/aigateway/ai-gateway/providers"
+	"github.com/aigateway/ai-gateway/providers/openai"
 )
 
 // embeddingsRequest is the part of an OpenAI embeddings body the gateway reads.
@@ -72,6 +73,11 @@ func (s *server) embeddings(c *fiber.Ctx) error {
 	if !ok {
 		return &providers.Error{Kind: providers.KindBadRequest, Code: "embeddings_not_supported",
 			Message: "the " + cl.Backend + " backend of this key has no embeddings endpoint"}
+	}
+	if _, raw := prov.(*openai.Client); !raw && len(texts) == 0 {
+		// Only the raw body carries token arrays, and only OpenAI-compatible backends get it.
+		return &providers.Error{Kind: providers.KindBadRequest, Param: "input",
+			Message: "input must hold at least one string (token arrays need an OpenAI-compatible backend; this key's is " + cl.Backend + ")"}
 	}
 	call, err := s.admit(c, cl, admission{door: doorOpenAI, endpoint: "/v1/embeddings", model: in.Model,
 		input: estimateTokens(chars)}, received)

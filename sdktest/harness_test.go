@@ -27,9 +27,9 @@ import (
 	"time"
 )
 
-// binary is the ai-gateway executable TestMain built; it is set before any test runs and only
+// gatewayBinary is the ai-gateway executable TestMain built; it is set before any test runs and only
 // read afterwards.
-var binary string
+var gatewayBinary string
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "aigw-sdktest-")
@@ -37,8 +37,8 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	binary = filepath.Join(dir, "ai-gateway")
-	build := exec.Command("go", "build", "-o", binary, ".")
+	gatewayBinary = filepath.Join(dir, "ai-gateway")
+	build := exec.Command("go", "build", "-o", gatewayBinary, ".")
 	build.Dir = ".." // the module root: package main
 	if out, err := build.CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
@@ -111,7 +111,7 @@ func startGateway(t *testing.T, env ...string) *gateway {
 	t.Helper()
 	cfg := filepath.Join(t.TempDir(), "config.yaml")
 	g := &gateway{t: t, process: &process{out: &logBuffer{}}}
-	cmd := exec.Command(binary, "-config", cfg, "-host", "127.0.0.1", "-port", "0")
+	cmd := exec.Command(gatewayBinary, "-config", cfg, "-host", "127.0.0.1", "-port", "0")
 	cmd.Env = environ(env)
 	pr, pw := io.Pipe()
 	cmd.Stdout, cmd.Stderr = pw, pw
@@ -164,7 +164,7 @@ func startGateway(t *testing.T, env ...string) *gateway {
 	case <-time.After(60 * time.Second):
 		t.Fatalf("ai-gateway did not listen within 60s:\n%s", g.out.String())
 	}
-	tok := exec.Command(binary, "-config", cfg, "admin", "token", "create", "--name", "sdktest")
+	tok := exec.Command(gatewayBinary, "-config", cfg, "admin", "token", "create", "--name", "sdktest")
 	tok.Env = environ(env)
 	out, err := tok.CombinedOutput()
 	if err != nil {
