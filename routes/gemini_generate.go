@@ -22,9 +22,7 @@ func geminiModelAction(c *fiber.Ctx) (model, action string, err error) {
 		return "", "", &providers.Error{Kind: providers.KindNotFound,
 			Message: "expected /v1beta/models/{model}:{generateContent|streamGenerateContent|countTokens}"}
 	}
-	// Cloned: fiber's params point into the request, which fasthttp reuses after the handler
-	// returns, while the call (metrics labels, request log) keeps the model.
-	return strings.Clone(strings.TrimPrefix(tail[:i], "models/")), tail[i+1:], nil
+	return strings.TrimPrefix(tail[:i], "models/"), tail[i+1:], nil
 }
 
 // geminiAction is POST /v1beta/models/{model}:{action}: the native Gemini front door.
