@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -136,6 +137,126 @@ func TestClientDisconnectCancelsUpstream(t *testing.T) {
 				t.Fatal("the upstream request was still open 1s after the client left")
 			}
 			<-clientDone
+		})
+	}
+}
+
+// TestKeepaliveWhileUpstreamSilent: while the upstream is silent the client gets keepalives in
+// its own protocol — an SSE comment, an Anthropic ping, whitespace between the elements of
+// Gemini's JSON array — and the whole answer still parses.
+func TestKeepaliveWhileUpstreamSilent(t *testing.T) {
+	g := startGateway(t)
+	tests := []struct {
+		name, backend, base, path, body string
+		// first and rest are what the upstream sends before and after its silence.
+		first, rest string
+		// keepalive must appear times times (the Anthropic encoder sends one ping of its own).
+		keepalive string
+		times     int
+		parse     func(t *testing.T, out string) string
+	}{
+		{
+			name: "OpenAI door", backend: "openai-compatible", base: "/v1", path: "/v1/chat/completions",
+			body:  `{"model":"m","stream":true,"messages":[{"role":"user","content":"hi"}]}`,
+			first: strings.Join(chatStream("m", "Hel", "lo")[:2], ""), rest: strings.Join(chatStream("m", "Hel", "lo")[2:], ""),
+			keepalive: ": keepalive\n\n",
+			parse: func(t *testing.T, out string) string {
+				var s strings.Builder
+				for _, d := range sseData(out) {
+					if d != "[DONE]" {
+						s.WriteString(fmt.Sprint(orEmpty(at(decode(t, []byte(d)), "choices", 0, "delta", "content"))))
+					}
+				}
+				return s.String()
+			},
+		},
+		{
+			name: "Anthropic door", backend: "openai-compatible", base: "/v1", path: "/v1/messages",
+			body:  `{"model":"m","max_tokens":50,"stream":true,"messages":[{"role":"user","content":"hi"}]}`,
+			first: strings.Join(chatStream("m", "Hel", "lo")[:2], ""), rest: strings.Join(chatStream("m", "Hel", "lo")[2:], ""),
+			keepalive: "event: ping\ndata: {\"type\":\"ping\"}\n\n", times: 2,
+			parse: func(t *testing.T, out string) string {
+				names, datas := anthropicEvents(t, out)
+				var s strings.Builder
+				for i := range names {
+					s.WriteString(fmt.Sprint(orEmpty(at(datas[i], "delta", "text"))))
+				}
+				return s.String()
+			},
+		},
+		{
+			name: "Gemini door, JSON array", backend: "gemini", path: "/v1beta/models/m:streamGenerateContent",
+			body:  `{"contents":[{"role":"user","parts":[{"text":"hi"}]}]}`,
+			first: geminiText("Hel", "lo")[0], rest: geminiText("Hel", "lo")[1], keepalive: "}\r\n",
+			parse: func(t *testing.T, out string) string {
+				var answers []map[string]any
+				if err := jsonUnmarshal([]byte(out), &answers); err != nil {
+					t.Fatalf("not a JSON array: %v\n%q", err, out)
+				}
+				var s strings.Builder
+				for _, a := range answers {
+					s.WriteString(fmt.Sprint(orEmpty(at(a, "candidates", 0, "content", "parts", 0, "text"))))
+				}
+				return s.String()
+			},
+		},
+		{
+			name: "Gemini door, SSE", backend: "gemini", path: "/v1beta/models/m:streamGenerateContent?alt=sse",
+			body:  `{"contents":[{"role":"user","parts":[{"text":"hi"}]}]}`,
+			first: geminiText("Hel", "lo")[0], rest: geminiText("Hel", "lo")[1], keepalive: ": keepalive\r\n\r\n",
+			parse: func(t *testing.T, out string) string {
+				var s strings.Builder
+				for _, d := range sseData(out) {
+					s.WriteString(fmt.Sprint(orEmpty(at(decode(t, []byte(d)), "candidates", 0, "content", "parts", 0, "text"))))
+				}
+				return s.String()
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g := g.at(t)
+			release := make(chan struct{})
+			up := newUpstream(t, func(w http.ResponseWriter, r *http.Request, _ []byte) {
+				writeSSE(w, tt.first)
+				select {
+				case <-release: // the client has seen a keepalive
+				case <-r.Context().Done():
+					return
+				}
+				io.WriteString(w, tt.rest)
+			})
+			key, _ := g.newClient(client{"backend": tt.backend, "base_url": up.URL + tt.base, "upstream_key": upstreamSecret})
+			req, _ := http.NewRequest("POST", g.url+tt.path, strings.NewReader(tt.body))
+			req.Header.Set("x-api-key", key)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var got []byte
+			buf := make([]byte, 4096)
+			released := false
+			for {
+				n, err := resp.Body.Read(buf)
+				got = append(got, buf[:n]...)
+				if !released && bytes.Count(got, []byte(tt.keepalive)) >= max(tt.times, 1) {
+					close(release)
+					released = true
+				}
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			if !released {
+				t.Fatalf("no keepalive %q in %q", tt.keepalive, got)
+			}
+			if text := tt.parse(t, string(got)); text != "Hello" {
+				t.Errorf("text %q from %q", text, got)
+			}
 		})
 	}
 }
