@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -142,30 +143,55 @@ func (r relay) start(c *fiber.Ctx) {
 	})
 }
 
+// watchAfter is how long an upstream call runs before the client is watched. Watching costs
+// two goroutines and deadline changes; a call that is over sooner (a fast backend, a cache hit)
+// skips it, and one that lasts (every real generation) is watched from then on.
+const watchAfter = 20 * time.Millisecond
+
 // cancelIfClientLeaves watches the client while the handler waits on the upstream (for its
 // headers, or for a whole non-streamed answer): a client that closes its connection meanwhile
 // cancels the upstream call at once instead of when it would have finished. The returned func
 // ends the watch; call it (defer it) before the handler returns — the relay, which starts only
 // after that, watches on its own.
 func cancelIfClientLeaves(c *fiber.Ctx, cancel context.CancelFunc) (stop func()) {
-	gone, unwatch := watchClient(c.Context().Conn())
-	if gone == nil {
-		return unwatch
+	conn := c.Context().Conn()
+	if !watchable(conn) {
+		return func() {}
 	}
-	waited := make(chan struct{})
-	watched := make(chan struct{})
-	go func() {
-		defer close(watched)
-		select {
-		case <-gone:
-			cancel()
-		case <-waited:
+	var (
+		mu      sync.Mutex
+		ended   bool
+		unwatch func()
+		watched chan struct{}
+		waited  = make(chan struct{})
+	)
+	timer := time.AfterFunc(watchAfter, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if ended {
+			return
 		}
-	}()
+		gone, uw := watchClient(conn)
+		unwatch, watched = uw, make(chan struct{})
+		go func(done chan struct{}) {
+			defer close(done)
+			select {
+			case <-gone:
+				cancel()
+			case <-waited:
+			}
+		}(watched)
+	})
 	return func() {
+		timer.Stop()
+		mu.Lock()
+		ended = true
+		mu.Unlock()
 		close(waited)
-		unwatch()
-		<-watched
+		if unwatch != nil {
+			unwatch()
+			<-watched
+		}
 	}
 }
 
