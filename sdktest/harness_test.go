@@ -38,7 +38,11 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	gatewayBinary = filepath.Join(dir, "ai-gateway")
-	build := exec.Command("go", "build", "-o", gatewayBinary, ".")
+	args := []string{"build", "-o", gatewayBinary}
+	if raceBuild {
+		args = append(args, "-race")
+	}
+	build := exec.Command("go", append(args, ".")...)
 	build.Dir = ".." // the module root: package main
 	if out, err := build.CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
