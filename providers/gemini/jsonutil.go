@@ -196,6 +196,5 @@ func marshal(v any) []byte {
 	return out[:len(out)-1] // Encode appends a newline
 }
 
-
 // appendJSONString appends s as a JSON string literal (see providers.AppendJSONString).
 func appendJSONString(dst []byte, s string) []byte { return providers.AppendJSONString(dst, s) }
