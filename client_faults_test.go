@@ -254,12 +254,16 @@ func TestClientBadRequests(t *testing.T) {
 
 	t.Run("huge headers", func(t *testing.T) {
 		for _, d := range relDoors {
-			req := g.newRequest(context.Background(), d, beOpenAI, false, "")
-			req.Header.Set("X-Padding", strings.Repeat("p", 64<<10))
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatalf("%s: %v", d.name, err)
-			}
+			// The gateway answers after reading 16 KB and closes the connection with the rest of
+			// the headers unread, which resets it. A client still writing then sees the reset
+			// before the answer (net/http reports the failed write), so this one reads while it
+			// writes, as the 413 case below does.
+			resp, conn := sendRaw(t, g.url, http.MethodPost, d.path(false), func(h http.Header) {
+				h.Set("Content-Type", "application/json")
+				d.auth(h, g.keys[beOpenAI])
+				h.Set("X-Padding", strings.Repeat("p", 64<<10))
+			}, d.body(false))
+			defer conn.Close()
 			b, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
 			if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
@@ -271,27 +275,13 @@ func TestClientBadRequests(t *testing.T) {
 	})
 
 	t.Run("body over 10 MB", func(t *testing.T) {
-		addr := strings.TrimPrefix(g.url, "http://")
 		for _, d := range relDoors {
 			// A client that really sends all of it: the gateway answers 413 without reading it all.
 			body := `{"model":"m","messages":[{"role":"user","content":"` + strings.Repeat("a", 11<<20) + `"}]}`
-			conn, err := net.Dial("tcp", addr)
-			if err != nil {
-				t.Fatal(err)
-			}
-			h := http.Header{}
-			d.auth(h, g.keys[beOpenAI])
-			go func() {
-				fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n", d.path(false))
-				h.Write(conn)
-				fmt.Fprintf(conn, "Content-Length: %d\r\n\r\n", len(body))
-				io.WriteString(conn, body) // fails once the gateway hangs up: expected
-			}()
-			resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
-			if err != nil {
-				conn.Close()
-				t.Fatalf("%s: %v", d.name, err)
-			}
+			resp, conn := sendRaw(t, g.url, http.MethodPost, d.path(false), func(h http.Header) {
+				h.Set("Content-Type", "application/json")
+				d.auth(h, g.keys[beOpenAI])
+			}, body)
 			b, _ := io.ReadAll(resp.Body)
 			conn.Close()
 			if resp.StatusCode != http.StatusRequestEntityTooLarge {
@@ -337,4 +327,27 @@ func TestClientDisconnectWhileWaitingCancelsUpstream(t *testing.T) {
 			t.Fatal("an upstream request went on after its client left")
 		}
 	}
+}
+
+// sendRaw writes one HTTP/1.1 request on a new connection from another goroutine and reads the
+// answer meanwhile, so an answer sent before the request was fully written is not lost.
+func sendRaw(t *testing.T, base, method, path string, headers func(http.Header), body string) (*http.Response, net.Conn) {
+	t.Helper()
+	conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := http.Header{}
+	headers(h)
+	go func() {
+		fmt.Fprintf(conn, "%s %s HTTP/1.1\r\nHost: gateway\r\nContent-Length: %d\r\n", method, path, len(body))
+		h.Write(conn)
+		io.WriteString(conn, "\r\n"+body) // fails once the gateway hangs up: expected
+	}()
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		conn.Close()
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	return resp, conn
 }
