@@ -27,6 +27,9 @@ const (
 	// localClient is the authenticated *gateway.Client of a front-door request: the error
 	// handler and the stream relay redact its upstream key from what they pass on.
 	localClient
+	// localClientWatch is closed when the handler's watch on the client (cancelIfClientLeaves)
+	// has ended; the stream relay starts its own only then.
+	localClientWatch
 )
 
 // HeaderRequestID is kept from the caller when sane, else generated, and sent on every response.

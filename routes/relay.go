@@ -63,6 +63,10 @@ func (r relay) start(c *fiber.Ctx) {
 	conn := c.Context().Conn()
 	// Some upstreams echo the key they were sent in error events: it never reaches the client.
 	cl, _ := c.Locals(localClient).(*gateway.Client)
+	// This writer starts at once, while the handler may still be watching the client: two
+	// watches on one connection fight over its read deadline (one resets it while the other
+	// waits, which then waits forever), so the relay's watch begins after the handler's ended.
+	handlerWatch, _ := c.Locals(localClientWatch).(<-chan struct{})
 	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
 		chunks := make(chan relayChunk, relayBuffer)
 		stop := make(chan struct{})
@@ -88,6 +92,9 @@ func (r relay) start(c *fiber.Ctx) {
 
 		// A client that closes its connection is noticed at once, not at the next write: the
 		// relay writes through fasthttp's pipe, so a failed write surfaces only two writes later.
+		if handlerWatch != nil {
+			<-handlerWatch
+		}
 		gone, unwatch := watchClient(conn)
 		defer unwatch()
 
@@ -164,7 +171,9 @@ func cancelIfClientLeaves(c *fiber.Ctx, cancel context.CancelFunc) (stop func())
 		unwatch func()
 		watched chan struct{}
 		waited  = make(chan struct{})
+		over    = make(chan struct{})
 	)
+	c.Locals(localClientWatch, (<-chan struct{})(over))
 	timer := time.AfterFunc(watchAfter, func() {
 		mu.Lock()
 		defer mu.Unlock()
@@ -192,6 +201,7 @@ func cancelIfClientLeaves(c *fiber.Ctx, cancel context.CancelFunc) (stop func())
 			unwatch()
 			<-watched
 		}
+		close(over)
 	}
 }
 
