@@ -17,6 +17,7 @@ import (
 const (
 	behaveOK     = "ok"     // a normal answer
 	behaveSlow   = "slow"   // a normal answer, streamed with pauses
+	behaveLag    = "lag"    // a normal answer after 30ms of thought before the headers
 	behave500    = "err500" // HTTP 500 with the protocol's error body
 	behave429    = "err429" // HTTP 429 with Retry-After
 	behaveReset  = "reset"  // the connection is cut mid-answer
@@ -100,6 +101,9 @@ func (m *mockUpstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		behave = string(mm[1])
 	}
 	a := answer{w: w, proto: proto}
+	if behave == behaveLag {
+		time.Sleep(30 * time.Millisecond)
+	}
 	switch behave {
 	case behave500, behave429:
 		status := http.StatusInternalServerError

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"time"
 )
 
 // door is a front door as its SDKs call it.
@@ -61,7 +62,7 @@ var mix = []struct {
 	behave string
 	weight int
 }{
-	{behaveOK, 60}, {behaveSlow, 8}, {behave500, 8}, {behave429, 4}, {behaveReset, 10}, {behaveHangup, 10},
+	{behaveOK, 52}, {behaveLag, 8}, {behaveSlow, 8}, {behave500, 8}, {behave429, 4}, {behaveReset, 10}, {behaveHangup, 10},
 }
 
 // clientTally is what the soak's clients saw, per backend protocol.
@@ -82,7 +83,8 @@ type traffic struct {
 }
 
 func newTraffic(gw *gatewayProc) *traffic {
-	t := &traffic{gw: gw, hc: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}},
+	// No answer in the mix takes a second; one that takes 30 is a hang.
+	t := &traffic{gw: gw, hc: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}},
 		tallies: map[string]*clientTally{}}
 	for _, p := range protocols {
 		t.tallies[p] = &clientTally{}
@@ -178,7 +180,7 @@ func (t *traffic) one(rng *rand.Rand) {
 		t.wrong(proto, label+": "+fmt.Sprintf(format, args...)+fmt.Sprintf(" (HTTP %d: %.160s)", resp.StatusCode, body))
 	}
 	switch behave {
-	case behaveOK, behaveSlow:
+	case behaveOK, behaveSlow, behaveLag:
 		switch {
 		case resp.StatusCode != http.StatusOK:
 			fail("want 200")
