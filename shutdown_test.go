@@ -148,9 +148,7 @@ func TestShutdownLetsOpenStreamsFinishAndKeepsTheirAccounting(t *testing.T) {
 		t.Errorf("%d request_log rows after restart, want %d", len(rows), streams)
 	} else {
 		for _, r := range rows {
-			// (A Gemini stream forwarded as-is logs no finish reason yet: not checked here.)
-			forwardedGemini := r.Provider == beGemini && strings.HasPrefix(r.Endpoint, "/v1beta/")
-			if r.Status != 200 || r.ErrorClass != "" || r.FinishReason == "" && !forwardedGemini {
+			if r.Status != 200 || r.ErrorClass != "" || r.FinishReason == "" {
 				t.Errorf("row %s %s: status %d, error %q, finish %q", r.Provider, r.Endpoint, r.Status, r.ErrorClass, r.FinishReason)
 			}
 		}

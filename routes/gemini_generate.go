@@ -116,7 +116,10 @@ func (s *server) forwardGemini(c *fiber.Ctx, call *gateway.Call, gc *gemini.Clie
 		if !ok {
 			usage = estimatedUsage(call, len(b))
 		}
-		call.End(gateway.Outcome{Status: resp.StatusCode, Usage: usage, RequestBody: body, ResponseBody: b})
+		var finish gemini.FinishSniffer
+		finish.Observe(b)
+		call.End(gateway.Outcome{Status: resp.StatusCode, Usage: usage, FinishReason: finish.FinishReason(),
+			RequestBody: body, ResponseBody: b})
 		c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
 		return c.Status(resp.StatusCode).Send(b)
 	}
@@ -125,6 +128,7 @@ func (s *server) forwardGemini(c *fiber.Ctx, call *gateway.Call, gc *gemini.Clie
 		usage    providers.Usage
 		hasUsage bool
 		chunks   int
+		finish   gemini.FinishSniffer
 	)
 	reader := providers.NewSSEReader(resp.Body)
 	next := func(dst []byte) ([]byte, error) {
@@ -149,6 +153,7 @@ func (s *server) forwardGemini(c *fiber.Ctx, call *gateway.Call, gc *gemini.Clie
 		if u, ok := gemini.UsageFromChunk(ev.Data); ok {
 			usage, hasUsage = u, true
 		}
+		finish.Observe(ev.Data)
 		call.FirstByte()
 		if sse {
 			dst = append(dst, "data: "...)
@@ -176,7 +181,7 @@ func (s *server) forwardGemini(c *fiber.Ctx, call *gateway.Call, gc *gemini.Clie
 			if !hasUsage {
 				usage = estimatedUsage(call, 4*chunks)
 			}
-			o := streamOutcome(clientGone, err, usage, "", "")
+			o := streamOutcome(clientGone, err, usage, finish.FinishReason(), "")
 			o.RequestBody = logBody
 			call.End(o)
 		},

@@ -298,3 +298,51 @@ func UsageFromChunk(data []byte) (providers.Usage, bool) {
 	}
 	return providers.Usage{}, false
 }
+
+// FinishSniffer reads the canonical finish reason from relayed Gemini bytes (each SSE chunk's
+// data, or a whole non-stream body): the first candidate's finishReason mapped like a translated
+// answer (STOP after a functionCall part is tool_calls), and content_filter for a blocked prompt.
+// The zero value is ready. Bytes without those keys cost a few bytes.Contains calls.
+type FinishSniffer struct {
+	reason  string
+	sawCall bool
+	blocked bool
+}
+
+// Observe looks at one chunk.
+func (f *FinishSniffer) Observe(data []byte) {
+	if bytes.Contains(data, []byte(`"functionCall"`)) {
+		f.sawCall = true
+	}
+	if bytes.Contains(data, []byte(`"blockReason"`)) {
+		f.blocked = true
+	}
+	if !bytes.Contains(data, []byte(`"finishReason"`)) {
+		return
+	}
+	var r struct {
+		Candidates []struct {
+			Index        int    `json:"index"`
+			FinishReason string `json:"finishReason"`
+		} `json:"candidates"`
+	}
+	if json.Unmarshal(data, &r) != nil {
+		return
+	}
+	for _, c := range r.Candidates {
+		if c.Index == 0 && c.FinishReason != "" {
+			f.reason = c.FinishReason
+		}
+	}
+}
+
+// FinishReason is the canonical finish reason seen so far ("" when none).
+func (f *FinishSniffer) FinishReason() string {
+	switch {
+	case f.reason != "":
+		return finishReason(f.reason, f.sawCall)
+	case f.blocked:
+		return providers.FinishContentFilter
+	}
+	return ""
+}
