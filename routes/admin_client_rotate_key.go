@@ -1,12 +1,8 @@
 package routes
 
 import (
-	"errors"
-	"strings"
-
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/aigateway/ai-gateway/db"
 	"github.com/aigateway/ai-gateway/views"
 )
 
@@ -17,18 +13,8 @@ func (s *server) clientRotateKeySubmit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	prefix := strings.TrimSpace(c.FormValue("key_prefix"))
-	if prefix != "" && !db.ValidKeyPrefix(prefix) {
-		return fieldErrors{"key_prefix": "must be one of gm_, sk-, sk-ant-"}
-	}
-	key, cl, err := s.Clients.RotateKey(c.UserContext(), id, prefix)
-	if errors.Is(err, db.ErrNotFound) {
-		return clientNotFound(id)
-	}
+	key, cl, err := s.rotateKey(c, id, c.FormValue("key_prefix"))
 	if err != nil {
-		return err
-	}
-	if err := s.clientChanged(c, "client.rotate_key", id, "prefix="+cl.KeyPrefix); err != nil {
 		return err
 	}
 	v := views.ClientKeyView{ClientID: cl.ID, ClientName: cl.Name, Key: key, Rotated: true}
