@@ -335,15 +335,22 @@ func providerFactories() map[string]gateway.ProviderFactory {
 	return m
 }
 
-// upstreamHTTPClient is shared by every provider: one pooled transport (keep-alive, HTTP/2 where
-// offered) and no total timeout, since a stream may legally run for many minutes; providers.Do
-// bounds the wait for headers and the silence between bytes instead.
+// upstreamHTTPClient is shared by every provider: providers.Transport (pooled keep-alive
+// HTTP/1.1, each request on its caller's goroutine), with net/http's transport for requests that
+// go through a proxy (HTTPS_PROXY, HTTP_PROXY, NO_PROXY). It has no total timeout, since a stream
+// may legally run for many minutes; providers.Do bounds the wait for headers and the silence
+// between bytes instead.
 func upstreamHTTPClient() *http.Client {
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.MaxIdleConns = 1024
-	t.MaxIdleConnsPerHost = 256
-	t.ForceAttemptHTTP2 = true
-	return &http.Client{Transport: t}
+	proxied := http.DefaultTransport.(*http.Transport).Clone()
+	proxied.MaxIdleConns = 1024
+	proxied.MaxIdleConnsPerHost = 256
+	proxied.ForceAttemptHTTP2 = true
+	return &http.Client{Transport: &providers.Transport{
+		Fallback:       proxied,
+		Proxy:          http.ProxyFromEnvironment,
+		TLSConfig:      &tls.Config{MinVersion: tls.VersionTLS12, ClientSessionCache: tls.NewLRUClientSessionCache(256)},
+		MaxIdlePerHost: 256,
+	}}
 }
 
 // browserHost is the host to print in a URL someone can open: a wildcard address becomes localhost.
