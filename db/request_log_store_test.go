@@ -12,7 +12,7 @@ import (
 	"github.com/uptrace/bun"
 )
 
-func openTestDB(t *testing.T) *bun.DB {
+func openTestDB(t testing.TB) *bun.DB {
 	t.Helper()
 	bdb, err := Open(context.Background(), filepath.Join(t.TempDir(), "gateway.db"))
 	if err != nil {
@@ -22,7 +22,7 @@ func openTestDB(t *testing.T) *bun.DB {
 	return bdb
 }
 
-func insertTestClient(t *testing.T, bdb *bun.DB, name string) int64 {
+func insertTestClient(t testing.TB, bdb *bun.DB, name string) int64 {
 	t.Helper()
 	now := time.Now().UTC()
 	c := &Client{Name: name, Active: true, KeyHash: HashKey(name), KeyPrefix: "gm_", KeyHint: "abcd",
@@ -241,5 +241,37 @@ func TestRequestLogListAllowsTheNextPageProbe(t *testing.T) {
 		if len(rows) != tt.want {
 			t.Errorf("Limit %d: %d rows, want %d", tt.limit, len(rows), tt.want)
 		}
+	}
+}
+
+// TestWriteBatchRoundTripsEveryColumn reads back each field the writer's prepared insert binds.
+func TestWriteBatchRoundTripsEveryColumn(t *testing.T) {
+	ctx := context.Background()
+	bdb := openTestDB(t)
+	s := NewRequestLogStore(bdb)
+	want := RequestLog{
+		Time: time.Date(2026, 3, 1, 10, 11, 12, 345678000, time.FixedZone("CET", 3600)), RequestID: "req-1",
+		ClientID: 42, Endpoint: "/v1/chat/completions", ModelRequested: "gpt-4o", ModelUsed: "gpt-4o-2024-08-06",
+		Provider: "openai", Stream: true, Status: 502, ErrorClass: "upstream", ErrorMessage: "it's \"down\"\x00!",
+		InputTokens: 1, OutputTokens: 2, CachedTokens: 3, ReasoningTokens: 4, Estimated: true, LatencyMS: 5,
+		TTFTMS: 6, FinishReason: "length", ClientIP: "::1", RequestBody: `{"a":"ü"}`, ResponseBody: "{}",
+	}
+	if err := s.WriteBatch(ctx, AccountingBatch{Logs: []RequestLog{want}}); err != nil {
+		t.Fatal(err)
+	}
+	list, err := s.List(ctx, RequestLogFilter{ClientID: 42, From: want.Time.Add(-time.Millisecond), To: want.Time.Add(time.Millisecond)})
+	if err != nil || len(list) != 1 {
+		t.Fatalf("List found %d rows, %v; want the one written", len(list), err)
+	}
+	got, err := s.Get(ctx, list[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.Time.Equal(want.Time) {
+		t.Errorf("time read back as %v, want %v", got.Time, want.Time)
+	}
+	want.ID, want.Time = got.ID, got.Time
+	if *got != want {
+		t.Errorf("read back\n%+v\nwant\n%+v", *got, want)
 	}
 }
