@@ -1,7 +1,9 @@
 // Command bench measures what the gateway adds on top of a local mock upstream: latency at
 // concurrency 1, throughput at 32 concurrent clients, streaming time-to-first-byte and time per
-// relayed event, and resident memory idle and with 1,000 open streams. Direct-to-mock and
-// through-the-gateway are measured in the same run and reported as differences and ratios.
+// relayed event, and resident memory idle and with 1,000 open streams. Direct-to-mock,
+// through a bare proxy (the floor: the gateway's HTTP server and transport, nothing else) and
+// through the gateway are measured in the same run and reported as differences and ratios. The
+// mock and the bare proxy run as processes of their own, as an upstream does.
 //
 //	go build -o dist/ai-gateway . && go run ./contrib/bench -gateway dist/ai-gateway
 package main
@@ -33,16 +35,20 @@ func main() {
 }
 
 type options struct {
-	gateway  string
-	out      string
-	duration time.Duration
-	streams  int
-	events   int
-	open     int
+	serveMock  bool
+	serveProxy string
+	gateway    string
+	out        string
+	duration   time.Duration
+	streams    int
+	events     int
+	open       int
 }
 
 func run() error {
 	var o options
+	flag.BoolVar(&o.serveMock, "serve-mock", false, "internal: serve the mock upstream and print its URL")
+	flag.StringVar(&o.serveProxy, "serve-proxy", "", "internal: serve the bare proxy to this upstream URL and print its URL")
 	flag.StringVar(&o.gateway, "gateway", "dist/ai-gateway", "path to the built ai-gateway binary")
 	flag.StringVar(&o.out, "out", "bench-results/bench.json", "where to write the numbers as JSON")
 	flag.DurationVar(&o.duration, "duration", 8*time.Second, "length of each closed-loop run")
@@ -51,11 +57,24 @@ func run() error {
 	flag.IntVar(&o.open, "open", 1000, "concurrent open streams for the memory number")
 	flag.Parse()
 
-	mockURL, stopMock, err := serveMock()
+	switch {
+	case o.serveMock:
+		return serveMock()
+	case o.serveProxy != "":
+		return serveBareProxy(o.serveProxy)
+	}
+
+	mock, err := startChild("-serve-mock")
 	if err != nil {
 		return err
 	}
-	defer stopMock()
+	defer mock.stop()
+	mockURL := mock.url
+	bare, err := startChild("-serve-proxy", mockURL)
+	if err != nil {
+		return err
+	}
+	defer bare.stop()
 
 	gw, err := startGateway(o.gateway, mockURL)
 	if err != nil {
@@ -64,6 +83,7 @@ func run() error {
 	defer gw.stop()
 
 	direct := newTarget("direct", mockURL+"/v1/chat/completions", "", 64)
+	floor := newTarget("bare proxy", bare.url+"/v1/chat/completions", "", 64)
 	via := newTarget("gateway", gw.base+"/v1/chat/completions", gw.clientKey, 64)
 	nonStream := chatBody("bench", false)
 
@@ -71,7 +91,7 @@ func run() error {
 	r.IdleRSSMB = rssMB(gw.cmd.Process.Pid)
 
 	// Warm up both paths (connections, caches, the gateway's model and client state).
-	for _, t := range []target{direct, via} {
+	for _, t := range []target{direct, floor, via} {
 		if _, err := closedLoop(t, 4, time.Second, nonStream); err != nil {
 			return fmt.Errorf("warm-up %s: %w", t.name, err)
 		}
@@ -82,10 +102,15 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	f1, err := closedLoop(floor, 1, o.duration, nonStream)
+	if err != nil {
+		return err
+	}
 	g1, err := closedLoop(via, 1, o.duration, nonStream)
 	if err != nil {
 		return err
 	}
+	r.BareP50us, r.BareP99us = us(f1.latency.quantile(0.5)), us(f1.latency.quantile(0.99))
 	r.DirectP50us, r.DirectP99us = us(d1.latency.quantile(0.5)), us(d1.latency.quantile(0.99))
 	r.GatewayP50us, r.GatewayP99us = us(g1.latency.quantile(0.5)), us(g1.latency.quantile(0.99))
 	r.AddedP50us, r.AddedP99us = r.GatewayP50us-r.DirectP50us, r.GatewayP99us-r.DirectP99us
@@ -95,11 +120,15 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	f32, err := closedLoop(floor, 32, o.duration, nonStream)
+	if err != nil {
+		return err
+	}
 	g32, err := closedLoop(via, 32, o.duration, nonStream)
 	if err != nil {
 		return err
 	}
-	r.DirectRPS, r.GatewayRPS = d32.rps(), g32.rps()
+	r.DirectRPS, r.BareRPS, r.GatewayRPS = d32.rps(), f32.rps(), g32.rps()
 	r.ThroughputRatio = r.GatewayRPS / r.DirectRPS
 
 	fmt.Fprintln(os.Stderr, "streaming …")
@@ -138,16 +167,20 @@ func us(d time.Duration) float64 { return float64(d) / float64(time.Microsecond)
 
 // report is the JSON the benchmark writes; the budgets are SPEC §10's.
 type report struct {
-	Machine          string  `json:"machine"`
-	When             string  `json:"when"`
-	DirectP50us      float64 `json:"direct_p50_us"`
-	DirectP99us      float64 `json:"direct_p99_us"`
-	GatewayP50us     float64 `json:"gateway_p50_us"`
-	GatewayP99us     float64 `json:"gateway_p99_us"`
-	AddedP50us       float64 `json:"added_p50_us"`
-	AddedP99us       float64 `json:"added_p99_us"`
-	DirectRPS        float64 `json:"direct_rps_c32"`
-	GatewayRPS       float64 `json:"gateway_rps_c32"`
+	Machine      string  `json:"machine"`
+	When         string  `json:"when"`
+	DirectP50us  float64 `json:"direct_p50_us"`
+	DirectP99us  float64 `json:"direct_p99_us"`
+	GatewayP50us float64 `json:"gateway_p50_us"`
+	GatewayP99us float64 `json:"gateway_p99_us"`
+	AddedP50us   float64 `json:"added_p50_us"`
+	AddedP99us   float64 `json:"added_p99_us"`
+	DirectRPS    float64 `json:"direct_rps_c32"`
+	GatewayRPS   float64 `json:"gateway_rps_c32"`
+	// The bare proxy: the gateway's HTTP server and upstream transport, nothing else.
+	BareP50us        float64 `json:"bare_proxy_p50_us"`
+	BareP99us        float64 `json:"bare_proxy_p99_us"`
+	BareRPS          float64 `json:"bare_proxy_rps_c32"`
 	ThroughputRatio  float64 `json:"throughput_ratio_c32"`
 	Events           int     `json:"stream_events"`
 	AddedTTFBus      float64 `json:"added_ttfb_us"`
@@ -171,6 +204,8 @@ func (r report) print(w io.Writer) {
 	row("added latency p50, c=1", fmt.Sprintf("%.0f µs (%.0f→%.0f)", r.AddedP50us, r.DirectP50us, r.GatewayP50us), "≤ 100 µs", r.AddedP50us <= 100)
 	row("added latency p99, c=1", fmt.Sprintf("%.0f µs (%.0f→%.0f)", r.AddedP99us, r.DirectP99us, r.GatewayP99us), "≤ 300 µs", r.AddedP99us <= 300)
 	row("throughput c=32, gateway/direct", fmt.Sprintf("%.0f%% (%.0f/%.0f rps)", 100*r.ThroughputRatio, r.GatewayRPS, r.DirectRPS), "≥ 50%", r.ThroughputRatio >= 0.5)
+	row("bare proxy (floor): added p50 / p99", fmt.Sprintf("%.0f / %.0f µs", r.BareP50us-r.DirectP50us, r.BareP99us-r.DirectP99us), "—", true)
+	row("bare proxy (floor): throughput c=32", fmt.Sprintf("%.0f%% (%.0f rps)", 100*r.BareRPS/r.DirectRPS, r.BareRPS), "—", true)
 	row("stream: added time to first byte", fmt.Sprintf("%.0f µs", r.AddedTTFBus), "—", true)
 	row(fmt.Sprintf("stream: added time per event (%d)", r.Events), fmt.Sprintf("%.1f µs", r.AddedPerEventUs), "≤ 50 µs", r.AddedPerEventUs <= 50)
 	row("RSS idle", fmt.Sprintf("%.1f MB", r.IdleRSSMB), "—", true)

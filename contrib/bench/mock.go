@@ -72,13 +72,13 @@ func (m *mockUpstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	fl.Flush()
 }
 
-// serveMock starts the mock on a free loopback port and returns its base URL.
-func serveMock() (string, func(), error) {
+// serveMock serves the mock on a free loopback port until the process ends, announcing its
+// base URL on stdout for the parent bench process.
+func serveMock() error {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return "", nil, err
+		return err
 	}
-	srv := &http.Server{Handler: newMockUpstream()}
-	go srv.Serve(ln)
-	return "http://" + ln.Addr().String(), func() { srv.Close() }, nil
+	fmt.Println("http://" + ln.Addr().String())
+	return http.Serve(ln, newMockUpstream())
 }
