@@ -135,3 +135,37 @@ func TestValidateDepthLimitMatchesEncodingJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestSkipPlainStopsAtTheFirstSpecialByte puts each byte that ends plain content at every
+// offset of a word, after bytes that borrow in the word tests (0x00-0x21, 0x5b, 0x80+).
+func TestSkipPlainStopsAtTheFirstSpecialByte(t *testing.T) {
+	for _, special := range []byte{'"', '\\', 0x00, 0x1f, '\n'} {
+		for _, filler := range []byte{'a', ' ', '!', '#', '[', ']', 0x7f, 0x80, 0xff} {
+			for at := range 20 {
+				b := []byte(strings.Repeat(string(filler), 24))
+				b[at] = special
+				if got := skipPlain(b, 0); got > at {
+					t.Fatalf("special %#x after filler %#x at %d: skipPlain went to %d", special, filler, at, got)
+				}
+				// The byte loop finishes the job: together they must find exactly at.
+				i := skipPlain(b, 0)
+				for i < len(b) && b[i] >= 0x20 && b[i] != '"' && b[i] != '\\' {
+					i++
+				}
+				if i != at {
+					t.Fatalf("special %#x after filler %#x at %d: found %d", special, filler, at, i)
+				}
+			}
+		}
+	}
+}
+
+func BenchmarkSkipStringLong(b *testing.B) {
+	s := []byte(`"` + strings.Repeat("lorem ipsum dolor sit amet, ", 40) + `"`)
+	b.SetBytes(int64(len(s)))
+	for b.Loop() {
+		if _, err := skipString(s, 0); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
