@@ -8,6 +8,7 @@
 package providers
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -341,6 +342,18 @@ type Config struct {
 
 // ReadAllLimited reads at most limit bytes of r; used for upstream error bodies.
 func ReadAllLimited(r io.Reader, limit int64) []byte {
-	b, _ := io.ReadAll(io.LimitReader(r, limit))
+	b, _ := ReadBody(r, -1, limit)
 	return b
+}
+
+// ReadBody reads r to its end, or to limit bytes. size is the length the response announced
+// (Content-Length; -1 when unknown): the buffer is allocated once at that size rather than grown
+// from 512 bytes by doubling.
+func ReadBody(r io.Reader, size, limit int64) ([]byte, error) {
+	var buf bytes.Buffer
+	if size > 0 && size < limit {
+		buf.Grow(int(size) + bytes.MinRead)
+	}
+	_, err := buf.ReadFrom(io.LimitReader(r, limit))
+	return buf.Bytes(), err
 }

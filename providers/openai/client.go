@@ -197,8 +197,8 @@ func (c *Client) prepare(body []byte, stream bool) ([]byte, *exchange, error) {
 }
 
 // readBody reads a whole non-streamed answer.
-func (c *Client) readBody(r io.Reader) ([]byte, error) {
-	b, err := io.ReadAll(io.LimitReader(r, maxBody+1))
+func (c *Client) readBody(resp *http.Response) ([]byte, error) {
+	b, err := providers.ReadBody(resp.Body, resp.ContentLength, maxBody+1)
 	if err != nil {
 		e := providers.AsError(err)
 		e.Provider = c.preset.id
@@ -249,7 +249,7 @@ func (c *Client) Chat(ctx context.Context, req *providers.Request) (*providers.R
 		return nil, c.statusError(resp)
 	}
 	defer resp.Body.Close()
-	data, err := c.readBody(resp.Body)
+	data, err := c.readBody(resp)
 	if err != nil {
 		return nil, err
 	}
@@ -312,7 +312,7 @@ func (c *Client) Stream(ctx context.Context, req *providers.Request) (providers.
 // equivalent event stream; an error envelope becomes the error. It closes resp.Body.
 func (c *Client) jsonAsSSE(resp *http.Response, x *exchange) ([]byte, error) {
 	defer resp.Body.Close()
-	data, err := c.readBody(resp.Body)
+	data, err := c.readBody(resp)
 	if err != nil {
 		return nil, err
 	}
@@ -375,7 +375,7 @@ func (c *Client) getJSON(ctx context.Context, op string) ([]byte, error) {
 		return nil, c.statusError(resp)
 	}
 	defer resp.Body.Close()
-	return c.readBody(resp.Body)
+	return c.readBody(resp)
 }
 
 func (c *Client) getModels(ctx context.Context, op string) ([]providers.Model, error) {
@@ -487,7 +487,7 @@ func (c *Client) Embed(ctx context.Context, req *providers.EmbedRequest) (*provi
 		return nil, c.statusError(resp)
 	}
 	defer resp.Body.Close()
-	data, err := c.readBody(resp.Body)
+	data, err := c.readBody(resp)
 	if err != nil {
 		return nil, err
 	}

@@ -70,7 +70,7 @@ func (c *Client) ForwardChat(ctx context.Context, body []byte, stream bool) (*Fo
 	f := &Forwarded{Status: resp.StatusCode, Header: resp.Header, c: c, x: x}
 	if !stream {
 		defer resp.Body.Close()
-		data, err := c.readBody(resp.Body)
+		data, err := c.readBody(resp)
 		if err != nil {
 			return nil, err
 		}
