@@ -120,14 +120,18 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	cpu0 := cpuSeconds(bare.cmd.Process.Pid)
 	f32, err := closedLoop(floor, 32, o.duration, nonStream)
 	if err != nil {
 		return err
 	}
+	r.BareCPUus = (cpuSeconds(bare.cmd.Process.Pid) - cpu0) * 1e6 / float64(f32.requests)
+	cpu0 = cpuSeconds(gw.cmd.Process.Pid)
 	g32, err := closedLoop(via, 32, o.duration, nonStream)
 	if err != nil {
 		return err
 	}
+	r.GatewayCPUus = (cpuSeconds(gw.cmd.Process.Pid) - cpu0) * 1e6 / float64(g32.requests)
 	r.DirectRPS, r.BareRPS, r.GatewayRPS = d32.rps(), f32.rps(), g32.rps()
 	r.ThroughputRatio = r.GatewayRPS / r.DirectRPS
 
@@ -178,9 +182,13 @@ type report struct {
 	DirectRPS    float64 `json:"direct_rps_c32"`
 	GatewayRPS   float64 `json:"gateway_rps_c32"`
 	// The bare proxy: the gateway's HTTP server and upstream transport, nothing else.
-	BareP50us        float64 `json:"bare_proxy_p50_us"`
-	BareP99us        float64 `json:"bare_proxy_p99_us"`
-	BareRPS          float64 `json:"bare_proxy_rps_c32"`
+	BareP50us float64 `json:"bare_proxy_p50_us"`
+	BareP99us float64 `json:"bare_proxy_p99_us"`
+	BareRPS   float64 `json:"bare_proxy_rps_c32"`
+	// CPU time (user + system) the process spent per request in the c=32 run: steadier than
+	// throughput on a machine the load generator and the mock share.
+	GatewayCPUus     float64 `json:"gateway_cpu_us_per_request"`
+	BareCPUus        float64 `json:"bare_proxy_cpu_us_per_request"`
 	ThroughputRatio  float64 `json:"throughput_ratio_c32"`
 	Events           int     `json:"stream_events"`
 	AddedTTFBus      float64 `json:"added_ttfb_us"`
@@ -206,6 +214,7 @@ func (r report) print(w io.Writer) {
 	row("throughput c=32, gateway/direct", fmt.Sprintf("%.0f%% (%.0f/%.0f rps)", 100*r.ThroughputRatio, r.GatewayRPS, r.DirectRPS), "≥ 50%", r.ThroughputRatio >= 0.5)
 	row("bare proxy (floor): added p50 / p99", fmt.Sprintf("%.0f / %.0f µs", r.BareP50us-r.DirectP50us, r.BareP99us-r.DirectP99us), "—", true)
 	row("bare proxy (floor): throughput c=32", fmt.Sprintf("%.0f%% (%.0f rps)", 100*r.BareRPS/r.DirectRPS, r.BareRPS), "—", true)
+	row("CPU per request c=32: gateway / bare", fmt.Sprintf("%.0f / %.0f µs", r.GatewayCPUus, r.BareCPUus), "—", true)
 	row("stream: added time to first byte", fmt.Sprintf("%.0f µs", r.AddedTTFBus), "—", true)
 	row(fmt.Sprintf("stream: added time per event (%d)", r.Events), fmt.Sprintf("%.1f µs", r.AddedPerEventUs), "≤ 50 µs", r.AddedPerEventUs <= 50)
 	row("RSS idle", fmt.Sprintf("%.1f MB", r.IdleRSSMB), "—", true)
@@ -220,6 +229,24 @@ func machine() string {
 		}
 	}
 	return fmt.Sprintf("%s/%s, %d CPUs, %s, %s", runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), model, runtime.Version())
+}
+
+// cpuSeconds reads the user and system CPU time a process has used from /proc (Linux); 0
+// elsewhere.
+func cpuSeconds(pid int) float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The command name (field 2) may hold spaces; the fields after it are space-separated.
+	rest := string(b[strings.LastIndexByte(string(b), ')')+2:])
+	f := strings.Fields(rest)
+	if len(f) < 13 {
+		return 0
+	}
+	utime, _ := strconv.ParseFloat(f[11], 64)
+	stime, _ := strconv.ParseFloat(f[12], 64)
+	return (utime + stime) / 100 // clock ticks; USER_HZ is 100 on Linux
 }
 
 // rssMB reads the resident set size of a process from /proc (Linux); 0 elsewhere.
