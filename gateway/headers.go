@@ -54,7 +54,7 @@ func limitState(c *Client, rl RateResult, du DayUsage, now time.Time) rateState 
 // Remaining tokens count tokens reserved by requests still in flight as used. A group is left
 // out when its limit is not set. Durations are written like OpenAI's ("1s", "6m0s").
 func (s rateState) headers() []Header {
-	var h []Header
+	h := make([]Header, 0, 12) // every header below, allocated once
 	if s.reqLimit > 0 {
 		h = append(h,
 			Header{"x-ratelimit-limit-requests", strconv.FormatInt(s.reqLimit, 10)},

@@ -14,12 +14,15 @@ type LogBuffer struct {
 	w        io.Writer
 	interval time.Duration
 
-	mu   sync.Mutex
-	buf  []byte
-	wake chan struct{}
-	stop chan struct{}
-	done chan struct{}
-	once sync.Once
+	mu  sync.Mutex
+	buf []byte
+	// flushMu serialises Flush, which owns spare: the buffer written last, reused as the next buf.
+	flushMu sync.Mutex
+	spare   []byte
+	wake    chan struct{}
+	stop    chan struct{}
+	done    chan struct{}
+	once    sync.Once
 }
 
 const logBufferFull = 64 << 10
@@ -52,12 +55,18 @@ func (b *LogBuffer) Write(p []byte) (int, error) {
 
 // Flush writes what is waiting now.
 func (b *LogBuffer) Flush() {
+	b.flushMu.Lock()
+	defer b.flushMu.Unlock()
 	b.mu.Lock()
 	out := b.buf
-	b.buf = nil
+	b.buf = b.spare
 	b.mu.Unlock()
 	if len(out) > 0 {
 		b.w.Write(out) //nolint:errcheck // nowhere left to report a failing log
+	}
+	b.spare = nil
+	if cap(out) <= 4*logBufferFull { // a burst's big buffer is let go
+		b.spare = out[:0]
 	}
 }
 

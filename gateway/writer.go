@@ -117,6 +117,9 @@ func (w *writer) add(l *pendingLog, usage *db.UsageDaily) {
 	}
 	dropped := len(w.logs) >= w.queueSize
 	if !dropped {
+		if w.logs == nil { // room for a batch at once, rather than growing to it by doubling
+			w.logs = make([]pendingLog, 0, min(w.batchSize, w.queueSize))
+		}
 		w.logs = append(w.logs, *l)
 	}
 	full := len(w.logs) >= w.batchSize
