@@ -47,4 +47,4 @@ soak *args:
 
 # Go micro-benchmarks of the hot paths, with allocation counts
 microbench:
-    go test -run '^$' -bench . -benchmem ./gateway/ ./providers/...
+    go test -run '^$' -bench . -benchmem ./gateway/ ./providers/... ./db/
