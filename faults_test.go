@@ -90,6 +90,16 @@ func TestUpstreamHangBeforeFirstByteIs504(t *testing.T) {
 }
 
 func TestUpstreamResetMidStream(t *testing.T) {
+	testUpstreamCutMidStream(t, func(w http.ResponseWriter) { mockReset(t, w) })
+}
+
+// TestUpstreamStreamEndsUnfinished: the upstream ends its body cleanly, but before the answer's
+// end (no [DONE] or finish reason, no message_stop, no finishReason): as cut as a reset.
+func TestUpstreamStreamEndsUnfinished(t *testing.T) {
+	testUpstreamCutMidStream(t, func(http.ResponseWriter) {})
+}
+
+func testUpstreamCutMidStream(t *testing.T, cut func(w http.ResponseWriter)) {
 	texts := []string{"alpha ", "beta ", "gamma "}
 	const input = 17
 	mock := newRelMock(t, func(w http.ResponseWriter, r *http.Request) {
@@ -98,7 +108,7 @@ func TestUpstreamResetMidStream(t *testing.T) {
 		for i, s := range texts {
 			mockStreamText(w, u.proto, s, input, i+1)
 		}
-		mockReset(t, w)
+		cut(w)
 	})
 	g := startRelGateway(t, nil, mock.URL)
 	eachRelRoute(t, func(t *testing.T, d relDoor, backend string) {
@@ -116,7 +126,7 @@ func TestUpstreamResetMidStream(t *testing.T) {
 		if d.name == "openai" && strings.Contains(body, "[DONE]") {
 			t.Error("a cut stream ended with [DONE], as if it were complete")
 		}
-		if d.name == "anthropic" && strings.Contains(body, "message_stop") {
+		if d.name == "anthropic" && strings.Contains(body, "event: message_stop") {
 			t.Error("a cut stream ended with message_stop, as if it were complete")
 		}
 	})

@@ -139,6 +139,11 @@ func (s *server) forwardGemini(c *fiber.Ctx, call *gateway.Call, gc *gemini.Clie
 					Message: "upstream closed the stream without sending an answer", Provider: "gemini"}
 				return geminiStreamError(dst, e, sse, chunks), e
 			}
+			if finish.FinishReason() == "" {
+				e := &providers.Error{Kind: providers.KindUpstream, HTTPStatus: http.StatusBadGateway,
+					Message: "Gemini ended the stream before the answer was complete (no finishReason)", Provider: "gemini"}
+				return geminiStreamError(dst, e, sse, chunks), e
+			}
 			if !sse {
 				dst = append(dst, ']')
 			}

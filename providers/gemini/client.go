@@ -438,6 +438,9 @@ func (s *stream) Next() (providers.StreamEvent, error) {
 		case err == io.EOF && !s.dec.started:
 			s.err = &providers.Error{Kind: providers.KindUpstream, HTTPStatus: http.StatusBadGateway, Provider: "gemini",
 				Message: "Gemini closed the stream without sending a response"}
+		case err == io.EOF && !s.dec.finished:
+			s.err = &providers.Error{Kind: providers.KindUpstream, HTTPStatus: http.StatusBadGateway, Provider: "gemini",
+				Message: "Gemini ended the stream before the answer was complete (no finishReason)"}
 		case err == io.EOF:
 			s.err = io.EOF
 		case err != nil:

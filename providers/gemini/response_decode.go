@@ -129,6 +129,9 @@ type streamDecoder struct {
 	sawCall  map[int]bool
 	usage    providers.Usage
 	hasUsage bool
+	// finished is set once a finish reason (or a prompt block) arrived: a stream that ends
+	// without one was cut off.
+	finished bool
 }
 
 // decode appends the events of one chunk to out. Each chunk yields, in order: EventStart (first
@@ -195,6 +198,10 @@ func (d *streamDecoder) decode(data []byte, out []providers.StreamEvent) ([]prov
 	out = append(out, finishes...)
 	if len(r.Candidates) == 0 && r.PromptFeedback != nil && r.PromptFeedback.BlockReason != "" {
 		out = append(out, providers.StreamEvent{Kind: providers.EventFinish, FinishReason: providers.FinishContentFilter})
+		d.finished = true
+	}
+	if len(finishes) > 0 {
+		d.finished = true
 	}
 	if r.UsageMetadata != nil {
 		u := usageFrom(r.UsageMetadata)

@@ -140,9 +140,10 @@ func (f *Forwarded) complete(data []byte) error {
 }
 
 // Next returns the payload of the next SSE event to relay (the bytes after "data: "), valid until
-// the next call. It returns io.EOF after [DONE] or at the end of the body (the caller writes
-// data: [DONE] itself), and a *providers.Error for an upstream error event, malformed data, an
-// empty stream, or a read failure (idle timeout, cancellation).
+// the next call. It returns io.EOF after [DONE], or at the end of a body that reported a
+// finish_reason (the caller writes data: [DONE] itself), and a *providers.Error for an upstream
+// error event, malformed data, an empty stream, a stream cut off before it finished, or a read
+// failure (idle timeout, cancellation).
 func (f *Forwarded) Next() ([]byte, error) {
 	if f.err != nil {
 		return nil, f.err
@@ -156,6 +157,12 @@ func (f *Forwarded) Next() ([]byte, error) {
 			if f.events == 0 {
 				return nil, f.fail(&providers.Error{Kind: providers.KindUpstream,
 					Message: "upstream closed the stream without sending an answer"})
+			}
+			// Neither [DONE] nor a finish_reason: the answer was cut off, not finished. Passing
+			// on a clean end would tell the client a truncated answer is whole.
+			if f.FinishReason == "" {
+				return nil, f.fail(&providers.Error{Kind: providers.KindUpstream,
+					Message: "upstream stream ended before the answer was complete"})
 			}
 			f.done = true
 			return nil, io.EOF

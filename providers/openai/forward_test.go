@@ -145,6 +145,7 @@ func TestForwardChatStreamFailures(t *testing.T) {
 		{"malformed data", []string{first, "data: {\"id\":\"c\",\"choices\":[\n\n"}, 1, "malformed stream data", ""},
 		{"empty stream", []string{": keepalive\n\n"}, 0, "without sending an answer", ""},
 		{"only [DONE]", []string{"data: [DONE]\n\n"}, 0, "without sending an answer", ""},
+		{"cut off: no finish_reason, no [DONE]", []string{first, first}, 2, "before the answer was complete", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -167,6 +168,26 @@ func TestForwardChatStreamFailures(t *testing.T) {
 				t.Fatalf("Next after the error = %v", again)
 			}
 		})
+	}
+}
+
+// TestForwardChatStreamFinishedWithoutDone: some OpenAI-compatible servers end a finished
+// stream without [DONE]; a finish_reason is enough to call it complete.
+func TestForwardChatStreamFinishedWithoutDone(t *testing.T) {
+	events := []string{
+		`data: {"id":"c","object":"chat.completion.chunk","model":"m","choices":[{"index":0,"delta":{"content":"Hi"},"finish_reason":null}]}` + "\n\n",
+		`data: {"id":"c","object":"chat.completion.chunk","model":"m","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}` + "\n\n",
+	}
+	u := newUpstream(t, sseReply(events...))
+	c := newTestClient(t, u, "openai", "/v1", testKey)
+	f, err := c.ForwardChat(context.Background(), []byte(`{"model":"m","stream":true,"messages":[]}`), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	got, err := relay(t, f)
+	if err != nil || len(got) != 2 || f.FinishReason != "stop" {
+		t.Fatalf("relayed %d events, finish %q, err %v; want 2, stop, a clean end", len(got), f.FinishReason, err)
 	}
 }
 
