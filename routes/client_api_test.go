@@ -315,6 +315,11 @@ func TestClientValidation(t *testing.T) {
 			t.Errorf("backend %s refused: %d", b, resp.StatusCode)
 		}
 	}
+	// Azure's v1 API needs no api-version.
+	v1 := `{"name":"azure-v1","backend":"azure","base_url":"https://r.openai.azure.com/openai/v1/"}`
+	if resp := e.api(token, "POST", "/admin/api/v1/clients", v1, nil); resp.StatusCode != 201 {
+		t.Errorf("azure with an /openai/v1 base_url and no api version refused: %d", resp.StatusCode)
+	}
 }
 
 func TestClientsChangedFailureStillSucceeds(t *testing.T) {

@@ -301,9 +301,11 @@ func validateClient(c *db.Client, bad fieldErrors) {
 			bad["base_url"] = msg
 		}
 	}
-	if c.Backend == "azure" && c.AzureAPIVersion == "" {
+	// Azure's v1 API (a base URL ending in /openai/v1) takes no api-version; the older
+	// deployment API needs one.
+	if c.Backend == "azure" && c.AzureAPIVersion == "" && !strings.HasSuffix(strings.TrimRight(c.BaseURL, "/"), "/openai/v1") {
 		if _, done := bad["azure_api_version"]; !done {
-			bad["azure_api_version"] = "is required for backend azure (e.g. 2024-10-21)"
+			bad["azure_api_version"] = "is required for backend azure (e.g. 2024-10-21), unless base_url ends in /openai/v1"
 		}
 	}
 	if _, done := bad["tool_mode"]; !done {
