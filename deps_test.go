@@ -35,8 +35,9 @@ func allowedInternal(pkg string) (allowed []string, all, ok bool) {
 	return nil, false, false
 }
 
-// mayImportFiber lists the packages allowed to depend on the HTTP framework.
-func mayImportFiber(pkg string) bool { return pkg == "" || pkg == "routes" }
+// mayImportFiber lists the packages allowed to depend on the HTTP framework: main, routes, and
+// the benchmark's bare proxy, which is the gateway's HTTP server with nothing behind it.
+func mayImportFiber(pkg string) bool { return pkg == "" || pkg == "routes" || pkg == "contrib/bench" }
 
 func isFiber(dep string) bool {
 	return strings.HasPrefix(dep, "github.com/gofiber/") || strings.HasPrefix(dep, "github.com/valyala/fasthttp")

@@ -11,6 +11,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"math/big"
 	"net"
 	"net/http"
@@ -300,7 +301,8 @@ func TestAdminCommandsWhileServing(t *testing.T) {
 	}
 
 	out, err = runCmd(t, nil, "migrate", "-config", cfgPath)
-	if err != nil || !strings.Contains(out, "is up to date (1 migrations applied)") {
+	ups, _ := filepath.Glob("migrations/*.up.sql")
+	if err != nil || !strings.Contains(out, fmt.Sprintf("is up to date (%d migrations applied)", len(ups))) || len(ups) == 0 {
 		t.Fatalf("migrate while serving: %v\n%s", err, out)
 	}
 
