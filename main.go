@@ -22,6 +22,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strconv"
 	"syscall"
 	"time"
@@ -46,7 +47,15 @@ var (
 	date    = "unknown"
 )
 
+// gcPercent is the collector's pace unless GOGC says otherwise: a collection every time the
+// heap doubles over the live data (Go's default, 100) happens often enough on a busy gateway that
+// its pauses and assists set the latency tail; tripling halves how often, for a few MB more.
+const gcPercent = 200
+
 func main() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(gcPercent)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args, os.Getenv, os.Stdout); err != nil {
