@@ -2,6 +2,7 @@ package providers
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -362,5 +363,46 @@ func TestTransportClosesConnectionsIdleTooLong(t *testing.T) {
 	tr.mu.Unlock()
 	if left != 0 {
 		t.Errorf("%d hosts still have idle connections after the sweep", left)
+	}
+}
+
+// BenchmarkTransportRoundTrip is one small POST and its ~1 KB answer over a kept-alive loopback
+// connection, through this transport and through net/http's, in the same run. Here the server
+// shares the process and its scheduler, which makes net/http's goroutine hand-offs cheap: it is
+// the faster of the two in this benchmark (38 vs 48 µs on the 2-core VM) while allocating more.
+// Against an upstream in another process, as in `just bench`, hand-offs mean thread wake-ups and
+// this transport is the faster one (p50 −35 µs, p99 −140 µs in an A/B of one build).
+func BenchmarkTransportRoundTrip(b *testing.B) {
+	answer := []byte(`{"id":"x","choices":[{"message":{"content":"` + strings.Repeat("lorem ipsum ", 80) + `"}}]}`)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(answer)
+	}))
+	defer srv.Close()
+	for _, tc := range []struct {
+		name string
+		rt   http.RoundTripper
+	}{
+		{"providers.Transport", &Transport{Fallback: http.DefaultTransport}},
+		{"net-http.Transport", &http.Transport{MaxIdleConnsPerHost: 8}},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			client := &http.Client{Transport: tc.rt}
+			body := []byte(`{"model":"m","messages":[{"role":"user","content":"hi"}]}`)
+			b.ReportAllocs()
+			for b.Loop() {
+				req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v1/chat/completions", bytes.NewReader(body))
+				req.Header.Set("Content-Type", "application/json")
+				resp, err := client.Do(req)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+					b.Fatal(err)
+				}
+				resp.Body.Close()
+			}
+		})
 	}
 }
