@@ -214,6 +214,7 @@ func serve(ctx context.Context, f serveFlags, getenv func(string) string, stdout
 		IdleTimeout:   cfg.Upstream.IdleTimeout,
 		Logs:          requestLogs,
 		Usage:         db.NewUsageStore(bdb),
+		Traffic:       requestLogs,
 		Registry:      registry,
 		Logger:        logger,
 		QueueSize:     cfg.Logs.QueueSize,

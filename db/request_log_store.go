@@ -120,6 +120,44 @@ func insertLogs(ctx context.Context, tx bun.Tx, rows []RequestLog) error {
 	return nil
 }
 
+// TrafficMinute is one minute of the request log's traffic (the dashboard's charts after a
+// restart).
+type TrafficMinute struct {
+	Minute                                      time.Time
+	Requests, Errors, InputTokens, OutputTokens int64
+}
+
+// TrafficSince sums the request log per minute from since on, oldest first. Errors are rows
+// with a status of 400 or more, as the live stats count them.
+func (s *RequestLogStore) TrafficSince(ctx context.Context, since time.Time) ([]TrafficMinute, error) {
+	// Times are stored as text in one UTC layout, so its first 16 characters are the minute.
+	rows, err := s.db.QueryContext(ctx, `SELECT substr(time, 1, 16), count(*), sum(status >= 400),
+		sum(input_tokens), sum(output_tokens) FROM request_log WHERE time >= ? GROUP BY 1 ORDER BY 1`,
+		since.UTC().Format(timeLayout))
+	if err != nil {
+		return nil, fmt.Errorf("request log traffic: %w", err)
+	}
+	defer rows.Close()
+	var out []TrafficMinute
+	for rows.Next() {
+		var m TrafficMinute
+		var minute string
+		if err := rows.Scan(&minute, &m.Requests, &m.Errors, &m.InputTokens, &m.OutputTokens); err != nil {
+			return nil, fmt.Errorf("request log traffic: %w", err)
+		}
+		t, err := time.Parse("2006-01-02 15:04", minute)
+		if err != nil {
+			continue // not a time this store wrote
+		}
+		m.Minute = t
+		out = append(out, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("request log traffic: %w", err)
+	}
+	return out, nil
+}
+
 // RequestLogFilter selects request log rows for the admin history. Zero fields select everything.
 type RequestLogFilter struct {
 	ClientID int64

@@ -275,3 +275,32 @@ func TestWriteBatchRoundTripsEveryColumn(t *testing.T) {
 		t.Errorf("read back\n%+v\nwant\n%+v", *got, want)
 	}
 }
+
+func TestTrafficSinceSumsPerMinute(t *testing.T) {
+	ctx := context.Background()
+	bdb := openTestDB(t)
+	s := NewRequestLogStore(bdb)
+	t0 := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	logs := []RequestLog{
+		{Time: t0.Add(-2 * time.Minute), Status: 200, InputTokens: 1000}, // before since: left out
+		{Time: t0.Add(5 * time.Second), Status: 200, InputTokens: 10, OutputTokens: 1},
+		{Time: t0.Add(59*time.Second + 999*time.Millisecond), Status: 429, InputTokens: 20},
+		{Time: t0.Add(61 * time.Second).In(time.FixedZone("CET", 3600)), Status: 499, OutputTokens: 7},
+		{Time: t0.Add(3 * time.Minute), Status: 502},
+	}
+	if err := s.WriteBatch(ctx, AccountingBatch{Logs: logs}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.TrafficSince(ctx, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []TrafficMinute{
+		{Minute: t0, Requests: 2, Errors: 1, InputTokens: 30, OutputTokens: 1},
+		{Minute: t0.Add(time.Minute), Requests: 1, Errors: 1, OutputTokens: 7},
+		{Minute: t0.Add(3 * time.Minute), Requests: 1, Errors: 1},
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("traffic\n%+v\nwant\n%+v", got, want)
+	}
+}

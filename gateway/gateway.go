@@ -42,6 +42,9 @@ type Options struct {
 	Logs LogStore
 	// Usage loads today's usage at Start (db.UsageStore). Required.
 	Usage UsageLoader
+	// Traffic, when set, gives the dashboard's charts the last day of the request log at Start
+	// (db.RequestLogStore), so a restart does not blank them.
+	Traffic TrafficLoader
 
 	// Registry gets the metrics of SPEC §9; nil keeps them in a private registry.
 	Registry *prometheus.Registry
@@ -177,6 +180,7 @@ func (g *Gateway) Start(ctx context.Context) error {
 	if err := g.restoreUsage(ctx); err != nil {
 		return err
 	}
+	g.restoreTraffic(ctx)
 	if g.events != nil {
 		g.unsubscribe = g.events.Subscribe(g.clientsChanged)
 	}
@@ -218,6 +222,30 @@ func (g *Gateway) restoreUsage(ctx context.Context) error {
 			InputTokens: r.InputTokens, OutputTokens: r.OutputTokens, TotalsOnly: true})
 	}
 	return nil
+}
+
+// restoreTrafficTimeout bounds the read of the last day's request log at Start: past it, the
+// charts start empty rather than the gateway late.
+const restoreTrafficTimeout = 5 * time.Second
+
+// restoreTraffic puts the last 24 hours of the request log back into the dashboard's series.
+// Failing only costs the charts their history, so it is logged, not returned.
+func (g *Gateway) restoreTraffic(ctx context.Context) {
+	if g.opts.Traffic == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, restoreTrafficTimeout)
+	defer cancel()
+	now := g.now()
+	minutes, err := g.opts.Traffic.TrafficSince(ctx, now.Add(-24*time.Hour))
+	if err != nil {
+		g.log.Warn("the dashboard's charts start empty: cannot read the last day's request log", "err", err)
+		return
+	}
+	for _, m := range minutes {
+		g.stats.Record(StatEvent{Time: m.Minute, Requests: m.Requests, Errors: m.Errors,
+			InputTokens: m.InputTokens, OutputTokens: m.OutputTokens, SeriesOnly: true})
+	}
 }
 
 // Flush writes everything accounted so far to the database and returns when it is written.

@@ -19,6 +19,9 @@ type StatEvent struct {
 	// TotalsOnly adds to today's totals and top lists but not to the time series: usage restored
 	// at start happened earlier in the day, at times nobody recorded.
 	TotalsOnly bool
+	// SeriesOnly adds to the per-minute and per-10-minute series only: traffic restored at start
+	// from the request log, whose totals TotalsOnly events already restored.
+	SeriesOnly bool
 }
 
 // StatsFeed aggregates finished requests into the dashboard's live numbers. MemoryStats serves a
@@ -123,7 +126,7 @@ func (s *MemoryStats) Record(e StatEvent) {
 	defer s.mu.Unlock()
 	day := dayOf(t)
 	s.rollDay(day)
-	if day == s.day {
+	if day == s.day && !e.SeriesOnly {
 		s.today.add(&e)
 		for _, m := range []struct {
 			m    map[string]*Totals
@@ -140,7 +143,9 @@ func (s *MemoryStats) Record(e StatEvent) {
 	if e.TotalsOnly {
 		return
 	}
-	addSlot(s.seconds[:], sec, &e)
+	if !e.SeriesOnly { // restored minutes have no seconds
+		addSlot(s.seconds[:], sec, &e)
+	}
 	addSlot(s.minutes[:], sec/60, &e)
 	addSlot(s.tenMins[:], sec/600, &e)
 }

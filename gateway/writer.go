@@ -19,6 +19,11 @@ type LogStore interface {
 	DeleteBefore(ctx context.Context, t time.Time) (int64, error)
 }
 
+// TrafficLoader reads back the request log's traffic per minute at start (db.RequestLogStore).
+type TrafficLoader interface {
+	TrafficSince(ctx context.Context, since time.Time) ([]db.TrafficMinute, error)
+}
+
 // UsageLoader reads back one day of usage_daily at start (db.UsageStore).
 type UsageLoader interface {
 	ForDay(ctx context.Context, day string) ([]db.UsageDaily, error)

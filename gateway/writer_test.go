@@ -361,3 +361,42 @@ func TestRetentionDeletesOldRows(t *testing.T) {
 		t.Fatalf("rows after retention: %+v", rows)
 	}
 }
+
+// TestRestartKeepsTheCharts: the dashboard's last-hour and last-day series are read back from
+// the request log at start, so a restart shows the same charts as before it, and today's totals
+// (restored from the usage rollups) are not counted twice.
+func TestRestartKeepsTheCharts(t *testing.T) {
+	withTraffic := func(o *Options) { o.Traffic = o.Logs.(TrafficLoader) }
+	e := newEnv(t, []db.Client{clientRow(1, "app")}, withTraffic)
+	runCalls(t, e, "app", 2, ok200(10, 1))
+	e.clock.Add(7 * time.Minute)
+	runCalls(t, e, "app", 1, Outcome{Status: 502, Err: &providers.Error{Kind: providers.KindUpstream, Message: "down"}})
+	e.clock.Add(30 * time.Minute)
+	runCalls(t, e, "app", 3, ok200(20, 2))
+	before := e.gw.Stats()
+	if err := e.gw.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+
+	e.start(withTraffic)
+	after := e.gw.Stats()
+	if after.Today != before.Today {
+		t.Errorf("today after restart %+v, before %+v", after.Today, before.Today)
+	}
+	var hourRequests, hourErrors int64
+	for i := range before.LastHour {
+		hourRequests += after.LastHour[i].Requests
+		hourErrors += after.LastHour[i].Errors
+		if after.LastHour[i] != before.LastHour[i] {
+			t.Errorf("last hour, point %d: %+v after restart, %+v before", i, after.LastHour[i], before.LastHour[i])
+		}
+	}
+	for i := range before.LastDay {
+		if after.LastDay[i] != before.LastDay[i] {
+			t.Errorf("last day, point %d: %+v after restart, %+v before", i, after.LastDay[i], before.LastDay[i])
+		}
+	}
+	if hourRequests != 6 || hourErrors != 1 {
+		t.Errorf("the last hour holds %d requests and %d errors, want 6 and 1", hourRequests, hourErrors)
+	}
+}
