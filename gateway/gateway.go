@@ -100,6 +100,10 @@ type Gateway struct {
 	started     bool
 	closed      bool
 	unsubscribe func()
+	// restoring is the background read of the charts' history (stopRestore cancels it);
+	// restored is closed when it is over.
+	stopRestore context.CancelFunc
+	restored    chan struct{}
 }
 
 // New builds a Gateway. It does no I/O: Start loads the clients and today's usage.
@@ -180,7 +184,16 @@ func (g *Gateway) Start(ctx context.Context) error {
 	if err := g.restoreUsage(ctx); err != nil {
 		return err
 	}
-	g.restoreTraffic(ctx)
+	if g.opts.Traffic != nil {
+		// In the background: a busy day's log takes seconds to sum, and only the charts wait.
+		rctx, cancel := context.WithTimeout(context.Background(), restoreTrafficTimeout)
+		g.stopRestore, g.restored = cancel, make(chan struct{})
+		go func() {
+			defer close(g.restored)
+			defer cancel()
+			g.restoreTraffic(rctx)
+		}()
+	}
 	if g.events != nil {
 		g.unsubscribe = g.events.Subscribe(g.clientsChanged)
 	}
@@ -224,18 +237,13 @@ func (g *Gateway) restoreUsage(ctx context.Context) error {
 	return nil
 }
 
-// restoreTrafficTimeout bounds the read of the last day's request log at Start: past it, the
-// charts start empty rather than the gateway late.
-const restoreTrafficTimeout = 5 * time.Second
+// restoreTrafficTimeout bounds the read of the last day's request log after Start (about a
+// microsecond a row: some 25 million rows); past it the charts start without their history.
+const restoreTrafficTimeout = 30 * time.Second
 
 // restoreTraffic puts the last 24 hours of the request log back into the dashboard's series.
 // Failing only costs the charts their history, so it is logged, not returned.
 func (g *Gateway) restoreTraffic(ctx context.Context) {
-	if g.opts.Traffic == nil {
-		return
-	}
-	ctx, cancel := context.WithTimeout(ctx, restoreTrafficTimeout)
-	defer cancel()
 	now := g.now()
 	minutes, err := g.opts.Traffic.TrafficSince(ctx, now.Add(-24*time.Hour))
 	if err != nil {
@@ -268,6 +276,10 @@ func (g *Gateway) Close(ctx context.Context) error {
 	g.closed = true
 	if g.unsubscribe != nil {
 		g.unsubscribe()
+	}
+	if g.stopRestore != nil {
+		g.stopRestore()
+		<-g.restored
 	}
 	g.state.Unlock()
 	return g.writer.request(ctx, g.writer.stop)

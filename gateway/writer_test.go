@@ -379,6 +379,7 @@ func TestRestartKeepsTheCharts(t *testing.T) {
 	}
 
 	e.start(withTraffic)
+	<-e.gw.restored // the history is read in the background
 	after := e.gw.Stats()
 	if after.Today != before.Today {
 		t.Errorf("today after restart %+v, before %+v", after.Today, before.Today)
