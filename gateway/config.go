@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -39,6 +40,35 @@ type ServerConfig struct {
 	// ShutdownTimeout bounds how long in-flight requests and streams may run after SIGINT/SIGTERM.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
 	HTTPS           HTTPSConfig   `yaml:"https"`
+	// TrustedProxies lists, comma-separated, the addresses (IPs or CIDRs) of reverse proxies in
+	// front of the gateway: for a request from one of them, the client is the nearest address in
+	// X-Forwarded-For that is not a trusted proxy. Empty: the connection's peer is the client.
+	TrustedProxies string `yaml:"trusted_proxies"`
+}
+
+// TrustedProxyPrefixes parses TrustedProxies; a bare IP is a prefix of its full length.
+func (c ServerConfig) TrustedProxyPrefixes() ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(c.TrustedProxies, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if strings.Contains(f, "/") {
+			p, err := netip.ParsePrefix(f)
+			if err != nil {
+				return nil, fmt.Errorf("%q is not an IP or CIDR", f)
+			}
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(f)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not an IP or CIDR", f)
+		}
+		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+	}
+	return out, nil
 }
 
 // HTTPSConfig turns on TLS with a certificate and key in PEM files.
@@ -214,6 +244,9 @@ func (c *Config) Validate() error {
 			bad("%s: must be 0 (no limit) or more, got %d", l.key, l.v)
 		}
 	}
+	if _, err := c.Server.TrustedProxyPrefixes(); err != nil {
+		bad("server.trusted_proxies: %v", err)
+	}
 	if c.Database.Path == "" {
 		bad("database.path: must not be empty")
 	}
@@ -382,6 +415,7 @@ server:
     enabled: {{.Server.HTTPS.Enabled}}
     cert_file: {{q .Server.HTTPS.CertFile}}
     key_file: {{q .Server.HTTPS.KeyFile}}
+  trusted_proxies: {{q .Server.TrustedProxies}}       # reverse proxies whose X-Forwarded-For names the client, e.g. "127.0.0.1, 10.0.0.0/8"
 defaults:                      # copied into each new client; each client can override; 0 = no limit
   rate_limit:
     requests_per_minute: {{.Defaults.RateLimit.RequestsPerMinute}}

@@ -47,7 +47,7 @@ func (s *server) loginSubmit(c *fiber.Ctx) error {
 		return s.renderLogin(c, fiber.StatusForbidden, l)
 	}
 
-	keys := []string{"ip:" + c.IP(), "user:" + strings.ToLower(username)}
+	keys := []string{"ip:" + s.clientIP(c), "user:" + strings.ToLower(username)}
 	if wait := s.throttle.wait(keys...); wait > 0 {
 		secs := int(math.Ceil(wait.Seconds()))
 		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(secs))
@@ -58,7 +58,7 @@ func (s *server) loginSubmit(c *fiber.Ctx) error {
 	u, err := s.AdminUsers.Authenticate(c.UserContext(), username, password)
 	if errors.Is(err, db.ErrBadCredentials) {
 		s.throttle.fail(keys...)
-		s.log.Warn("admin login failed", "request_id", requestIDOf(c), "username", username, "ip", c.IP())
+		s.log.Warn("admin login failed", "request_id", requestIDOf(c), "username", username, "ip", s.clientIP(c))
 		l.Error = "Invalid username or password."
 		return s.renderLogin(c, fiber.StatusUnauthorized, l)
 	}
@@ -76,7 +76,7 @@ func (s *server) loginSubmit(c *fiber.Ctx) error {
 	c.Cookie(&fiber.Cookie{Name: loginCSRFCookie, Path: "/admin/login", MaxAge: -1, Expires: time.Unix(0, 0),
 		HTTPOnly: true, Secure: s.Config.Server.HTTPS.Enabled, SameSite: fiber.CookieSameSiteLaxMode})
 	if err := s.Audit.Add(c.UserContext(), &db.AuditLog{Actor: u.Username, Action: "admin.login",
-		Target: "admin_user:" + strconv.FormatInt(u.ID, 10), Detail: "from " + c.IP()}); err != nil {
+		Target: "admin_user:" + strconv.FormatInt(u.ID, 10), Detail: "from " + s.clientIP(c)}); err != nil {
 		return err
 	}
 	next := l.Next

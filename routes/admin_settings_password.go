@@ -24,7 +24,7 @@ func (s *server) passwordChangeSubmit(c *fiber.Ctx) error {
 	u := userOf(c)
 	current, next, confirm := c.FormValue("current_password"), c.FormValue("new_password"), c.FormValue("confirm_password")
 	bad := fieldErrors{}
-	keys := []string{"ip:" + c.IP(), "user:" + strings.ToLower(u.Username)}
+	keys := []string{"ip:" + s.clientIP(c), "user:" + strings.ToLower(u.Username)}
 	if wait := s.throttle.wait(keys...); wait > 0 {
 		bad["current_password"] = "too many wrong passwords; try again in " +
 			strconv.Itoa(int(math.Ceil(wait.Seconds()))) + " seconds"

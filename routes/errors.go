@@ -87,7 +87,7 @@ func (s *server) errorHandler(c *fiber.Ctx, err error) error {
 		ensureRequestID(c)
 		s.setSecurityHeaders(c)
 		defer s.log.Info("request rejected", "method", c.Method(), "path", c.Path(),
-			"status", c.Response().StatusCode(), "request_id", requestIDOf(c), "ip", c.IP())
+			"status", c.Response().StatusCode(), "request_id", requestIDOf(c), "ip", s.clientIP(c))
 	}
 	e := s.asEdgeError(c, err)
 	if cl, ok := c.Locals(localClient).(*gateway.Client); ok {

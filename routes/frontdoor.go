@@ -50,7 +50,7 @@ func (s *server) admit(c *fiber.Ctx, cl *gateway.Client, a admission, received t
 	call, err := s.Gateway.Begin(cl, gateway.Admission{
 		Endpoint: a.endpoint, FrontDoor: a.door, Model: a.model, Stream: a.stream,
 		InputTokens: int64(a.input), MaxOutputTokens: int64(a.maxOut),
-		RequestID: requestIDOf(c), ClientIP: c.IP(), Received: received,
+		RequestID: requestIDOf(c), ClientIP: s.clientIP(c), Received: received,
 	})
 	if err != nil {
 		setHeaders(c, s.Gateway.RateLimitHeaders(cl))

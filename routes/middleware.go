@@ -129,7 +129,7 @@ func (s *server) accessLog(c *fiber.Ctx) error {
 		slog.Int("status", status),
 		slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
 		slog.String("request_id", requestIDOf(c)),
-		slog.String("ip", c.IP()),
+		slog.String("ip", s.clientIP(c)),
 	}
 	if hint, ok := c.Locals(localKeyHint).(string); ok && hint != "" {
 		attrs = append(attrs, slog.String("key_hint", hint))

@@ -6,6 +6,7 @@ package routes
 import (
 	"context"
 	"log/slog"
+	"net/netip"
 	"time"
 
 	"github.com/gofiber/contrib/websocket"
@@ -73,6 +74,8 @@ type server struct {
 	hub      *Hub
 	// live holds the runtime settings (Prometheus, log retention, bodies) in force.
 	live runtimeSettings
+	// trusted are the reverse proxies whose X-Forwarded-For names the client.
+	trusted []netip.Prefix
 }
 
 // New builds the HTTP application with every route.
@@ -85,6 +88,9 @@ func New(d Deps) *fiber.App {
 		s.now = time.Now
 	}
 	s.throttle = newLoginThrottle(s.now)
+	if d.Config != nil {
+		s.trusted, _ = d.Config.Server.TrustedProxyPrefixes() // validated with the config
+	}
 	if s.UpstreamContext == nil {
 		s.UpstreamContext = context.Background()
 	}
