@@ -212,7 +212,7 @@ func geminiStreamError(dst []byte, e *providers.Error, sse bool, chunks int) []b
 
 // geminiCountTokens is POST /v1beta/models/{model}:countTokens: the Gemini backend's counter,
 // another backend's counter through translation where it has one, else the estimate of one
-// token per four bytes of prompt.
+// token per four bytes of prompt. The client's system prompt is counted too, as it will be sent.
 func (s *server) geminiCountTokens(c *fiber.Ctx, model string) error {
 	cl, err := s.authenticate(c)
 	if err != nil {
@@ -230,7 +230,11 @@ func (s *server) geminiCountTokens(c *fiber.Ctx, model string) error {
 	ctx, cancel := s.upstreamContext()
 	defer cancel()
 	if gc, ok := prov.(*gemini.Client); ok {
-		resp, err := gc.Forward(ctx, "models/"+model+":countTokens", body, false)
+		fwd, err := gemini.RewriteCountTokens(body, model, cl.SystemPrompt)
+		if err != nil {
+			return err
+		}
+		resp, err := gc.Forward(ctx, "models/"+model+":countTokens", fwd, false)
 		if err != nil {
 			return err
 		}

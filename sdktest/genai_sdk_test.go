@@ -115,6 +115,14 @@ func TestGenAISDK(t *testing.T) {
 				if n != 42 || !strings.HasSuffix(up.last(t).Path, "/v1beta/models/gemini-2.5-flash:countTokens") {
 					t.Errorf("countTokens %d from %s: want the backend's own count", n, up.last(t).Path)
 				}
+				// The client's system prompt is counted too: the SDK's contents-only body becomes a
+				// generateContentRequest that carries it.
+				got := decode(t, up.last(t).Body)
+				req, _ := got["generateContentRequest"].(map[string]any)
+				if req == nil || req["model"] != "models/gemini-2.5-flash" || at(req, "systemInstruction", "parts", 0, "text") != "Answer in French." ||
+					len(at(req, "contents").([]any)) == 0 {
+					t.Errorf("countTokens body %s: want the contents and the client's system prompt in a generateContentRequest", jsonString(got))
+				}
 			},
 		},
 		{

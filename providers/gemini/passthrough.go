@@ -346,3 +346,47 @@ func (f *FinishSniffer) FinishReason() string {
 	}
 	return ""
 }
+
+// RewriteCountTokens makes a countTokens body count the client's system prompt too, as the
+// gateway will send it with generateContent. A body with generateContentRequest gets the
+// prompt in that request's systemInstruction (RewriteRequest); a body with only contents, which
+// cannot carry a systemInstruction, becomes a generateContentRequest for model with those
+// contents and the prompt. An empty prompt returns body itself.
+func RewriteCountTokens(body []byte, model, systemPrompt string) ([]byte, error) {
+	if systemPrompt == "" {
+		return body, nil
+	}
+	if !json.Valid(body) {
+		var v any
+		return nil, badJSON(json.Unmarshal(body, &v))
+	}
+	ms, err := objectMembers(body)
+	if err != nil {
+		return nil, providers.Errorf(providers.KindBadRequest, "invalid JSON payload: the request body must be a JSON object")
+	}
+	var contents []byte
+	for _, m := range ms {
+		switch m.Key {
+		case "generateContentRequest", "generate_content_request":
+			inner, err := RewriteRequest(body[m.ValStart:m.ValEnd], Rewrite{SystemPrompt: systemPrompt})
+			if err != nil {
+				return nil, err
+			}
+			out := make([]byte, 0, len(body)+len(systemPrompt)+64)
+			out = append(out, body[:m.ValStart]...)
+			out = append(out, inner...)
+			return append(out, body[m.ValEnd:]...), nil
+		case "contents":
+			contents = body[m.ValStart:m.ValEnd]
+		}
+	}
+	if contents == nil {
+		contents = []byte("[]")
+	}
+	out := append([]byte(`{"generateContentRequest":{"model":`), providers.AppendJSONString(nil, "models/"+model)...)
+	out = append(out, `,"contents":`...)
+	out = append(out, contents...)
+	out = append(out, `,"systemInstruction":{"parts":[`...)
+	out = appendTextPart(out, systemPrompt)
+	return append(out, "]}}}"...), nil
+}

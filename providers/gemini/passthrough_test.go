@@ -2,6 +2,7 @@ package gemini
 
 import (
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 
@@ -165,5 +166,37 @@ func TestUsageFromChunk(t *testing.T) {
 				t.Errorf("got %+v %v, want %+v %v", got, ok, want, tt.ok)
 			}
 		})
+	}
+}
+
+func TestRewriteCountTokens(t *testing.T) {
+	tests := []struct {
+		name, body, prompt, want string
+	}{
+		{"no prompt: untouched", `{"contents":[{"parts":[{"text":"hi"}]}]}`, "", `{"contents":[{"parts":[{"text":"hi"}]}]}`},
+		{"contents only: becomes a generateContentRequest",
+			`{"contents":[{"role":"user","parts":[{"text":"hi"}]}]}`, "Be \"brief\".",
+			`{"generateContentRequest":{"model":"models/gemini-2.5-flash","contents":[{"role":"user","parts":[{"text":"hi"}]}],"systemInstruction":{"parts":[{"text":"Be \"brief\"."}]}}}`},
+		{"generateContentRequest: the prompt goes first in its systemInstruction",
+			`{"generateContentRequest":{"model":"models/x","contents":[],"systemInstruction":{"parts":[{"text":"app"}]}}}`, "gw",
+			`{"generateContentRequest":{"model":"models/x","contents":[],"systemInstruction":{"parts":[{"text":"gw"},{"text":"app"}]}}}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := RewriteCountTokens([]byte(tt.body), "gemini-2.5-flash", tt.prompt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(got) != tt.want {
+				t.Errorf("got  %s\nwant %s", got, tt.want)
+			}
+		})
+	}
+	for _, bad := range []string{`{"contents":`, `[1]`, `{"generateContentRequest":[]}`} {
+		_, err := RewriteCountTokens([]byte(bad), "m", "p")
+		var e *providers.Error
+		if !errors.As(err, &e) || e.Kind != providers.KindBadRequest {
+			t.Errorf("%s: err %v, want a bad request", bad, err)
+		}
 	}
 }
