@@ -114,13 +114,9 @@ func RewriteRequest(body []byte, rw Rewrite) ([]byte, error) {
 	if rw.SystemPrompt == "" && rw.MaxTokens <= 0 {
 		return body, nil
 	}
-	if !json.Valid(body) {
-		var v any
-		return nil, badJSON(json.Unmarshal(body, &v))
-	}
-	ms, err := objectMembers(body)
+	ms, err := bodyMembers(body)
 	if err != nil {
-		return nil, providers.Errorf(providers.KindBadRequest, "invalid JSON payload: the request body must be a JSON object")
+		return nil, err
 	}
 	out := make([]byte, 0, len(body)+len(rw.SystemPrompt)+64)
 	out = append(out, '{')
@@ -347,6 +343,20 @@ func (f *FinishSniffer) FinishReason() string {
 	return ""
 }
 
+// bodyMembers splits a request body into its members; malformed JSON or a body that is not an
+// object is a KindBadRequest error in Gemini's words.
+func bodyMembers(body []byte) ([]member, error) {
+	if !json.Valid(body) {
+		var v any
+		return nil, badJSON(json.Unmarshal(body, &v))
+	}
+	ms, err := objectMembers(body)
+	if err != nil {
+		return nil, providers.Errorf(providers.KindBadRequest, "invalid JSON payload: the request body must be a JSON object")
+	}
+	return ms, nil
+}
+
 // RewriteCountTokens makes a countTokens body count the client's system prompt too, as the
 // gateway will send it with generateContent. A body with generateContentRequest gets the
 // prompt in that request's systemInstruction (RewriteRequest); a body with only contents, which
@@ -356,13 +366,9 @@ func RewriteCountTokens(body []byte, model, systemPrompt string) ([]byte, error)
 	if systemPrompt == "" {
 		return body, nil
 	}
-	if !json.Valid(body) {
-		var v any
-		return nil, badJSON(json.Unmarshal(body, &v))
-	}
-	ms, err := objectMembers(body)
+	ms, err := bodyMembers(body)
 	if err != nil {
-		return nil, providers.Errorf(providers.KindBadRequest, "invalid JSON payload: the request body must be a JSON object")
+		return nil, err
 	}
 	var contents []byte
 	for _, m := range ms {

@@ -129,6 +129,20 @@ func TestForwardChatStream(t *testing.T) {
 	}
 }
 
+// forwardStream forwards a streamed request to an upstream that answers with events; the
+// stream is closed when the test ends.
+func forwardStream(t *testing.T, events ...string) *Forwarded {
+	t.Helper()
+	u := newUpstream(t, sseReply(events...))
+	c := newTestClient(t, u, "openai", "/v1", testKey)
+	f, err := c.ForwardChat(context.Background(), []byte(`{"model":"m","stream":true,"messages":[]}`), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return f
+}
+
 func TestForwardChatStreamFailures(t *testing.T) {
 	first := `data: {"id":"c","object":"chat.completion.chunk","model":"m","choices":[{"index":0,"delta":{"content":"Hel"},"finish_reason":null}]}` + "\n\n"
 	tests := []struct {
@@ -149,13 +163,7 @@ func TestForwardChatStreamFailures(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			u := newUpstream(t, sseReply(tt.events...))
-			c := newTestClient(t, u, "openai", "/v1", testKey)
-			f, err := c.ForwardChat(context.Background(), []byte(`{"model":"m","stream":true,"messages":[]}`), true)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer f.Close()
+			f := forwardStream(t, tt.events...)
 			got, err := relay(t, f)
 			var e *providers.Error
 			if !errors.As(err, &e) || !strings.Contains(e.Message, tt.wantMsg) || e.Code != tt.wantCode || e.Provider != "openai" {
@@ -178,13 +186,7 @@ func TestForwardChatStreamFinishedWithoutDone(t *testing.T) {
 		`data: {"id":"c","object":"chat.completion.chunk","model":"m","choices":[{"index":0,"delta":{"content":"Hi"},"finish_reason":null}]}` + "\n\n",
 		`data: {"id":"c","object":"chat.completion.chunk","model":"m","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}` + "\n\n",
 	}
-	u := newUpstream(t, sseReply(events...))
-	c := newTestClient(t, u, "openai", "/v1", testKey)
-	f, err := c.ForwardChat(context.Background(), []byte(`{"model":"m","stream":true,"messages":[]}`), true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
+	f := forwardStream(t, events...)
 	got, err := relay(t, f)
 	if err != nil || len(got) != 2 || f.FinishReason != "stop" {
 		t.Fatalf("relayed %d events, finish %q, err %v; want 2, stop, a clean end", len(got), f.FinishReason, err)
