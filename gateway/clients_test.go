@@ -171,3 +171,19 @@ type nopLogs struct{}
 func (nopLogs) WriteBatch(context.Context, db.AccountingBatch) error    { return nil }
 func (nopLogs) DeleteBefore(context.Context, time.Time) (int64, error)  { return 0, nil }
 func (nopLogs) ForDay(context.Context, string) ([]db.UsageDaily, error) { return nil, nil }
+
+func TestStatsCountClientsFromTheKeyCache(t *testing.T) {
+	off := clientRow(2, "off")
+	off.Active = false
+	e := newEnv(t, []db.Client{clientRow(1, "on"), off}, nil)
+	if s := e.gw.Stats(); s.ClientCount != 2 || s.ActiveClientCount != 1 {
+		t.Fatalf("counts %d/%d, want 2 clients, 1 active", s.ClientCount, s.ActiveClientCount)
+	}
+	e.clients.rows = append(e.clients.rows, clientRow(3, "new"))
+	if err := e.gw.ReloadClients(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if s := e.gw.Stats(); s.ClientCount != 3 || s.ActiveClientCount != 2 {
+		t.Fatalf("after a reload: counts %d/%d, want 3 clients, 2 active", s.ClientCount, s.ActiveClientCount)
+	}
+}

@@ -318,6 +318,8 @@ func (g *Gateway) SetRetentionDays(days int) { g.retentionDays.Store(int64(days)
 func (g *Gateway) Stats() Snapshot {
 	s := g.stats.Snapshot(g.now())
 	s.InFlight = g.inFlight.Load()
+	set := g.clients.Load()
+	s.ClientCount, s.ActiveClientCount = len(set.byID), set.active
 	return s
 }
 

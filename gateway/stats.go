@@ -48,6 +48,10 @@ type Snapshot struct {
 	// Clients and Models are today's totals per client and per model, most requests first.
 	Clients []Top `json:"clients"`
 	Models  []Top `json:"models"`
+	// ClientCount and ActiveClientCount are how many clients are configured, and active (left
+	// to the caller, like InFlight: the gateway's key cache knows them).
+	ClientCount       int `json:"client_count"`
+	ActiveClientCount int `json:"active_client_count"`
 }
 
 // Totals are counts over a period.

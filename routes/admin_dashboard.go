@@ -21,10 +21,13 @@ func (s *server) dashboardPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	d := views.DashboardView{Clients: len(clients), Live: dashboardLive(s.stats())}
+	d := views.DashboardView{Live: dashboardLive(s.stats())}
+	// The page counts from the database; the pushed updates from the gateway's key cache, which
+	// every admin change reloads.
+	d.Live.Clients, d.Live.ActiveClients = len(clients), 0
 	for _, cl := range clients {
 		if cl.Active {
-			d.ActiveClients++
+			d.Live.ActiveClients++
 		}
 	}
 	p := s.page(c, "Dashboard", "dashboard")
@@ -69,8 +72,10 @@ func dashboardLive(snap gateway.Snapshot) views.DashboardLive {
 			{Key: "in-flight", Label: "In flight", Value: views.Thousands(snap.InFlight)},
 			{Key: "rps", Label: "Requests / s", Value: fmt.Sprintf("%.1f", snap.RequestsPerSecond), Note: "last 10 s"},
 		},
-		TopModels:  topList("dash-top-models", "Top models today", "No requests today yet.", snap.Models),
-		TopClients: topList("dash-top-clients", "Top clients today", "No requests today yet.", snap.Clients),
+		TopModels:     topList("dash-top-models", "Top models today", "No requests today yet.", snap.Models),
+		TopClients:    topList("dash-top-clients", "Top clients today", "No requests today yet.", snap.Clients),
+		Clients:       snap.ClientCount,
+		ActiveClients: snap.ActiveClientCount,
 	}
 	l.HourRequests, l.HourTokens = charts("hour", "last hour", snap.LastHour, 15, "15:04")
 	l.DayRequests, l.DayTokens = charts("day", "last 24 hours", snap.LastDay, 36, "15:04")

@@ -123,3 +123,24 @@ func TestDashboardPageHoldsEveryLiveFragment(t *testing.T) {
 		t.Errorf("requests without traffic: %q", got)
 	}
 }
+
+// TestDashboardPushesTheClientCount: the line counting clients is a live fragment, fed by the
+// gateway's key cache, so a client added or disabled elsewhere shows without a reload.
+func TestDashboardPushesTheClientCount(t *testing.T) {
+	snap := snapshot()
+	snap.ClientCount, snap.ActiveClientCount = 3, 2
+	frags, err := renderLive(t.Context(), dashboardLive(snap))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var line string
+	for _, f := range frags {
+		if strings.Contains(string(f), `id="dash-clients"`) {
+			frag, _ := goquery.NewDocumentFromReader(bytes.NewReader(f))
+			line = strings.Join(strings.Fields(frag.Text()), " ")
+		}
+	}
+	if !strings.HasPrefix(line, "3 clients, 2 active") {
+		t.Errorf("client line %q, want it to start with %q", line, "3 clients, 2 active")
+	}
+}
