@@ -14,9 +14,6 @@ import (
 	"github.com/aigateway/ai-gateway/providers/anthropic"
 )
 
-// maxUpstreamBody bounds a non-streamed upstream answer read into memory.
-const maxUpstreamBody = 64 << 20
-
 // messages is POST /v1/messages: the Anthropic Messages API to whatever backend the client's
 // key names, so Claude Code and the Anthropic SDKs work on any backend.
 func (s *server) messages(c *fiber.Ctx) error {
@@ -59,25 +56,13 @@ func (s *server) forwardMessages(c *fiber.Ctx, call *gateway.Call, ac *anthropic
 	call.Upstream()
 	resp, err := ac.ForwardWith(ctx, "messages", out, info.Stream, anthropic.ForwardOptions{
 		Beta: c.Get("anthropic-beta"), Version: c.Get("anthropic-version")})
-	if err != nil {
-		cancel()
-		return endWithError(call, err, body)
-	}
-	if resp.StatusCode >= 400 {
-		b := providers.ReadAllLimited(resp.Body, 1<<20)
-		resp.Body.Close()
-		cancel()
-		return endWithError(call, anthropic.DecodeError(resp.StatusCode, resp.Header.Get("Retry-After"), b), body)
+	if err := forwardedError(call, resp, err, cancel, body, anthropic.DecodeError); err != nil {
+		return err
 	}
 	if !info.Stream {
-		b, err := io.ReadAll(io.LimitReader(resp.Body, maxUpstreamBody))
-		resp.Body.Close()
-		cancel()
+		b, err := readForwardedAnswer(call, resp, cancel, body, "anthropic", "message")
 		if err != nil {
-			return endWithError(call, err, body)
-		}
-		if e := malformedJSON("anthropic", "message", b); e != nil {
-			return endWithError(call, e, body)
+			return err
 		}
 		call.FirstByte()
 		usage, finish, ok := anthropic.UsageFromBody(b)
@@ -188,13 +173,7 @@ func (s *server) countTokens(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		defer resp.Body.Close()
-		b := providers.ReadAllLimited(resp.Body, 1<<20)
-		if resp.StatusCode >= 400 {
-			return anthropic.DecodeError(resp.StatusCode, resp.Header.Get("Retry-After"), b)
-		}
-		c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
-		return c.Status(resp.StatusCode).Send(b)
+		return sendForwardedCount(c, resp, anthropic.DecodeError)
 	}
 	n := info.InputTokens
 	if tc, ok := prov.(providers.TokenCounter); ok {

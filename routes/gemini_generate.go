@@ -91,25 +91,13 @@ func (s *server) forwardGemini(c *fiber.Ctx, call *gateway.Call, gc *gemini.Clie
 	defer cancelIfClientLeaves(c, cancel)()
 	call.Upstream()
 	resp, err := gc.Forward(ctx, op, out, stream)
-	if err != nil {
-		cancel()
-		return endWithError(call, err, body)
-	}
-	if resp.StatusCode >= 400 {
-		b := providers.ReadAllLimited(resp.Body, 1<<20)
-		resp.Body.Close()
-		cancel()
-		return endWithError(call, gemini.DecodeError(resp.StatusCode, resp.Header.Get("Retry-After"), b), body)
+	if err := forwardedError(call, resp, err, cancel, body, gemini.DecodeError); err != nil {
+		return err
 	}
 	if !stream {
-		b, err := io.ReadAll(io.LimitReader(resp.Body, maxUpstreamBody))
-		resp.Body.Close()
-		cancel()
+		b, err := readForwardedAnswer(call, resp, cancel, body, "gemini", "response")
 		if err != nil {
-			return endWithError(call, err, body)
-		}
-		if e := malformedJSON("gemini", "response", b); e != nil {
-			return endWithError(call, e, body)
+			return err
 		}
 		call.FirstByte()
 		usage, ok := gemini.UsageFromChunk(b)
@@ -238,13 +226,7 @@ func (s *server) geminiCountTokens(c *fiber.Ctx, model string) error {
 		if err != nil {
 			return err
 		}
-		defer resp.Body.Close()
-		b := providers.ReadAllLimited(resp.Body, 1<<20)
-		if resp.StatusCode >= 400 {
-			return gemini.DecodeError(resp.StatusCode, resp.Header.Get("Retry-After"), b)
-		}
-		c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
-		return c.Status(resp.StatusCode).Send(b)
+		return sendForwardedCount(c, resp, gemini.DecodeError)
 	}
 	req, err := gemini.DecodeCountTokensRequest(model, body)
 	if err != nil {
