@@ -9,22 +9,20 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"runtime"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/aigateway/ai-gateway/contrib/gwproc"
 )
 
 func main() {
@@ -76,19 +74,19 @@ func run() error {
 	}
 	defer bare.stop()
 
-	gw, err := startGateway(o.gateway, mockURL)
+	gw, clientKey, err := startGateway(o.gateway, mockURL)
 	if err != nil {
 		return err
 	}
-	defer gw.stop()
+	defer stopGateway(gw)
 
 	direct := newTarget("direct", mockURL+"/v1/chat/completions", "", 64)
 	floor := newTarget("bare proxy", bare.url+"/v1/chat/completions", "", 64)
-	via := newTarget("gateway", gw.base+"/v1/chat/completions", gw.clientKey, 64)
+	via := newTarget("gateway", gw.Base+"/v1/chat/completions", clientKey, 64)
 	nonStream := chatBody("bench", false)
 
 	r := report{Machine: machine(), When: time.Now().UTC().Format(time.RFC3339)}
-	r.IdleRSSMB = rssMB(gw.cmd.Process.Pid)
+	r.IdleRSSMB = rssMB(gw.Pid())
 
 	// Warm up both paths (connections, caches, the gateway's model and client state).
 	for _, t := range []target{direct, floor, via} {
@@ -126,12 +124,12 @@ func run() error {
 		return err
 	}
 	r.BareCPUus = (cpuSeconds(bare.cmd.Process.Pid) - cpu0) * 1e6 / float64(f32.requests)
-	cpu0 = cpuSeconds(gw.cmd.Process.Pid)
+	cpu0 = cpuSeconds(gw.Pid())
 	g32, err := closedLoop(via, 32, o.duration, nonStream)
 	if err != nil {
 		return err
 	}
-	r.GatewayCPUus = (cpuSeconds(gw.cmd.Process.Pid) - cpu0) * 1e6 / float64(g32.requests)
+	r.GatewayCPUus = (cpuSeconds(gw.Pid()) - cpu0) * 1e6 / float64(g32.requests)
 	r.DirectRPS, r.BareRPS, r.GatewayRPS = d32.rps(), f32.rps(), g32.rps()
 	r.ThroughputRatio = r.GatewayRPS / r.DirectRPS
 
@@ -156,7 +154,7 @@ func run() error {
 	}
 	time.Sleep(500 * time.Millisecond)
 	r.OpenStreams = o.open
-	r.OpenStreamsRSSMB = rssMB(gw.cmd.Process.Pid)
+	r.OpenStreamsRSSMB = rssMB(gw.Pid())
 	closeAll()
 
 	r.print(os.Stdout)
@@ -263,74 +261,25 @@ func rssMB(pid int) float64 {
 	return kb / 1024
 }
 
-// gateway is a running ai-gateway process with one client whose backend is the mock.
-type gateway struct {
-	cmd       *exec.Cmd
-	base      string
-	clientKey string
-	dir       string
-}
-
-func (g *gateway) stop() {
-	if g.cmd.Process != nil {
-		g.cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { g.cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			g.cmd.Process.Kill()
-		}
-	}
-	os.RemoveAll(g.dir)
-}
-
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
-}
-
 // startGateway starts the binary in a fresh directory with every feature on (auth, rate limits,
-// quotas, accounting, request log), creates an admin token with the CLI and a client through
-// the admin API.
-func startGateway(bin, mockURL string) (*gateway, error) {
-	bin, err := filepath.Abs(bin)
+// quotas, accounting, request log), creates an admin token with the CLI and a client whose backend
+// is the mock through the admin API, and returns the process and the client's key.
+func startGateway(bin, mockURL string) (*gwproc.Process, string, error) {
+	gw, err := gwproc.New(bin, "aigw-bench-", nil)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	dir, err := os.MkdirTemp("", "aigw-bench-")
-	if err != nil {
-		return nil, err
+	if err := gw.Start(); err != nil {
+		gw.Remove()
+		return nil, "", err
 	}
-	port, err := freePort()
-	if err != nil {
-		return nil, err
+	fail := func(err error) (*gwproc.Process, string, error) {
+		stopGateway(gw)
+		return nil, "", err
 	}
-	cfg := filepath.Join(dir, "config.yaml")
-	env := append(os.Environ(), "AIGW_DATABASE_PATH="+filepath.Join(dir, "data", "gateway.db"))
-	g := &gateway{dir: dir, base: fmt.Sprintf("http://127.0.0.1:%d", port)}
-	g.cmd = exec.Command(bin, "-config", cfg, "-host", "127.0.0.1", "-port", strconv.Itoa(port))
-	g.cmd.Dir, g.cmd.Env = dir, env
-	g.cmd.Stdout, g.cmd.Stderr = io.Discard, io.Discard
-	if err := g.cmd.Start(); err != nil {
-		return nil, err
+	if err := gw.CreateToken("bench"); err != nil {
+		return fail(err)
 	}
-	if err := waitHealthy(g.base); err != nil {
-		g.stop()
-		return nil, err
-	}
-	tok := exec.Command(bin, "admin", "token", "create", "--name", "bench", "-config", cfg)
-	tok.Dir, tok.Env = dir, env
-	out, err := tok.CombinedOutput()
-	if err != nil {
-		g.stop()
-		return nil, fmt.Errorf("admin token create: %v: %s", err, out)
-	}
-	token := lastLongWord(string(out))
 	limit := 1_000_000_000
 	body, _ := json.Marshal(map[string]any{
 		"name": "bench", "backend": "openai-compatible", "base_url": mockURL + "/v1", "default_model": "bench",
@@ -339,50 +288,19 @@ func startGateway(bin, mockURL string) (*gateway, error) {
 		"quota": map[string]int{"max_input_tokens_per_day": limit, "max_output_tokens_per_day": limit,
 			"max_requests_per_day": limit, "max_input_tokens": 100000, "max_output_tokens": 100000},
 	})
-	req, _ := http.NewRequest(http.MethodPost, g.base+"/admin/api/v1/clients", bytes.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		g.stop()
-		return nil, err
-	}
-	defer resp.Body.Close()
 	var created struct {
 		Key string `json:"key"`
 	}
-	b, _ := io.ReadAll(resp.Body)
-	if err := json.Unmarshal(b, &created); err != nil || created.Key == "" {
-		g.stop()
-		return nil, fmt.Errorf("create client: HTTP %d: %s", resp.StatusCode, b)
+	if err := gw.Admin(http.MethodPost, "/admin/api/v1/clients", body, &created); err != nil {
+		return fail(err)
 	}
-	g.clientKey = created.Key
-	return g, nil
+	if created.Key == "" {
+		return fail(fmt.Errorf("create client: no key in the answer"))
+	}
+	return gw, created.Key, nil
 }
 
-func waitHealthy(base string) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	for ctx.Err() == nil {
-		resp, err := http.Get(base + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return fmt.Errorf("gateway at %s did not become healthy", base)
-}
-
-// lastLongWord finds the token in the CLI's output: the last word of 32 or more characters.
-func lastLongWord(s string) string {
-	words := strings.Fields(s)
-	for i := len(words) - 1; i >= 0; i-- {
-		if len(words[i]) >= 32 {
-			return words[i]
-		}
-	}
-	return ""
+func stopGateway(gw *gwproc.Process) {
+	gw.Stop()
+	gw.Remove()
 }

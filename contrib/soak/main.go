@@ -74,19 +74,19 @@ func run() (bool, error) {
 		return false, err
 	}
 	if *keep {
-		defer fmt.Printf("gateway directory kept: %s\n", gw.dir)
+		defer fmt.Printf("gateway directory kept: %s\n", gw.Dir)
 	} else {
-		defer gw.remove()
+		defer gw.Remove()
 	}
-	if err := gw.start(); err != nil {
+	if err := gw.Start(); err != nil {
 		return false, err
 	}
-	defer gw.stop()
+	defer gw.Stop()
 	if err := gw.setup(mockURL); err != nil {
 		return false, err
 	}
 
-	fmt.Printf("soak: %v of mixed traffic from %d clients (seed %d) against %s\n", *duration, *workers, *seed, gw.base)
+	fmt.Printf("soak: %v of mixed traffic from %d clients (seed %d) against %s\n", *duration, *workers, *seed, gw.Base)
 	tr := newTraffic(gw)
 	ctx, cancel := context.WithTimeout(context.Background(), *duration)
 	defer cancel()
@@ -116,10 +116,10 @@ wait:
 
 	// SIGINT: the gateway finishes what is open and writes everything; then it starts again on
 	// the same directory and must report exactly what it wrote.
-	if err := gw.stop(); err != nil {
-		return false, fmt.Errorf("stop: %w (log: %s)", err, gw.log.Name())
+	if err := gw.Stop(); err != nil {
+		return false, fmt.Errorf("stop: %w (log: %s)", err, gw.Log.Name())
 	}
-	if err := gw.start(); err != nil {
+	if err := gw.Start(); err != nil {
 		return false, fmt.Errorf("restart: %w", err)
 	}
 	up := mock.snapshot()

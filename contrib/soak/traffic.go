@@ -141,7 +141,7 @@ func (t *traffic) one(rng *rand.Rand) {
 	behave := pick(rng)
 	stream := rng.IntN(2) == 0 || behave == behaveSlow || behave == behaveHangup
 	prompt := "soak:" + behave + " please answer"
-	req, _ := http.NewRequest(http.MethodPost, t.gw.base+d.path(stream), strings.NewReader(d.body(prompt, stream)))
+	req, _ := http.NewRequest(http.MethodPost, t.gw.Base+d.path(stream), strings.NewReader(d.body(prompt, stream)))
 	req.Header.Set("Content-Type", "application/json")
 	d.auth(req.Header, t.gw.keys[proto])
 	label := fmt.Sprintf("%s→%s %s stream=%v", d.name, proto, behave, stream)
