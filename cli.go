@@ -10,7 +10,10 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
+
+	"github.com/uptrace/bun"
 
 	"github.com/aigateway/ai-gateway/db"
 	"github.com/aigateway/ai-gateway/gateway"
@@ -19,19 +22,51 @@ import (
 // adminPasswordLength is the length of generated admin passwords (base62, ~178 bits).
 const adminPasswordLength = 30
 
+// subcommand is one command of the binary besides serving: the words that name it, its flags
+// for the usage text, what it does, and the function that runs it with the arguments after the
+// words.
+type subcommand struct {
+	words, flags, does string
+	run                func(ctx context.Context, args []string, configPath string, getenv func(string) string, stdout io.Writer) error
+}
+
+// subcommands lists every subcommand, in the order the usage text and the README show them.
+func subcommands() []subcommand {
+	return []subcommand{
+		{"migrate", "", "apply database migrations and exit", cmdMigrate},
+		{"admin reset-password", "[-username U]", "print a new password for an existing admin (once) and log out its sessions", cmdResetPassword},
+		{"admin create-user", "-username U", "add an admin account and print its password (once)", cmdCreateUser},
+		{"admin token create", "--name NAME", "print a new admin API token (once)", cmdTokenCreate},
+		{"admin token list", "", "list the admin API tokens (never the tokens themselves)", cmdTokenList},
+		{"admin token revoke", "--all | --id N", "revoke admin API tokens: all of them, or one", cmdTokenRevoke},
+	}
+}
+
 // command runs a subcommand. They all open the database the server uses and work while it runs:
 // SQLite's busy_timeout (set in db.Open) makes each wait for the other's writes.
 func command(ctx context.Context, args []string, configPath string, getenv func(string) string, stdout io.Writer) error {
-	name := strings.Join(args[:min(len(args), 2)], " ")
-	switch {
-	case args[0] == "migrate":
-		return cmdMigrate(ctx, args[1:], configPath, getenv, stdout)
-	case name == "admin reset-password":
-		return cmdResetPassword(ctx, args[2:], configPath, getenv, stdout)
-	case len(args) >= 3 && name == "admin token" && args[2] == "create":
-		return cmdTokenCreate(ctx, args[3:], configPath, getenv, stdout)
+	for _, sc := range subcommands() {
+		words := strings.Fields(sc.words)
+		if len(args) >= len(words) && slices.Equal(args[:len(words)], words) {
+			err := sc.run(ctx, args[len(words):], configPath, getenv, stdout)
+			if errors.Is(err, flag.ErrHelp) {
+				return nil // the usage was printed
+			}
+			return err
+		}
 	}
-	return fmt.Errorf("unknown command %q; commands are: migrate, admin reset-password, admin token create --name NAME", strings.Join(args, " "))
+	names := make([]string, 0, len(subcommands()))
+	for _, sc := range subcommands() {
+		names = append(names, strings.TrimSpace(sc.words+" "+sc.flags))
+	}
+	return fmt.Errorf("unknown command %q; commands are: %s", strings.Join(args, " "), strings.Join(names, ", "))
+}
+
+// printCommands writes the usage lines of the subcommands.
+func printCommands(w io.Writer, prog string) {
+	for _, sc := range subcommands() {
+		fmt.Fprintf(w, "  %s %-36s %s\n", prog, strings.TrimSpace(sc.words+" "+sc.flags), sc.does)
+	}
 }
 
 // subFlags parses a subcommand's own flags; -config is accepted there too.
@@ -56,11 +91,7 @@ func cmdMigrate(ctx context.Context, args []string, configPath string, getenv fu
 	if err := parseSub(subFlags("migrate", stdout, &configPath), args); err != nil {
 		return err
 	}
-	cfg, _, err := loadConfig(serveFlags{configPath: configPath}, getenv)
-	if err != nil {
-		return err
-	}
-	bdb, err := db.Open(ctx, cfg.Database.Path) // Open applies every pending migration
+	bdb, cfg, err := openCommandDB(ctx, configPath, getenv) // Open applies every pending migration
 	if err != nil {
 		return err
 	}
@@ -77,77 +108,17 @@ func cmdMigrate(ctx context.Context, args []string, configPath string, getenv fu
 	return nil
 }
 
-func cmdResetPassword(ctx context.Context, args []string, configPath string, getenv func(string) string, stdout io.Writer) error {
-	fs := subFlags("admin reset-password", stdout, &configPath)
-	username := fs.String("username", db.DefaultAdminUsername, "the admin account")
-	if err := parseSub(fs, args); err != nil {
-		return err
-	}
+// openCommandDB opens the database of the config at configPath, the one a server on it uses.
+func openCommandDB(ctx context.Context, configPath string, getenv func(string) string) (*bun.DB, *gateway.Config, error) {
 	cfg, _, err := loadConfig(serveFlags{configPath: configPath}, getenv)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	bdb, err := db.Open(ctx, cfg.Database.Path)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	defer bdb.Close()
-
-	users := db.NewAdminUsers(bdb)
-	password := db.RandomString(adminPasswordLength)
-	u, err := users.GetByUsername(ctx, *username)
-	switch {
-	case errors.Is(err, db.ErrNotFound):
-		if u, err = users.Create(ctx, *username, password); err != nil {
-			return err
-		}
-	case err != nil:
-		return err
-	default:
-		if err := users.SetPassword(ctx, u.ID, password); err != nil {
-			return err
-		}
-		// A new password logs out every browser that knew the old one.
-		if _, err := db.NewAdminSessions(bdb).DeleteUser(ctx, u.ID); err != nil {
-			return err
-		}
-	}
-	if err := db.NewAuditLogs(bdb).Add(ctx, &db.AuditLog{Actor: "cli", Action: "admin.reset_password",
-		Target: fmt.Sprintf("admin_user:%d", u.ID)}); err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "New password for %s (shown only this once; existing sessions were logged out):\n%s\n", u.Username, password)
-	return nil
-}
-
-func cmdTokenCreate(ctx context.Context, args []string, configPath string, getenv func(string) string, stdout io.Writer) error {
-	fs := subFlags("admin token create", stdout, &configPath)
-	name := fs.String("name", "", "a name that says who or what uses the token (required)")
-	if err := parseSub(fs, args); err != nil {
-		return err
-	}
-	if strings.TrimSpace(*name) == "" {
-		return errors.New("admin token create: --name is required, e.g. --name ci")
-	}
-	cfg, _, err := loadConfig(serveFlags{configPath: configPath}, getenv)
-	if err != nil {
-		return err
-	}
-	bdb, err := db.Open(ctx, cfg.Database.Path)
-	if err != nil {
-		return err
-	}
-	defer bdb.Close()
-	token, t, err := db.NewAdminTokens(bdb).Create(ctx, strings.TrimSpace(*name))
-	if err != nil {
-		return err
-	}
-	if err := db.NewAuditLogs(bdb).Add(ctx, &db.AuditLog{Actor: "cli", Action: "admin_token.create",
-		Target: fmt.Sprintf("admin_token:%d", t.ID), Detail: "name=" + t.Name}); err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "Admin API token %q (shown only this once; send it as \"Authorization: Bearer <token>\"):\n%s\n", t.Name, token)
-	return nil
+	return bdb, cfg, nil
 }
 
 // ensureAdmin creates the first admin account when there is none and returns its password ("" when

@@ -6,8 +6,11 @@
 //	ai-gateway [-config config.yaml] [-host ADDR] [-port N]   serve (first launch sets everything up)
 //	ai-gateway -version
 //	ai-gateway migrate                                        run the database migrations and exit
-//	ai-gateway admin reset-password [-username admin]         print a new admin password, once
+//	ai-gateway admin reset-password [-username admin]         print a new password for an admin, once
+//	ai-gateway admin create-user -username U                  add an admin account, print its password once
 //	ai-gateway admin token create --name NAME                 print a new admin API token, once
+//	ai-gateway admin token list                               list the admin API tokens
+//	ai-gateway admin token revoke --all | --id N              revoke admin API tokens
 package main
 
 import (
@@ -78,11 +81,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	port := fs.Int("port", 0, "listen port, 0 for any free port (overrides server.port and AIGW_SERVER_PORT)")
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	fs.Usage = func() {
-		fmt.Fprintf(stdout, "Usage:\n  %s [flags]                              serve\n"+
-			"  %s migrate                              run the database migrations and exit\n"+
-			"  %s admin reset-password [-username U]   print a new admin password, once\n"+
-			"  %s admin token create --name NAME       print a new admin API token, once\n\nFlags:\n",
-			prog, prog, prog, prog)
+		fmt.Fprintf(stdout, "Usage:\n  %s %-36s %s\n", prog, "[flags]", "serve")
+		printCommands(stdout, prog)
+		fmt.Fprint(stdout, "\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {

@@ -259,8 +259,8 @@ func TestAdminCommandsWhileServing(t *testing.T) {
 	if err != nil {
 		t.Fatalf("reset-password while serving: %v", err)
 	}
-	lines := strings.Split(strings.TrimSpace(out), "\n")
-	newPassword := lines[len(lines)-1]
+	lines := strings.Split(out, "\n")
+	newPassword := lines[1]
 	if !strings.HasPrefix(out, "New password for admin (shown only this once") || len(newPassword) < 20 {
 		t.Fatalf("reset-password output:\n%s", out)
 	}
@@ -438,7 +438,7 @@ func TestStopRightAfterStart(t *testing.T) {
 	}
 }
 
-// The README documents every setting and the two commands a newcomer needs.
+// The README documents every setting, every subcommand and the commands a newcomer needs.
 func TestReadmeDocumentsConfiguration(t *testing.T) {
 	b, err := os.ReadFile("README.md")
 	if err != nil {
@@ -450,9 +450,14 @@ func TestReadmeDocumentsConfiguration(t *testing.T) {
 			t.Errorf("README does not document %s", env)
 		}
 	}
-	for _, cmd := range []string{"go run .", "go test ./...", "admin reset-password", "admin token create --name"} {
+	for _, cmd := range []string{"go run .", "go test ./...", "`go run . admin reset-password`", "`ai-gateway admin reset-password`"} {
 		if !strings.Contains(readme, cmd) {
 			t.Errorf("README lacks %q", cmd)
+		}
+	}
+	for _, sc := range subcommands() {
+		if line := "ai-gateway " + strings.TrimSpace(sc.words+" "+sc.flags); !strings.Contains(readme, line) {
+			t.Errorf("README's command line section lacks %q", line)
 		}
 	}
 }

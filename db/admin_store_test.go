@@ -198,3 +198,36 @@ func TestSettings(t *testing.T) {
 		t.Fatalf("All = %v, %v", all, err)
 	}
 }
+
+func TestAdminUsernamesAndDeleteAllTokens(t *testing.T) {
+	ctx := context.Background()
+	bdb := tempDB(t)
+	users, tokens := NewAdminUsers(bdb), NewAdminTokens(bdb)
+	for _, name := range []string{"admin", "ops"} {
+		if _, err := users.Create(ctx, name, "a password 1234567890"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if names, err := users.Usernames(ctx); err != nil || strings.Join(names, ",") != "admin,ops" {
+		t.Errorf("Usernames = %v, %v", names, err)
+	}
+	if n, err := tokens.DeleteAll(ctx); err != nil || n != 0 {
+		t.Errorf("DeleteAll of none = %d, %v", n, err)
+	}
+	var made []string
+	for _, name := range []string{"ci", "deploy"} {
+		tok, _, err := tokens.Create(ctx, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		made = append(made, tok)
+	}
+	if n, err := tokens.DeleteAll(ctx); err != nil || n != 2 {
+		t.Errorf("DeleteAll = %d, %v; want 2", n, err)
+	}
+	for _, tok := range made {
+		if _, err := tokens.Lookup(ctx, tok); !errors.Is(err, ErrNotFound) {
+			t.Errorf("a token survived DeleteAll: %v", err)
+		}
+	}
+}

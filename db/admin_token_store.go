@@ -73,3 +73,12 @@ func (s *AdminTokens) Delete(ctx context.Context, id int64) error {
 	}
 	return oneRow(res)
 }
+
+// DeleteAll revokes every token and returns how many there were.
+func (s *AdminTokens) DeleteAll(ctx context.Context) (int64, error) {
+	res, err := s.db.NewDelete().Model((*AdminToken)(nil)).Where("1 = 1").Exec(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("delete admin tokens: %w", err)
+	}
+	return res.RowsAffected()
+}

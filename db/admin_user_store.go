@@ -58,6 +58,15 @@ func (s *AdminUsers) Create(ctx context.Context, username, password string) (*Ad
 	return u, nil
 }
 
+// Usernames returns every account's username, in the order they were created.
+func (s *AdminUsers) Usernames(ctx context.Context) ([]string, error) {
+	var names []string
+	if err := s.db.NewSelect().Model((*AdminUser)(nil)).Column("username").Order("id").Scan(ctx, &names); err != nil {
+		return nil, fmt.Errorf("list admin users: %w", err)
+	}
+	return names, nil
+}
+
 // Get returns the account with id, or ErrNotFound.
 func (s *AdminUsers) Get(ctx context.Context, id int64) (*AdminUser, error) {
 	return s.getWhere(ctx, "id = ?", id)

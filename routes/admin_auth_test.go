@@ -198,6 +198,24 @@ func TestLoginThrottling(t *testing.T) {
 	}
 }
 
+// throttleFail is one checked and failed attempt; throttleWait is how long a new one would wait.
+func throttleFail(t *testing.T, th *loginThrottle, keys ...string) {
+	t.Helper()
+	a, w := th.reserve(keys...)
+	if a == nil {
+		t.Fatalf("%v refused (wait %v)", keys, w)
+	}
+	a.fail()
+}
+
+func throttleWait(th *loginThrottle, keys ...string) time.Duration {
+	a, w := th.reserve(keys...)
+	if a != nil {
+		a.cancel()
+	}
+	return w
+}
+
 func TestLoginThrottlePolicy(t *testing.T) {
 	clock := &edgeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
 	th := newLoginThrottle(clock.Now)
@@ -205,63 +223,105 @@ func TestLoginThrottlePolicy(t *testing.T) {
 
 	// Failures for one user from many addresses lock that user everywhere.
 	for i := range loginFreeFailures {
-		if w := th.wait(ipA, user); w != 0 {
+		if w := throttleWait(th, ipA, user); w != 0 {
 			t.Fatalf("locked after %d failures", i)
 		}
 		ip := ipA
 		if i%2 == 1 {
 			ip = ipB
 		}
-		th.fail(ip, user)
+		throttleFail(t, th, ip, user)
 	}
-	if w := th.wait("ip:10.9.9.9", user); w != 30*time.Second {
+	if w := throttleWait(th, "ip:10.9.9.9", user); w != 30*time.Second {
 		t.Fatalf("user lock from a new address = %v, want 30s", w)
 	}
-	if w := th.wait("ip:10.9.9.9", "user:other"); w != 0 {
+	if w := throttleWait(th, "ip:10.9.9.9", "user:other"); w != 0 {
 		t.Fatalf("other user from a new address locked for %v", w)
 	}
 
 	// Exponential backoff, capped.
 	want := []time.Duration{time.Minute, 2 * time.Minute, 4 * time.Minute, 8 * time.Minute, 15 * time.Minute, 15 * time.Minute}
 	for _, w := range want {
-		clock.Advance(th.wait(user))
-		th.fail(user)
-		if got := th.wait(user); got != w {
+		clock.Advance(throttleWait(th, user))
+		throttleFail(t, th, user)
+		if got := throttleWait(th, user); got != w {
 			t.Fatalf("lock = %v, want %v", got, w)
 		}
 	}
 
 	// One address trying many usernames is locked as an address.
 	for i := range loginFreeFailures {
-		th.fail("ip:10.1.1.1", "user:guess"+string(rune('a'+i)))
+		throttleFail(t, th, "ip:10.1.1.1", "user:guess"+string(rune('a'+i)))
 	}
-	if w := th.wait("ip:10.1.1.1", "user:fresh"); w != 30*time.Second {
+	if w := throttleWait(th, "ip:10.1.1.1", "user:fresh"); w != 30*time.Second {
 		t.Fatalf("address lock = %v, want 30s", w)
 	}
 
 	// Old failures are forgotten.
 	th2 := newLoginThrottle(clock.Now)
 	for range loginFreeFailures - 1 {
-		th2.fail(user)
+		throttleFail(t, th2, user)
 	}
 	clock.Advance(loginForget + time.Second)
-	th2.fail(user)
-	if w := th2.wait(user); w != 0 {
+	throttleFail(t, th2, user)
+	if w := throttleWait(th2, user); w != 0 {
 		t.Fatalf("forgotten failures still count: locked %v", w)
 	}
 
 	// Success clears.
-	th.succeed(user)
-	if w := th.wait(user); w != 0 {
+	clock.Advance(throttleWait(th, user))
+	a, _ := th.reserve(user)
+	a.succeed()
+	if w := throttleWait(th, user); w != 0 {
 		t.Fatalf("locked after success: %v", w)
 	}
+	if th.entries[user] != nil {
+		t.Fatalf("a cleared key is still stored: %+v", th.entries[user])
+	}
+}
+
+// Attempts in flight count: only the free failures left can be reserved at once, a cancelled
+// one is given back, and after a lock runs out the attempts go one at a time.
+func TestLoginThrottleReservesAttempts(t *testing.T) {
+	clock := &edgeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	th := newLoginThrottle(clock.Now)
+	var held []*loginAttempt
+	for i := range loginFreeFailures {
+		a, w := th.reserve("ip:a")
+		if a == nil {
+			t.Fatalf("attempt %d refused (wait %v)", i+1, w)
+		}
+		held = append(held, a)
+	}
+	if a, w := th.reserve("ip:a"); a != nil || w != time.Second {
+		t.Fatalf("an attempt beyond the free failures while they are checked: %v, wait %v", a != nil, w)
+	}
+	held[0].cancel()
+	held = held[1:]
+	if a, _ := th.reserve("ip:a"); a == nil {
+		t.Fatal("a cancelled attempt was not given back")
+	} else {
+		held = append(held, a)
+	}
+	for _, a := range held {
+		a.fail()
+	}
+	if w := throttleWait(th, "ip:a"); w != loginBaseLock {
+		t.Fatalf("after %d failures: wait %v, want %v", loginFreeFailures, w, loginBaseLock)
+	}
+	clock.Advance(loginBaseLock)
+	a, _ := th.reserve("ip:a")
+	if b, w := th.reserve("ip:a"); a == nil || b != nil || w != time.Second {
+		t.Fatalf("after the lock: first %v, second %v (wait %v); want one at a time", a != nil, b != nil, w)
+	}
+	a.fail()
 }
 
 func TestLoginThrottleIsBounded(t *testing.T) {
 	clock := &edgeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
 	th := newLoginThrottle(clock.Now)
 	for i := range loginMaxEntries + 500 {
-		th.fail("ip:" + time.Duration(i).String())
+		throttleFail(t, th, "ip:"+time.Duration(i).String())
 	}
 	if n := len(th.entries); n > loginMaxEntries {
 		t.Fatalf("%d entries, bound is %d", n, loginMaxEntries)

@@ -3,7 +3,6 @@ package routes
 import (
 	"crypto/subtle"
 	"errors"
-	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -33,8 +32,9 @@ func (s *server) loginPage(c *fiber.Ctx) error {
 	return s.renderLogin(c, fiber.StatusOK, l)
 }
 
-// loginSubmit checks the password (argon2id), throttled per IP and per username, and starts a
-// session on success.
+// loginSubmit checks the password through checkPassword (throttled per IP and per username,
+// bounded in how many run at once) and starts a session on success. A refused check is the
+// login page again with 429, its reason and Retry-After.
 func (s *server) loginSubmit(c *fiber.Ctx) error {
 	username := strings.TrimSpace(c.FormValue("username"))
 	password := c.FormValue("password")
@@ -47,17 +47,12 @@ func (s *server) loginSubmit(c *fiber.Ctx) error {
 		return s.renderLogin(c, fiber.StatusForbidden, l)
 	}
 
-	keys := []string{"ip:" + s.clientIP(c), "user:" + strings.ToLower(username)}
-	if wait := s.throttle.wait(keys...); wait > 0 {
-		secs := int(math.Ceil(wait.Seconds()))
-		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(secs))
-		l.Error = "Too many failed attempts. Try again in " + strconv.Itoa(secs) + " seconds."
+	u, err := s.checkPassword(c, username, password)
+	if r := asRefusal(c, err); r != nil {
+		l.Error = r.message()
 		return s.renderLogin(c, fiber.StatusTooManyRequests, l)
 	}
-
-	u, err := s.AdminUsers.Authenticate(c.UserContext(), username, password)
 	if errors.Is(err, db.ErrBadCredentials) {
-		s.throttle.fail(keys...)
 		s.log.Warn("admin login failed", "request_id", requestIDOf(c), "username", username, "ip", s.clientIP(c))
 		l.Error = "Invalid username or password."
 		return s.renderLogin(c, fiber.StatusUnauthorized, l)
@@ -65,7 +60,6 @@ func (s *server) loginSubmit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	s.throttle.succeed(keys...)
 
 	now := s.now()
 	value, _, err := s.Sessions.Create(c.UserContext(), u.ID, now, now.Add(sessionIdle))

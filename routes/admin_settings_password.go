@@ -2,7 +2,6 @@ package routes
 
 import (
 	"errors"
-	"math"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -18,18 +17,19 @@ const (
 	maxPasswordLen = 1024
 )
 
-// passwordChangeSubmit changes the admin's password after checking the current one (throttled
-// like the login form). Every session of the account ends, and this browser gets a new one.
+// passwordChangeSubmit changes the admin's password after checking the current one through
+// checkPassword, like the login form (a refused check is 429 with Retry-After). Every session
+// of the account ends, and this browser gets a new one.
 func (s *server) passwordChangeSubmit(c *fiber.Ctx) error {
 	u := userOf(c)
 	current, next, confirm := c.FormValue("current_password"), c.FormValue("new_password"), c.FormValue("confirm_password")
 	bad := fieldErrors{}
-	keys := []string{"ip:" + s.clientIP(c), "user:" + strings.ToLower(u.Username)}
-	if wait := s.throttle.wait(keys...); wait > 0 {
-		bad["current_password"] = "too many wrong passwords; try again in " +
-			strconv.Itoa(int(math.Ceil(wait.Seconds()))) + " seconds"
-	} else if _, err := s.AdminUsers.Authenticate(c.UserContext(), u.Username, current); errors.Is(err, db.ErrBadCredentials) {
-		s.throttle.fail(keys...)
+	status := fiber.StatusUnprocessableEntity
+	_, err := s.checkPassword(c, u.Username, current)
+	if r := asRefusal(c, err); r != nil {
+		status = fiber.StatusTooManyRequests
+		bad["current_password"] = "was not checked: " + strings.ToLower(r.message()[:1]) + r.message()[1:]
+	} else if errors.Is(err, db.ErrBadCredentials) {
 		bad["current_password"] = "is not your current password"
 	} else if err != nil {
 		return err
@@ -48,9 +48,8 @@ func (s *server) passwordChangeSubmit(c *fiber.Ctx) error {
 			return err
 		}
 		v.PasswordErrors = views.FieldErrors(bad)
-		return s.renderSettings(c, fiber.StatusUnprocessableEntity, v)
+		return s.renderSettings(c, status, v)
 	}
-	s.throttle.succeed(keys...)
 	if err := s.AdminUsers.SetPassword(c.UserContext(), u.ID, next); err != nil {
 		return err
 	}

@@ -12,6 +12,10 @@ import (
 // key; failures older than loginForget are forgotten. Locking per username means an attacker
 // can keep an account locked for a while, so the lock stays short (at most loginMaxLock) and
 // the per-IP lock stops a single source long before that matters.
+//
+// An attempt is reserved before its password is checked and counts against the keys while the
+// check runs, so a burst of parallel guesses gets no more checks than the same guesses one by
+// one: the reservations themselves use up the free failures.
 type loginThrottle struct {
 	now func() time.Time
 
@@ -21,6 +25,7 @@ type loginThrottle struct {
 
 type throttleEntry struct {
 	failures    int
+	pending     int // attempts reserved and not yet settled
 	lastFailure time.Time
 	lockedUntil time.Time
 }
@@ -38,27 +43,36 @@ func newLoginThrottle(now func() time.Time) *loginThrottle {
 	return &loginThrottle{now: now, entries: map[string]*throttleEntry{}}
 }
 
-// wait returns how long the caller must wait before trying again: the longest lock among keys.
-func (t *loginThrottle) wait(keys ...string) time.Duration {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	now := t.now()
-	var longest time.Duration
-	for _, k := range keys {
-		if e, ok := t.entries[k]; ok {
-			if d := e.lockedUntil.Sub(now); d > longest {
-				longest = d
-			}
-		}
-	}
-	return longest
+// loginAttempt is a reserved attempt; exactly one of fail, succeed or cancel settles it.
+type loginAttempt struct {
+	t    *loginThrottle
+	keys []string
 }
 
-// fail records a failed attempt for every key.
-func (t *loginThrottle) fail(keys ...string) {
+// reserve takes an attempt on every key, or returns how long the caller must wait (at least a
+// second) when any key is locked or has its remaining attempts already in flight.
+func (t *loginThrottle) reserve(keys ...string) (*loginAttempt, time.Duration) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	now := t.now()
+	var wait time.Duration
+	for _, k := range keys {
+		e, ok := t.entries[k]
+		if !ok {
+			continue
+		}
+		if e.pending == 0 && e.failures > 0 && now.Sub(e.lastFailure) > loginForget && !now.Before(e.lockedUntil) {
+			*e = throttleEntry{}
+		}
+		d := e.lockedUntil.Sub(now)
+		if d <= 0 && e.pending >= e.allowance() {
+			d = time.Second // the last attempts are being checked right now
+		}
+		wait = max(wait, d)
+	}
+	if wait > 0 {
+		return nil, max(wait, time.Second)
+	}
 	for _, k := range keys {
 		e, ok := t.entries[k]
 		if !ok {
@@ -67,32 +81,62 @@ func (t *loginThrottle) fail(keys ...string) {
 			}
 			e = &throttleEntry{}
 			t.entries[k] = e
-		} else if now.Sub(e.lastFailure) > loginForget {
-			*e = throttleEntry{}
 		}
+		e.pending++
+	}
+	return &loginAttempt{t: t, keys: keys}, 0
+}
+
+// allowance is how many attempts may run before the key locks: the free ones left, or one at a
+// time once a lock has run out.
+func (e *throttleEntry) allowance() int {
+	return max(loginFreeFailures-e.failures, 1)
+}
+
+// fail records the attempt as a failure on every key.
+func (a *loginAttempt) fail() {
+	a.t.settle(a.keys, func(e *throttleEntry, now time.Time) {
 		e.failures++
 		e.lastFailure = now
 		if over := e.failures - loginFreeFailures; over >= 0 {
 			lock := loginBaseLock << min(over, 10)
 			e.lockedUntil = now.Add(min(lock, loginMaxLock))
 		}
-	}
+	})
 }
 
-// succeed clears every key.
-func (t *loginThrottle) succeed(keys ...string) {
+// succeed clears every key's failures.
+func (a *loginAttempt) succeed() {
+	a.t.settle(a.keys, func(e *throttleEntry, _ time.Time) {
+		e.failures, e.lastFailure, e.lockedUntil = 0, time.Time{}, time.Time{}
+	})
+}
+
+// cancel gives the attempt back uncounted (the password was never checked).
+func (a *loginAttempt) cancel() { a.t.settle(a.keys, func(*throttleEntry, time.Time) {}) }
+
+func (t *loginThrottle) settle(keys []string, f func(e *throttleEntry, now time.Time)) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	now := t.now()
 	for _, k := range keys {
-		delete(t.entries, k)
+		e, ok := t.entries[k]
+		if !ok {
+			continue
+		}
+		e.pending--
+		f(e, now)
+		if e.pending == 0 && e.failures == 0 {
+			delete(t.entries, k)
+		}
 	}
 }
 
-// prune drops entries that are neither locked nor remembered; if that is not enough, the entries
-// with the oldest failures go.
+// prune drops entries that are neither locked, remembered nor in use; if that is not enough,
+// the idle entries with the oldest failures go.
 func (t *loginThrottle) prune(now time.Time) {
 	for k, e := range t.entries {
-		if now.After(e.lockedUntil) && now.Sub(e.lastFailure) > loginForget {
+		if e.pending == 0 && now.After(e.lockedUntil) && now.Sub(e.lastFailure) > loginForget {
 			delete(t.entries, k)
 		}
 	}
@@ -100,9 +144,12 @@ func (t *loginThrottle) prune(now time.Time) {
 		var oldestKey string
 		var oldest time.Time
 		for k, e := range t.entries {
-			if oldestKey == "" || e.lastFailure.Before(oldest) {
+			if e.pending == 0 && (oldestKey == "" || e.lastFailure.Before(oldest)) {
 				oldestKey, oldest = k, e.lastFailure
 			}
+		}
+		if oldestKey == "" {
+			return // every entry has an attempt in flight; they are few (passwordSlots bounds them)
 		}
 		delete(t.entries, oldestKey)
 	}

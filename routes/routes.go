@@ -63,6 +63,8 @@ type Deps struct {
 
 	// wsPingEvery overrides how often open dashboards are pinged (tests).
 	wsPingEvery time.Duration
+	// passwordChecking runs inside a password check's slot, just before argon2id (tests).
+	passwordChecking func()
 }
 
 // server holds the dependencies and the little state the edge keeps itself.
@@ -71,7 +73,9 @@ type server struct {
 	log      *slog.Logger
 	now      func() time.Time
 	throttle *loginThrottle
-	hub      *Hub
+	// passwordSlots holds a token for every argon2id check running (see checkPassword).
+	passwordSlots chan struct{}
+	hub           *Hub
 	// live holds the runtime settings (Prometheus, log retention, bodies) in force.
 	live runtimeSettings
 	// trusted are the reverse proxies whose X-Forwarded-For names the client.
@@ -88,6 +92,7 @@ func New(d Deps) *fiber.App {
 		s.now = time.Now
 	}
 	s.throttle = newLoginThrottle(s.now)
+	s.passwordSlots = make(chan struct{}, passwordSlots)
 	if d.Config != nil {
 		s.trusted, _ = d.Config.Server.TrustedProxyPrefixes() // validated with the config
 	}
