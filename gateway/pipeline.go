@@ -67,6 +67,11 @@ func (g *Gateway) Do(ctx context.Context, x *Exchange) (*Answer, error) {
 	if x.Admission.Op == "" {
 		x.Admission.Op = OpGenerate
 	}
+	if x.Admission.Op == OpEmbed {
+		if err := embeddable(x); err != nil {
+			return &Answer{}, err
+		}
+	}
 	call, err := g.Begin(x.Client, x.Admission)
 	if err != nil {
 		return &Answer{Headers: g.RateLimitHeaders(x.Client)}, err
@@ -191,16 +196,7 @@ func (g *Gateway) countTokens(ctx context.Context, call *Call, x *Exchange, a *A
 
 // embed serves OpEmbed.
 func (g *Gateway) embed(ctx context.Context, call *Call, x *Exchange, a *Answer) error {
-	emb, ok := call.provider.(providers.Embedder)
-	if !ok {
-		return &providers.Error{Kind: providers.KindBadRequest, Code: "embeddings_not_supported",
-			Message: "the " + call.client.Backend + " backend of this key has no embeddings endpoint"}
-	}
-	if _, raw := call.forwarder(x.Door); !raw && len(x.Embed.Input) == 0 {
-		// Only the raw body carries token arrays, and only a backend of the door's protocol gets it.
-		return &providers.Error{Kind: providers.KindBadRequest, Param: "input",
-			Message: "input must hold at least one string (token arrays need an OpenAI-compatible backend; this key's is " + call.client.Backend + ")"}
-	}
+	emb := call.provider.(providers.Embedder) // checked by embeddable
 	req := *x.Embed
 	req.Model = call.model
 	resp, err := emb.Embed(ctx, &req)
@@ -222,6 +218,29 @@ func (g *Gateway) embed(ctx context.Context, call *Call, x *Exchange, a *Answer)
 		a.Embeddings = resp
 	}
 	call.End(Outcome{Status: 200, Usage: u, ModelUsed: resp.Model, RequestBody: x.Body})
+	return nil
+}
+
+// embeddable refuses, before admission, an embeddings request the client's backend cannot serve.
+func embeddable(x *Exchange) error {
+	c := x.Client
+	if c == nil || !c.Active {
+		return nil // Begin refuses it
+	}
+	prov, err := c.Provider()
+	if err != nil {
+		return nil // Begin refuses it
+	}
+	if _, ok := prov.(providers.Embedder); !ok {
+		return &providers.Error{Kind: providers.KindBadRequest, Code: "embeddings_not_supported",
+			Message: "the " + c.Backend + " backend of this key has no embeddings endpoint"}
+	}
+	fw, ok := prov.(providers.Forwarder)
+	if raw := ok && fw.Protocol() == x.Door.Protocol(); !raw && len(x.Embed.Input) == 0 {
+		// Only the raw body carries token arrays, and only a backend of the door's protocol gets it.
+		return &providers.Error{Kind: providers.KindBadRequest, Param: "input",
+			Message: "input must hold at least one string (token arrays need an OpenAI-compatible backend; this key's is " + c.Backend + ")"}
+	}
 	return nil
 }
 
