@@ -17,6 +17,9 @@ const (
 	OpEmbed = "embed"
 	// OpModels lists the models the client may use; it needs no model and reserves no tokens.
 	OpModels = "models"
+	// OpProbe asks the backend for its own model list with the client's saved settings: an
+	// administrator's Test Connection. It is neither admitted nor accounted against the client.
+	OpProbe = "probe"
 )
 
 // Exchange is one front-door request on its way through the pipeline: what the caller sent,
@@ -49,6 +52,8 @@ type Answer struct {
 	Stream *Stream
 	// Models is the answer of OpModels, for the door to encode.
 	Models []string
+	// Probed is the answer of OpProbe: the backend's models as it listed them.
+	Probed []providers.Model
 	// Embeddings is the translated answer of OpEmbed; nil when Body holds the upstream's own.
 	Embeddings *providers.EmbedResponse
 	// Usage is what the answer was accounted with.
@@ -66,6 +71,13 @@ type Answer struct {
 func (g *Gateway) Do(ctx context.Context, x *Exchange) (*Answer, error) {
 	if x.Admission.Op == "" {
 		x.Admission.Op = OpGenerate
+	}
+	if x.Admission.Op == OpProbe {
+		ms, err := g.probe(ctx, x.Client)
+		if err != nil {
+			return &Answer{}, x.Client.RedactError(providers.AsError(err))
+		}
+		return &Answer{Probed: ms}, nil
 	}
 	if x.Admission.Op == OpEmbed {
 		if err := embeddable(x); err != nil {
@@ -242,6 +254,19 @@ func embeddable(x *Exchange) error {
 			Message: "input must hold at least one string (token arrays need an OpenAI-compatible backend; this key's is " + c.Backend + ")"}
 	}
 	return nil
+}
+
+// probe asks c's backend for its models (OpProbe, and the model cache's refresh).
+func (g *Gateway) probe(ctx context.Context, c *Client) ([]providers.Model, error) {
+	p, err := c.Provider()
+	if err != nil {
+		return nil, err
+	}
+	ms, err := p.Models(ctx)
+	if err != nil {
+		return nil, providers.AsError(err)
+	}
+	return ms, nil
 }
 
 // listModels serves OpModels (see Models).
