@@ -16,6 +16,9 @@ type Admission struct {
 	Endpoint string
 	// FrontDoor is the protocol the client speaks: "openai", "anthropic" or "gemini".
 	FrontDoor string
+	// Op is what is asked of the upstream (OpGenerate when empty). Only generations reserve
+	// output tokens; OpCountTokens and OpModels reserve no tokens, OpModels needs no model.
+	Op string
 	// Model is the model the client asked for; empty means the client's default model.
 	Model  string
 	Stream bool
@@ -74,14 +77,14 @@ func (g *Gateway) Begin(c *Client, a Admission) (*Call, error) {
 	}
 	requested := a.Model
 	model := a.Model
-	if model == "" {
+	if model == "" && a.Op != OpModels {
 		model = c.DefaultModel
 	}
-	if model == "" {
+	if model == "" && a.Op != OpModels {
 		return nil, g.reject(c, a, now, "", &providers.Error{Kind: providers.KindBadRequest, Param: "model",
 			Message: "no model given, and this client has no default model"})
 	}
-	if !c.Allows(model) {
+	if model != "" && !c.Allows(model) {
 		return nil, g.reject(c, a, now, model, &providers.Error{Kind: providers.KindPermission, Code: "model_not_allowed",
 			Param: "model", Message: fmt.Sprintf("model %q is not allowed for this API key", model)})
 	}
@@ -102,8 +105,19 @@ func (g *Gateway) Begin(c *Client, a Admission) (*Call, error) {
 	if q := c.Quota.MaxOutputTokens; q > 0 && (outCap <= 0 || outCap > q) {
 		outCap = q
 	}
+	quota := c.Quota
+	switch a.Op {
+	case OpCountTokens, OpModels:
+		// Requests like any other (rate limits, the daily request quota), but they spend no
+		// tokens: an exhausted token quota does not refuse them.
+		a.InputTokens, outCap = 0, 0
+		quota.MaxInputTokensPerDay, quota.MaxOutputTokensPerDay = 0, 0
+	case OpEmbed:
+		outCap = 0
+		quota.MaxOutputTokensPerDay = 0
+	}
 	day := dayOf(now)
-	res, refused, du := g.counters.Reserve(c.key, day, c.Quota, a.InputTokens, outCap)
+	res, refused, du := g.counters.Reserve(c.key, day, quota, a.InputTokens, outCap)
 	if refused != QuotaAdmitted {
 		wait := nextMidnight(now).Sub(now)
 		var reason, msg string

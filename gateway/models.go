@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/aigateway/ai-gateway/db"
-	"github.com/aigateway/ai-gateway/providers"
 )
 
 type fetchedModels struct {
@@ -72,13 +71,9 @@ func (g *Gateway) fetchLock(id int64) *sync.Mutex {
 }
 
 func (g *Gateway) fetchModels(ctx context.Context, c *Client) ([]string, error) {
-	p, err := c.Provider()
+	list, err := g.probe(ctx, c)
 	if err != nil {
 		return nil, err
-	}
-	list, err := p.Models(ctx)
-	if err != nil {
-		return nil, providers.AsError(err)
 	}
 	ids := make([]string, 0, len(list))
 	for _, m := range list {

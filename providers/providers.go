@@ -312,17 +312,6 @@ type TokenCounter interface {
 	CountTokens(ctx context.Context, req *Request) (int, error)
 }
 
-// Forwarder is implemented by providers that accept a body already in their own wire protocol.
-// The front door of the same protocol uses it to forward close to byte-for-byte.
-//
-// Forward sends body to the upstream operation op (protocol-specific, e.g. "chat/completions",
-// "messages", "models/gemini-2.5-flash:streamGenerateContent?alt=sse") with the client's upstream
-// auth. It returns the upstream response for any status (the caller reads the error body), or a
-// *Error when no response came (unreachable, timeout, cancelled).
-type Forwarder interface {
-	Forward(ctx context.Context, op string, body []byte, stream bool) (*http.Response, error)
-}
-
 // Config is what a provider needs to reach its upstream for one client.
 type Config struct {
 	// Backend is the provider id (gemini, openai, anthropic, mistral, …).

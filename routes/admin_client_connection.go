@@ -66,17 +66,14 @@ func (s *server) testConnection(ctx context.Context, cl *db.Client) connectionTe
 	if perr != nil {
 		return connectionTest{Err: perr}
 	}
-	p, err := gc.Provider()
-	if err != nil {
-		return connectionTest{Err: s.scrubError(cl, err)}
-	}
 	ctx, cancel := context.WithTimeout(ctx, connectionTimeout)
 	defer cancel()
 	start := time.Now()
-	models, err := p.Models(ctx)
+	a, err := s.Gateway.Do(ctx, &gateway.Exchange{Client: gc, Admission: gateway.Admission{Op: gateway.OpProbe}})
 	if err != nil {
 		return connectionTest{Err: s.scrubError(cl, err), Latency: time.Since(start)}
 	}
+	models := a.Probed
 	latency := time.Since(start)
 	ids := make([]string, len(models))
 	for i, m := range models {

@@ -65,49 +65,31 @@ func (s *server) embeddings(c *fiber.Ctx) error {
 	for _, t := range texts {
 		chars += len(t)
 	}
-	prov, err := cl.Provider()
+	adm := s.admission(c, doorOpenAI, "/v1/embeddings", received)
+	adm.Op, adm.Model, adm.InputTokens = gateway.OpEmbed, in.Model, int64(estimateTokens(chars))
+	a, err := s.call(c, &gateway.Exchange{
+		Client:    cl,
+		Admission: adm,
+		Door:      openai.Door{},
+		Body:      body,
+		Embed:     &providers.EmbedRequest{Input: texts, Dimensions: in.Dimensions, Raw: body},
+	})
 	if err != nil {
 		return err
 	}
-	emb, ok := prov.(providers.Embedder)
-	if !ok {
-		return &providers.Error{Kind: providers.KindBadRequest, Code: "embeddings_not_supported",
-			Message: "the " + cl.Backend + " backend of this key has no embeddings endpoint"}
+	out := a.Body
+	if a.Embeddings != nil {
+		out = encodeEmbeddings(a.Embeddings, in.EncodingFormat == "base64", a.Usage)
 	}
-	if _, raw := prov.(*openai.Client); !raw && len(texts) == 0 {
-		// Only the raw body carries token arrays, and only OpenAI-compatible backends get it.
-		return &providers.Error{Kind: providers.KindBadRequest, Param: "input",
-			Message: "input must hold at least one string (token arrays need an OpenAI-compatible backend; this key's is " + cl.Backend + ")"}
-	}
-	call, err := s.admit(c, cl, admission{door: doorOpenAI, endpoint: "/v1/embeddings", model: in.Model,
-		input: estimateTokens(chars)}, received)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := s.upstreamContext()
-	defer cancel()
-	defer cancelIfClientLeaves(c, cancel)()
-	call.Upstream()
-	resp, err := emb.Embed(ctx, &providers.EmbedRequest{Model: call.Model(), Input: texts, Dimensions: in.Dimensions, Raw: body})
-	if err != nil {
-		return endWithError(call, err, body)
-	}
-	call.FirstByte()
-	usage := resp.Usage
-	if usage == (providers.Usage{}) {
-		usage = providers.Usage{InputTokens: estimateTokens(chars), Estimated: true}
-	}
-	out := resp.Raw
-	if len(out) == 0 {
-		out = encodeEmbeddings(call, resp, in.EncodingFormat == "base64", usage)
-	}
-	call.End(gateway.Outcome{Status: fiber.StatusOK, Usage: usage, ModelUsed: resp.Model, RequestBody: body})
 	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
 	return c.Send(out)
 }
 
+// estimateTokens is the documented estimate of a text's tokens: one per four bytes.
+func estimateTokens(n int) int { return (n + 3) / 4 }
+
 // encodeEmbeddings writes OpenAI's embeddings list for a translated answer.
-func encodeEmbeddings(call *gateway.Call, resp *providers.EmbedResponse, b64 bool, usage providers.Usage) []byte {
+func encodeEmbeddings(resp *providers.EmbedResponse, b64 bool, usage providers.Usage) []byte {
 	type item struct {
 		Object    string `json:"object"`
 		Index     int    `json:"index"`
@@ -126,9 +108,6 @@ func encodeEmbeddings(call *gateway.Call, resp *providers.EmbedResponse, b64 boo
 		data[i] = item{Object: "embedding", Index: i, Embedding: e}
 	}
 	model := resp.Model
-	if model == "" {
-		model = call.Model()
-	}
 	b, _ := json.Marshal(map[string]any{
 		"object": "list", "data": data, "model": model,
 		"usage": map[string]int{"prompt_tokens": usage.InputTokens, "total_tokens": usage.InputTokens},

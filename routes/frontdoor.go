@@ -1,16 +1,12 @@
 package routes
 
 import (
-	"bytes"
 	"context"
-	"errors"
-	"io"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/aigateway/ai-gateway/gateway"
-	"github.com/aigateway/ai-gateway/providers"
 )
 
 // Front doors: the protocols clients speak.
@@ -19,16 +15,6 @@ const (
 	doorAnthropic = "anthropic"
 	doorGemini    = "gemini"
 )
-
-// admission is what a front door read from a request before policy runs.
-type admission struct {
-	door     string
-	endpoint string
-	model    string
-	stream   bool
-	input    int
-	maxOut   int
-}
 
 // authenticate finds the calling client from its key (SPEC §4, §6.1).
 // The key's last four characters go to the access log (never more of it).
@@ -44,39 +30,55 @@ func (s *server) authenticate(c *fiber.Ctx) (*gateway.Client, error) {
 	return cl, err
 }
 
-// admit runs the per-client policy (SPEC §6.2–6.5) and sets the x-ratelimit-* headers, on the
-// refusal too.
-func (s *server) admit(c *fiber.Ctx, cl *gateway.Client, a admission, received time.Time) (*gateway.Call, error) {
-	call, err := s.Gateway.Begin(cl, gateway.Admission{
-		Endpoint: a.endpoint, FrontDoor: a.door, Model: a.model, Stream: a.stream,
-		InputTokens: int64(a.input), MaxOutputTokens: int64(a.maxOut),
-		RequestID: requestIDOf(c), ClientIP: s.clientIP(c), Received: received,
-	})
+// admission is the part of gateway.Admission every front door fills in the same way.
+func (s *server) admission(c *fiber.Ctx, door, endpoint string, received time.Time) gateway.Admission {
+	return gateway.Admission{Endpoint: endpoint, FrontDoor: door, RequestID: requestIDOf(c),
+		ClientIP: s.clientIP(c), Received: received}
+}
+
+// serve runs an exchange through the gateway's one upstream call point and writes the answer:
+// a whole body, or a stream relayed frame by frame. The x-ratelimit-* headers go on every
+// answer, refusals included; an error is written by the error handler in the door's shape.
+func (s *server) serve(c *fiber.Ctx, x *gateway.Exchange) error {
+	ctx, cancel := s.upstreamContext()
+	stopWatch := cancelIfClientLeaves(c, cancel)
+	a, err := s.Gateway.Do(ctx, x)
+	stopWatch()
+	setHeaders(c, a.Headers)
 	if err != nil {
-		setHeaders(c, s.Gateway.RateLimitHeaders(cl))
-		return nil, err
+		cancel()
+		return err
 	}
-	setHeaders(c, call.RateLimitHeaders())
-	return call, nil
+	if st := a.Stream; st != nil {
+		streamHeaders(c, st.ContentType())
+		relay{
+			next:      st.Next,
+			close:     func() { st.Close() },
+			cancel:    cancel,
+			keepalive: st.Keepalive(),
+			done:      st.End,
+		}.start(c)
+		return nil
+	}
+	cancel()
+	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
+	return c.Status(fiber.StatusOK).Send(a.Body)
+}
+
+// call runs an exchange whose answer the front door encodes itself (model lists, translated
+// embeddings) and sets the x-ratelimit-* headers.
+func (s *server) call(c *fiber.Ctx, x *gateway.Exchange) (*gateway.Answer, error) {
+	ctx, cancel := s.upstreamContext()
+	defer cancel()
+	defer cancelIfClientLeaves(c, cancel)()
+	a, err := s.Gateway.Do(ctx, x)
+	setHeaders(c, a.Headers)
+	return a, err
 }
 
 func setHeaders(c *fiber.Ctx, hs []gateway.Header) {
 	for _, h := range hs {
 		c.Set(h.Name, h.Value)
-	}
-}
-
-// applyPolicy makes a canonical request say what policy decided: the model, the client's
-// system prompt first (the caller's own system messages stay after it) and the output cap.
-func applyPolicy(req *providers.Request, call *gateway.Call) {
-	req.Model = call.Model()
-	if sp := call.SystemPrompt(); sp != "" {
-		msgs := make([]providers.Message, 0, len(req.Messages)+1)
-		msgs = append(msgs, providers.Message{Role: providers.RoleSystem, Content: []providers.Part{providers.TextPart(sp)}})
-		req.Messages = append(msgs, req.Messages...)
-	}
-	if m := call.MaxOutputTokens(); m > 0 {
-		req.MaxTokens = m
 	}
 }
 
@@ -86,37 +88,3 @@ func applyPolicy(req *providers.Request, call *gateway.Call) {
 func (s *server) upstreamContext() (context.Context, context.CancelFunc) {
 	return context.WithCancel(s.UpstreamContext)
 }
-
-// endWithError settles a call that failed before anything was sent and returns the error for
-// the error handler to write in the front door's shape.
-func endWithError(call *gateway.Call, err error, reqBody []byte) error {
-	e := providers.AsError(err)
-	call.End(gateway.Outcome{Status: e.Status(), Err: e, RequestBody: reqBody})
-	return e
-}
-
-// streamOutcome is the settlement of a relayed stream once it is over.
-func streamOutcome(clientGone bool, err error, usage providers.Usage, finish, model string) gateway.Outcome {
-	o := gateway.Outcome{Status: fiber.StatusOK, Usage: usage, FinishReason: finish, ModelUsed: model}
-	switch {
-	case clientGone:
-		o.Status, o.Err = 499, &providers.Error{Kind: providers.KindCanceled, Message: "client closed the stream"}
-	case err != nil && !errors.Is(err, io.EOF):
-		e := providers.AsError(err)
-		o.Status, o.Err = e.Status(), e
-	}
-	return o
-}
-
-// maxLoggedRequest bounds the copy of a streamed request's body kept for its log row (the request
-// log itself keeps 64 KiB of it).
-const maxLoggedRequest = 128 << 10
-
-// streamLogBody copies what the request log may keep of a streamed request's body. The relay
-// settles the call after the handler has returned, and fasthttp reuses the request's memory as
-// soon as it has seen the client go — possibly before the relay settles.
-func streamLogBody(body []byte) []byte { return bytes.Clone(body[:min(len(body), maxLoggedRequest)]) }
-
-// estimateTokens is the documented fallback when an upstream reports no usage: one token per
-// four bytes of text.
-func estimateTokens(n int) int { return (n + 3) / 4 }

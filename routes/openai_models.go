@@ -1,6 +1,8 @@
 package routes
 
 import (
+	"slices"
+
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/aigateway/ai-gateway/gateway"
@@ -22,14 +24,11 @@ func modelEntry(cl *gateway.Client, id string) openAIModel {
 // listModels is GET /v1/models: the models this key may use — its whitelist, else the backend's
 // list (fetched on first use and cached).
 func (s *server) listModels(c *fiber.Ctx) error {
-	cl, err := s.authenticate(c)
+	ids, err := s.modelList(c, doorOpenAI, "/v1/models")
 	if err != nil {
 		return err
 	}
-	ids, err := s.Gateway.Models(c.UserContext(), cl)
-	if err != nil {
-		return err
-	}
+	cl, _ := c.Locals(localClient).(*gateway.Client)
 	data := make([]openAIModel, len(ids))
 	for i, id := range ids {
 		data[i] = modelEntry(cl, id)
@@ -39,19 +38,16 @@ func (s *server) listModels(c *fiber.Ctx) error {
 
 // getModel is GET /v1/models/{id}; ids may contain slashes ("meta-llama/Llama-3.1-8B").
 func (s *server) getModel(c *fiber.Ctx) error {
-	cl, err := s.authenticate(c)
-	if err != nil {
-		return err
-	}
 	id := c.Params("*")
-	ok, err := s.clientHasModel(c, cl, id)
+	ids, err := s.modelList(c, doorOpenAI, "/v1/models/{id}")
 	if err != nil {
 		return err
 	}
-	if !ok {
+	if !slices.Contains(ids, id) {
 		return &providers.Error{Kind: providers.KindNotFound, Code: "model_not_found",
 			Message: "The model '" + id + "' does not exist or is not available for this key"}
 	}
+	cl, _ := c.Locals(localClient).(*gateway.Client)
 	return c.JSON(modelEntry(cl, id))
 }
 

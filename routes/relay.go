@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-
-	"github.com/aigateway/ai-gateway/gateway"
 )
 
 // relay is one streamed answer on its way to the client.
@@ -61,8 +59,6 @@ func streamHeaders(c *fiber.Ctx, contentType string) {
 // making the gateway buffer without bound.
 func (r relay) start(c *fiber.Ctx) {
 	conn := c.Context().Conn()
-	// Some upstreams echo the key they were sent in error events: it never reaches the client.
-	cl, _ := c.Locals(localClient).(*gateway.Client)
 	// This writer starts at once, while the handler may still be watching the client: two
 	// watches on one connection fight over its read deadline (one resets it while the other
 	// waits, which then waits forever), so the relay's watch begins after the handler's ended.
@@ -76,9 +72,6 @@ func (r relay) start(c *fiber.Ctx) {
 			defer r.close()
 			for {
 				b, err := r.next(nil)
-				if cl != nil {
-					b = cl.Redact(b)
-				}
 				select {
 				case chunks <- relayChunk{b, err}:
 				case <-stop:

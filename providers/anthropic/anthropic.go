@@ -82,17 +82,17 @@ type ForwardOptions struct {
 	Version string
 }
 
-// Forward sends body unchanged to POST /v1/{op} ("messages", "messages/count_tokens",
+// Do sends body unchanged to POST /v1/{op} ("messages", "messages/count_tokens",
 // "messages?beta=true") with the client's upstream auth. See ForwardWith.
-func (c *Client) Forward(ctx context.Context, op string, body []byte, stream bool) (*http.Response, error) {
-	return c.ForwardWith(ctx, op, body, stream, ForwardOptions{})
+func (c *Client) Do(ctx context.Context, op string, body []byte, stream bool) (*http.Response, error) {
+	return c.DoWith(ctx, op, body, stream, ForwardOptions{})
 }
 
-// ForwardWith is Forward with the caller's anthropic-beta / anthropic-version headers. It
+// DoWith is Do with the caller's anthropic-beta / anthropic-version headers. It
 // returns the upstream response for any status (the caller reads and closes the body), or a
 // *providers.Error when no response came: KindBadRequest for an op or header value that cannot
 // be sent, otherwise what providers.Do returns.
-func (c *Client) ForwardWith(ctx context.Context, op string, body []byte, stream bool, opt ForwardOptions) (*http.Response, error) {
+func (c *Client) DoWith(ctx context.Context, op string, body []byte, stream bool, opt ForwardOptions) (*http.Response, error) {
 	if op == "" || op[0] == '/' || strings.Contains(op, "..") || strings.ContainsAny(op, "#\\ \r\n\t") || strings.Contains(op, "://") {
 		return nil, &providers.Error{Kind: providers.KindBadRequest, Message: fmt.Sprintf("invalid Messages API operation %q", op), Provider: c.cfg.Backend}
 	}
@@ -141,16 +141,21 @@ func (c *Client) call(ctx context.Context, method, path string, body []byte, str
 		return nil, err
 	}
 	if resp.StatusCode >= 300 {
-		defer resp.Body.Close()
-		e := DecodeError(resp.StatusCode, resp.Header.Get("Retry-After"), providers.ReadAllLimited(resp.Body, maxErrorBody))
-		e.Provider = c.cfg.Backend
-		if c.cfg.APIKey != "" {
-			// An upstream (or a proxy in front of it) could echo the key back; it must not travel on.
-			e.Message = strings.ReplaceAll(e.Message, c.cfg.APIKey, "[redacted]")
-		}
-		return nil, e
+		return nil, c.statusError(resp)
 	}
 	return resp, nil
+}
+
+// statusError reads an upstream error answer and closes it.
+func (c *Client) statusError(resp *http.Response) *providers.Error {
+	defer resp.Body.Close()
+	e := DecodeError(resp.StatusCode, resp.Header.Get("Retry-After"), providers.ReadAllLimited(resp.Body, maxErrorBody))
+	e.Provider = c.cfg.Backend
+	if c.cfg.APIKey != "" {
+		// An upstream (or a proxy in front of it) could echo the key back; it must not travel on.
+		e.Message = strings.ReplaceAll(e.Message, c.cfg.APIKey, "[redacted]")
+	}
+	return e
 }
 
 // readBody reads a whole success body; a failed read is the upstream's fault or a timeout.

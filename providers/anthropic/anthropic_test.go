@@ -358,7 +358,7 @@ func TestClientForward(t *testing.T) {
 	})
 	c := u.client(t, u.srv.URL)
 	body := []byte(`{"model":"claude-sonnet-4-5", "max_tokens":5, "unknown_field":{"kept":true}}`)
-	resp, err := c.ForwardWith(context.Background(), "messages?beta=true", body, true,
+	resp, err := c.DoWith(context.Background(), "messages?beta=true", body, true,
 		ForwardOptions{Beta: "interleaved-thinking-2025-05-14,fine-grained-tool-streaming-2025-05-14", Version: "2026-10-21"})
 	if err != nil {
 		t.Fatal(err)
@@ -377,7 +377,7 @@ func TestClientForward(t *testing.T) {
 		t.Errorf("headers %v", r.header)
 	}
 
-	resp, err = c.Forward(context.Background(), "messages/count_tokens", body, false)
+	resp, err = c.Do(context.Background(), "messages/count_tokens", body, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -389,11 +389,11 @@ func TestClientForward(t *testing.T) {
 	}
 
 	for _, op := range []string{"", "/messages", "../admin", "messages#x", "http://evil/messages"} {
-		if _, err := c.Forward(context.Background(), op, body, false); err == nil {
+		if _, err := c.Do(context.Background(), op, body, false); err == nil {
 			t.Errorf("op %q accepted", op)
 		}
 	}
-	if _, err := c.ForwardWith(context.Background(), "messages", body, false, ForwardOptions{Beta: "a\r\nx-api-key: stolen"}); err == nil {
+	if _, err := c.DoWith(context.Background(), "messages", body, false, ForwardOptions{Beta: "a\r\nx-api-key: stolen"}); err == nil {
 		t.Error("header injection accepted")
 	}
 	if n := len(u.requests()); n != 2 {

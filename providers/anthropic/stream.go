@@ -33,8 +33,7 @@ func (s *stream) prime() error {
 	}
 	if s.dec.pending() == 0 {
 		if s.err == io.EOF {
-			return &providers.Error{Kind: providers.KindUpstream, HTTPStatus: http.StatusBadGateway,
-				Message: "anthropic closed the stream without sending an event", Provider: s.dec.provider}
+			return providers.EndOfStream(s.dec.provider, 0, false)
 		}
 		return s.err
 	}
@@ -145,14 +144,14 @@ func (d *streamDecoder) malformed(format string, args ...any) *providers.Error {
 
 // end is called at the end of the body: io.EOF when the answer was complete, else an error.
 func (d *streamDecoder) end() error {
-	if d.done || d.finished {
-		return io.EOF
+	events := 0
+	if d.started {
+		events = 1
 	}
-	msg := "anthropic stream ended before the answer was complete"
-	if !d.started {
-		msg = "anthropic closed the stream without sending an event"
+	if err := providers.EndOfStream(d.provider, events, d.done || d.finished); err != nil {
+		return err
 	}
-	return &providers.Error{Kind: providers.KindUpstream, HTTPStatus: http.StatusBadGateway, Message: msg, Provider: d.provider}
+	return io.EOF
 }
 
 // start emits EventStart (and the usage known so far) once.

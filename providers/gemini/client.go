@@ -242,13 +242,13 @@ func (c *Client) Embed(ctx context.Context, req *providers.EmbedRequest) (*provi
 	return er, nil
 }
 
-// Forward sends a native Gemini body to the operation op under the API root, e.g.
+// Do sends a native Gemini body to the operation op under the API root, e.g.
 // "models/gemini-2.5-flash:streamGenerateContent?alt=sse" (a leading "/" or "v1beta/" is
 // accepted). It POSTs body, or GETs when body is nil (model listing). A "key" query parameter
 // in op is dropped: the upstream key goes in x-goog-api-key only. stream is informational: op's
 // alt=sse already decides between SSE and a JSON array. The response is returned for any status;
 // the error is a *providers.Error when no response came.
-func (c *Client) Forward(ctx context.Context, op string, body []byte, stream bool) (*http.Response, error) {
+func (c *Client) Do(ctx context.Context, op string, body []byte, stream bool) (*http.Response, error) {
 	op = strings.TrimLeft(op, "/")
 	op = strings.TrimPrefix(op, "v1beta/")
 	p, query, _ := strings.Cut(op, "?")
@@ -435,14 +435,15 @@ func (s *stream) Next() (providers.StreamEvent, error) {
 		s.queue, s.next = s.queue[:0], 0
 		ev, err := s.sse.Next()
 		switch {
-		case err == io.EOF && !s.dec.started:
-			s.err = &providers.Error{Kind: providers.KindUpstream, HTTPStatus: http.StatusBadGateway, Provider: "gemini",
-				Message: "Gemini closed the stream without sending a response"}
-		case err == io.EOF && !s.dec.finished:
-			s.err = &providers.Error{Kind: providers.KindUpstream, HTTPStatus: http.StatusBadGateway, Provider: "gemini",
-				Message: "Gemini ended the stream before the answer was complete (no finishReason)"}
 		case err == io.EOF:
-			s.err = io.EOF
+			events := 0
+			if s.dec.started {
+				events = 1
+			}
+			s.err = providers.EndOfStream("gemini", events, s.dec.finished)
+			if s.err == nil {
+				s.err = io.EOF
+			}
 		case err != nil:
 			s.err = s.c.asError(err)
 		default:

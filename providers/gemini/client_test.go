@@ -390,7 +390,7 @@ func TestClientForward(t *testing.T) {
 		writeSSE(w, `{"candidates":[{"content":{"role":"model","parts":[{"text":"hi"}]},"finishReason":"STOP","index":0}]}`)
 	})
 	body := []byte(`{"contents":[{"role":"user","parts":[{"text":"hi"}]}],"unknownField":{"kept":[1, 2]},"generationConfig":{"temperature":0}}`)
-	resp, err := m.client(t).Forward(context.Background(), "models/gemini-2.5-flash:streamGenerateContent?alt=sse&key=client-key-must-not-travel", body, true)
+	resp, err := m.client(t).Do(context.Background(), "models/gemini-2.5-flash:streamGenerateContent?alt=sse&key=client-key-must-not-travel", body, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -399,7 +399,7 @@ func TestClientForward(t *testing.T) {
 	if resp.StatusCode != 200 || !bytes.HasPrefix(relayed, []byte("data: {")) {
 		t.Errorf("relayed %d %q", resp.StatusCode, relayed)
 	}
-	resp, err = m.client(t).Forward(context.Background(), "/v1beta/models?pageSize=5", nil, false)
+	resp, err = m.client(t).Do(context.Background(), "/v1beta/models?pageSize=5", nil, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -493,7 +493,7 @@ func TestClientStreamFailures(t *testing.T) {
 		}, 2, 502, "malformed response from Gemini"},
 		{"wrong type", []string{`{"candidates":"nope"}`}, 0, 502, "malformed response from Gemini"},
 		{"absurd candidate index", []string{`{"candidates":[{"index":1000000000,"finishReason":"STOP"}]}`}, 1, 502, "candidate index out of range"},
-		{"empty body", nil, 0, 502, "closed the stream without sending a response"},
+		{"empty body", nil, 0, 502, "closed the stream without sending an answer"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

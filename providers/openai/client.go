@@ -121,11 +121,11 @@ func (c *Client) endpoint(op, model string) (string, error) {
 	return u + "?" + v, nil
 }
 
-// Forward sends body to operation op (e.g. "chat/completions", "embeddings"; a nil body sends a
+// Do sends body to operation op (e.g. "chat/completions", "embeddings"; a nil body sends a
 // GET, e.g. for "models") with the backend's auth, and returns the upstream response for any
 // status: the caller reads and closes the body. No quirk is applied; ForwardChat does that. Errors
 // are *providers.Error (unreachable, timeout, cancelled, or an Azure request without a model).
-func (c *Client) Forward(ctx context.Context, op string, body []byte, stream bool) (*http.Response, error) {
+func (c *Client) Do(ctx context.Context, op string, body []byte, stream bool) (*http.Response, error) {
 	model := ""
 	if c.preset.azure && !c.azureV1 && body != nil {
 		i := skipSpace(body, 0)
@@ -241,7 +241,7 @@ func (c *Client) Chat(ctx context.Context, req *providers.Request) (*providers.R
 	if err != nil {
 		return nil, err
 	}
-	resp, err := c.Forward(ctx, "chat/completions", body, false)
+	resp, err := c.Do(ctx, "chat/completions", body, false)
 	if err != nil {
 		return nil, err
 	}
@@ -281,7 +281,7 @@ func (c *Client) Stream(ctx context.Context, req *providers.Request) (providers.
 	if err != nil {
 		return nil, err
 	}
-	resp, err := c.Forward(ctx, "chat/completions", body, true)
+	resp, err := c.Do(ctx, "chat/completions", body, true)
 	if err != nil {
 		return nil, err
 	}
@@ -367,7 +367,7 @@ func (c *Client) Models(ctx context.Context) ([]providers.Model, error) {
 
 // getJSON GETs op and returns the body of a 2xx answer.
 func (c *Client) getJSON(ctx context.Context, op string) ([]byte, error) {
-	resp, err := c.Forward(ctx, op, nil, false)
+	resp, err := c.Do(ctx, op, nil, false)
 	if err != nil {
 		return nil, err
 	}
@@ -479,7 +479,7 @@ func (c *Client) Embed(ctx context.Context, req *providers.EmbedRequest) (*provi
 		}
 		body, _ = json.Marshal(w)
 	}
-	resp, err := c.Forward(ctx, "embeddings", body, false)
+	resp, err := c.Do(ctx, "embeddings", body, false)
 	if err != nil {
 		return nil, err
 	}

@@ -48,6 +48,48 @@ type Forwarded struct {
 	err    error
 }
 
+// Protocol is Chat Completions (providers.Forwarder).
+func (c *Client) Protocol() string { return providers.ProtocolOpenAI }
+
+// Forward is the same-protocol path (providers.Forwarder): the policy is applied to the body
+// (RewriteRequest), the backend's quirks too, and the answer comes back with them mapped back.
+// Chat Completions has no token-counting operation: OpCountTokens is a KindBadRequest.
+func (c *Client) Forward(ctx context.Context, req *providers.ForwardRequest) (*providers.Forwarded, error) {
+	if req.Op != providers.OpGenerate {
+		return nil, &providers.Error{Kind: providers.KindBadRequest, Provider: c.preset.id,
+			Message: "the " + c.preset.id + " backend cannot count tokens without generating"}
+	}
+	body, err := RewriteRequest(req.Body, Rewrite{Model: req.Policy.Model, SystemPrompt: req.Policy.SystemPrompt,
+		MaxTokens: req.Policy.MaxTokens})
+	if err != nil {
+		return nil, err
+	}
+	f, err := c.ForwardChat(ctx, body, req.Stream)
+	if err != nil {
+		return nil, err
+	}
+	if !f.Stream {
+		return &providers.Forwarded{Body: f.Body, Summary: f.Summary()}, nil
+	}
+	f.DropUsageChunk = !req.IncludeUsage
+	return &providers.Forwarded{Frames: frames{f}}, nil
+}
+
+// Summary is what the answer reported so far.
+func (f *Forwarded) Summary() providers.Summary {
+	return providers.Summary{Usage: f.Usage, HasUsage: f.HasUsage, FinishReason: f.FinishReason, Model: f.Model}
+}
+
+// frames reads a forwarded stream as providers.Frames.
+type frames struct{ f *Forwarded }
+
+func (fr frames) Next() (providers.Frame, error) {
+	data, err := fr.f.Next()
+	return providers.Frame{Data: data, Content: true}, err
+}
+func (fr frames) Summary() providers.Summary { return fr.f.Summary() }
+func (fr frames) Close() error               { return fr.f.Close() }
+
 // ForwardChat sends a client's Chat Completions body (already rewritten by policy, see
 // RewriteRequest) to the backend after applying the backend's request quirks, and returns the
 // answer with the quirks mapped back. stream must match the body's "stream".
@@ -60,7 +102,7 @@ func (c *Client) ForwardChat(ctx context.Context, body []byte, stream bool) (*Fo
 	if err != nil {
 		return nil, err
 	}
-	resp, err := c.Forward(ctx, "chat/completions", body, stream)
+	resp, err := c.Do(ctx, "chat/completions", body, stream)
 	if err != nil {
 		return nil, err
 	}
@@ -154,15 +196,9 @@ func (f *Forwarded) Next() ([]byte, error) {
 	for {
 		ev, err := f.sse.Next()
 		if errors.Is(err, io.EOF) {
-			if f.events == 0 {
-				return nil, f.fail(&providers.Error{Kind: providers.KindUpstream,
-					Message: "upstream closed the stream without sending an answer"})
-			}
-			// Neither [DONE] nor a finish_reason: the answer was cut off, not finished. Passing
-			// on a clean end would tell the client a truncated answer is whole.
-			if f.FinishReason == "" {
-				return nil, f.fail(&providers.Error{Kind: providers.KindUpstream,
-					Message: "upstream stream ended before the answer was complete"})
+			// Neither [DONE] nor a finish_reason: the answer was cut off, not finished.
+			if err := providers.EndOfStream(f.c.preset.id, f.events, f.FinishReason != ""); err != nil {
+				return nil, f.fail(providers.AsError(err))
 			}
 			f.done = true
 			return nil, io.EOF
@@ -175,9 +211,8 @@ func (f *Forwarded) Next() ([]byte, error) {
 			continue
 		}
 		if data[0] == '[' && bytes.Equal(bytes.TrimSpace(data), []byte("[DONE]")) {
-			if f.events == 0 {
-				return nil, f.fail(&providers.Error{Kind: providers.KindUpstream,
-					Message: "upstream closed the stream without sending an answer"})
+			if err := providers.EndOfStream(f.c.preset.id, f.events, true); err != nil {
+				return nil, f.fail(providers.AsError(err))
 			}
 			f.done = true
 			return nil, io.EOF

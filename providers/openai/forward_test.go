@@ -311,7 +311,7 @@ func TestForwardChatJSONAnswerToStream(t *testing.T) {
 func TestForwardRaw(t *testing.T) {
 	u := newUpstream(t, jsonReply(200, `{"object":"list","data":[]}`))
 	c := newTestClient(t, u, "openai", "/v1", testKey)
-	resp, err := c.Forward(context.Background(), "embeddings", []byte(`{"model":"e","input":"x"}`), false)
+	resp, err := c.Do(context.Background(), "embeddings", []byte(`{"model":"e","input":"x"}`), false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -321,7 +321,7 @@ func TestForwardRaw(t *testing.T) {
 	}
 	// Any status is a response, not an error.
 	u.reply = jsonReply(500, `{"error":{"message":"x"}}`)
-	resp, err = c.Forward(context.Background(), "models", nil, false)
+	resp, err = c.Do(context.Background(), "models", nil, false)
 	if err != nil || resp.StatusCode != 500 {
 		t.Fatalf("resp %v err %v", resp, err)
 	}
@@ -331,7 +331,7 @@ func TestForwardRaw(t *testing.T) {
 	}
 	// Azure needs the deployment from the body.
 	az := newTestClient(t, u, "azure", "", testKey)
-	if _, err := az.Forward(context.Background(), "chat/completions", []byte(`{"messages":[]}`), false); err == nil ||
+	if _, err := az.Do(context.Background(), "chat/completions", []byte(`{"messages":[]}`), false); err == nil ||
 		!strings.Contains(err.Error(), "deployment") {
 		t.Fatalf("azure without model: %v", err)
 	}

@@ -112,16 +112,15 @@ func (s *chunkStream) read() error {
 	}
 	ev, err := s.sse.Next()
 	if errors.Is(err, io.EOF) {
-		switch {
-		case s.finished:
-			s.err = io.EOF
-			return io.EOF
-		case !s.started:
-			return s.fail(&providers.Error{Kind: providers.KindUpstream,
-				Message: "upstream closed the stream without sending an answer"})
+		events := 0
+		if s.started {
+			events = 1
 		}
-		return s.fail(&providers.Error{Kind: providers.KindUpstream,
-			Message: "upstream stream ended before the answer was complete"})
+		if err := providers.EndOfStream(s.provider(), events, s.finished); err != nil {
+			return s.fail(providers.AsError(err))
+		}
+		s.err = io.EOF
+		return io.EOF
 	}
 	if err != nil {
 		return s.fail(providers.AsError(err))
@@ -130,8 +129,7 @@ func (s *chunkStream) read() error {
 	if bytes.Equal(data, []byte("[DONE]")) {
 		s.done = true
 		if !s.started {
-			return s.fail(&providers.Error{Kind: providers.KindUpstream,
-				Message: "upstream closed the stream without sending an answer"})
+			return s.fail(providers.AsError(providers.EndOfStream(s.provider(), 0, true)))
 		}
 		return nil
 	}

@@ -1,0 +1,345 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+
+	"github.com/aigateway/ai-gateway/providers"
+)
+
+// Operations of the pipeline: what a front door asks of the upstream.
+const (
+	// OpGenerate is a generation (chat, messages, generateContent); the zero Op means it too.
+	OpGenerate = providers.OpGenerate
+	// OpCountTokens counts input tokens; it reserves no tokens.
+	OpCountTokens = providers.OpCountTokens
+	// OpEmbed computes embeddings; it reserves input tokens only.
+	OpEmbed = "embed"
+	// OpModels lists the models the client may use; it needs no model and reserves no tokens.
+	OpModels = "models"
+	// OpProbe asks the backend for its own model list with the client's saved settings: an
+	// administrator's Test Connection. It is neither admitted nor accounted against the client.
+	OpProbe = "probe"
+)
+
+// Exchange is one front-door request on its way through the pipeline: what the caller sent,
+// read just enough to admit it, and how to write the answer back.
+type Exchange struct {
+	Client    *Client
+	Admission Admission
+	// Door writes every answer in the caller's protocol.
+	Door providers.Door
+	// Body is the caller's body: forwarded as it is (policy aside) when the backend speaks the
+	// door's protocol, and kept for the request log when body logging is on.
+	Body []byte
+	// Forward says how to forward Body (Stream, IncludeUsage, Header); the pipeline fills in
+	// Op, Body and Policy.
+	Forward providers.ForwardRequest
+	// Decode reads Body into the canonical request, for a backend of another protocol.
+	Decode func() (*providers.Request, error)
+	// Embed is the embeddings request (OpEmbed).
+	Embed *providers.EmbedRequest
+}
+
+// Answer is the pipeline's result. Headers (the x-ratelimit-* headers) are set even when Do
+// returns an error. On success exactly one of Body, Stream or Models holds the answer.
+type Answer struct {
+	Headers []Header
+	// Body is a whole answer in the door's protocol, already settled and scrubbed of the
+	// upstream key.
+	Body []byte
+	// Stream is a streamed answer: the caller writes what Next returns and calls End once.
+	Stream *Stream
+	// Models is the answer of OpModels, for the door to encode.
+	Models []string
+	// Probed is the answer of OpProbe: the backend's models as it listed them.
+	Probed []providers.Model
+	// Embeddings is the translated answer of OpEmbed; nil when Body holds the upstream's own.
+	Embeddings *providers.EmbedResponse
+	// Usage is what the answer was accounted with.
+	Usage providers.Usage
+}
+
+// Do is the one upstream call point of every front door (SPEC §13): admission (the client's
+// policy, limits and quotas, see Begin), the call (the same-protocol Forwarder when the backend
+// speaks the door's protocol, else translation through the canonical model), and settlement
+// (usage, metrics, the request log). Nothing is written to the caller before it returns, so
+// everything up to the first upstream byte can still be retried elsewhere.
+//
+// Errors are *providers.Error: a refusal, or the upstream's failure (already settled). A
+// stream's failure after Do returned is written in-band by Stream.Next and settled by End.
+func (g *Gateway) Do(ctx context.Context, x *Exchange) (*Answer, error) {
+	if x.Admission.Op == "" {
+		x.Admission.Op = OpGenerate
+	}
+	if x.Admission.Op == OpProbe {
+		ms, err := g.probe(ctx, x.Client)
+		if err != nil {
+			return &Answer{}, x.Client.RedactError(providers.AsError(err))
+		}
+		return &Answer{Probed: ms}, nil
+	}
+	if x.Admission.Op == OpEmbed {
+		if err := embeddable(x); err != nil {
+			return &Answer{}, err
+		}
+	}
+	call, err := g.Begin(x.Client, x.Admission)
+	if err != nil {
+		return &Answer{Headers: g.RateLimitHeaders(x.Client)}, err
+	}
+	a := &Answer{Headers: call.RateLimitHeaders()}
+	call.Upstream()
+	switch x.Admission.Op {
+	case OpModels:
+		err = g.listModels(ctx, call, a)
+	case OpEmbed:
+		err = g.embed(ctx, call, x, a)
+	case OpCountTokens:
+		err = g.countTokens(ctx, call, x, a)
+	default:
+		err = g.generate(ctx, call, x, a)
+	}
+	if err != nil {
+		e := call.client.RedactError(providers.AsError(err))
+		call.End(Outcome{Status: e.Status(), Err: e, RequestBody: x.Body})
+		return a, e
+	}
+	return a, nil
+}
+
+// policy is what the client's policy changes in a forwarded body.
+func (c *Call) policy() providers.Policy {
+	return providers.Policy{Model: c.model, SystemPrompt: c.client.SystemPrompt, MaxTokens: c.maxOutput}
+}
+
+// forwarder is the call's provider as a same-protocol Forwarder for door, if it is one.
+func (c *Call) forwarder(door providers.Door) (providers.Forwarder, bool) {
+	fw, ok := c.provider.(providers.Forwarder)
+	return fw, ok && door != nil && fw.Protocol() == door.Protocol()
+}
+
+// generate serves OpGenerate.
+func (g *Gateway) generate(ctx context.Context, call *Call, x *Exchange, a *Answer) error {
+	if fw, ok := call.forwarder(x.Door); ok {
+		req := x.Forward
+		req.Op, req.Body, req.Policy = OpGenerate, x.Body, call.policy()
+		f, err := fw.Forward(ctx, &req)
+		if err != nil {
+			return err
+		}
+		if f.Frames != nil {
+			a.Stream = newStream(call, x, f.Frames, nil)
+			return nil
+		}
+		call.FirstByte()
+		sum := f.Summary
+		if !sum.HasUsage {
+			sum.Usage = call.estimatedUsage(len(f.Body))
+		}
+		a.Body, a.Usage = call.client.Redact(f.Body), sum.Usage
+		call.End(Outcome{Status: 200, Usage: sum.Usage, FinishReason: sum.FinishReason, ModelUsed: sum.Model,
+			RequestBody: x.Body, ResponseBody: a.Body})
+		return nil
+	}
+	req, err := x.Decode()
+	if err != nil {
+		return err
+	}
+	call.applyPolicy(req)
+	if req.Stream {
+		st, err := call.provider.Stream(ctx, req)
+		if err != nil {
+			return err
+		}
+		a.Stream = newStream(call, x, nil, st)
+		return nil
+	}
+	resp, err := call.provider.Chat(ctx, req)
+	if err != nil {
+		return err
+	}
+	call.FirstByte()
+	o := Outcome{Status: 200, Usage: resp.Usage, ModelUsed: resp.Model, RequestBody: x.Body}
+	if len(resp.Choices) > 0 {
+		o.FinishReason = resp.Choices[0].FinishReason
+	}
+	if o.Usage == (providers.Usage{}) {
+		o.Usage = call.estimatedUsage(responseTextLen(resp))
+	}
+	a.Body, a.Usage = call.client.Redact(x.Door.EncodeResponse(resp)), o.Usage
+	o.ResponseBody = a.Body
+	call.End(o)
+	return nil
+}
+
+// countTokens serves OpCountTokens: the backend's own counter, forwarded when it speaks the
+// door's protocol or through translation when it has one, else the estimate of one token per
+// four bytes of prompt. The client's system prompt is counted too, as it will be sent.
+func (g *Gateway) countTokens(ctx context.Context, call *Call, x *Exchange, a *Answer) error {
+	if fw, ok := call.forwarder(x.Door); ok {
+		req := x.Forward
+		req.Op, req.Body, req.Policy, req.Stream = OpCountTokens, x.Body, call.policy(), false
+		f, err := fw.Forward(ctx, &req)
+		if err != nil {
+			return err
+		}
+		a.Body = call.client.Redact(f.Body)
+	} else {
+		req, err := x.Decode()
+		if err != nil {
+			return err
+		}
+		call.applyPolicy(req)
+		var n int
+		if tc, ok := call.provider.(providers.TokenCounter); ok {
+			if n, err = tc.CountTokens(ctx, req); err != nil {
+				return err
+			}
+		} else {
+			n = estimateTokens(canonicalTextLen(req))
+		}
+		a.Body = x.Door.EncodeCount(n)
+	}
+	call.FirstByte()
+	call.End(Outcome{Status: 200, RequestBody: x.Body, ResponseBody: a.Body})
+	return nil
+}
+
+// embed serves OpEmbed.
+func (g *Gateway) embed(ctx context.Context, call *Call, x *Exchange, a *Answer) error {
+	emb := call.provider.(providers.Embedder) // checked by embeddable
+	req := *x.Embed
+	req.Model = call.model
+	resp, err := emb.Embed(ctx, &req)
+	if err != nil {
+		return err
+	}
+	call.FirstByte()
+	u := resp.Usage
+	if u == (providers.Usage{}) {
+		u = providers.Usage{InputTokens: int(call.adm.InputTokens), Estimated: true}
+	}
+	a.Usage = u
+	if len(resp.Raw) > 0 {
+		a.Body = call.client.Redact(resp.Raw)
+	} else {
+		if resp.Model == "" {
+			resp.Model = call.model
+		}
+		a.Embeddings = resp
+	}
+	call.End(Outcome{Status: 200, Usage: u, ModelUsed: resp.Model, RequestBody: x.Body})
+	return nil
+}
+
+// embeddable refuses, before admission, an embeddings request the client's backend cannot serve.
+func embeddable(x *Exchange) error {
+	c := x.Client
+	if c == nil || !c.Active {
+		return nil // Begin refuses it
+	}
+	prov, err := c.Provider()
+	if err != nil {
+		return nil // Begin refuses it
+	}
+	if _, ok := prov.(providers.Embedder); !ok {
+		return &providers.Error{Kind: providers.KindBadRequest, Code: "embeddings_not_supported",
+			Message: "the " + c.Backend + " backend of this key has no embeddings endpoint"}
+	}
+	fw, ok := prov.(providers.Forwarder)
+	if raw := ok && fw.Protocol() == x.Door.Protocol(); !raw && len(x.Embed.Input) == 0 {
+		// Only the raw body carries token arrays, and only a backend of the door's protocol gets it.
+		return &providers.Error{Kind: providers.KindBadRequest, Param: "input",
+			Message: "input must hold at least one string (token arrays need an OpenAI-compatible backend; this key's is " + c.Backend + ")"}
+	}
+	return nil
+}
+
+// probe asks c's backend for its models (OpProbe, and the model cache's refresh).
+func (g *Gateway) probe(ctx context.Context, c *Client) ([]providers.Model, error) {
+	p, err := c.Provider()
+	if err != nil {
+		return nil, err
+	}
+	ms, err := p.Models(ctx)
+	if err != nil {
+		return nil, providers.AsError(err)
+	}
+	return ms, nil
+}
+
+// listModels serves OpModels (see Models).
+func (g *Gateway) listModels(ctx context.Context, call *Call, a *Answer) error {
+	ms, err := g.Models(ctx, call.client)
+	if err != nil {
+		return err
+	}
+	call.FirstByte()
+	a.Models = ms
+	call.End(Outcome{Status: 200})
+	return nil
+}
+
+// applyPolicy makes a canonical request say what policy decided: the model, the client's
+// system prompt first (the caller's own system messages stay after it) and the output cap.
+func (c *Call) applyPolicy(req *providers.Request) {
+	req.Model = c.model
+	if sp := c.client.SystemPrompt; sp != "" {
+		msgs := make([]providers.Message, 0, len(req.Messages)+1)
+		msgs = append(msgs, providers.Message{Role: providers.RoleSystem, Content: []providers.Part{providers.TextPart(sp)}})
+		req.Messages = append(msgs, req.Messages...)
+	}
+	if c.maxOutput > 0 {
+		req.MaxTokens = c.maxOutput
+	}
+}
+
+// estimatedUsage is the usage of an answer the upstream did not count: the admission's input
+// estimate and one output token per four bytes. The log row is marked as estimated.
+func (c *Call) estimatedUsage(outBytes int) providers.Usage {
+	return providers.Usage{InputTokens: int(c.adm.InputTokens), OutputTokens: estimateTokens(outBytes), Estimated: true}
+}
+
+// estimateTokens is the documented fallback when an upstream reports no usage: one token per
+// four bytes of text.
+func estimateTokens(n int) int { return (n + 3) / 4 }
+
+func responseTextLen(r *providers.Response) int {
+	n := 0
+	for _, ch := range r.Choices {
+		for _, p := range ch.Message.Content {
+			n += len(p.Text)
+		}
+		n += len(ch.Message.Reasoning)
+		for _, tc := range ch.Message.ToolCalls {
+			n += len(tc.Name) + len(tc.Arguments)
+		}
+	}
+	return n
+}
+
+// canonicalTextLen is the number of bytes of text in a request's messages and tools.
+func canonicalTextLen(req *providers.Request) int {
+	n := 0
+	for _, m := range req.Messages {
+		for _, p := range m.Content {
+			n += len(p.Text)
+		}
+		for _, tc := range m.ToolCalls {
+			n += len(tc.Name) + len(tc.Arguments)
+		}
+	}
+	for _, t := range req.Tools {
+		n += len(t.Name) + len(t.Description) + len(t.Parameters)
+	}
+	return n
+}
+
+// maxLoggedRequest bounds the copy of a streamed request's body kept for its log row (the
+// request log itself keeps 64 KiB of it).
+const maxLoggedRequest = 128 << 10
+
+// logCopy copies what the request log may keep of a streamed request's body: the stream is
+// settled after the front door returned, and the server reuses the request's memory then.
+func logCopy(body []byte) []byte { return bytes.Clone(body[:min(len(body), maxLoggedRequest)]) }
