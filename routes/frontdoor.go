@@ -28,6 +28,8 @@ type admission struct {
 	stream   bool
 	input    int
 	maxOut   int
+	// choices is how many answers the request asks for (n, candidateCount); 0 means 1.
+	choices int
 }
 
 // authenticate finds the calling client from its key (SPEC §4, §6.1).
@@ -49,7 +51,7 @@ func (s *server) authenticate(c *fiber.Ctx) (*gateway.Client, error) {
 func (s *server) admit(c *fiber.Ctx, cl *gateway.Client, a admission, received time.Time) (*gateway.Call, error) {
 	call, err := s.Gateway.Begin(cl, gateway.Admission{
 		Endpoint: a.endpoint, FrontDoor: a.door, Model: a.model, Stream: a.stream,
-		InputTokens: int64(a.input), MaxOutputTokens: int64(a.maxOut),
+		InputTokens: int64(a.input), MaxOutputTokens: int64(a.maxOut), Choices: int64(a.choices),
 		RequestID: requestIDOf(c), ClientIP: s.clientIP(c), Received: received,
 	})
 	if err != nil {

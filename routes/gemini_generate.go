@@ -58,7 +58,7 @@ func (s *server) geminiGenerate(c *fiber.Ctx, model string, stream bool) error {
 		endpoint = "/v1beta/models:streamGenerateContent"
 	}
 	call, err := s.admit(c, cl, admission{door: doorGemini, endpoint: endpoint, model: model, stream: stream,
-		input: info.InputTokens, maxOut: info.MaxTokens}, received)
+		input: info.InputTokens, maxOut: info.MaxTokens, choices: info.Choices}, received)
 	if err != nil {
 		return err
 	}

@@ -26,7 +26,7 @@ func (s *server) chatCompletions(c *fiber.Ctx) error {
 		return err
 	}
 	call, err := s.admit(c, cl, admission{door: doorOpenAI, endpoint: "/v1/chat/completions", model: info.Model,
-		stream: info.Stream, input: info.InputTokens, maxOut: info.MaxTokens}, received)
+		stream: info.Stream, input: info.InputTokens, maxOut: info.MaxTokens, choices: info.Choices}, received)
 	if err != nil {
 		return err
 	}
