@@ -15,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/aigateway/ai-gateway/db"
 )
 
 // choicesMock is an upstream that answers every choice with exactly the output cap it was sent,
@@ -273,4 +275,26 @@ func TestAttackGeminiCandidateCount(t *testing.T) {
 		}
 	}
 	runChoicesCases(t, cases)
+}
+
+// A Gemini upstream that reports no usage: the forwarded stream's estimate counts every
+// candidate of every chunk, not one token a chunk.
+func TestEstimatedStreamOutputCountsEveryCandidate(t *testing.T) {
+	up := newRelMock(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		mockSSE(w, beGemini, "", `{"candidates":[{"content":{"role":"model","parts":[{"text":"a"}]},"index":0},{"content":{"role":"model","parts":[{"text":"b"}]},"index":1},{"content":{"role":"model","parts":[{"text":"c"}]},"index":2}]}`)
+		mockSSE(w, beGemini, "", `{"candidates":[{"content":{"role":"model","parts":[{"text":"d"}]},"finishReason":"STOP","index":0},{"content":{"role":"model","parts":[{"text":"e"}]},"finishReason":"STOP","index":1},{"content":{"role":"model","parts":[{"text":"f"}]},"finishReason":"STOP","index":2}]}`)
+	})
+	g := startRelGateway(t, nil, "")
+	g.createClient(beGemini, up.URL, nil)
+	resp, body := g.call(relGemini, beGemini, true, geminiChoicesBody(3, true))
+	if resp.StatusCode != http.StatusOK || answerIndexes(t, body, "candidates") != 3 {
+		t.Fatalf("status %d, body %.300s", resp.StatusCode, body)
+	}
+	d := g.openDB()
+	var rows []db.RequestLog
+	relWaitFor(t, "the request log row", 10*time.Second, func() bool { rows = d.requestLogs(); return len(rows) == 1 })
+	if r := rows[0]; !r.Estimated || r.OutputTokens != 6 {
+		t.Fatalf("logged output %d (estimated %t), want an estimate of 6: 3 candidates in each of 2 chunks", r.OutputTokens, r.Estimated)
+	}
 }

@@ -116,7 +116,10 @@ func (s *server) forwardGemini(c *fiber.Ctx, call *gateway.Call, gc *gemini.Clie
 		usage    providers.Usage
 		hasUsage bool
 		chunks   int
-		finish   gemini.FinishSniffer
+		// pieces estimates the output while the upstream reports no usage: about one token for
+		// each candidate of each chunk.
+		pieces int
+		finish gemini.FinishSniffer
 	)
 	reader := providers.NewSSEReader(resp.Body)
 	next := func(dst []byte) ([]byte, error) {
@@ -145,6 +148,8 @@ func (s *server) forwardGemini(c *fiber.Ctx, call *gateway.Call, gc *gemini.Clie
 		}
 		if u, ok := gemini.UsageFromChunk(ev.Data); ok {
 			usage, hasUsage = u, true
+		} else if !hasUsage {
+			pieces += gemini.CandidatesIn(ev.Data)
 		}
 		finish.Observe(ev.Data)
 		call.FirstByte()
@@ -172,7 +177,7 @@ func (s *server) forwardGemini(c *fiber.Ctx, call *gateway.Call, gc *gemini.Clie
 		keepalive: geminiWire{sse: sse}.keepalive(),
 		done: func(clientGone bool, err error) {
 			if !hasUsage {
-				usage = estimatedUsage(call, 4*chunks)
+				usage = estimatedUsage(call, 4*pieces)
 			}
 			o := streamOutcome(clientGone, err, usage, finish.FinishReason(), "")
 			o.RequestBody = logBody

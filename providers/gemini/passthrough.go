@@ -312,6 +312,35 @@ func UsageFromChunk(data []byte) (providers.Usage, bool) {
 	return providers.Usage{}, false
 }
 
+// CandidatesIn counts the candidates of one relayed stream chunk, at least 1. A streamed chunk
+// carries about one token for each candidate in it, so this is a chunk's output estimate when the
+// upstream reports no usage (a request with candidateCount gets several per chunk).
+func CandidatesIn(data []byte) int {
+	ms, err := objectMembers(data)
+	if err != nil {
+		return 1
+	}
+	n := 0
+	for _, m := range ms {
+		if m.Key != "candidates" || data[m.ValStart] != '[' {
+			continue
+		}
+		arr := data[m.ValStart:m.ValEnd]
+		for i := skipSpace(arr, 1); i < len(arr) && arr[i] != ']'; {
+			end := skipValue(arr, i)
+			if end < 0 {
+				break
+			}
+			n++
+			i = skipSpace(arr, end)
+			if i < len(arr) && arr[i] == ',' {
+				i = skipSpace(arr, i+1)
+			}
+		}
+	}
+	return max(n, 1)
+}
+
 // FinishSniffer reads the canonical finish reason from relayed Gemini bytes (each SSE chunk's
 // data, or a whole non-stream body): the first candidate's finishReason mapped like a translated
 // answer (STOP after a functionCall part is tool_calls), and content_filter for a blocked prompt.

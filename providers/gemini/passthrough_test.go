@@ -182,6 +182,21 @@ func TestUsageFromChunk(t *testing.T) {
 	}
 }
 
+func TestCandidatesIn(t *testing.T) {
+	for data, want := range map[string]int{
+		`{"candidates":[{"content":{"parts":[{"text":"a]"}]},"index":0}]}`:            1,
+		`{"candidates":[ {"index":0} , {"index":1},{"index":2} ],"modelVersion":"m"}`: 3,
+		`{"candidates":[]}`:                1,
+		`{"usageMetadata":{}}`:             1,
+		`not json`:                         1,
+		`{"candidates":[{"index":0},{"ind`: 1,
+	} {
+		if got := CandidatesIn([]byte(data)); got != want {
+			t.Errorf("CandidatesIn(%s) = %d, want %d", data, got, want)
+		}
+	}
+}
+
 func TestRewriteCountTokens(t *testing.T) {
 	tests := []struct {
 		name, body, prompt, want string
