@@ -27,8 +27,11 @@ type Admission struct {
 	// MaxOutputTokens is the output cap the client asked for, whatever its field name
 	// (max_tokens, max_completion_tokens, maxOutputTokens); 0 = none.
 	MaxOutputTokens int64
-	RequestID       string
-	ClientIP        string
+	// Choices is how many answers the request asks for (OpenAI n, Gemini candidateCount); each
+	// may use MaxOutputTokens. 0 means 1; above MaxChoices → KindBadRequest.
+	Choices   int64
+	RequestID string
+	ClientIP  string
 	// Received is when the front door got the request; zero means now. Latency, time to first
 	// token and the gateway's overhead are measured from it.
 	Received time.Time
@@ -44,6 +47,10 @@ const (
 	reasonDailyOutput  = "max_output_tokens_per_day"
 )
 
+// MaxChoices bounds the answers one request may ask for (OpenAI's own limit on n): each can use
+// the whole output cap, so the number multiplies what one request may cost.
+const MaxChoices = 128
+
 var rateReasons = [3]string{reasonPerMinute, reasonPerHour, reasonPerDay}
 var rateWindows = [3]string{"minute", "hour", "24 hours"}
 
@@ -57,6 +64,13 @@ var rateWindows = [3]string{"minute", "hour", "24 hours"}
 //  4. the per-request caps: an estimate above max_input_tokens → KindBadRequest; the output cap
 //     is the client's own clamped to max_output_tokens, set to max_output_tokens when the
 //     client sent none, and lowered to what is left of the daily output quota.
+//
+// The output cap is per choice, as providers define max_tokens: a request for several choices
+// (Admission.Choices, at most MaxChoices, else KindBadRequest before the rate limits) reserves the
+// cap times the choices against the daily output quota. When the quota has less room than that,
+// the cap is lowered to the room divided among the choices (the number of choices is never
+// changed), and a request that would leave a choice less than one token is refused as the
+// exhausted quota is.
 //
 // A request that passes step 2 counts against the rate limits even when a quota or a cap then
 // refuses it; only forwarded requests count against the daily quotas.
@@ -88,6 +102,11 @@ func (g *Gateway) Begin(c *Client, a Admission) (*Call, error) {
 		return nil, g.reject(c, a, now, model, &providers.Error{Kind: providers.KindPermission, Code: "model_not_allowed",
 			Param: "model", Message: fmt.Sprintf("model %q is not allowed for this API key", model)})
 	}
+	choices := max(a.Choices, 1)
+	if choices > MaxChoices {
+		return nil, g.reject(c, a, now, model, &providers.Error{Kind: providers.KindBadRequest,
+			Message: fmt.Sprintf("the request asks for %d choices; at most %d are allowed per request", choices, MaxChoices)})
+	}
 	provider, err := c.Provider()
 	if err != nil {
 		return nil, g.reject(c, a, now, model, err.(*providers.Error))
@@ -117,7 +136,8 @@ func (g *Gateway) Begin(c *Client, a Admission) (*Call, error) {
 		quota.MaxOutputTokensPerDay = 0
 	}
 	day := dayOf(now)
-	res, refused, du := g.counters.Reserve(c.key, day, quota, a.InputTokens, outCap)
+	outCap = min(outCap, math.MaxInt32)
+	res, refused, du := g.counters.Reserve(c.key, day, quota, a.InputTokens, outCap, choices)
 	if refused != QuotaAdmitted {
 		wait := nextMidnight(now).Sub(now)
 		var reason, msg string
@@ -134,6 +154,10 @@ func (g *Gateway) Begin(c *Client, a Admission) (*Call, error) {
 		default:
 			reason = reasonDailyOutput
 			msg = fmt.Sprintf("daily output token quota used up: %d tokens per day for this API key", c.Quota.MaxOutputTokensPerDay)
+			if left := c.Quota.MaxOutputTokensPerDay - du.OutputTokens - du.ReservedOutput; choices > 1 && left > 0 {
+				msg = fmt.Sprintf("daily output token quota: %d of %d tokens left, less than one per choice for the %d choices asked for",
+					left, c.Quota.MaxOutputTokensPerDay, choices)
+			}
 		}
 		return nil, g.rejectLimit(c, a, now, model, reason, wait, msg+"; it resets at 00:00 UTC")
 	}
@@ -144,7 +168,7 @@ func (g *Gateway) Begin(c *Client, a Admission) (*Call, error) {
 			Message: fmt.Sprintf("the request has about %d input tokens; this API key allows at most %d per request", a.InputTokens, limit)})
 	}
 	if outCap > 0 {
-		outCap = res.OutputTokens
+		outCap = res.OutputTokens / choices
 	}
 
 	g.inFlight.Add(1)

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"math"
 	"sync"
 
 	"github.com/aigateway/ai-gateway/providers"
@@ -24,8 +25,9 @@ type DayUsage struct {
 
 // Reservation is what one admitted request holds until it is settled or released.
 type Reservation struct {
-	Day          string
-	InputTokens  int64
+	Day         string
+	InputTokens int64
+	// OutputTokens is the output cap per choice times the number of choices.
 	OutputTokens int64
 }
 
@@ -45,10 +47,13 @@ const (
 type UsageCounters interface {
 	// Reserve admits one request of key on day when the daily quotas of q (requests, input and
 	// output tokens; 0 = unlimited) leave room for it: in is its estimated input tokens, out its
-	// output-token cap (0 = none). Admitted, the request is counted and reserves its tokens; the
-	// output reservation is lowered to what remains of the output quota when that is less than
-	// out. Refused, nothing changes. The usage returned includes this request.
-	Reserve(key, day string, q Quota, in, out int64) (Reservation, QuotaRefusal, DayUsage)
+	// output-token cap per choice (0 = none) and choices the number of answers it asks for (n,
+	// candidateCount; at least 1), each of which may use out tokens. Admitted, the request is
+	// counted and reserves in input and out × choices output tokens; when the output quota has
+	// less room than that, out is lowered to the room divided among the choices. A request that
+	// would leave a choice less than one token of the output quota is refused. Refused, nothing
+	// changes. The usage returned includes this request.
+	Reserve(key, day string, q Quota, in, out, choices int64) (Reservation, QuotaRefusal, DayUsage)
 	// Release undoes a reservation whose request was not forwarded: it is not counted.
 	Release(key string, r Reservation)
 	// Settle replaces a reservation with the request's real usage (counted on the reservation's day).
@@ -93,7 +98,7 @@ func (c *dayCounter) roll(day string) {
 }
 
 // Reserve implements UsageCounters.
-func (m *MemoryCounters) Reserve(key, day string, q Quota, in, out int64) (Reservation, QuotaRefusal, DayUsage) {
+func (m *MemoryCounters) Reserve(key, day string, q Quota, in, out, choices int64) (Reservation, QuotaRefusal, DayUsage) {
 	c := m.counter(key)
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -106,16 +111,18 @@ func (m *MemoryCounters) Reserve(key, day string, q Quota, in, out int64) (Reser
 	if q.MaxInputTokensPerDay > 0 && u.InputTokens+u.ReservedInput+max(in, 1) > q.MaxInputTokensPerDay {
 		return Reservation{}, QuotaInputTokens, *u
 	}
+	choices = max(choices, 1)
+	out = min(max(out, 0), math.MaxInt32) // a cap beyond any model's; keeps out × choices far from overflow
 	if q.MaxOutputTokensPerDay > 0 {
 		left := q.MaxOutputTokensPerDay - u.OutputTokens - u.ReservedOutput
-		if left <= 0 {
+		if left < choices {
 			return Reservation{}, QuotaOutputTokens, *u
 		}
-		if out > left {
-			out = left
+		if out > left/choices {
+			out = left / choices
 		}
 	}
-	r := Reservation{Day: day, InputTokens: max(in, 0), OutputTokens: max(out, 0)}
+	r := Reservation{Day: day, InputTokens: max(in, 0), OutputTokens: out * choices}
 	u.Requests++
 	u.InFlight++
 	u.ReservedInput += r.InputTokens

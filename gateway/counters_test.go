@@ -11,22 +11,22 @@ import (
 func TestCountersAcrossMidnight(t *testing.T) {
 	m := NewMemoryCounters()
 	q := Quota{MaxRequestsPerDay: 2, MaxOutputTokensPerDay: 100}
-	r1, refused, _ := m.Reserve("c", "2026-03-14", q, 10, 60)
+	r1, refused, _ := m.Reserve("c", "2026-03-14", q, 10, 60, 1)
 	if refused != QuotaAdmitted {
 		t.Fatal(refused)
 	}
 	m.Settle("c", r1, providers.Usage{InputTokens: 10, OutputTokens: 50})
 	// Started before midnight, still streaming after it: it holds 50 of the remaining output.
-	r2, _, _ := m.Reserve("c", "2026-03-14", q, 10, 60)
+	r2, _, _ := m.Reserve("c", "2026-03-14", q, 10, 60, 1)
 	if r2.OutputTokens != 50 {
 		t.Fatalf("reserved %d, want what is left: 50", r2.OutputTokens)
 	}
-	if _, refused, _ := m.Reserve("c", "2026-03-14", q, 0, 0); refused != QuotaRequests {
+	if _, refused, _ := m.Reserve("c", "2026-03-14", q, 0, 0, 1); refused != QuotaRequests {
 		t.Fatalf("third request of the day: %v, want QuotaRequests", refused)
 	}
 
 	// New day: yesterday's usage no longer counts, the open stream still holds its reservation.
-	r3, refused, u := m.Reserve("c", "2026-03-15", q, 0, 100)
+	r3, refused, u := m.Reserve("c", "2026-03-15", q, 0, 100, 1)
 	if refused != QuotaAdmitted || r3.OutputTokens != 50 || u.Requests != 1 || u.InFlight != 2 {
 		t.Fatalf("first request of the new day: %v %+v %+v", refused, r3, u)
 	}

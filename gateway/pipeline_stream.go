@@ -69,7 +69,7 @@ func (s *Stream) nextFrame(dst []byte) ([]byte, error) {
 	}
 	if f.Content {
 		s.call.FirstByte()
-		s.outBytes += 4 // a streamed chunk carries about one token
+		s.outBytes += 4 * max(f.Pieces, 1) // a streamed chunk carries about one token per answer
 	}
 	return s.w.Frame(dst, f), nil
 }

@@ -66,6 +66,10 @@ type Frame struct {
 	// Content is true for a frame that carries answer content: time to first token is
 	// measured at the first one.
 	Content bool
+	// Pieces is how many answers' content the frame carries (several for a chunk with several
+	// candidates): about one token each, for an estimate when the upstream reports no usage.
+	// 0 counts as 1 when Content is true.
+	Pieces int
 }
 
 // Frames is a streamed same-protocol answer.

@@ -57,6 +57,7 @@ func (s *server) geminiGenerate(c *fiber.Ctx, model string, stream bool) error {
 	}
 	adm := s.admission(c, doorGemini, endpoint, received)
 	adm.Model, adm.Stream, adm.InputTokens, adm.MaxOutputTokens = model, stream, int64(info.InputTokens), int64(info.MaxTokens)
+	adm.Choices = int64(info.Choices)
 	return s.serve(c, &gateway.Exchange{
 		Client:    cl,
 		Admission: adm,

@@ -25,6 +25,7 @@ func (s *server) chatCompletions(c *fiber.Ctx) error {
 	}
 	adm := s.admission(c, doorOpenAI, "/v1/chat/completions", received)
 	adm.Model, adm.Stream, adm.InputTokens, adm.MaxOutputTokens = info.Model, info.Stream, int64(info.InputTokens), int64(info.MaxTokens)
+	adm.Choices = int64(info.Choices)
 	return s.serve(c, &gateway.Exchange{
 		Client:    cl,
 		Admission: adm,

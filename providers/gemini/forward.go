@@ -107,12 +107,15 @@ func (f *frames) Next() (providers.Frame, error) {
 		f.err = e
 		return providers.Frame{}, e
 	}
+	pieces := 0
 	if u, ok := UsageFromChunk(ev.Data); ok {
 		f.usage, f.hasUsage = u, true
+	} else if !f.hasUsage {
+		pieces = CandidatesIn(ev.Data)
 	}
 	f.finish.Observe(ev.Data)
 	f.chunks++
-	return providers.Frame{Data: ev.Data, Content: true}, nil
+	return providers.Frame{Data: ev.Data, Content: true, Pieces: pieces}, nil
 }
 
 func (f *frames) Summary() providers.Summary {

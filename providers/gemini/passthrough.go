@@ -16,6 +16,8 @@ import (
 type RequestInfo struct {
 	// MaxTokens is generationConfig.maxOutputTokens; 0 when absent.
 	MaxTokens int
+	// Choices is generationConfig.candidateCount (each candidate may use MaxTokens); 0 when absent.
+	Choices int
 	// InputTokens is a cheap estimate of the prompt size (see PeekRequest).
 	InputTokens int
 }
@@ -55,14 +57,29 @@ func PeekRequest(body []byte) (RequestInfo, error) {
 			return RequestInfo{}, providers.Errorf(providers.KindBadRequest, "invalid JSON payload: generationConfig must be an object")
 		}
 		for _, cm := range cms {
-			if (cm.Key != "maxOutputTokens" && cm.Key != "max_output_tokens") || string(cfg[cm.ValStart:cm.ValEnd]) == "null" {
+			var name string
+			switch cm.Key {
+			case "maxOutputTokens", "max_output_tokens":
+				name = "maxOutputTokens"
+			case "candidateCount", "candidate_count":
+				name = "candidateCount"
+			}
+			if name == "" || string(cfg[cm.ValStart:cm.ValEnd]) == "null" {
 				continue
 			}
 			var v protoInt
 			if err := v.UnmarshalJSON(cfg[cm.ValStart:cm.ValEnd]); err != nil {
-				return RequestInfo{}, providers.Errorf(providers.KindBadRequest, "invalid JSON payload: generationConfig.maxOutputTokens: %v", err)
+				return RequestInfo{}, providers.Errorf(providers.KindBadRequest, "invalid JSON payload: generationConfig.%s: %v", name, err)
 			}
-			info.MaxTokens = int(max(0, min(int64(v), 1<<31-1)))
+			n := int(max(0, min(int64(v), 1<<31-1)))
+			if name == "maxOutputTokens" {
+				info.MaxTokens = n
+				continue
+			}
+			if v < 0 {
+				return RequestInfo{}, providers.Errorf(providers.KindBadRequest, "generationConfig.candidateCount must not be negative")
+			}
+			info.Choices = n
 		}
 	}
 	return info, nil
@@ -293,6 +310,35 @@ func UsageFromChunk(data []byte) (providers.Usage, bool) {
 		}
 	}
 	return providers.Usage{}, false
+}
+
+// CandidatesIn counts the candidates of one relayed stream chunk, at least 1. A streamed chunk
+// carries about one token for each candidate in it, so this is a chunk's output estimate when the
+// upstream reports no usage (a request with candidateCount gets several per chunk).
+func CandidatesIn(data []byte) int {
+	ms, err := objectMembers(data)
+	if err != nil {
+		return 1
+	}
+	n := 0
+	for _, m := range ms {
+		if m.Key != "candidates" || data[m.ValStart] != '[' {
+			continue
+		}
+		arr := data[m.ValStart:m.ValEnd]
+		for i := skipSpace(arr, 1); i < len(arr) && arr[i] != ']'; {
+			end := skipValue(arr, i)
+			if end < 0 {
+				break
+			}
+			n++
+			i = skipSpace(arr, end)
+			if i < len(arr) && arr[i] == ',' {
+				i = skipSpace(arr, i+1)
+			}
+		}
+	}
+	return max(n, 1)
 }
 
 // FinishSniffer reads the canonical finish reason from relayed Gemini bytes (each SSE chunk's

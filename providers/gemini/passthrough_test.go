@@ -38,11 +38,24 @@ func TestPeekRequest(t *testing.T) {
 			}
 		})
 	}
+	for body, want := range map[string]int{
+		`{"generationConfig":{"candidateCount":8,"maxOutputTokens":10}}`: 8,
+		`{"generation_config":{"candidate_count":"200"}}`:                200,
+		`{"generationConfig":{"candidateCount":0}}`:                      0,
+		`{"generationConfig":{"candidateCount":null}}`:                   0,
+		`{"generationConfig":{"candidateCount":1e12}}`:                   1<<31 - 1,
+	} {
+		if info, err := PeekRequest([]byte(body)); err != nil || info.Choices != want {
+			t.Errorf("%s: Choices %d (%v), want %d", body, info.Choices, err, want)
+		}
+	}
 	for body, want := range map[string]string{
 		`{"contents":[}`:           "invalid character",
 		`[]`:                       "must be a JSON object",
 		`{"generationConfig":"x"}`: "generationConfig must be an object",
 		`{"generationConfig":{"maxOutputTokens":"x"}}`: "maxOutputTokens",
+		`{"generationConfig":{"candidateCount":"x"}}`:  "candidateCount",
+		`{"generationConfig":{"candidateCount":-1}}`:   "candidateCount must not be negative",
 	} {
 		_, err := PeekRequest([]byte(body))
 		if e, ok := err.(*providers.Error); !ok || e.Status() != 400 || !strings.Contains(e.Message, want) {
@@ -166,6 +179,21 @@ func TestUsageFromChunk(t *testing.T) {
 				t.Errorf("got %+v %v, want %+v %v", got, ok, want, tt.ok)
 			}
 		})
+	}
+}
+
+func TestCandidatesIn(t *testing.T) {
+	for data, want := range map[string]int{
+		`{"candidates":[{"content":{"parts":[{"text":"a]"}]},"index":0}]}`:            1,
+		`{"candidates":[ {"index":0} , {"index":1},{"index":2} ],"modelVersion":"m"}`: 3,
+		`{"candidates":[]}`:                1,
+		`{"usageMetadata":{}}`:             1,
+		`not json`:                         1,
+		`{"candidates":[{"index":0},{"ind`: 1,
+	} {
+		if got := CandidatesIn([]byte(data)); got != want {
+			t.Errorf("CandidatesIn(%s) = %d, want %d", data, got, want)
+		}
 	}
 }
 

@@ -133,6 +133,8 @@ type RequestInfo struct {
 	IncludeUsage bool
 	// MaxTokens is the requested output cap: max_completion_tokens when set, else max_tokens; 0 = none.
 	MaxTokens int
+	// Choices is n, the number of choices asked for (each may use MaxTokens); 0 when absent.
+	Choices int
 	// InputTokens estimates the prompt size: characters/4 (rounded up) over the text of every
 	// message (string content, text parts, refusals, tool-call names and arguments) plus the raw
 	// tools definitions, plus 85 tokens per image (OpenAI's low-detail price; larger images cost
@@ -148,8 +150,8 @@ const imageTokens = 85
 
 // PeekRequest validates body and reads what RequestInfo describes in one pass, without building
 // a canonical request (it allocates only the model string). It returns a *providers.Error of
-// KindBadRequest, with the parser's message, for invalid JSON or when model, stream, messages or
-// the token fields have the wrong type.
+// KindBadRequest, with the parser's message, for invalid JSON or when model, stream, messages,
+// n or the token fields have the wrong type (or n is below 1).
 func PeekRequest(body []byte) (RequestInfo, error) {
 	var info RequestInfo
 	i := skipSpace(body, 0)
@@ -198,6 +200,18 @@ func PeekRequest(body []byte) (RequestInfo, error) {
 			} else {
 				maxCompletion = n
 			}
+		case "n":
+			if isNull(raw) {
+				break
+			}
+			n, ok := intValue(raw)
+			if !ok {
+				return 0, badRequest(`invalid "n": expected an integer`)
+			}
+			if n < 1 {
+				return 0, badRequest(`invalid "n": %d is less than the minimum of 1`, n)
+			}
+			info.Choices = n
 		case "messages":
 			if raw[0] != '[' {
 				return 0, badRequest(`invalid "messages": expected an array`)

@@ -188,6 +188,16 @@ func TestPeekRequest(t *testing.T) {
 			want: RequestInfo{Model: "m", MaxTokens: 7, Messages: 1, InputTokens: 2},
 		},
 		{
+			name: "n is the number of choices",
+			body: `{"model":"m","messages":[],"n":128,"max_tokens":10}`,
+			want: RequestInfo{Model: "m", MaxTokens: 10, Choices: 128},
+		},
+		{
+			name: "n null is absent",
+			body: `{"model":"m","messages":[],"n":null}`,
+			want: RequestInfo{Model: "m"},
+		},
+		{
 			name: "escapes and multi-byte letters count once; tool calls count",
 			body: `{"messages":[{"role":"user","content":"\u00e9t\u00e9 漢字"},{"role":"assistant","content":null,"tool_calls":[{"id":"c","type":"function","function":{"name":"ab","arguments":"{\"x\":1}"}}]}],"stream":false,"stream_options":{"include_usage":false}}`,
 			// 6 chars + "ab" (2) + {"x":1} (7) = 15 → 4 tokens
@@ -213,6 +223,9 @@ func TestPeekRequestErrors(t *testing.T) {
 		`{"model":"m","messages":{}}`:                  `invalid "messages"`,
 		`{"model":"m","messages":[],"stream":"y"}`:     `invalid "stream"`,
 		`{"model":"m","messages":[],"max_tokens":"1"}`: `invalid "max_tokens"`,
+		`{"model":"m","messages":[],"n":"2"}`:          `invalid "n": expected an integer`,
+		`{"model":"m","messages":[],"n":1.5}`:          `invalid "n": expected an integer`,
+		`{"model":"m","messages":[],"n":0}`:            `invalid "n": 0 is less than the minimum of 1`,
 		`{"model":"m",`:                                "invalid JSON body: unexpected end of JSON input",
 		`null`:                                         "must be a JSON object",
 	} {
