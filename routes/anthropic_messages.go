@@ -153,6 +153,11 @@ func (s *server) countTokens(c *fiber.Ctx) error {
 	if model == "" {
 		model = cl.DefaultModel
 	}
+	if model != "" {
+		if err := providers.CheckModelID(model); err != nil {
+			return err
+		}
+	}
 	if !cl.Allows(model) {
 		return &providers.Error{Kind: providers.KindPermission, Code: "model_not_allowed",
 			Message: "model " + model + " is not allowed for this key"}

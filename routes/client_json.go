@@ -164,7 +164,7 @@ func newClientFromDefaults(d gateway.Limits) *db.Client {
 const (
 	maxNameLen        = 200
 	maxDescriptionLen = 2000
-	maxModelLen       = 200
+	maxModelLen       = providers.MaxModelIDLen
 	maxModels         = 1000
 	maxPromptLen      = 100_000
 	maxUpstreamKeyLen = 4096
@@ -223,8 +223,8 @@ func (in *clientInput) apply(c *db.Client, keyring *db.Keyring) (changed []strin
 			if m == "" || slices.Contains(list, m) {
 				continue
 			}
-			if len(m) > maxModelLen {
-				bad["model_whitelist"] = fmt.Sprintf("each model must be at most %d characters", maxModelLen)
+			if err := providers.CheckModelID(m); err != nil {
+				bad["model_whitelist"] = providers.AsError(err).Message
 			}
 			list = append(list, m)
 		}
@@ -316,6 +316,11 @@ func validateClient(c *db.Client, bad fieldErrors) {
 				"admin-configured tool source exists; use \"passthrough\" (tool calls go back to the client)"
 		default:
 			bad["tool_mode"] = fmt.Sprintf("%q is not a tool mode; use \"passthrough\"", c.ToolMode)
+		}
+	}
+	if _, done := bad["default_model"]; !done && c.DefaultModel != "" {
+		if err := providers.CheckModelID(c.DefaultModel); err != nil {
+			bad["default_model"] = providers.AsError(err).Message
 		}
 	}
 	if c.DefaultModel != "" && len(c.ModelWhitelist) > 0 && !slices.Contains(c.ModelWhitelist, c.DefaultModel) {

@@ -45,8 +45,13 @@ func (s *server) authenticate(c *fiber.Ctx) (*gateway.Client, error) {
 }
 
 // admit runs the per-client policy (SPEC §6.2–6.5) and sets the x-ratelimit-* headers, on the
-// refusal too.
+// refusal too. A model id that providers.CheckModelID refuses is a 400 before any of it.
 func (s *server) admit(c *fiber.Ctx, cl *gateway.Client, a admission, received time.Time) (*gateway.Call, error) {
+	if a.model != "" {
+		if err := providers.CheckModelID(a.model); err != nil {
+			return nil, err
+		}
+	}
 	call, err := s.Gateway.Begin(cl, gateway.Admission{
 		Endpoint: a.endpoint, FrontDoor: a.door, Model: a.model, Stream: a.stream,
 		InputTokens: int64(a.input), MaxOutputTokens: int64(a.maxOut),

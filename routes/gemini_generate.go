@@ -22,7 +22,11 @@ func geminiModelAction(c *fiber.Ctx) (model, action string, err error) {
 		return "", "", &providers.Error{Kind: providers.KindNotFound,
 			Message: "expected /v1beta/models/{model}:{generateContent|streamGenerateContent|countTokens}"}
 	}
-	return strings.TrimPrefix(tail[:i], "models/"), tail[i+1:], nil
+	model = strings.TrimPrefix(tail[:i], "models/")
+	if err := providers.CheckModelID(model); err != nil {
+		return "", "", err
+	}
+	return model, tail[i+1:], nil
 }
 
 // geminiAction is POST /v1beta/models/{model}:{action}: the native Gemini front door.
@@ -83,9 +87,13 @@ func (s *server) forwardGemini(c *fiber.Ctx, call *gateway.Call, gc *gemini.Clie
 	if err != nil {
 		return endWithError(call, err, body)
 	}
-	op := "models/" + call.Model() + ":generateContent"
+	op, err := gemini.ModelOp(call.Model(), "generateContent")
 	if stream {
-		op = "models/" + call.Model() + ":streamGenerateContent?alt=sse"
+		op, err = gemini.ModelOp(call.Model(), "streamGenerateContent")
+		op += "?alt=sse"
+	}
+	if err != nil {
+		return endWithError(call, err, body)
 	}
 	ctx, cancel := s.upstreamContext()
 	defer cancelIfClientLeaves(c, cancel)()
@@ -222,7 +230,11 @@ func (s *server) geminiCountTokens(c *fiber.Ctx, model string) error {
 		if err != nil {
 			return err
 		}
-		resp, err := gc.Forward(ctx, "models/"+model+":countTokens", fwd, false)
+		op, err := gemini.ModelOp(model, "countTokens")
+		if err != nil {
+			return err
+		}
+		resp, err := gc.Forward(ctx, op, fwd, false)
 		if err != nil {
 			return err
 		}
@@ -289,6 +301,9 @@ func (s *server) geminiModel(c *fiber.Ctx) error {
 		return err
 	}
 	id := strings.TrimPrefix(c.Params("*"), "models/")
+	if err := providers.CheckModelID(id); err != nil {
+		return err
+	}
 	ok, err := s.clientHasModel(c, cl, id)
 	if err != nil {
 		return err

@@ -44,6 +44,9 @@ func (s *server) getModel(c *fiber.Ctx) error {
 		return err
 	}
 	id := c.Params("*")
+	if err := providers.CheckModelID(id); err != nil {
+		return err
+	}
 	ok, err := s.clientHasModel(c, cl, id)
 	if err != nil {
 		return err
