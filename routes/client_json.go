@@ -213,6 +213,11 @@ func (in *clientInput) apply(c *db.Client, keyring *db.Keyring) (changed []strin
 	set("base_url", &c.BaseURL, in.BaseURL, 2000)
 	set("azure_api_version", &c.AzureAPIVersion, in.AzureAPIVersion, 40)
 	set("default_model", &c.DefaultModel, in.DefaultModel, maxModelLen)
+	if _, done := bad["default_model"]; !done && in.DefaultModel != nil && c.DefaultModel != "" {
+		if err := providers.CheckModelID(c.DefaultModel); err != nil {
+			bad["default_model"] = providers.AsError(err).Message
+		}
+	}
 	set("system_prompt", &c.SystemPrompt, in.SystemPrompt, maxPromptLen)
 	set("tool_mode", &c.ToolMode, in.ToolMode, 40)
 
@@ -316,11 +321,6 @@ func validateClient(c *db.Client, bad fieldErrors) {
 				"admin-configured tool source exists; use \"passthrough\" (tool calls go back to the client)"
 		default:
 			bad["tool_mode"] = fmt.Sprintf("%q is not a tool mode; use \"passthrough\"", c.ToolMode)
-		}
-	}
-	if _, done := bad["default_model"]; !done && c.DefaultModel != "" {
-		if err := providers.CheckModelID(c.DefaultModel); err != nil {
-			bad["default_model"] = providers.AsError(err).Message
 		}
 	}
 	if c.DefaultModel != "" && len(c.ModelWhitelist) > 0 && !slices.Contains(c.ModelWhitelist, c.DefaultModel) {
