@@ -308,11 +308,16 @@ func TestSecurityAdminPagesEscapeClientAndUpstreamText(t *testing.T) {
 	g := startRelGateway(t, nil, mock.URL)
 	g.createClient(beOpenAI, mock.URL, map[string]any{"name": `<b onmouseover=alert("name")>app</b>`,
 		"description": `</textarea><script>alert("d")</script>`, "system_prompt": `</textarea><script>alert("sp")</script>`,
-		"model_whitelist": []string{evilModel, "m"}})
+		"model_whitelist": []string{"m"}})
+	// A model id cannot hold markup (providers.CheckModelID): neither an admin nor a caller gets one in.
+	if status, body := g.admin(http.MethodPatch, "/admin/api/v1/clients/"+strconv.FormatInt(g.ids[beOpenAI], 10),
+		map[string]any{"model_whitelist": []string{evilModel, "m"}}); status != http.StatusBadRequest {
+		t.Errorf("whitelisting %q: %d %s, want 400", evilModel, status, body)
+	}
 	key := g.keys[beOpenAI]
 	for _, body := range []string{
-		`{"model":` + jsonStr(evilModel) + `,"messages":[{"role":"user","content":"please fail"}]}`,
-		`{"model":` + jsonStr(evilModel) + `,"messages":[{"role":"user","content":"hi"}]}`,
+		`{"model":"m","messages":[{"role":"user","content":"please fail"}]}`,
+		`{"model":"m","messages":[{"role":"user","content":"hi"}]}`,
 	} {
 		req, _ := http.NewRequest(http.MethodPost, g.url+"/v1/chat/completions", strings.NewReader(body))
 		req.Header.Set("Authorization", "Bearer "+key)

@@ -57,6 +57,7 @@ var rateWindows = [3]string{"minute", "hour", "24 hours"}
 // Begin applies the client's policy to a request, in the order of SPEC §6:
 //
 //  1. the model: empty becomes the client's default model (none at all → KindBadRequest);
+//     an id providers.CheckModelID refuses → KindBadRequest;
 //     outside a non-empty whitelist → KindPermission, code "model_not_allowed";
 //  2. the rate limits per minute, hour and day (sliding windows) → KindRateLimited;
 //  3. the daily quotas (UTC) on requests, input tokens (with the estimate) and output tokens
@@ -97,6 +98,13 @@ func (g *Gateway) Begin(c *Client, a Admission) (*Call, error) {
 	if model == "" && a.Op != OpModels {
 		return nil, g.reject(c, a, now, "", &providers.Error{Kind: providers.KindBadRequest, Param: "model",
 			Message: "no model given, and this client has no default model"})
+	}
+	if model != "" {
+		if err := providers.CheckModelID(model); err != nil {
+			// Do checks what callers send; this catches a default model stored before the
+			// admin forms checked it.
+			return nil, g.reject(c, a, now, "", err.(*providers.Error))
+		}
 	}
 	if model != "" && !c.Allows(model) {
 		return nil, g.reject(c, a, now, model, &providers.Error{Kind: providers.KindPermission, Code: "model_not_allowed",

@@ -15,7 +15,9 @@ func TestBeginResolvesTheModel(t *testing.T) {
 	listed.ModelWhitelist = db.Strings{"gpt-4o", "gpt-4o-mini"}
 	none := clientRow(3, "none")
 	none.DefaultModel = ""
-	e := newEnv(t, []db.Client{open, listed, none}, nil)
+	stale := clientRow(4, "stale") // a default stored before model ids were checked
+	stale.DefaultModel = "../../v1/files"
+	e := newEnv(t, []db.Client{open, listed, none, stale}, nil)
 
 	tests := []struct {
 		client, model string
@@ -30,6 +32,9 @@ func TestBeginResolvesTheModel(t *testing.T) {
 		{client: "listed", model: "o3", kind: providers.KindPermission, code: "model_not_allowed"},
 		{client: "none", model: "", kind: providers.KindBadRequest},
 		{client: "none", model: "m", want: "m"},
+		{client: "open", model: "../x", kind: providers.KindBadRequest, code: "invalid_model"},
+		{client: "stale", model: "", kind: providers.KindBadRequest, code: "invalid_model"},
+		{client: "stale", model: "m", want: "m"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.client+"/"+tt.model, func(t *testing.T) {

@@ -45,8 +45,8 @@ type Exchange struct {
 // returns an error. On success exactly one of Body, Stream or Models holds the answer.
 type Answer struct {
 	Headers []Header
-	// Body is a whole answer in the door's protocol, already settled and scrubbed of the
-	// upstream key.
+	// Body is a whole answer in the door's protocol, already settled. The edge scrubs it of
+	// the upstream key (routes' redactAnswer), as it does every whole answer.
 	Body []byte
 	// Stream is a streamed answer: the caller writes what Next returns and calls End once.
 	Stream *Stream
@@ -71,6 +71,12 @@ type Answer struct {
 func (g *Gateway) Do(ctx context.Context, x *Exchange) (*Answer, error) {
 	if x.Admission.Op == "" {
 		x.Admission.Op = OpGenerate
+	}
+	if m := x.Admission.Model; m != "" {
+		// A model id is checked before anything else: it names upstream paths.
+		if err := providers.CheckModelID(m); err != nil {
+			return &Answer{}, err
+		}
 	}
 	if x.Admission.Op == OpProbe {
 		ms, err := g.probe(ctx, x.Client)
@@ -137,7 +143,7 @@ func (g *Gateway) generate(ctx context.Context, call *Call, x *Exchange, a *Answ
 		if !sum.HasUsage {
 			sum.Usage = call.estimatedUsage(len(f.Body))
 		}
-		a.Body, a.Usage = call.client.Redact(f.Body), sum.Usage
+		a.Body, a.Usage = f.Body, sum.Usage
 		call.End(Outcome{Status: 200, Usage: sum.Usage, FinishReason: sum.FinishReason, ModelUsed: sum.Model,
 			RequestBody: x.Body, ResponseBody: a.Body})
 		return nil
@@ -167,7 +173,7 @@ func (g *Gateway) generate(ctx context.Context, call *Call, x *Exchange, a *Answ
 	if o.Usage == (providers.Usage{}) {
 		o.Usage = call.estimatedUsage(responseTextLen(resp))
 	}
-	a.Body, a.Usage = call.client.Redact(x.Door.EncodeResponse(resp)), o.Usage
+	a.Body, a.Usage = x.Door.EncodeResponse(resp), o.Usage
 	o.ResponseBody = a.Body
 	call.End(o)
 	return nil
@@ -184,7 +190,7 @@ func (g *Gateway) countTokens(ctx context.Context, call *Call, x *Exchange, a *A
 		if err != nil {
 			return err
 		}
-		a.Body = call.client.Redact(f.Body)
+		a.Body = f.Body
 	} else {
 		req, err := x.Decode()
 		if err != nil {
@@ -222,7 +228,7 @@ func (g *Gateway) embed(ctx context.Context, call *Call, x *Exchange, a *Answer)
 	}
 	a.Usage = u
 	if len(resp.Raw) > 0 {
-		a.Body = call.client.Redact(resp.Raw)
+		a.Body = resp.Raw
 	} else {
 		if resp.Model == "" {
 			resp.Model = call.model

@@ -59,11 +59,16 @@ func redactRow(r *db.RequestLog, secret string) {
 	r.ErrorMessage = redact(r.ErrorMessage, secret, maxErrorBytes)
 }
 
+// Leaks reports whether b holds the client's upstream key: the cheap test before Redact copies.
+func (c *Client) Leaks(b []byte) bool {
+	return len(c.upstreamKey) >= 8 && bytes.Contains(b, []byte(c.upstreamKey))
+}
+
 // Redact returns b with the client's upstream key replaced by [REDACTED], or b itself when the
 // key is not in it. Upstream text passed on to the caller goes through it: some providers echo
 // the key they were sent in their error messages.
 func (c *Client) Redact(b []byte) []byte {
-	if len(c.upstreamKey) < 8 || !bytes.Contains(b, []byte(c.upstreamKey)) {
+	if !c.Leaks(b) {
 		return b
 	}
 	return bytes.ReplaceAll(b, []byte(c.upstreamKey), []byte(redacted))

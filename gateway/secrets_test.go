@@ -1,6 +1,8 @@
 package gateway
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/aigateway/ai-gateway/providers"
@@ -22,6 +24,9 @@ func TestClientRedactsItsUpstreamKey(t *testing.T) {
 		if string(got) != tt.want {
 			t.Errorf("Redact(%q) = %q, want %q", tt.in, got, tt.want)
 		}
+		if c.Leaks(in) != (tt.in != tt.want) {
+			t.Errorf("Leaks(%q) = %v", tt.in, !(tt.in != tt.want))
+		}
 		if tt.in == tt.want && len(in) > 0 && &got[0] != &in[0] {
 			t.Errorf("Redact(%q) copied text without the key", tt.in)
 		}
@@ -39,5 +44,22 @@ func TestClientRedactsItsUpstreamKey(t *testing.T) {
 	}
 	if (&Client{}).Redact([]byte("x")) == nil || (&Client{}).RedactError(nil) != nil {
 		t.Error("a client without an upstream key")
+	}
+}
+
+// Leaks is the per-answer cost every whole front-door answer pays (routes' redactAnswer): one
+// bytes.Contains over the body when it is clean.
+func BenchmarkLeaksCleanAnswer(b *testing.B) {
+	c := &Client{upstreamKey: "sk-proj-" + strings.Repeat("x7Q", 40)}
+	for _, size := range []int{1 << 10, 16 << 10, 256 << 10} {
+		body := []byte(strings.Repeat(`{"text":"the quick brown fox jumps over the lazy dog sk-"},`, size/58+1)[:size])
+		b.Run(fmt.Sprintf("%dKiB", size>>10), func(b *testing.B) {
+			b.SetBytes(int64(size))
+			for b.Loop() {
+				if c.Leaks(body) {
+					b.Fatal("clean body reported as leaking")
+				}
+			}
+		})
 	}
 }

@@ -164,7 +164,7 @@ func newClientFromDefaults(d gateway.Limits) *db.Client {
 const (
 	maxNameLen        = 200
 	maxDescriptionLen = 2000
-	maxModelLen       = 200
+	maxModelLen       = providers.MaxModelIDLen
 	maxModels         = 1000
 	maxPromptLen      = 100_000
 	maxUpstreamKeyLen = 4096
@@ -213,6 +213,11 @@ func (in *clientInput) apply(c *db.Client, keyring *db.Keyring) (changed []strin
 	set("base_url", &c.BaseURL, in.BaseURL, 2000)
 	set("azure_api_version", &c.AzureAPIVersion, in.AzureAPIVersion, 40)
 	set("default_model", &c.DefaultModel, in.DefaultModel, maxModelLen)
+	if _, done := bad["default_model"]; !done && in.DefaultModel != nil && c.DefaultModel != "" {
+		if err := providers.CheckModelID(c.DefaultModel); err != nil {
+			bad["default_model"] = providers.AsError(err).Message
+		}
+	}
 	set("system_prompt", &c.SystemPrompt, in.SystemPrompt, maxPromptLen)
 	set("tool_mode", &c.ToolMode, in.ToolMode, 40)
 
@@ -223,8 +228,8 @@ func (in *clientInput) apply(c *db.Client, keyring *db.Keyring) (changed []strin
 			if m == "" || slices.Contains(list, m) {
 				continue
 			}
-			if len(m) > maxModelLen {
-				bad["model_whitelist"] = fmt.Sprintf("each model must be at most %d characters", maxModelLen)
+			if err := providers.CheckModelID(m); err != nil {
+				bad["model_whitelist"] = providers.AsError(err).Message
 			}
 			list = append(list, m)
 		}

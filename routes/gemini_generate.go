@@ -112,6 +112,9 @@ func (s *server) geminiModels(c *fiber.Ctx) error {
 // geminiModel is GET /v1beta/models/{model}.
 func (s *server) geminiModel(c *fiber.Ctx) error {
 	id := strings.TrimPrefix(c.Params("*"), "models/")
+	if err := providers.CheckModelID(id); err != nil {
+		return err
+	}
 	ids, err := s.modelList(c, doorGemini, "/v1beta/models/{model}")
 	if err != nil {
 		return err

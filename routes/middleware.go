@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+
+	"github.com/aigateway/ai-gateway/gateway"
 )
 
 // localKey namespaces values stored in fiber's Locals by this package.
@@ -143,6 +145,22 @@ func (s *server) accessLog(c *fiber.Ctx) error {
 	}
 	s.log.LogAttrs(c.UserContext(), level, "request", attrs...)
 	return nil
+}
+
+// redactAnswer keeps the client's upstream key out of every whole answer a front door sends,
+// forwarded or translated: some upstreams echo the headers they were sent. Streams are scrubbed
+// chunk by chunk in the relay and errors in the error handler (it renders them after this
+// returns); every other body passes here, with one bytes.Contains when it is clean.
+func (s *server) redactAnswer(c *fiber.Ctx) error {
+	err := c.Next()
+	cl, ok := c.Locals(localClient).(*gateway.Client)
+	if !ok || c.Response().IsBodyStream() {
+		return err
+	}
+	if b := c.Response().Body(); cl.Leaks(b) {
+		c.Response().SetBodyRaw(cl.Redact(b)) // Redact's result is a new slice, not the response buffer
+	}
+	return err
 }
 
 // recoverPanic turns a panic in a handler into a 500 and logs the stack once.

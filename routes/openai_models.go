@@ -39,6 +39,9 @@ func (s *server) listModels(c *fiber.Ctx) error {
 // getModel is GET /v1/models/{id}; ids may contain slashes ("meta-llama/Llama-3.1-8B").
 func (s *server) getModel(c *fiber.Ctx) error {
 	id := c.Params("*")
+	if err := providers.CheckModelID(id); err != nil {
+		return err
+	}
 	ids, err := s.modelList(c, doorOpenAI, "/v1/models/{id}")
 	if err != nil {
 		return err

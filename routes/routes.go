@@ -124,9 +124,9 @@ func New(d Deps) *fiber.App {
 	}
 
 	// Every request, in this order: id first (so everything after can log it), then the headers
-	// that must be on every response, then the access log (which also renders errors), then
-	// recovery from panics closest to the handlers.
-	app.Use(s.requestID, s.securityHeaders, s.accessLog, s.recoverPanic)
+	// that must be on every response, then the access log (which also renders errors), then the
+	// scrub of the upstream key from answers, then recovery from panics closest to the handlers.
+	app.Use(s.requestID, s.securityHeaders, s.accessLog, s.redactAnswer, s.recoverPanic)
 
 	// Public.
 	app.Get("/healthz", s.healthz)

@@ -252,6 +252,9 @@ func (c *Client) Do(ctx context.Context, op string, body []byte, stream bool) (*
 	op = strings.TrimLeft(op, "/")
 	op = strings.TrimPrefix(op, "v1beta/")
 	p, query, _ := strings.Cut(op, "?")
+	if !safeOpPath(p) {
+		return nil, providers.Errorf(providers.KindBadRequest, "invalid Gemini API operation %q (build it with ModelOp)", p)
+	}
 	if query != "" {
 		q, err := url.ParseQuery(query)
 		if err != nil {
@@ -267,6 +270,20 @@ func (c *Client) Do(ctx context.Context, op string, body []byte, stream bool) (*
 		method = http.MethodGet
 	}
 	return c.send(ctx, method, p, body)
+}
+
+// safeOpPath reports whether p stays under the API root as it is: no "." or ".." segment, no
+// escapes, backslashes, fragments, spaces or control characters.
+func safeOpPath(p string) bool {
+	if p == "" || strings.ContainsAny(p, "%\\#") || strings.ContainsFunc(p, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
+		return false
+	}
+	for seg := range strings.SplitSeq(p, "/") {
+		if seg == "." || seg == ".." || strings.HasPrefix(seg, "..:") {
+			return false
+		}
+	}
+	return true
 }
 
 // generateBody validates the model and encodes the request body.
@@ -285,8 +302,8 @@ func (c *Client) generateBody(req *providers.Request) (path string, body []byte,
 // modelPath is the resource path of a model ("models/x", or "tunedModels/x" as given). Names are
 // restricted to the characters Gemini uses so nothing can change the URL's meaning.
 func modelPath(model string) (string, error) {
-	if model == "" {
-		return "", providers.Errorf(providers.KindBadRequest, "a model is required")
+	if err := providers.CheckModelID(model); err != nil {
+		return "", err
 	}
 	name, prefix := modelName(model), "models/"
 	if t, ok := strings.CutPrefix(model, "tunedModels/"); ok {
@@ -300,7 +317,18 @@ func modelPath(model string) (string, error) {
 	if name == "" {
 		return "", providers.Errorf(providers.KindBadRequest, "a model is required")
 	}
-	return prefix + name, nil
+	return prefix + url.PathEscape(name), nil
+}
+
+// ModelOp is the API path of action on model, e.g. "models/gemini-2.5-flash:generateContent" for
+// Forward: the model is checked (providers.CheckModelID and Gemini's own narrower alphabet) and
+// escaped, so a model id cannot reach another upstream path. Errors are KindBadRequest.
+func ModelOp(model, action string) (string, error) {
+	path, err := modelPath(model)
+	if err != nil {
+		return "", err
+	}
+	return path + ":" + action, nil
 }
 
 // send makes one request to the API root with the key in x-goog-api-key.

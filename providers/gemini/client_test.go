@@ -419,6 +419,33 @@ func TestClientForward(t *testing.T) {
 	}
 }
 
+// A model id cannot move a forwarded request to another path: ModelOp refuses what would, and
+// Forward refuses an operation that leaves the API root however it was built.
+func TestClientForwardStaysOnItsPath(t *testing.T) {
+	if op, err := ModelOp("models/gemini-2.5-flash", "countTokens"); err != nil || op != "models/gemini-2.5-flash:countTokens" {
+		t.Errorf("ModelOp = %q, %v", op, err)
+	}
+	for _, model := range []string{"..", "../../v1/files/abc", "..%2fx", "%2e%2e", "a/b", "m?alt=json", "m#x", `..\x`, ""} {
+		if op, err := ModelOp(model, "generateContent"); err == nil {
+			t.Errorf("ModelOp(%q) = %q, want an error", model, op)
+		}
+	}
+	m := newMock(t, func(w http.ResponseWriter, r *http.Request, body []byte) { writeJSON(w, 200, `{}`) })
+	for _, op := range []string{"models/../../v1/files/abc:generateContent", "models/..%2f..%2fv1:generateContent",
+		"models/%2e%2e/x:countTokens", "models/..", "models/./x", `models\..\x`, "models/a#b", "models/a b"} {
+		resp, err := m.client(t).Do(context.Background(), op, []byte(`{}`), false)
+		if err == nil {
+			resp.Body.Close()
+			t.Errorf("Forward(%q) sent a request", op)
+		} else if providers.AsError(err).Kind != providers.KindBadRequest {
+			t.Errorf("Forward(%q) = %v, want KindBadRequest", op, err)
+		}
+	}
+	if reqs := m.requests(); len(reqs) != 0 {
+		t.Errorf("upstream received %d requests", len(reqs))
+	}
+}
+
 // Errors keep the upstream's status and message, and a retry delay in either form.
 func TestClientUpstreamErrors(t *testing.T) {
 	tests := []struct {

@@ -112,6 +112,10 @@ func (c *Client) endpoint(op, model string) (string, error) {
 		if model == "" {
 			return "", providers.Errorf(providers.KindBadRequest, "azure needs a model: the deployment name")
 		}
+		// The deployment is a path segment: a model id that is ".." or holds "/" must not move the URL.
+		if err := providers.CheckModelID(model); err != nil {
+			return "", err
+		}
 		u = c.base + "/openai/deployments/" + url.PathEscape(model) + "/" + path
 	}
 	v := "api-version=" + url.QueryEscape(c.cfg.AzureAPIVersion)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -600,5 +601,31 @@ func TestHeaderTimeout(t *testing.T) {
 	var e *providers.Error
 	if !errors.As(err, &e) || e.Kind != providers.KindTimeout || e.Status() != http.StatusGatewayTimeout {
 		t.Fatalf("err = %#v, want a 504 KindTimeout", err)
+	}
+}
+
+// An Azure deployment is the model id in the URL path: one that would move the path (".." and
+// the like) is refused before anything is sent, on every operation that names a deployment.
+func TestAzureDeploymentCannotMoveThePath(t *testing.T) {
+	u := newUpstream(t, jsonReply(200, completionJSON))
+	c, err := New(providers.Config{Backend: "azure", BaseURL: u.srv.URL, APIKey: testKey,
+		AzureAPIVersion: "2024-10-21", HTTPClient: u.srv.Client()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, model := range []string{"..", ".", "../chat/completions", "a/../../x", "..%2fx"} {
+		if _, err := c.Chat(context.Background(), chatRequest(model)); providers.AsError(err).Kind != providers.KindBadRequest {
+			t.Errorf("Chat(%q) = %v, want KindBadRequest", model, err)
+		}
+		body := []byte(`{"model":` + strconv.Quote(model) + `,"input":"a"}`)
+		if resp, err := c.Do(context.Background(), "embeddings", body, false); err == nil {
+			resp.Body.Close()
+			t.Errorf("Forward(embeddings, model %q) sent a request", model)
+		}
+	}
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if len(u.hits) != 0 {
+		t.Errorf("upstream received %d requests, first to %s", len(u.hits), u.hits[0].path)
 	}
 }
