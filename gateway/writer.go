@@ -242,6 +242,18 @@ func (w *writer) drain(ctx context.Context) error {
 	}
 }
 
+// drainFull writes full batches while a full batch of log rows is queued, or until a write
+// fails. A wake-up (a batch filled) writes only full batches: the rows that arrive meanwhile
+// wait for the next tick instead of going out in a transaction of their own each.
+func (w *writer) drainFull(ctx context.Context) error {
+	for w.queueLength() >= float64(w.batchSize) {
+		if _, err := w.writeOnce(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // pendingRows counts the log rows not written yet (queued and in a failed batch).
 func (w *writer) pendingRows() int {
 	n := int(w.queueLength())
@@ -262,7 +274,7 @@ func (w *writer) run() {
 		select {
 		case <-w.wake:
 			if !w.failing {
-				_ = w.drain(context.Background())
+				_ = w.drainFull(context.Background())
 			}
 		case <-tick.C:
 			_ = w.drain(context.Background())
