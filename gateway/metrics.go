@@ -22,6 +22,7 @@ type metrics struct {
 	rateLimited    *prometheus.CounterVec // client, reason
 	queueDropped   prometheus.Counter
 	dbWriteErrors  prometheus.Counter
+	rowsRejected   *prometheus.CounterVec // outcome
 
 	// perClient are the vectors with a client label, for forgetting a deleted client.
 	perClient []*prometheus.MetricVec
@@ -75,6 +76,13 @@ func newMetrics(reg prometheus.Registerer, queueLength func() float64) (*metrics
 		dbWriteErrors: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "ai_gateway_db_write_errors_total", Help: "Failed background writes of the request log and usage (retried).",
 		}),
+		rowsRejected: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "ai_gateway_db_rows_rejected_total",
+			Help: "Accounting rows the database rejected for their values even alone: stored in plain form (outcome=stored_plain) or dropped (outcome=dropped).",
+		}, []string{"outcome"}),
+	}
+	for _, o := range []string{rejectedPlain, rejectedDropped} {
+		m.rowsRejected.WithLabelValues(o) // both series exist from the start, at 0
 	}
 	m.perClient = []*prometheus.MetricVec{m.requests.MetricVec, m.inputTokens.MetricVec, m.outputTokens.MetricVec,
 		m.duration.MetricVec, m.upstreamErrors.MetricVec, m.ttft.MetricVec, m.rateLimited.MetricVec}
@@ -82,7 +90,8 @@ func newMetrics(reg prometheus.Registerer, queueLength func() float64) (*metrics
 		Name: "ai_gateway_log_queue_length", Help: "Request log rows waiting for the background writer.",
 	}, queueLength)
 	for _, c := range []prometheus.Collector{m.requests, m.inProgress, m.inputTokens, m.outputTokens, m.duration,
-		m.activeClients, m.upstreamErrors, m.ttft, m.overhead, m.rateLimited, m.queueDropped, m.dbWriteErrors, queue} {
+		m.activeClients, m.upstreamErrors, m.ttft, m.overhead, m.rateLimited, m.queueDropped, m.dbWriteErrors, m.rowsRejected,
+		queue} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("register metrics: %w", err)
 		}

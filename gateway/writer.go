@@ -46,9 +46,11 @@ type usageKey struct {
 //
 // Usage deltas and last-use times are merged in memory by key, so they are bounded by the number
 // of (client, day, model) combinations, never by traffic, and are never dropped. Request log rows
-// wait in a bounded queue: when it is full, new rows are dropped and counted. A failed write is
-// logged, counted and retried with the same batch; meanwhile rows keep queueing up to the bound,
-// so memory stays within queueSize + batchSize rows.
+// wait in a bounded queue: when it is full, new rows are dropped and counted. A write the
+// database fails as a whole (full, read-only, down) is logged, counted and retried with the same
+// batch; meanwhile rows keep queueing up to the bound, so memory stays within queueSize +
+// batchSize rows. A write the database rejects for the values in it is split until the rows at
+// fault are found (write); the rest is written, so one bad row never holds up the others.
 type writer struct {
 	store     LogStore
 	log       *slog.Logger
@@ -166,10 +168,12 @@ func (w *writer) take() *db.AccountingBatch {
 			w.logs = nil
 		}
 	}
+	// Every row is made storable here, on its way to the database: its text came from clients
+	// and upstreams, and may hold NUL, invalid UTF-8 or more than a column's width.
 	if len(w.usage) > 0 {
 		b.Usage = make([]db.UsageDaily, 0, len(w.usage))
 		for _, u := range w.usage {
-			b.Usage = append(b.Usage, *u)
+			b.Usage = append(b.Usage, u.Storable())
 		}
 		clear(w.usage)
 	}
@@ -178,15 +182,16 @@ func (w *writer) take() *db.AccountingBatch {
 		w.lastUsed = map[int64]time.Time{}
 	}
 	for _, m := range w.models {
-		b.ModelsCache = append(b.ModelsCache, m)
+		b.ModelsCache = append(b.ModelsCache, m.Storable())
 	}
 	clear(w.models)
 	w.mu.Unlock()
-	// Redaction scans up to 64 KiB per body: done outside the lock that End takes.
+	// Redaction scans up to 64 KiB per body: done outside the lock that End takes. It cuts on a
+	// UTF-8 boundary, so it comes after Storable has made the text valid UTF-8.
 	if len(logs) > 0 {
 		b.Logs = make([]db.RequestLog, len(logs))
 		for i := range logs {
-			b.Logs[i] = logs[i].row
+			b.Logs[i] = logs[i].row.Storable()
 			redactRow(&b.Logs[i], logs[i].secret)
 		}
 	}
@@ -206,21 +211,25 @@ func (w *writer) writeOnce(ctx context.Context) (bool, error) {
 	if b == nil {
 		return false, nil
 	}
-	// Each attempt gets its own deadline: a flush at shutdown is tried even when the shutdown
-	// budget is already spent; ctx only decides whether to keep retrying.
-	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
-	err := w.store.WriteBatch(wctx, *b)
-	cancel()
+	rest, err := w.write(ctx, *b)
 	if err != nil {
-		w.retry = b
+		w.retry = &rest
 		w.failing = true
 		w.m.dbWriteErrors.Inc()
-		w.log.Error("request log write failed; will retry", "rows", len(b.Logs), "usage_rows", len(b.Usage), "err", err)
+		w.log.Error("request log write failed; will retry", "rows", len(rest.Logs), "usage_rows", len(rest.Usage), "err", err)
 		return true, err
 	}
 	w.retry = nil
 	w.failing = false
 	return true, nil
+}
+
+// attempt is one WriteBatch. Each attempt gets its own deadline: a flush at shutdown is tried
+// even when the shutdown budget is already spent; ctx only decides whether to keep retrying.
+func (w *writer) attempt(ctx context.Context, b db.AccountingBatch) error {
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
+	defer cancel()
+	return w.store.WriteBatch(wctx, b)
 }
 
 // drain writes until nothing is pending, or until a write fails.
@@ -231,6 +240,18 @@ func (w *writer) drain(ctx context.Context) error {
 			return err
 		}
 	}
+}
+
+// drainFull writes full batches while a full batch of log rows is queued, or until a write
+// fails. A wake-up (a batch filled) writes only full batches: the rows that arrive meanwhile
+// wait for the next tick instead of going out in a transaction of their own each.
+func (w *writer) drainFull(ctx context.Context) error {
+	for w.queueLength() >= float64(w.batchSize) {
+		if _, err := w.writeOnce(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // pendingRows counts the log rows not written yet (queued and in a failed batch).
@@ -253,7 +274,7 @@ func (w *writer) run() {
 		select {
 		case <-w.wake:
 			if !w.failing {
-				_ = w.drain(context.Background())
+				_ = w.drainFull(context.Background())
 			}
 		case <-tick.C:
 			_ = w.drain(context.Background())

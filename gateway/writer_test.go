@@ -68,6 +68,9 @@ func runCalls(t *testing.T, e *testEnv, client string, n int, o Outcome) {
 	}
 }
 
+// A filled batch wakes the writer, which writes full batches only: the rows arriving meanwhile
+// wait for the tick (here: the flush) instead of going out a few at a time. The batches are the
+// same however the writer goroutine and the requests interleave.
 func TestWriterWritesInBatches(t *testing.T) {
 	var rec *recordingStore
 	e := newEnv(t, []db.Client{clientRow(1, "app")}, wrapLogs(&rec, func(o *Options) { o.BatchSize = 10 }))

@@ -40,7 +40,9 @@ func parseRequestQuery(query func(string) string) requestQuery {
 		To:       strings.TrimSpace(query("to")),
 	}}
 	f := &q.filter
-	f.Model = q.form.Model
+	// Stored models went through db.StorableText: the filter matches them the same way, and a
+	// NUL typed into it finds nothing instead of failing the query.
+	f.Model = db.StorableText(q.form.Model, db.ModelWidth)
 	if v := q.form.ClientID; v != "" {
 		if id, err := strconv.ParseInt(v, 10, 64); err == nil && id > 0 {
 			f.ClientID = id

@@ -23,6 +23,8 @@ func (s *server) prometheusSubmit(c *fiber.Ctx) error {
 	switch {
 	case username == "" && enabled:
 		bad["username"] = "is required while /metrics is on"
+	case textError(username, false) != "":
+		bad["username"] = textError(username, false)
 	case strings.Contains(username, ":"):
 		bad["username"] = "must not contain a colon (HTTP Basic auth)"
 	case len(username) > 100:

@@ -18,6 +18,8 @@ func (s *server) tokenCreateSubmit(c *fiber.Ctx) error {
 	switch {
 	case name == "":
 		bad["name"] = "give the token a name, e.g. what will use it"
+	case textError(name, false) != "":
+		bad["name"] = textError(name, false)
 	case len(name) > maxTokenNameLen:
 		bad["name"] = "must be at most " + strconv.Itoa(maxTokenNameLen) + " characters"
 	}

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -175,11 +176,15 @@ const (
 // removes it.
 func (in *clientInput) apply(c *db.Client, keyring *db.Keyring) (changed []string, err error) {
 	bad := fieldErrors{}
-	set := func(field string, dst *string, src *string, limit int) {
+	set := func(field string, dst *string, src *string, limit int, multiline bool) {
 		if src == nil {
 			return
 		}
 		v := strings.TrimSpace(*src)
+		if msg := textError(v, multiline); msg != "" {
+			bad[field] = msg
+			return
+		}
 		if len(v) > limit {
 			bad[field] = fmt.Sprintf("must be at most %d characters", limit)
 			return
@@ -203,23 +208,23 @@ func (in *clientInput) apply(c *db.Client, keyring *db.Keyring) (changed []strin
 		}
 	}
 
-	set("name", &c.Name, in.Name, maxNameLen)
-	set("description", &c.Description, in.Description, maxDescriptionLen)
+	set("name", &c.Name, in.Name, maxNameLen, false)
+	set("description", &c.Description, in.Description, maxDescriptionLen, true)
 	if in.Active != nil && *in.Active != c.Active {
 		c.Active = *in.Active
 		changed = append(changed, "active")
 	}
-	set("backend", &c.Backend, in.Backend, 40)
-	set("base_url", &c.BaseURL, in.BaseURL, 2000)
-	set("azure_api_version", &c.AzureAPIVersion, in.AzureAPIVersion, 40)
-	set("default_model", &c.DefaultModel, in.DefaultModel, maxModelLen)
+	set("backend", &c.Backend, in.Backend, 40, false)
+	set("base_url", &c.BaseURL, in.BaseURL, 2000, false)
+	set("azure_api_version", &c.AzureAPIVersion, in.AzureAPIVersion, 40, false)
+	set("default_model", &c.DefaultModel, in.DefaultModel, maxModelLen, false)
 	if _, done := bad["default_model"]; !done && in.DefaultModel != nil && c.DefaultModel != "" {
 		if err := providers.CheckModelID(c.DefaultModel); err != nil {
 			bad["default_model"] = providers.AsError(err).Message
 		}
 	}
-	set("system_prompt", &c.SystemPrompt, in.SystemPrompt, maxPromptLen)
-	set("tool_mode", &c.ToolMode, in.ToolMode, 40)
+	set("system_prompt", &c.SystemPrompt, in.SystemPrompt, maxPromptLen, true)
+	set("tool_mode", &c.ToolMode, in.ToolMode, 40, false)
 
 	if in.ModelWhitelist != nil {
 		var list []string
@@ -228,7 +233,9 @@ func (in *clientInput) apply(c *db.Client, keyring *db.Keyring) (changed []strin
 			if m == "" || slices.Contains(list, m) {
 				continue
 			}
-			if err := providers.CheckModelID(m); err != nil {
+			if msg := textError(m, false); msg != "" {
+				bad["model_whitelist"] = "each model " + msg
+			} else if err := providers.CheckModelID(m); err != nil {
 				bad["model_whitelist"] = providers.AsError(err).Message
 			}
 			list = append(list, m)
@@ -260,8 +267,8 @@ func (in *clientInput) apply(c *db.Client, keyring *db.Keyring) (changed []strin
 		switch {
 		case len(k) > maxUpstreamKeyLen:
 			bad["upstream_key"] = fmt.Sprintf("must be at most %d characters", maxUpstreamKeyLen)
-		case strings.ContainsFunc(k, func(r rune) bool { return r <= ' ' || r == 0x7f }):
-			bad["upstream_key"] = "must not contain spaces, line breaks or control characters"
+		case !utf8.ValidString(k) || strings.ContainsFunc(k, func(r rune) bool { return r <= ' ' || r == 0x7f }):
+			bad["upstream_key"] = "must not contain spaces, line breaks, control characters or invalid UTF-8"
 		case k == "":
 			if len(c.UpstreamKey) > 0 {
 				c.UpstreamKey, c.UpstreamKeyHint = nil, ""

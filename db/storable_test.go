@@ -1,0 +1,143 @@
+package db
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+)
+
+func TestStorableText(t *testing.T) {
+	tests := []struct {
+		in    string
+		width int
+		want  string
+	}{
+		{"gpt-4o", 0, "gpt-4o"},
+		{"x\x00y", 0, "x\uFFFDy"},
+		{"x\xffy", 0, "x\uFFFDy"},
+		{"x\xff\xfe\x00y", 0, "x\uFFFD\uFFFDy"},
+		{"ü€😀", 0, "ü€😀"},
+		{"abcdef", 3, "abc"},
+		{"üüüü", 2, "üü"}, // characters, not bytes: PostgreSQL counts characters
+		{"ab\x00cd", 3, "ab\uFFFD"},
+		{"üü", 2, "üü"},
+		{"", 5, ""},
+	}
+	for _, tt := range tests {
+		got := StorableText(tt.in, tt.width)
+		if got != tt.want {
+			t.Errorf("StorableText(%q, %d) = %q, want %q", tt.in, tt.width, got, tt.want)
+		}
+		if !utf8.ValidString(got) || strings.IndexByte(got, 0) >= 0 {
+			t.Errorf("StorableText(%q, %d) = %q is not storable", tt.in, tt.width, got)
+		}
+	}
+}
+
+// The widths StorableText cuts to are the widths the migrations give the columns.
+func TestColumnWidthsMatchTheSchema(t *testing.T) {
+	bdb := openTestDB(t)
+	want := map[string]int{
+		"request_log.request_id": RequestIDWidth, "request_log.endpoint": EndpointWidth,
+		"request_log.model_requested": ModelWidth, "request_log.model_used": ModelWidth,
+		"request_log.provider": ProviderWidth, "request_log.error_class": ErrorClassWidth,
+		"request_log.finish_reason": FinishReasonWidth, "request_log.client_ip": ClientIPWidth,
+		"usage_daily.day": DayWidth, "usage_daily.model": ModelWidth,
+	}
+	varchar := regexp.MustCompile(`(?i)(\w+)\s+VARCHAR\((\d+)\)`)
+	got := map[string]int{}
+	for _, table := range []string{"request_log", "usage_daily"} {
+		var schema string
+		if err := bdb.NewRaw("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", table).
+			Scan(context.Background(), &schema); err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range varchar.FindAllStringSubmatch(schema, -1) {
+			n, _ := strconv.Atoi(m[2])
+			got[table+"."+m[1]] = n
+		}
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("VARCHAR columns of the schema\n%v\nwidths in storable.go\n%v", got, want)
+	}
+}
+
+// Rows with NUL, invalid UTF-8 and overlong values in every text field are written once made
+// storable, and read back as stored; without it the usage row is rejected, and Rejected says so.
+func TestStorableRowsAreWritten(t *testing.T) {
+	ctx := context.Background()
+	bdb := openTestDB(t)
+	s := NewRequestLogStore(bdb)
+	bad := "x\x00y\xff" + strings.Repeat("m", 300)
+	usage := UsageDaily{ClientID: 1, Day: "2026-03-01", Model: bad, Requests: 1}
+	err := s.WriteBatch(ctx, AccountingBatch{Usage: []UsageDaily{usage}})
+	if err == nil || !Rejected(err) {
+		t.Fatalf("usage row with a NUL in its model: err %v, want one that Rejected recognises", err)
+	}
+
+	row := RequestLog{Time: time.Now(), RequestID: bad, ClientID: 1, Endpoint: bad, ModelRequested: bad,
+		ModelUsed: bad, Provider: bad, Status: 200, ErrorClass: bad, ErrorMessage: bad, FinishReason: bad,
+		ClientIP: bad, RequestBody: bad, ResponseBody: bad}
+	b := AccountingBatch{Logs: []RequestLog{row.Storable()}, Usage: []UsageDaily{usage.Storable()},
+		ModelsCache: []ModelsCacheUpdate{(ModelsCacheUpdate{ClientID: 1, Models: []string{"ok", bad}}).Storable()}}
+	if err := s.WriteBatch(ctx, b); err != nil {
+		t.Fatalf("storable rows: %v", err)
+	}
+	var got RequestLog
+	if err := bdb.NewSelect().Model(&got).Limit(1).Scan(ctx); err != nil {
+		t.Fatal(err)
+	}
+	want := "x\uFFFDy\uFFFD" + strings.Repeat("m", 200-4)
+	if got.ModelRequested != want || got.FinishReason != want[:len("x\uFFFDy\uFFFD")+40-4] {
+		t.Errorf("model_requested %q, finish_reason %q: want them cut to their widths", got.ModelRequested, got.FinishReason)
+	}
+	if got.ErrorMessage != StorableText(bad, 0) || got.RequestBody != StorableText(bad, 0) {
+		t.Errorf("error_message %q: want the whole text with NUL and the invalid byte replaced", got.ErrorMessage)
+	}
+	u, err := NewUsageStore(bdb).ForDay(ctx, "2026-03-01")
+	if err != nil || len(u) != 1 || u[0].Model != want {
+		t.Errorf("usage %+v, %v: want one row with model %q", u, err, want)
+	}
+}
+
+type sqlStateError string
+
+func (e sqlStateError) Error() string    { return "pg: " + string(e) }
+func (e sqlStateError) SQLState() string { return string(e) }
+
+func TestRejectedTellsRefusedValuesFromAnUnavailableDatabase(t *testing.T) {
+	ctx := context.Background()
+	bdb := openTestDB(t)
+	s := NewRequestLogStore(bdb)
+	nul := AccountingBatch{Usage: []UsageDaily{{ClientID: 1, Day: "2026-03-01", Model: "x\x00y", Requests: 1}}}
+	if err := s.WriteBatch(ctx, nul); !Rejected(err) {
+		t.Errorf("NUL in a usage model: Rejected(%v) = false", err)
+	}
+	if _, err := bdb.ExecContext(ctx, "PRAGMA query_only = 1"); err != nil {
+		t.Fatal(err)
+	}
+	ok := AccountingBatch{Usage: []UsageDaily{{ClientID: 1, Day: "2026-03-01", Model: "m", Requests: 1}}}
+	if err := s.WriteBatch(ctx, ok); err == nil || Rejected(err) {
+		t.Errorf("read-only database: Rejected(%v) = true, want a failure of the database", err)
+	}
+	canceled, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := s.WriteBatch(canceled, ok); err == nil || Rejected(err) {
+		t.Errorf("canceled write: Rejected(%v) = true", err)
+	}
+	for code, want := range map[string]bool{"22021": true, "22001": true, "23505": true, "54000": true,
+		"08006": false, "53100": false, "57P01": false, "40001": false} {
+		if got := Rejected(fmt.Errorf("insert: %w", sqlStateError(code))); got != want {
+			t.Errorf("PostgreSQL SQLSTATE %s: Rejected = %v, want %v", code, got, want)
+		}
+	}
+	if Rejected(errors.New("disk I/O error")) || Rejected(nil) {
+		t.Error("an error that names no refused value counts as rejected")
+	}
+}
