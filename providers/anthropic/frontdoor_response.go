@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/json"
-	"net/http"
 	"strings"
 
 	"github.com/aigateway/ai-gateway/providers"
@@ -117,73 +116,4 @@ func randomID() string {
 		b[i] = alphabet[int(b[i])%len(alphabet)]
 	}
 	return string(b[:])
-}
-
-// errorType decides the Anthropic error type for e, the one place both the HTTP error body and
-// the in-band `event: error` take it from: an in-band error has no status of its own, so the
-// type is all a client can tell it by (the SDKs read error.type; over HTTP they also pick their
-// exception by status). An Anthropic upstream's own type passes through, as does one the
-// gateway set that is one of Anthropic's; another protocol's type ("requests",
-// "RESOURCE_EXHAUSTED", or OpenAI's own "invalid_request_error" on a 429) gives way to the type
-// of the status: 400 invalid_request_error, 401 authentication_error, 402 billing_error, 403
-// permission_error, 404 not_found_error, 408/504 timeout_error, 413 request_too_large, 429
-// rate_limit_error, 503/529 overloaded_error, other 4xx invalid_request_error, other 5xx
-// api_error.
-func errorType(e *providers.Error) string {
-	if _, ok := typeStatus(e.Type); ok && (e.Provider == "" || e.Provider == "anthropic") {
-		return e.Type
-	}
-	switch status := e.Status(); status {
-	case http.StatusUnauthorized:
-		return "authentication_error"
-	case http.StatusPaymentRequired:
-		return "billing_error"
-	case http.StatusForbidden:
-		return "permission_error"
-	case http.StatusNotFound:
-		return "not_found_error"
-	case http.StatusRequestEntityTooLarge:
-		return "request_too_large"
-	case http.StatusTooManyRequests:
-		return "rate_limit_error"
-	case http.StatusGatewayTimeout, http.StatusRequestTimeout:
-		return "timeout_error"
-	case 529, http.StatusServiceUnavailable:
-		return "overloaded_error"
-	default:
-		if status < 500 {
-			return "invalid_request_error"
-		}
-		return "api_error"
-	}
-}
-
-// EncodeError renders e as an Anthropic error body {"type":"error","error":{"type","message"}},
-// to send with e.Status(); errorType says how the type is chosen.
-func EncodeError(e *providers.Error) []byte {
-	return appendError(make([]byte, 0, 80+len(e.Message)), e)
-}
-
-// EncodeStreamError appends e as an in-band stream error, `event: error` with the same object
-// EncodeError renders, for an error after the stream has started; the caller closes the stream
-// after it.
-func EncodeStreamError(dst []byte, e *providers.Error) []byte {
-	dst = append(dst, "event: error\ndata: "...)
-	dst = appendError(dst, e)
-	return append(dst, "\n\n"...)
-}
-
-func appendError(dst []byte, e *providers.Error) []byte {
-	msg := e.Message
-	if msg == "" {
-		msg = http.StatusText(e.Status())
-		if msg == "" {
-			msg = "error"
-		}
-	}
-	dst = append(dst, `{"type":"error","error":{"type":`...)
-	dst = appendString(dst, errorType(e))
-	dst = append(dst, `,"message":`...)
-	dst = appendString(dst, msg)
-	return append(dst, "}}"...)
 }

@@ -2,8 +2,6 @@ package gemini
 
 import (
 	"encoding/base64"
-	"net/http"
-	"strconv"
 
 	"github.com/aigateway/ai-gateway/providers"
 )
@@ -96,80 +94,6 @@ func finishReasonOut(reason string) string {
 	return "STOP"
 }
 
-// EncodeError renders e as Gemini's error body {"error":{"code","message","status"}}, to send
-// with e.Status(); googleStatus says how the status name is chosen.
-func EncodeError(e *providers.Error) []byte {
-	return appendError(make([]byte, 0, 80+len(e.Message)), e)
-}
-
-// appendError writes the error object of both the HTTP error body and the in-band stream error.
-func appendError(dst []byte, e *providers.Error) []byte {
-	code := e.Status()
-	msg := e.Message
-	if msg == "" {
-		msg = http.StatusText(code)
-		if msg == "" {
-			msg = "error"
-		}
-	}
-	dst = append(dst, `{"error":{"code":`...)
-	dst = strconv.AppendInt(dst, int64(code), 10)
-	dst = append(dst, `,"message":`...)
-	dst = appendJSONString(dst, msg)
-	dst = append(dst, `,"status":`...)
-	dst = appendJSONString(dst, googleStatus(e))
-	return append(dst, '}', '}')
-}
-
-// googleStatus decides the google.rpc status name for e, which google-genai keeps as
-// APIError.Status (it picks ClientError or ServerError by the code). A Gemini upstream's own name
-// (kept in Error.Type) passes through, so FAILED_PRECONDITION stays itself; another protocol's
-// type ("overloaded_error") gives way to the name of the status, as Google maps them: 400/413/422
-// INVALID_ARGUMENT, 401 UNAUTHENTICATED, 403 PERMISSION_DENIED, 404 NOT_FOUND, 409 ABORTED, 429
-// RESOURCE_EXHAUSTED, 499 CANCELLED, 501 UNIMPLEMENTED, 502/503/529 UNAVAILABLE, 504
-// DEADLINE_EXCEEDED; another 4xx is INVALID_ARGUMENT when the request was at fault (405, 431)
-// and FAILED_PRECONDITION when an upstream refused it (402); another 5xx INTERNAL.
-func googleStatus(e *providers.Error) string {
-	if e.Provider == "" || e.Provider == "gemini" {
-		switch e.Type {
-		case "INVALID_ARGUMENT", "FAILED_PRECONDITION", "OUT_OF_RANGE", "UNAUTHENTICATED", "PERMISSION_DENIED",
-			"NOT_FOUND", "ABORTED", "ALREADY_EXISTS", "RESOURCE_EXHAUSTED", "CANCELLED", "DATA_LOSS", "UNKNOWN",
-			"INTERNAL", "UNIMPLEMENTED", "UNAVAILABLE", "DEADLINE_EXCEEDED":
-			return e.Type
-		}
-	}
-	switch code := e.Status(); code {
-	case http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusUnprocessableEntity:
-		return "INVALID_ARGUMENT"
-	case http.StatusUnauthorized:
-		return "UNAUTHENTICATED"
-	case http.StatusForbidden:
-		return "PERMISSION_DENIED"
-	case http.StatusNotFound:
-		return "NOT_FOUND"
-	case http.StatusConflict:
-		return "ABORTED"
-	case http.StatusTooManyRequests:
-		return "RESOURCE_EXHAUSTED"
-	case 499:
-		return "CANCELLED"
-	case http.StatusNotImplemented:
-		return "UNIMPLEMENTED"
-	case http.StatusBadGateway, http.StatusServiceUnavailable, 529:
-		return "UNAVAILABLE"
-	case http.StatusGatewayTimeout:
-		return "DEADLINE_EXCEEDED"
-	default:
-		switch {
-		case code < 500 && e.Kind == providers.KindBadRequest:
-			return "INVALID_ARGUMENT"
-		case code < 500:
-			return "FAILED_PRECONDITION"
-		}
-		return "INTERNAL"
-	}
-}
-
 // EncodeModels renders GET /v1beta/models: {"models":[…]} with "models/"-prefixed names.
 // Every model is listed with generateContent and countTokens, what the front door serves.
 func EncodeModels(models []providers.Model) []byte {
@@ -193,13 +117,4 @@ func modelOut(m providers.Model) gModel {
 	}
 	return gModel{Name: "models/" + id, BaseModelID: id, DisplayName: display,
 		SupportedGenerationMethods: []string{"generateContent", "countTokens"}}
-}
-
-// EncodeStreamError appends e as an in-band error of an SSE stream, `data: {"error":{…}}\r\n\r\n`
-// with the object EncodeError renders, for an error after the stream has started; the caller closes the stream after it. A
-// StreamEncoder's EncodeError does the same in either framing.
-func EncodeStreamError(dst []byte, e *providers.Error) []byte {
-	dst = append(dst, "data: "...)
-	dst = appendError(dst, e)
-	return append(dst, "\r\n\r\n"...)
 }
