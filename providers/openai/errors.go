@@ -25,15 +25,6 @@ import (
 // upstream_timeout, upstream_unavailable; else null.
 func errorObject(e *providers.Error) (msg, typ, code string) {
 	status := e.Status()
-	if e.Provider != "anthropic" && e.Provider != "gemini" {
-		typ, code = e.Type, e.Code
-	}
-	if typ == "" {
-		typ = errorType(status)
-	}
-	if code == "" {
-		code = errorCode(e.Kind)
-	}
 	msg = e.Message
 	if msg == "" {
 		msg = http.StatusText(status)
@@ -41,35 +32,36 @@ func errorObject(e *providers.Error) (msg, typ, code string) {
 			msg = "error"
 		}
 	}
+	if e.Provider != "anthropic" && e.Provider != "gemini" {
+		typ, code = e.Type, e.Code
+	}
+	if typ == "" {
+		switch {
+		case status == http.StatusUnauthorized:
+			typ = "authentication_error"
+		case status == http.StatusForbidden:
+			typ = "permission_error"
+		case status == http.StatusTooManyRequests:
+			typ = "rate_limit_error"
+		case status == 499:
+			typ = "request_cancelled"
+		case status < 500:
+			typ = "invalid_request_error"
+		default:
+			typ = "server_error"
+		}
+	}
+	if code == "" {
+		switch e.Kind {
+		case providers.KindTooLarge:
+			code = "request_too_large"
+		case providers.KindTimeout:
+			code = "upstream_timeout"
+		case providers.KindUnavailable:
+			code = "upstream_unavailable"
+		}
+	}
 	return msg, typ, code
-}
-
-func errorType(status int) string {
-	switch {
-	case status == http.StatusUnauthorized:
-		return "authentication_error"
-	case status == http.StatusForbidden:
-		return "permission_error"
-	case status == http.StatusTooManyRequests:
-		return "rate_limit_error"
-	case status == 499:
-		return "request_cancelled"
-	case status < 500:
-		return "invalid_request_error"
-	}
-	return "server_error"
-}
-
-func errorCode(k providers.ErrorKind) string {
-	switch k {
-	case providers.KindTooLarge:
-		return "request_too_large"
-	case providers.KindTimeout:
-		return "upstream_timeout"
-	case providers.KindUnavailable:
-		return "upstream_unavailable"
-	}
-	return ""
 }
 
 // appendErrorObject writes {"error":{"message","type","param","code"}}; all four keys are always
