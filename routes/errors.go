@@ -12,6 +12,9 @@ import (
 
 	"github.com/aigateway/ai-gateway/gateway"
 	"github.com/aigateway/ai-gateway/providers"
+	"github.com/aigateway/ai-gateway/providers/anthropic"
+	"github.com/aigateway/ai-gateway/providers/gemini"
+	"github.com/aigateway/ai-gateway/providers/openai"
 	"github.com/aigateway/ai-gateway/views"
 )
 
@@ -104,11 +107,11 @@ func (s *server) errorHandler(c *fiber.Ctx, err error) error {
 	case isAdminPath(p):
 		return s.renderErrorPage(c, status, e.Message)
 	case strings.HasPrefix(p, "/v1/messages"):
-		return c.Status(status).JSON(anthropicErrorBody(e))
+		return sendProtocolError(c, status, anthropic.EncodeError(e))
 	case strings.HasPrefix(p, "/v1beta/"):
-		return c.Status(status).JSON(geminiErrorBody(e))
+		return sendProtocolError(c, status, gemini.EncodeError(e))
 	}
-	return c.Status(status).JSON(openAIErrorBody(e))
+	return sendProtocolError(c, status, openai.EncodeError(e))
 }
 
 // adminErrorBody is SPEC §8's {"error":{"message","code"}}, plus "fields" for a validation error.
@@ -153,101 +156,13 @@ func adminErrorCode(e *providers.Error) string {
 	return "internal"
 }
 
-// openAIErrorBody is {"error":{"message","type","param","code"}}.
-func openAIErrorBody(e *providers.Error) fiber.Map {
-	typ := e.Type
-	if typ == "" {
-		switch e.Kind {
-		case providers.KindAuth:
-			typ = "authentication_error"
-		case providers.KindPermission:
-			typ = "permission_error"
-		case providers.KindRateLimited:
-			typ = "rate_limit_error"
-		case providers.KindBadRequest, providers.KindNotFound, providers.KindTooLarge:
-			typ = "invalid_request_error"
-		default:
-			typ = "server_error"
-		}
-	}
-	var param, code any
-	if e.Param != "" {
-		param = e.Param
-	}
-	if e.Code != "" {
-		code = e.Code
-	}
-	return fiber.Map{"error": fiber.Map{"message": e.Message, "type": typ, "param": param, "code": code}}
-}
-
-// isAnthropicErrorType reports whether t is one of the Messages API's error types.
-func isAnthropicErrorType(t string) bool {
-	switch t {
-	case "invalid_request_error", "authentication_error", "billing_error", "permission_error", "not_found_error",
-		"request_too_large", "rate_limit_error", "api_error", "timeout_error", "overloaded_error":
-		return true
-	}
-	return false
-}
-
-// anthropicErrorBody is {"type":"error","error":{"type","message"}}.
-func anthropicErrorBody(e *providers.Error) fiber.Map {
-	typ := e.Type
-	// Another protocol's type ("requests", "INVALID_ARGUMENT") means nothing to an Anthropic
-	// client, which tells errors apart by this field: only Anthropic's own types pass through.
-	if !isAnthropicErrorType(typ) || (e.Provider != "" && e.Provider != "anthropic") {
-		typ = ""
-	}
-	if typ == "" {
-		switch status := e.Status(); {
-		case e.Kind == providers.KindAuth:
-			typ = "authentication_error"
-		case e.Kind == providers.KindPermission:
-			typ = "permission_error"
-		case e.Kind == providers.KindNotFound:
-			typ = "not_found_error"
-		case e.Kind == providers.KindTooLarge:
-			typ = "request_too_large"
-		case e.Kind == providers.KindRateLimited:
-			typ = "rate_limit_error"
-		case e.Kind == providers.KindTimeout:
-			typ = "timeout_error"
-		case status == http.StatusServiceUnavailable || status == 529:
-			typ = "overloaded_error"
-		case status < 500:
-			typ = "invalid_request_error"
-		default:
-			typ = "api_error"
-		}
-	}
-	return fiber.Map{"type": "error", "error": fiber.Map{"type": typ, "message": e.Message}}
-}
-
-// geminiErrorBody is {"error":{"code","message","status"}}.
-func geminiErrorBody(e *providers.Error) fiber.Map {
-	status := e.Status()
-	var st string
-	switch {
-	case e.Kind == providers.KindAuth:
-		st = "UNAUTHENTICATED"
-	case e.Kind == providers.KindPermission:
-		st = "PERMISSION_DENIED"
-	case e.Kind == providers.KindNotFound:
-		st = "NOT_FOUND"
-	case e.Kind == providers.KindRateLimited:
-		st = "RESOURCE_EXHAUSTED"
-	case e.Kind == providers.KindTimeout:
-		st = "DEADLINE_EXCEEDED"
-	case e.Kind == providers.KindCanceled:
-		st = "CANCELLED"
-	case e.Kind == providers.KindUnavailable || status == http.StatusServiceUnavailable:
-		st = "UNAVAILABLE"
-	case status < 500:
-		st = "INVALID_ARGUMENT"
-	default:
-		st = "INTERNAL"
-	}
-	return fiber.Map{"error": fiber.Map{"code": status, "message": e.Message, "status": st}}
+// sendProtocolError writes a front door's error body, rendered by that protocol's codec: the same
+// object its streams send in-band, so a client sees one error whether it comes before or after
+// the stream started.
+func sendProtocolError(c *fiber.Ctx, status int, body []byte) error {
+	c.Status(status)
+	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
+	return c.Send(body)
 }
 
 // renderErrorPage shows an error to a browser on an admin page.

@@ -165,8 +165,8 @@ func TestErrorShapesByCaller(t *testing.T) {
 	tests := []struct {
 		path, want string
 	}{
-		{"/v1/unknown", `{"error":{"code":null,"message":"no route for GET /v1/unknown","param":null,"type":"invalid_request_error"}}`},
-		{"/v1/messages/nope", `{"error":{"message":"no route for GET /v1/messages/nope","type":"not_found_error"},"type":"error"}`},
+		{"/v1/unknown", `{"error":{"message":"no route for GET /v1/unknown","type":"invalid_request_error","param":null,"code":null}}`},
+		{"/v1/messages/nope", `{"type":"error","error":{"type":"not_found_error","message":"no route for GET /v1/messages/nope"}}`},
 		{"/v1beta/nope", `{"error":{"code":404,"message":"no route for GET /v1beta/nope","status":"NOT_FOUND"}}`},
 		{"/admin/api/v1/nope", `{"error":{"code":"not_found","message":"no route for GET /admin/api/v1/nope"}}`},
 	}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/json"
-	"net/http"
 	"strings"
 
 	"github.com/aigateway/ai-gateway/providers"
@@ -117,71 +116,4 @@ func randomID() string {
 		b[i] = alphabet[int(b[i])%len(alphabet)]
 	}
 	return string(b[:])
-}
-
-// errorType is the Anthropic error type for a status; the SDKs pick their exception by status,
-// the type is what humans and logs read.
-func errorType(e *providers.Error) string {
-	switch status := e.Status(); status {
-	case http.StatusBadRequest:
-		return "invalid_request_error"
-	case http.StatusUnauthorized:
-		return "authentication_error"
-	case http.StatusPaymentRequired:
-		return "billing_error"
-	case http.StatusForbidden:
-		return "permission_error"
-	case http.StatusNotFound:
-		return "not_found_error"
-	case http.StatusRequestEntityTooLarge:
-		return "request_too_large"
-	case http.StatusTooManyRequests:
-		return "rate_limit_error"
-	case http.StatusGatewayTimeout, http.StatusRequestTimeout:
-		return "timeout_error"
-	case 529, http.StatusServiceUnavailable:
-		return "overloaded_error"
-	case http.StatusInternalServerError:
-		return "api_error"
-	default:
-		if _, ok := typeStatus(e.Type); ok {
-			return e.Type
-		}
-		if status >= 400 && status < 500 {
-			return "invalid_request_error"
-		}
-		return "api_error"
-	}
-}
-
-// EncodeError renders e as an Anthropic error body {"type":"error","error":{"type","message"}};
-// the type follows e's status (400 invalid_request_error, 401 authentication_error, 403
-// permission_error, 404 not_found_error, 413 request_too_large, 429 rate_limit_error, 500
-// api_error, 503/529 overloaded_error, 504 timeout_error, other 4xx invalid_request_error,
-// other 5xx api_error). The caller sends it with e.Status().
-func EncodeError(e *providers.Error) []byte {
-	return appendError(nil, e)
-}
-
-// EncodeStreamError appends e as an in-band stream error (event: error), for an error after the
-// stream has started; the caller closes the stream after it.
-func EncodeStreamError(dst []byte, e *providers.Error) []byte {
-	dst = append(dst, "event: error\ndata: "...)
-	dst = appendError(dst, e)
-	return append(dst, "\n\n"...)
-}
-
-func appendError(dst []byte, e *providers.Error) []byte {
-	msg := e.Message
-	if msg == "" {
-		msg = http.StatusText(e.Status())
-		if msg == "" {
-			msg = "error"
-		}
-	}
-	dst = append(dst, `{"type":"error","error":{"type":`...)
-	dst = appendString(dst, errorType(e))
-	dst = append(dst, `,"message":`...)
-	dst = appendString(dst, msg)
-	return append(dst, "}}"...)
 }

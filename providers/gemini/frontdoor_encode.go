@@ -2,8 +2,6 @@ package gemini
 
 import (
 	"encoding/base64"
-	"net/http"
-	"strconv"
 
 	"github.com/aigateway/ai-gateway/providers"
 )
@@ -96,59 +94,6 @@ func finishReasonOut(reason string) string {
 	return "STOP"
 }
 
-// EncodeError renders e as Gemini's error body {"error":{"code","message","status"}}.
-func EncodeError(e *providers.Error) []byte {
-	return appendError(nil, e)
-}
-
-func appendError(dst []byte, e *providers.Error) []byte {
-	code := e.Status()
-	dst = append(dst, `{"error":{"code":`...)
-	dst = strconv.AppendInt(dst, int64(code), 10)
-	dst = append(dst, `,"message":`...)
-	dst = appendJSONString(dst, e.Message)
-	dst = append(dst, `,"status":`...)
-	dst = appendJSONString(dst, googleStatus(code, e.Type))
-	return append(dst, '}', '}')
-}
-
-// googleStatus is the google.rpc status name for an HTTP status. An upstream Gemini error's own
-// status (kept in Error.Type) wins when it is a valid name, so FAILED_PRECONDITION stays itself.
-func googleStatus(code int, typ string) string {
-	switch typ {
-	case "INVALID_ARGUMENT", "FAILED_PRECONDITION", "OUT_OF_RANGE", "UNAUTHENTICATED", "PERMISSION_DENIED",
-		"NOT_FOUND", "ABORTED", "ALREADY_EXISTS", "RESOURCE_EXHAUSTED", "CANCELLED", "DATA_LOSS", "UNKNOWN",
-		"INTERNAL", "UNIMPLEMENTED", "UNAVAILABLE", "DEADLINE_EXCEEDED":
-		return typ
-	}
-	switch code {
-	case http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusUnprocessableEntity:
-		return "INVALID_ARGUMENT"
-	case http.StatusUnauthorized:
-		return "UNAUTHENTICATED"
-	case http.StatusForbidden:
-		return "PERMISSION_DENIED"
-	case http.StatusNotFound:
-		return "NOT_FOUND"
-	case http.StatusConflict:
-		return "ABORTED"
-	case http.StatusTooManyRequests:
-		return "RESOURCE_EXHAUSTED"
-	case 499:
-		return "CANCELLED"
-	case http.StatusNotImplemented:
-		return "UNIMPLEMENTED"
-	case http.StatusBadGateway, http.StatusServiceUnavailable:
-		return "UNAVAILABLE"
-	case http.StatusGatewayTimeout:
-		return "DEADLINE_EXCEEDED"
-	}
-	if code >= 400 && code < 500 {
-		return "FAILED_PRECONDITION"
-	}
-	return "INTERNAL"
-}
-
 // EncodeModels renders GET /v1beta/models: {"models":[…]} with "models/"-prefixed names.
 // Every model is listed with generateContent and countTokens, what the front door serves.
 func EncodeModels(models []providers.Model) []byte {
@@ -172,13 +117,4 @@ func modelOut(m providers.Model) gModel {
 	}
 	return gModel{Name: "models/" + id, BaseModelID: id, DisplayName: display,
 		SupportedGenerationMethods: []string{"generateContent", "countTokens"}}
-}
-
-// EncodeStreamError appends e as an in-band error of an SSE stream, `data: {"error":{…}}\r\n\r\n`,
-// for an error after the stream has started; the caller closes the stream after it. A
-// StreamEncoder's EncodeError does the same in either framing.
-func EncodeStreamError(dst []byte, e *providers.Error) []byte {
-	dst = append(dst, "data: "...)
-	dst = appendError(dst, e)
-	return append(dst, "\r\n\r\n"...)
 }

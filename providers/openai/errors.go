@@ -10,55 +10,64 @@ import (
 	"github.com/aigateway/ai-gateway/providers"
 )
 
-// errorType is the OpenAI error type for a kind, used when the upstream gave none.
-func errorType(k providers.ErrorKind) string {
-	switch k {
-	case providers.KindBadRequest, providers.KindTooLarge:
-		return "invalid_request_error"
-	case providers.KindAuth:
-		return "authentication_error"
-	case providers.KindPermission:
-		return "permission_error"
-	case providers.KindNotFound:
-		return "not_found_error"
-	case providers.KindRateLimited:
-		return "rate_limit_error"
-	case providers.KindTimeout:
-		return "timeout_error"
-	case providers.KindCanceled:
-		return "request_cancelled"
+// errorObject decides the OpenAI error object for e, the one place both the HTTP error body and
+// the in-band stream error take it from. The SDKs pick their exception class by the HTTP status
+// (400 BadRequest, 401 Authentication, 403 PermissionDenied, 404 NotFound, 429 RateLimit, ≥500
+// InternalServer); type and code are for the humans and programs reading error.type/error.code.
+//
+// The upstream's own type and code pass through when the upstream spoke OpenAI's protocol (or
+// the gateway set them): "requests", "insufficient_quota", Mistral's numeric codes. An Anthropic
+// or Gemini upstream's ("overloaded_error", "RESOURCE_EXHAUSTED") mean nothing to an OpenAI
+// client, so those give way to the defaults, which follow the status like OpenAI's own answers:
+// 401 authentication_error, 403 permission_error, 429 rate_limit_error, 499 request_cancelled,
+// other 4xx invalid_request_error (404 included, as OpenAI sends for an unknown model), ≥500
+// server_error. The default code names what the gateway saw: request_too_large,
+// upstream_timeout, upstream_unavailable; else null.
+func errorObject(e *providers.Error) (msg, typ, code string) {
+	status := e.Status()
+	msg = e.Message
+	if msg == "" {
+		msg = http.StatusText(status)
+		if msg == "" {
+			msg = "error"
+		}
 	}
-	return "server_error"
-}
-
-// errorCode is the code written when the error carries none.
-func errorCode(k providers.ErrorKind) string {
-	switch k {
-	case providers.KindTooLarge:
-		return "request_too_large"
-	case providers.KindTimeout:
-		return "upstream_timeout"
-	case providers.KindUnavailable:
-		return "upstream_unavailable"
+	if e.Provider != "anthropic" && e.Provider != "gemini" {
+		typ, code = e.Type, e.Code
 	}
-	return ""
+	if typ == "" {
+		switch {
+		case status == http.StatusUnauthorized:
+			typ = "authentication_error"
+		case status == http.StatusForbidden:
+			typ = "permission_error"
+		case status == http.StatusTooManyRequests:
+			typ = "rate_limit_error"
+		case status == 499:
+			typ = "request_cancelled"
+		case status < 500:
+			typ = "invalid_request_error"
+		default:
+			typ = "server_error"
+		}
+	}
+	if code == "" {
+		switch e.Kind {
+		case providers.KindTooLarge:
+			code = "request_too_large"
+		case providers.KindTimeout:
+			code = "upstream_timeout"
+		case providers.KindUnavailable:
+			code = "upstream_unavailable"
+		}
+	}
+	return msg, typ, code
 }
 
 // appendErrorObject writes {"error":{"message","type","param","code"}}; all four keys are always
 // present (param and code may be null), as OpenAI's ErrorResponse schema requires.
 func appendErrorObject(dst []byte, e *providers.Error) []byte {
-	typ := e.Type
-	if typ == "" {
-		typ = errorType(e.Kind)
-	}
-	code := e.Code
-	if code == "" {
-		code = errorCode(e.Kind)
-	}
-	msg := e.Message
-	if msg == "" {
-		msg = http.StatusText(e.Status())
-	}
+	msg, typ, code := errorObject(e)
 	dst = append(dst, `{"error":{"message":`...)
 	dst = appendString(dst, msg)
 	dst = append(dst, `,"type":`...)
@@ -77,16 +86,15 @@ func appendNullableString(dst []byte, s string) []byte {
 	return appendString(dst, s)
 }
 
-// EncodeError renders e in OpenAI's error shape: {"error":{"message","type","param","code"}}.
-// The type is the upstream's own when e has one, else derived from e.Kind (invalid_request_error,
-// authentication_error, permission_error, not_found_error, rate_limit_error, timeout_error,
-// server_error, …). The status to send is e.Status().
+// EncodeError renders e as OpenAI's error body {"error":{"message","type","param","code"}}, to
+// send with e.Status(); errorObject says how type and code are chosen.
 func EncodeError(e *providers.Error) []byte {
-	return appendErrorObject(make([]byte, 0, 128+len(e.Message)), e)
+	return appendErrorObject(make([]byte, 0, 96+len(e.Message)), e)
 }
 
 // EncodeStreamError appends e as an in-band stream error event, `data: {"error":{...}}\n\n`, the
-// shape the OpenAI SDKs raise as an API error; the caller closes the stream after it.
+// same object EncodeError renders and the shape the OpenAI SDKs raise as an API error; the
+// caller closes the stream after it.
 func EncodeStreamError(dst []byte, e *providers.Error) []byte {
 	dst = append(dst, "data: "...)
 	dst = appendErrorObject(dst, e)
