@@ -120,8 +120,9 @@ func New(d Deps) *fiber.App {
 
 	// Every request, in this order: id first (so everything after can log it), then the headers
 	// that must be on every response, then the access log (which also renders errors), then
-	// recovery from panics closest to the handlers.
-	app.Use(s.requestID, s.securityHeaders, s.accessLog, s.recoverPanic)
+	// recovery from panics, then the body's Content-Encoding undone (bounded) before any
+	// handler reads the body.
+	app.Use(s.requestID, s.securityHeaders, s.accessLog, s.recoverPanic, s.decodeBody)
 
 	// Public.
 	app.Get("/healthz", s.healthz)
