@@ -213,6 +213,9 @@ func watchClient(conn net.Conn) (gone <-chan struct{}, unwatch func()) {
 	if !watchable(conn) {
 		return nil, func() {}
 	}
+	// The request is read by now: the read timeout that bounded it must not end the watch
+	// (peerClosed waits under the connection's read deadline).
+	_ = conn.SetReadDeadline(time.Time{})
 	ch := make(chan struct{})
 	stopped := make(chan struct{})
 	go func() {
