@@ -57,9 +57,8 @@ const (
 	writeChunk = 64 << 10
 )
 
-// Accept returns the next connection. Errors that pass (descriptors or buffers running out, a
-// connection aborted before it was accepted) are waited out; it returns only the listener's end
-// and errors that will not pass.
+// Accept returns the next connection. Errors that pass (descriptors running out) are waited
+// out; it returns only the listener's end and errors that will not pass.
 func (l *Listener) Accept() (net.Conn, error) {
 	var delay time.Duration
 	for {
@@ -88,8 +87,8 @@ func (l *Listener) Accept() (net.Conn, error) {
 }
 
 // retryable reports whether an accept error will likely pass: descriptors running out (EMFILE,
-// ENFILE), a connection aborted before it was accepted, any other temporary error; never the
-// listener being closed.
+// ENFILE) or another temporary error; never the listener being closed. (Go's accept already
+// retries a connection aborted before it was accepted.)
 func retryable(err error) bool {
 	if errors.Is(err, net.ErrClosed) {
 		return false
