@@ -36,8 +36,6 @@ type relay struct {
 
 const (
 	keepaliveEvery = 200 * time.Millisecond
-	// writeTimeout bounds one write to a client that stopped reading; the stream is then dropped.
-	writeTimeout = 60 * time.Second
 	// relayBuffer is how many chunks may wait for a slow client before the upstream read blocks.
 	relayBuffer = 8
 )
@@ -100,10 +98,9 @@ func (r relay) start(c *fiber.Ctx) {
 
 		var upstreamErr error
 		clientGone := false
+		// A client that stopped reading is dropped by the Listener's per-write deadline
+		// (server.write_timeout): the write fails, and so does the stream.
 		write := func(b []byte) bool {
-			if conn != nil {
-				_ = conn.SetWriteDeadline(time.Now().Add(writeTimeout))
-			}
 			if _, err := w.Write(b); err != nil {
 				return false
 			}
@@ -143,9 +140,6 @@ func (r relay) start(c *fiber.Ctx) {
 		}
 		<-produced
 		r.cancel()
-		if conn != nil {
-			_ = conn.SetWriteDeadline(time.Time{})
-		}
 		r.done(clientGone, upstreamErr)
 	})
 }
