@@ -265,6 +265,9 @@ func serve(ctx context.Context, f serveFlags, getenv func(string) string, stdout
 		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
 		scheme = "https"
 	}
+	// Survives running out of descriptors, cuts off clients that stop reading, and on shutdown
+	// closes the connections that never sent a request.
+	ln = routes.NewListener(ln, cfg.Server.WriteTimeout, logger)
 	actualPort := ln.Addr().(*net.TCPAddr).Port
 	fmt.Fprintf(stdout, "Admin UI: %s://%s/admin\n", scheme, net.JoinHostPort(browserHost(cfg.Server.Host), strconv.Itoa(actualPort)))
 	fmt.Fprintf(stdout, "listening on %s://%s\n", scheme, net.JoinHostPort(cfg.Server.Host, strconv.Itoa(actualPort)))

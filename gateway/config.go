@@ -39,7 +39,15 @@ type ServerConfig struct {
 	Port int `yaml:"port"`
 	// ShutdownTimeout bounds how long in-flight requests and streams may run after SIGINT/SIGTERM.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
-	HTTPS           HTTPSConfig   `yaml:"https"`
+	// ReadTimeout bounds reading one request, headers and body, from its first byte (a new
+	// connection's from when it is accepted); slower clients are disconnected.
+	ReadTimeout time.Duration `yaml:"read_timeout"`
+	// WriteTimeout bounds each write of an answer: a client that accepts none of it for this long
+	// is disconnected. A stream that is read runs as long as it lasts.
+	WriteTimeout time.Duration `yaml:"write_timeout"`
+	// MaxConnections caps the open client connections; more get 503 and are closed at once.
+	MaxConnections int         `yaml:"max_connections"`
+	HTTPS          HTTPSConfig `yaml:"https"`
 	// TrustedProxies lists, comma-separated, the addresses (IPs or CIDRs) of reverse proxies in
 	// front of the gateway: for a request from one of them, the client is the nearest address in
 	// X-Forwarded-For that is not a trusted proxy. Empty: the connection's peer is the client.
@@ -137,7 +145,8 @@ type UpstreamConfig struct {
 // DefaultConfig returns the configuration of SPEC §2 with an empty Prometheus password.
 func DefaultConfig() *Config {
 	return &Config{
-		Server: ServerConfig{Host: "0.0.0.0", Port: 8090, ShutdownTimeout: 30 * time.Second},
+		Server: ServerConfig{Host: "0.0.0.0", Port: 8090, ShutdownTimeout: 30 * time.Second,
+			ReadTimeout: 60 * time.Second, WriteTimeout: 60 * time.Second, MaxConnections: 10000},
 		Defaults: Limits{
 			RateLimit: RateLimit{RequestsPerMinute: 60, RequestsPerHour: 1000, RequestsPerDay: 10000},
 			Quota: Quota{
@@ -214,6 +223,15 @@ func (c *Config) Validate() error {
 	}
 	if c.Server.ShutdownTimeout <= 0 {
 		bad("server.shutdown_timeout: must be more than 0, got %s", c.Server.ShutdownTimeout)
+	}
+	if c.Server.ReadTimeout <= 0 {
+		bad("server.read_timeout: must be more than 0, got %s", c.Server.ReadTimeout)
+	}
+	if c.Server.WriteTimeout <= 0 {
+		bad("server.write_timeout: must be more than 0, got %s", c.Server.WriteTimeout)
+	}
+	if c.Server.MaxConnections <= 0 {
+		bad("server.max_connections: must be more than 0, got %d", c.Server.MaxConnections)
 	}
 	if h := c.Server.HTTPS; h.Enabled {
 		for _, f := range []struct{ key, path string }{
@@ -411,6 +429,9 @@ server:
   host: {{q .Server.Host}}
   port: {{.Server.Port}}
   shutdown_timeout: {{d .Server.ShutdownTimeout}}   # in-flight requests and streams may finish within this on SIGINT/SIGTERM
+  read_timeout: {{d .Server.ReadTimeout}}       # a client must send a whole request (headers and body) within this
+  write_timeout: {{d .Server.WriteTimeout}}      # a client that reads none of an answer for this long is disconnected; streams may run longer
+  max_connections: {{.Server.MaxConnections}}    # open client connections; more get 503
   https:
     enabled: {{.Server.HTTPS.Enabled}}
     cert_file: {{q .Server.HTTPS.CertFile}}

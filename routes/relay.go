@@ -34,8 +34,6 @@ type relay struct {
 
 const (
 	keepaliveEvery = 200 * time.Millisecond
-	// writeTimeout bounds one write to a client that stopped reading; the stream is then dropped.
-	writeTimeout = 60 * time.Second
 	// relayBuffer is how many chunks may wait for a slow client before the upstream read blocks.
 	relayBuffer = 8
 )
@@ -93,10 +91,9 @@ func (r relay) start(c *fiber.Ctx) {
 
 		var upstreamErr error
 		clientGone := false
+		// A client that stopped reading is dropped by the Listener's per-write deadline
+		// (server.write_timeout): the write fails, and so does the stream.
 		write := func(b []byte) bool {
-			if conn != nil {
-				_ = conn.SetWriteDeadline(time.Now().Add(writeTimeout))
-			}
 			if _, err := w.Write(b); err != nil {
 				return false
 			}
@@ -136,9 +133,6 @@ func (r relay) start(c *fiber.Ctx) {
 		}
 		<-produced
 		r.cancel()
-		if conn != nil {
-			_ = conn.SetWriteDeadline(time.Time{})
-		}
 		r.done(clientGone, upstreamErr)
 	})
 }
@@ -206,6 +200,9 @@ func watchClient(conn net.Conn) (gone <-chan struct{}, unwatch func()) {
 	if !watchable(conn) {
 		return nil, func() {}
 	}
+	// The request is read by now: the read timeout that bounded it must not end the watch
+	// (peerClosed waits under the connection's read deadline).
+	_ = conn.SetReadDeadline(time.Time{})
 	ch := make(chan struct{})
 	stopped := make(chan struct{})
 	go func() {

@@ -105,11 +105,21 @@ func New(d Deps) *fiber.App {
 		s.hub = NewHub(s.stats, s.log)
 	}
 
+	// A slow client is cut off (read timeout: from a connection's accept, or a kept-alive one's
+	// next byte, to the end of the request's body), and open connections are capped; the write
+	// side is bounded per write by the Listener (see listener.go), never per response, since a
+	// stream may legally run for many minutes.
+	edge := gateway.DefaultConfig().Server
+	if d.Config != nil {
+		edge = d.Config.Server
+	}
 	app := fiber.New(fiber.Config{
 		AppName:               "ai-gateway",
 		BodyLimit:             MaxBodySize,
 		ReadBufferSize:        16 << 10, // request line + headers; larger → 431
+		ReadTimeout:           edge.ReadTimeout,
 		IdleTimeout:           2 * time.Minute,
+		Concurrency:           edge.MaxConnections,
 		ErrorHandler:          s.errorHandler,
 		DisableStartupMessage: true,
 	})
@@ -125,8 +135,9 @@ func New(d Deps) *fiber.App {
 
 	// Every request, in this order: id first (so everything after can log it), then the headers
 	// that must be on every response, then the access log (which also renders errors), then the
-	// scrub of the upstream key from answers, then recovery from panics closest to the handlers.
-	app.Use(s.requestID, s.securityHeaders, s.accessLog, s.redactAnswer, s.recoverPanic)
+	// scrub of the upstream key from answers, then recovery from panics, then the body's
+	// Content-Encoding undone (bounded) before any handler reads the body.
+	app.Use(s.requestID, s.securityHeaders, s.accessLog, s.redactAnswer, s.recoverPanic, s.decodeBody)
 
 	// Public.
 	app.Get("/healthz", s.healthz)
