@@ -51,7 +51,7 @@ func (s *server) forwardMessages(c *fiber.Ctx, call *gateway.Call, ac *anthropic
 	if err != nil {
 		return endWithError(call, err, body)
 	}
-	ctx, cancel := s.upstreamContext()
+	ctx, cancel := s.callContext(call)
 	defer cancelIfClientLeaves(c, cancel)()
 	call.Upstream()
 	resp, err := ac.ForwardWith(ctx, "messages", out, info.Stream, anthropic.ForwardOptions{

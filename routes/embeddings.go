@@ -84,7 +84,7 @@ func (s *server) embeddings(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	ctx, cancel := s.upstreamContext()
+	ctx, cancel := s.callContext(call)
 	defer cancel()
 	defer cancelIfClientLeaves(c, cancel)()
 	call.Upstream()

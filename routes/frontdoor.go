@@ -87,6 +87,13 @@ func (s *server) upstreamContext() (context.Context, context.CancelFunc) {
 	return context.WithCancel(s.UpstreamContext)
 }
 
+// callContext is upstreamContext for an admitted call. The gateway ends it too, when an
+// administrator deletes, disables or re-keys the client meanwhile; the cause says so, and the
+// front door passes it on in-band (or as the error answer, before headers).
+func (s *server) callContext(call *gateway.Call) (context.Context, context.CancelFunc) {
+	return call.Context(s.UpstreamContext)
+}
+
 // endWithError settles a call that failed before anything was sent and returns the error for
 // the error handler to write in the front door's shape.
 func endWithError(call *gateway.Call, err error, reqBody []byte) error {

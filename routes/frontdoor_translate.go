@@ -96,7 +96,7 @@ func (s geminiStream) Error(dst []byte, e *providers.Error) []byte { return s.En
 // with w: the path of every cross-protocol call (SPEC §5 "Translation rules").
 func (s *server) translate(c *fiber.Ctx, call *gateway.Call, req *providers.Request, w wire, reqBody []byte) error {
 	prov := call.Provider()
-	ctx, cancel := s.upstreamContext()
+	ctx, cancel := s.callContext(call)
 	defer cancelIfClientLeaves(c, cancel)()
 	call.Upstream()
 	if !req.Stream {

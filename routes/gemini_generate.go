@@ -87,7 +87,7 @@ func (s *server) forwardGemini(c *fiber.Ctx, call *gateway.Call, gc *gemini.Clie
 	if stream {
 		op = "models/" + call.Model() + ":streamGenerateContent?alt=sse"
 	}
-	ctx, cancel := s.upstreamContext()
+	ctx, cancel := s.callContext(call)
 	defer cancelIfClientLeaves(c, cancel)()
 	call.Upstream()
 	resp, err := gc.Forward(ctx, op, out, stream)

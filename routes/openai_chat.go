@@ -49,7 +49,7 @@ func (s *server) forwardChat(c *fiber.Ctx, call *gateway.Call, oc *openai.Client
 	if err != nil {
 		return endWithError(call, err, body)
 	}
-	ctx, cancel := s.upstreamContext()
+	ctx, cancel := s.callContext(call)
 	defer cancelIfClientLeaves(c, cancel)()
 	call.Upstream()
 	fw, err := oc.ForwardChat(ctx, out, info.Stream)
