@@ -118,8 +118,9 @@ func (c *Call) End(o Outcome) {
 	latency := now.Sub(c.start)
 	if c.ctx != nil {
 		cl.running.leave(c)
-		// Whatever error the front door saw, a call the administrator stopped is logged as such.
-		if o.Err != nil || o.Status >= 400 {
+		// Whatever error the front door saw (the transport's wrapping of the cause, a read that
+		// failed), a call the administrator stopped is logged as such.
+		if o.Err != nil {
 			var why *revocation
 			if errors.As(context.Cause(c.ctx), &why) {
 				o.Err, o.Status = why.providerError(), 0
