@@ -90,6 +90,10 @@ func (g *Gateway) Begin(c *Client, a Admission) (*Call, error) {
 	if c == nil || !c.Active {
 		return nil, &providers.Error{Kind: providers.KindAuth, Message: "invalid API key"}
 	}
+	// c may be a snapshot taken just before an administrator took its key away.
+	if why := c.running.revoked(); why != nil {
+		return nil, why.providerError()
+	}
 	requested := a.Model
 	model := a.Model
 	if model == "" && a.Op != OpModels {

@@ -1,6 +1,8 @@
 package gateway
 
 import (
+	"context"
+	"errors"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -29,6 +31,8 @@ type Call struct {
 	upstreamAt atomic.Int64 // ns after start; 0 = not yet
 	extra      atomic.Int64 // overhead reported with AddOverhead, ns
 	ended      atomic.Bool
+	// ctx is the upstream context made by Context, if any; it is in client.running until End.
+	ctx context.Context
 }
 
 // Client is the caller.
@@ -52,6 +56,19 @@ func (c *Call) Provider() providers.Provider { return c.provider }
 
 // RateLimitHeaders are the x-ratelimit-* headers for this response, as of admission.
 func (c *Call) RateLimitHeaders() []Header { return c.limits.headers() }
+
+// Context returns the context of the call's upstream request: a child of parent that the
+// returned cancel ends, and that the gateway ends when an administrator deletes the client,
+// disables it or gives it a new key while the call runs. Its cause is then an error that
+// providers.AsError reads as a *providers.Error of KindAuth saying why, for the front door to
+// send in-band; End accounts the call with that error and the usage it is given. Call Context
+// at most once, before the upstream request, and End after the context's last use.
+func (c *Call) Context(parent context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancelCause(parent)
+	c.ctx = ctx
+	c.client.running.join(c, cancel)
+	return ctx, func() { cancel(context.Canceled) }
+}
 
 // Upstream marks the moment the request is handed to the upstream. The gateway's overhead is
 // the time from Admission.Received to this moment plus whatever AddOverhead reports.
@@ -99,6 +116,17 @@ func (c *Call) End(o Outcome) {
 	g, cl := c.g, c.client
 	now := g.now()
 	latency := now.Sub(c.start)
+	if c.ctx != nil {
+		cl.running.leave(c)
+		// Whatever error the front door saw (the transport's wrapping of the cause, a read that
+		// failed), a call the administrator stopped is logged as such.
+		if o.Err != nil {
+			var why *revocation
+			if errors.As(context.Cause(c.ctx), &why) {
+				o.Err, o.Status = why.providerError(), 0
+			}
+		}
+	}
 
 	var perr *providers.Error
 	if o.Err != nil {

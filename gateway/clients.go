@@ -57,6 +57,9 @@ type Client struct {
 	modelsCache []string
 	fetchedAt   time.Time
 	row         db.Client
+	// running is the client's calls in progress, shared with the snapshots before and after
+	// this one while the key stays valid (running.go).
+	running *running
 }
 
 // Provider returns the client's upstream provider, or a *providers.Error (KindInternal) when it
@@ -120,6 +123,8 @@ func (g *Gateway) ClientByID(id int64) *Client {
 // next Authenticate sees every create, update, deactivation, key rotation and deletion. Admin
 // handlers call it after each change. Clients whose row did not change keep their snapshot
 // (and provider); a client whose provider cannot be built stays known and fails at Begin.
+// The calls still running for a client that was deleted, disabled or given a new key are ended
+// (see running).
 // Other instances are told through Options.ClientEvents. On error the old cache stays.
 func (g *Gateway) ReloadClients(ctx context.Context) error {
 	if err := g.reloadClients(ctx); err != nil {
@@ -162,6 +167,10 @@ func (g *Gateway) reloadClients(ctx context.Context) error {
 	g.clients.Store(next)
 	for id, c := range old.byID {
 		n := next.byID[id]
+		// After the swap, so that the key no longer authenticates when its calls end.
+		if why := revocationOf(c, n); why != nil {
+			c.running.end(why)
+		}
 		if n == nil {
 			g.limiter.Forget(c.key)
 			g.counters.Forget(c.key)
@@ -229,6 +238,12 @@ func (g *Gateway) buildClient(row *db.Client, prev *Client) *Client {
 				c.labels[m] = struct{}{}
 			}
 		}
+	}
+
+	if sharesRunning(prev, c) {
+		c.running = prev.running
+	} else {
+		c.running = newRunning()
 	}
 
 	if prev != nil && prev.providerErr == nil && sameConnection(&prev.row, row) {

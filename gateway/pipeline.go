@@ -95,6 +95,9 @@ func (g *Gateway) Do(ctx context.Context, x *Exchange) (*Answer, error) {
 		return &Answer{Headers: g.RateLimitHeaders(x.Client)}, err
 	}
 	a := &Answer{Headers: call.RateLimitHeaders()}
+	// The call's own context: the gateway ends it when an administrator deletes, disables or
+	// re-keys the client meanwhile, with a cause the caller sees (see Call.Context).
+	ctx, cancel := call.Context(ctx)
 	call.Upstream()
 	switch x.Admission.Op {
 	case OpModels:
@@ -109,7 +112,13 @@ func (g *Gateway) Do(ctx context.Context, x *Exchange) (*Answer, error) {
 	if err != nil {
 		e := call.client.RedactError(providers.AsError(err))
 		call.End(Outcome{Status: e.Status(), Err: e, RequestBody: x.Body})
+		cancel()
 		return a, e
+	}
+	if a.Stream != nil {
+		a.Stream.cancel = cancel
+	} else {
+		cancel()
 	}
 	return a, nil
 }

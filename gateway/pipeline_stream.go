@@ -18,6 +18,8 @@ type Stream struct {
 	events  providers.Stream // a translated stream
 	w       providers.StreamWriter
 	logBody []byte
+	// cancel ends the call's upstream context (Close).
+	cancel func()
 
 	// What a translated stream reported (a forwarded one keeps it in frames.Summary).
 	usage    providers.Usage
@@ -119,10 +121,16 @@ func (s *Stream) nextEvent(dst []byte) ([]byte, error) {
 
 // Close releases the upstream; it is safe to call more than once.
 func (s *Stream) Close() error {
+	var err error
 	if s.frames != nil {
-		return s.frames.Close()
+		err = s.frames.Close()
+	} else {
+		err = s.events.Close()
 	}
-	return s.events.Close()
+	if s.cancel != nil {
+		s.cancel()
+	}
+	return err
 }
 
 // End settles the call once the stream is over: clientGone when the caller went away (499),

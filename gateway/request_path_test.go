@@ -63,8 +63,8 @@ func TestRequestPathWorksWithTheDatabaseClosed(t *testing.T) {
 	}
 }
 
-// BenchmarkRequestPath measures Authenticate + Begin + End, the gateway's whole share of a
-// request (run with -benchmem for allocations). "db-open": the background writer drains to
+// BenchmarkRequestPath measures Authenticate + Begin + Context + End, the gateway's whole share
+// of a request (run with -benchmem for allocations). "db-open": the background writer drains to
 // SQLite on the other core as in production. "db-closed": the database is closed after warm-up;
 // the request path does no database I/O, so nothing changes for requests (rows beyond the
 // queue bound are dropped and counted, usage still accounted in memory).
@@ -85,6 +85,9 @@ func BenchmarkRequestPath(b *testing.B) {
 			adm := Admission{Endpoint: "/v1/chat/completions", FrontDoor: "openai", Model: "gpt-4o", InputTokens: 120,
 				MaxOutputTokens: 1000, RequestID: "req-1", ClientIP: "127.0.0.1"}
 			out := ok200(120, 40)
+			// The parent of every upstream context, as in main (cancelled at shutdown).
+			parent, stop := context.WithCancelCause(context.Background())
+			defer stop(nil)
 			one := func() {
 				c, err := e.gw.Authenticate("key-app")
 				if err != nil {
@@ -94,9 +97,11 @@ func BenchmarkRequestPath(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
+				_, cancel := call.Context(parent)
 				call.Upstream()
 				call.FirstByte()
 				_ = call.RateLimitHeaders()
+				cancel()
 				call.End(out)
 			}
 			for range 100 {
