@@ -2,7 +2,6 @@ package routes
 
 import (
 	"net/http"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -14,11 +13,7 @@ import (
 // messages is POST /v1/messages: the Anthropic Messages API to whatever backend the client's
 // key names, so Claude Code and the Anthropic SDKs work on any backend.
 func (s *server) messages(c *fiber.Ctx) error {
-	received := time.Now()
-	cl, err := s.authenticate(c)
-	if err != nil {
-		return err
-	}
+	cl, received := clientOf(c)
 	body := c.Body()
 	info, err := anthropic.PeekRequest(body)
 	if err != nil {
@@ -40,11 +35,7 @@ func (s *server) messages(c *fiber.Ctx) error {
 // backend's counter through translation where it has one (Gemini), else the estimate of one token
 // per four bytes of prompt. Like every call it is admitted (rate limits), logged and counted.
 func (s *server) countTokens(c *fiber.Ctx) error {
-	received := time.Now()
-	cl, err := s.authenticate(c)
-	if err != nil {
-		return err
-	}
+	cl, received := clientOf(c)
 	body := c.Body()
 	info, err := anthropic.PeekRequest(body)
 	if err != nil {

@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"math"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -47,11 +46,7 @@ func (r embeddingsRequest) inputs() ([]string, error) {
 // embeddings is POST /v1/embeddings: forwarded to OpenAI-compatible backends, translated for
 // Gemini, and a clear 400 for backends that have none.
 func (s *server) embeddings(c *fiber.Ctx) error {
-	received := time.Now()
-	cl, err := s.authenticate(c)
-	if err != nil {
-		return err
-	}
+	cl, received := clientOf(c)
 	body := c.Body()
 	var in embeddingsRequest
 	if err := json.Unmarshal(body, &in); err != nil {

@@ -16,18 +16,29 @@ const (
 	doorGemini    = "gemini"
 )
 
-// authenticate finds the calling client from its key (SPEC §4, §6.1).
-// The key's last four characters go to the access log (never more of it).
-func (s *server) authenticate(c *fiber.Ctx) (*gateway.Client, error) {
+// clientAuth is the front doors' middleware: the caller's client key (from any header an SDK
+// puts it in, SPEC §4, §6.1) picks the client, or the request ends with a 401 in the door's shape.
+// The key's last four characters go to the access log (never more of it). The time the request
+// reached the door is kept for latency and overhead.
+func (s *server) clientAuth(c *fiber.Ctx) error {
+	c.Locals(localReceived, time.Now())
 	key := clientKey(c)
 	if len(key) >= 16 {
 		c.Locals(localKeyHint, key[len(key)-4:])
 	}
 	cl, err := s.Gateway.Authenticate(key)
-	if err == nil {
-		c.Locals(localClient, cl)
+	if err != nil {
+		return err
 	}
-	return cl, err
+	c.Locals(localClient, cl)
+	return c.Next()
+}
+
+// clientOf is the client clientAuth found, and when the request reached the door.
+func clientOf(c *fiber.Ctx) (*gateway.Client, time.Time) {
+	cl, _ := c.Locals(localClient).(*gateway.Client)
+	at, _ := c.Locals(localReceived).(time.Time)
+	return cl, at
 }
 
 // admission is the part of gateway.Admission every front door fills in the same way.

@@ -3,7 +3,6 @@ package routes
 import (
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -41,11 +40,7 @@ func (s *server) geminiAction(c *fiber.Ctx) error {
 }
 
 func (s *server) geminiGenerate(c *fiber.Ctx, model string, stream bool) error {
-	received := time.Now()
-	cl, err := s.authenticate(c)
-	if err != nil {
-		return err
-	}
+	cl, received := clientOf(c)
 	body := c.Body()
 	info, err := gemini.PeekRequest(body)
 	if err != nil {
@@ -78,11 +73,7 @@ func (s *server) geminiGenerate(c *fiber.Ctx, model string, stream bool) error {
 // another backend's counter through translation where it has one, else the estimate of one
 // token per four bytes of prompt. The client's system prompt is counted too, as it will be sent.
 func (s *server) geminiCountTokens(c *fiber.Ctx, model string) error {
-	received := time.Now()
-	cl, err := s.authenticate(c)
-	if err != nil {
-		return err
-	}
+	cl, received := clientOf(c)
 	body := c.Body()
 	adm := s.admission(c, doorGemini, "/v1beta/models:countTokens", received)
 	adm.Op, adm.Model = gateway.OpCountTokens, model
@@ -129,11 +120,7 @@ func (s *server) geminiModel(c *fiber.Ctx) error {
 // modelList is the list of models the calling client may use (its whitelist, else its backend's
 // list), through the pipeline: admitted (rate limits), logged and counted like every call.
 func (s *server) modelList(c *fiber.Ctx, door, endpoint string) ([]string, error) {
-	received := time.Now()
-	cl, err := s.authenticate(c)
-	if err != nil {
-		return nil, err
-	}
+	cl, received := clientOf(c)
 	adm := s.admission(c, door, endpoint, received)
 	adm.Op = gateway.OpModels
 	a, err := s.call(c, &gateway.Exchange{Client: cl, Admission: adm})

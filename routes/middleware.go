@@ -29,6 +29,8 @@ const (
 	// localClient is the authenticated *gateway.Client of a front-door request: the error
 	// handler and the stream relay redact its upstream key from what they pass on.
 	localClient
+	// localReceived is when a front-door request reached clientAuth.
+	localReceived
 	// localClientWatch is closed when the handler's watch on the client (cancelIfClientLeaves)
 	// has ended; the stream relay starts its own only then.
 	localClientWatch

@@ -1,8 +1,6 @@
 package routes
 
 import (
-	"time"
-
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/aigateway/ai-gateway/gateway"
@@ -13,11 +11,7 @@ import (
 // chatCompletions is POST /v1/chat/completions (and /chat/completions): OpenAI Chat Completions
 // to whatever backend the client's key names.
 func (s *server) chatCompletions(c *fiber.Ctx) error {
-	received := time.Now()
-	cl, err := s.authenticate(c)
-	if err != nil {
-		return err
-	}
+	cl, received := clientOf(c)
 	body := c.Body()
 	info, err := openai.PeekRequest(body)
 	if err != nil {

@@ -140,66 +140,87 @@ func New(d Deps) *fiber.App {
 	app.Use(s.requestID, s.securityHeaders, s.accessLog, s.redactAnswer, s.recoverPanic, s.decodeBody)
 
 	// Public.
-	app.Get("/healthz", s.healthz)
-	app.Get("/readyz", s.readyz)
-	app.Get(static.Prefix+":file", s.staticFile)
-	app.Get("/metrics", s.metricsHandler())
+	public := group{r: app}
+	public.get("/healthz", s.healthz)
+	public.get("/readyz", s.readyz)
+	public.get(static.Prefix+":file", s.staticFile)
+	public.get("/metrics", s.metricsHandler())
 
 	// Front doors (SPEC §4): the client's gateway key, from any header an SDK puts it in, picks
 	// the client; its policy runs in the gateway, and its backend answers in the caller's protocol.
-	app.Post("/v1/chat/completions", s.chatCompletions)
-	app.Post("/chat/completions", s.chatCompletions)
-	app.Get("/v1/models", s.listModels)
-	app.Get("/v1/models/*", s.getModel)
-	app.Post("/v1/embeddings", s.embeddings)
-	app.Get("/v1/usage", s.usage)
-	app.Post("/v1/messages", s.messages)
-	app.Post("/v1/messages/count_tokens", s.countTokens)
-	app.Get("/v1beta/models", s.geminiModels)
-	app.Get("/v1beta/models/*", s.geminiModel)
-	app.Post("/v1beta/models/*", s.geminiAction)
+	doors := group{r: app, read: []fiber.Handler{s.clientAuth}, write: []fiber.Handler{s.clientAuth}}
+	doors.post("/v1/chat/completions", s.chatCompletions)
+	doors.post("/chat/completions", s.chatCompletions)
+	doors.get("/v1/models", s.listModels)
+	doors.get("/v1/models/*", s.getModel)
+	doors.post("/v1/embeddings", s.embeddings)
+	doors.get("/v1/usage", s.usage)
+	doors.post("/v1/messages", s.messages)
+	doors.post("/v1/messages/count_tokens", s.countTokens)
+	doors.get("/v1beta/models", s.geminiModels)
+	doors.get("/v1beta/models/*", s.geminiModel)
+	doors.post("/v1beta/models/*", s.geminiAction)
 
-	// Admin pages. Login is open (throttled, CSRF by cookie); everything else needs a session,
-	// and state changes also the session's CSRF token. Every form works without JavaScript;
-	// htmx only spares the reload.
-	app.Get("/admin/login", s.loginPage)
-	app.Post("/admin/login", s.loginSubmit)
-	app.Post("/admin/logout", s.session, s.csrf, s.logout)
-	app.Get("/admin", s.session, s.dashboardPage)
-	// The dashboard's live updates: same-origin WebSocket with a session, fed by the hub.
+	// Admin login: open (throttled, CSRF by cookie). The dashboard's live updates: a same-origin
+	// WebSocket with a session, fed by the hub.
+	public.get("/admin/login", s.loginPage)
+	public.post("/admin/login", s.loginSubmit)
 	app.Get("/admin/ws", s.wsGuard, websocket.New(s.dashboardSocket))
-	app.Get("/admin/clients", s.session, s.clientsPage)
-	app.Get("/admin/clients/new", s.session, s.clientNewPage)
-	app.Post("/admin/clients", s.session, s.csrf, s.clientCreateSubmit)
-	app.Get("/admin/clients/:id", s.session, s.clientEditPage)
-	app.Post("/admin/clients/:id", s.session, s.csrf, s.clientUpdateSubmit)
-	app.Post("/admin/clients/:id/active", s.session, s.csrf, s.clientActiveSubmit)
-	app.Post("/admin/clients/:id/rotate-key", s.session, s.csrf, s.clientRotateKeySubmit)
-	app.Post("/admin/clients/:id/test", s.session, s.csrf, s.clientTestConnectionSubmit)
-	app.Post("/admin/clients/:id/fetch-models", s.session, s.csrf, s.clientFetchModelsSubmit)
-	app.Get("/admin/clients/:id/delete", s.session, s.clientDeletePage)
-	app.Post("/admin/clients/:id/delete", s.session, s.csrf, s.clientDeleteSubmit)
-	app.Get("/admin/requests", s.session, s.requestsPage)
-	app.Get("/admin/requests/:id", s.session, s.requestDetailPage)
-	app.Get("/admin/settings", s.session, s.settingsPage)
-	app.Post("/admin/settings/password", s.session, s.csrf, s.passwordChangeSubmit)
-	app.Post("/admin/settings/tokens", s.session, s.csrf, s.tokenCreateSubmit)
-	app.Post("/admin/settings/tokens/:id/revoke", s.session, s.csrf, s.tokenRevokeSubmit)
-	app.Post("/admin/settings/prometheus", s.session, s.csrf, s.prometheusSubmit)
-	app.Post("/admin/settings/logs", s.session, s.csrf, s.logsSubmit)
+
+	// Admin pages: a session; state changes also the session's CSRF token. Every form works
+	// without JavaScript; htmx only spares the reload.
+	pages := group{r: app, read: []fiber.Handler{s.session}, write: []fiber.Handler{s.session, s.csrf}}
+	pages.post("/admin/logout", s.logout)
+	pages.get("/admin", s.dashboardPage)
+	pages.get("/admin/clients", s.clientsPage)
+	pages.get("/admin/clients/new", s.clientNewPage)
+	pages.post("/admin/clients", s.clientCreateSubmit)
+	pages.get("/admin/clients/:id", s.clientEditPage)
+	pages.post("/admin/clients/:id", s.clientUpdateSubmit)
+	pages.post("/admin/clients/:id/active", s.clientActiveSubmit)
+	pages.post("/admin/clients/:id/rotate-key", s.clientRotateKeySubmit)
+	pages.post("/admin/clients/:id/test", s.clientTestConnectionSubmit)
+	pages.post("/admin/clients/:id/fetch-models", s.clientFetchModelsSubmit)
+	pages.get("/admin/clients/:id/delete", s.clientDeletePage)
+	pages.post("/admin/clients/:id/delete", s.clientDeleteSubmit)
+	pages.get("/admin/requests", s.requestsPage)
+	pages.get("/admin/requests/:id", s.requestDetailPage)
+	pages.get("/admin/settings", s.settingsPage)
+	pages.post("/admin/settings/password", s.passwordChangeSubmit)
+	pages.post("/admin/settings/tokens", s.tokenCreateSubmit)
+	pages.post("/admin/settings/tokens/:id/revoke", s.tokenRevokeSubmit)
+	pages.post("/admin/settings/prometheus", s.prometheusSubmit)
+	pages.post("/admin/settings/logs", s.logsSubmit)
 
 	// Admin JSON API (SPEC §8): Authorization: Bearer <admin token>, or the session cookie plus
-	// X-CSRF-Token on state changes.
-	app.Get("/admin/api/v1/clients", s.apiAuth, s.clientList)
-	app.Post("/admin/api/v1/clients", s.apiAuth, s.clientCreate)
-	app.Get("/admin/api/v1/clients/:id", s.apiAuth, s.clientGet)
-	app.Patch("/admin/api/v1/clients/:id", s.apiAuth, s.clientUpdate)
-	app.Delete("/admin/api/v1/clients/:id", s.apiAuth, s.clientDelete)
-	app.Post("/admin/api/v1/clients/:id/rotate-key", s.apiAuth, s.clientRotateKey)
-	app.Post("/admin/api/v1/clients/:id/test", s.apiAuth, s.apiTestConnection)
-	app.Post("/admin/api/v1/clients/:id/fetch-models", s.apiAuth, s.apiFetchModels)
-	app.Get("/admin/api/v1/stats", s.apiAuth, s.apiStats)
-	app.Get("/admin/api/v1/requests", s.apiAuth, s.apiRequests)
+	// X-CSRF-Token on state changes (apiAuth checks both).
+	api := group{r: app, read: []fiber.Handler{s.apiAuth}, write: []fiber.Handler{s.apiAuth}}
+	api.get("/admin/api/v1/clients", s.clientList)
+	api.post("/admin/api/v1/clients", s.clientCreate)
+	api.get("/admin/api/v1/clients/:id", s.clientGet)
+	api.patch("/admin/api/v1/clients/:id", s.clientUpdate)
+	api.delete("/admin/api/v1/clients/:id", s.clientDelete)
+	api.post("/admin/api/v1/clients/:id/rotate-key", s.clientRotateKey)
+	api.post("/admin/api/v1/clients/:id/test", s.apiTestConnection)
+	api.post("/admin/api/v1/clients/:id/fetch-models", s.apiFetchModels)
+	api.get("/admin/api/v1/stats", s.apiStats)
+	api.get("/admin/api/v1/requests", s.apiRequests)
 
 	return app
+}
+
+// group is one audience's routes (SPEC §4, §7, §8) with its middleware, stated once: read runs
+// before every GET handler, write before every state change.
+type group struct {
+	r           fiber.Router
+	read, write []fiber.Handler
+}
+
+func (g group) get(path string, h fiber.Handler)    { g.r.Get(path, with(g.read, h)...) }
+func (g group) post(path string, h fiber.Handler)   { g.r.Post(path, with(g.write, h)...) }
+func (g group) patch(path string, h fiber.Handler)  { g.r.Patch(path, with(g.write, h)...) }
+func (g group) delete(path string, h fiber.Handler) { g.r.Delete(path, with(g.write, h)...) }
+
+func with(mw []fiber.Handler, h fiber.Handler) []fiber.Handler {
+	return append(append(make([]fiber.Handler, 0, len(mw)+1), mw...), h)
 }
