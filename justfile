@@ -45,6 +45,10 @@ bench:
 soak *args:
     go build -o dist/soak/ai-gateway . && go run ./contrib/soak -gateway dist/soak/ai-gateway {{args}}
 
+# replay every attack and fault of the hardening pass against the whole program (the TestAttack* tests)
+attack:
+    go test -count=1 -run '^TestAttack' ./...
+
 # Go micro-benchmarks of the hot paths, with allocation counts
 microbench:
     go test -run '^$' -bench . -benchmem ./gateway/ ./providers/... ./db/
