@@ -35,24 +35,12 @@ type Call struct {
 	ctx context.Context
 }
 
-// Client is the caller.
-func (c *Call) Client() *Client { return c.client }
-
-// Admission is what Begin was given (Received filled in).
-func (c *Call) Admission() Admission { return c.adm }
-
 // Model is the model to ask the upstream for: the requested one or the client's default.
 func (c *Call) Model() string { return c.model }
 
 // MaxOutputTokens is the output-token cap to send upstream, in whatever field the protocol
 // uses; 0 means no cap (leave the client's request as it is).
 func (c *Call) MaxOutputTokens() int { return c.maxOutput }
-
-// SystemPrompt is the client's system prompt, to inject before the client's own system messages.
-func (c *Call) SystemPrompt() string { return c.client.SystemPrompt }
-
-// Provider is the client's upstream.
-func (c *Call) Provider() providers.Provider { return c.provider }
 
 // RateLimitHeaders are the x-ratelimit-* headers for this response, as of admission.
 func (c *Call) RateLimitHeaders() []Header { return c.limits.headers() }
