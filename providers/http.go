@@ -19,19 +19,24 @@ var (
 // and the silence between two body reads by cfg.IdleTimeout; there is no total timeout, so a
 // ten-minute stream is fine. Closing the returned body cancels the upstream request.
 //
+// Redirects are never followed, whatever client cfg carries: a 3xx is a RedirectError (502).
+//
 // Errors are *Error: KindTimeout when a timer fired, KindCanceled when req's context was
-// cancelled, KindUnavailable when the upstream could not be reached. Any HTTP status is a
-// response, not an error.
+// cancelled, KindUnavailable when the upstream could not be reached, KindUpstream (502) for a
+// redirect. Any other HTTP status is a response, not an error.
 func Do(cfg *Config, req *http.Request) (*http.Response, error) {
 	ctx, cancel := context.WithCancelCause(req.Context())
 	var headerTimer *time.Timer
 	if cfg.HeaderTimeout > 0 {
 		headerTimer = time.AfterFunc(cfg.HeaderTimeout, func() { cancel(ErrHeaderTimeout) })
 	}
-	client := cfg.HTTPClient
-	if client == nil {
-		client = http.DefaultClient
+	// A copy, so that no client (http.DefaultClient included) replays the request and its
+	// upstream key to wherever a Location points.
+	var client http.Client
+	if cfg.HTTPClient != nil {
+		client = *cfg.HTTPClient
 	}
+	client.CheckRedirect = refuseRedirect
 	resp, err := client.Do(req.WithContext(ctx))
 	if headerTimer != nil {
 		headerTimer.Stop()
@@ -45,6 +50,11 @@ func Do(cfg *Config, req *http.Request) (*http.Response, error) {
 		e := AsError(err)
 		e.Provider = cfg.Backend
 		return nil, e
+	}
+	if isRedirect(resp.StatusCode) {
+		resp.Body.Close()
+		cancel(nil)
+		return nil, RedirectError(cfg.Backend, resp)
 	}
 	body := &idleBody{rc: resp.Body, cancel: cancel, ctx: ctx}
 	if cfg.IdleTimeout > 0 {

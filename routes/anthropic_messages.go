@@ -120,7 +120,7 @@ func (s *server) forwardMessages(c *fiber.Ctx, call *gateway.Call, ac *anthropic
 	streamHeaders(c, "text/event-stream")
 	relay{
 		next:      next,
-		close:     func() { resp.Body.Close() },
+		close:     func() { providers.CloseStream(resp.Body, stopped) },
 		cancel:    cancel,
 		keepalive: anthropicWire{}.keepalive(),
 		done: func(clientGone bool, err error) {

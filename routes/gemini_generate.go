@@ -117,6 +117,7 @@ func (s *server) forwardGemini(c *fiber.Ctx, call *gateway.Call, gc *gemini.Clie
 		hasUsage bool
 		chunks   int
 		finish   gemini.FinishSniffer
+		ended    bool
 	)
 	reader := providers.NewSSEReader(resp.Body)
 	next := func(dst []byte) ([]byte, error) {
@@ -135,6 +136,7 @@ func (s *server) forwardGemini(c *fiber.Ctx, call *gateway.Call, gc *gemini.Clie
 			if !sse {
 				dst = append(dst, ']')
 			}
+			ended = true
 			return dst, io.EOF
 		}
 		if err != nil {
@@ -167,7 +169,7 @@ func (s *server) forwardGemini(c *fiber.Ctx, call *gateway.Call, gc *gemini.Clie
 	streamHeaders(c, geminiWire{sse: sse}.contentType())
 	relay{
 		next:      next,
-		close:     func() { resp.Body.Close() },
+		close:     func() { providers.CloseStream(resp.Body, ended) },
 		cancel:    cancel,
 		keepalive: geminiWire{sse: sse}.keepalive(),
 		done: func(clientGone bool, err error) {
