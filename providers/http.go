@@ -37,7 +37,7 @@ func Do(cfg *Config, req *http.Request) (*http.Response, error) {
 		client = *cfg.HTTPClient
 	}
 	client.CheckRedirect = refuseRedirect
-	resp, err := client.Do(req.WithContext(ctx))
+	resp, err := client.Do(req.WithContext(withDialOwner(ctx)))
 	if headerTimer != nil {
 		headerTimer.Stop()
 	}

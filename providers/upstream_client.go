@@ -34,17 +34,22 @@ const (
 // no total timeout, since a stream may legally run for many minutes; Do bounds the wait for
 // headers and the silence between bytes instead.
 func NewHTTPClient() *http.Client {
-	dialer := &net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}
+	tlsConfig := &tls.Config{
+		MinVersion:         tls.VersionTLS12,
+		ClientSessionCache: tls.NewLRUClientSessionCache(256),
+		NextProtos:         []string{"h2", "http/1.1"},
+	}
+	d := &upstreamDialer{tcp: net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}, tls: tlsConfig}
 	return &http.Client{
 		Transport: &http.Transport{
-			Proxy:       http.ProxyFromEnvironment,
-			DialContext: dialer.DialContext,
-			// A custom DialContext or TLSClientConfig turns automatic HTTP/2 off; this turns it back on.
+			Proxy:          http.ProxyFromEnvironment,
+			DialContext:    d.dial,
+			DialTLSContext: d.dialTLS,
+			// Custom dialers or a TLSClientConfig turn automatic HTTP/2 off; this turns it back on.
 			ForceAttemptHTTP2: true,
-			TLSClientConfig: &tls.Config{
-				MinVersion:         tls.VersionTLS12,
-				ClientSessionCache: tls.NewLRUClientSessionCache(256),
-			},
+			// Used for an https upstream reached through a proxy (CONNECT), where net/http does
+			// the handshake itself.
+			TLSClientConfig:        tlsConfig,
 			TLSHandshakeTimeout:    tlsHandshakeTimeout,
 			MaxIdleConns:           maxIdle,
 			MaxIdleConnsPerHost:    maxIdlePerHost,
