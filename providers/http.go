@@ -17,7 +17,9 @@ var (
 
 // Do sends req with cfg.HTTPClient. The wait for response headers is bounded by cfg.HeaderTimeout
 // and the silence between two body reads by cfg.IdleTimeout; there is no total timeout, so a
-// ten-minute stream is fine. Closing the returned body cancels the upstream request.
+// ten-minute stream is fine. Closing the returned body cancels the upstream request; once Do
+// returned an error, or Close returned, req's body is not read any more (net/http may still be
+// writing it when an upstream answered early), so the caller may reuse its bytes.
 //
 // Redirects are never followed, whatever client cfg carries: a 3xx is a RedirectError (502).
 //
@@ -37,13 +39,17 @@ func Do(cfg *Config, req *http.Request) (*http.Response, error) {
 		client = *cfg.HTTPClient
 	}
 	client.CheckRedirect = refuseRedirect
-	resp, err := client.Do(req.WithContext(withDialOwner(ctx)))
+	req = req.WithContext(withDialOwner(ctx))
+	guard := &bodyGuard{}
+	guard.track(req)
+	resp, err := client.Do(req)
 	if headerTimer != nil {
 		headerTimer.Stop()
 	}
 	if err != nil {
 		cause := context.Cause(ctx)
 		cancel(nil)
+		guard.release()
 		if cause != nil && !errors.Is(cause, context.Canceled) {
 			err = cause
 		}
@@ -54,9 +60,10 @@ func Do(cfg *Config, req *http.Request) (*http.Response, error) {
 	if isRedirect(resp.StatusCode) {
 		resp.Body.Close()
 		cancel(nil)
+		guard.release()
 		return nil, RedirectError(cfg.Backend, resp)
 	}
-	body := &idleBody{rc: resp.Body, cancel: cancel, ctx: ctx}
+	body := &idleBody{rc: resp.Body, cancel: cancel, ctx: ctx, guard: guard}
 	if cfg.IdleTimeout > 0 {
 		body.idle = cfg.IdleTimeout
 		body.timer = time.AfterFunc(cfg.IdleTimeout, func() { cancel(ErrIdleTimeout) })
@@ -73,6 +80,8 @@ type idleBody struct {
 	idle   time.Duration
 	timer  *time.Timer
 	once   sync.Once
+	// guard is released on Close: net/http may still be writing the request body.
+	guard *bodyGuard
 }
 
 func (b *idleBody) Read(p []byte) (int, error) {
@@ -96,6 +105,7 @@ func (b *idleBody) Close() error {
 		}
 		err = b.rc.Close()
 		b.cancel(context.Canceled)
+		b.guard.release()
 	})
 	return err
 }

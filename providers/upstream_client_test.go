@@ -385,3 +385,42 @@ func TestDoRefusesRedirects(t *testing.T) {
 		t.Fatalf("the redirect target was contacted %d times", n)
 	}
 }
+
+// lateReads is an endless request body that counts reads made after the call ended.
+type lateReads struct {
+	ended atomic.Bool
+	late  atomic.Int64
+}
+
+func (r *lateReads) Read(p []byte) (int, error) {
+	if r.ended.Load() {
+		r.late.Add(1)
+	}
+	clear(p)
+	return len(p), nil
+}
+
+// An upstream that answers before it read the body leaves net/http writing it after Do
+// returned. Once the answer is closed the body is never read again: the gateway reuses its
+// bytes for the next request.
+func TestRequestBodyNotReadAfterCallEnds(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusRequestEntityTooLarge)
+		w.(http.Flusher).Flush()
+		io.Copy(io.Discard, r.Body) // keeps the client writing
+	}))
+	defer srv.Close()
+	for range 20 {
+		body := &lateReads{}
+		resp, err := post(t, context.Background(), testConfig(), srv.URL, body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		body.ended.Store(true)
+		time.Sleep(20 * time.Millisecond) // room for a late read to show
+		if n := body.late.Load(); n > 0 {
+			t.Fatalf("the request body was read %d times after the call ended", n)
+		}
+	}
+}
