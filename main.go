@@ -210,7 +210,7 @@ func serve(ctx context.Context, f serveFlags, getenv func(string) string, stdout
 		Clients:       clients,
 		Secrets:       keyring,
 		Providers:     providerFactories(),
-		HTTPClient:    upstreamHTTPClient(),
+		HTTPClient:    providers.NewHTTPClient(),
 		HeaderTimeout: cfg.Upstream.HeaderTimeout,
 		IdleTimeout:   cfg.Upstream.IdleTimeout,
 		Logs:          requestLogs,
@@ -347,24 +347,6 @@ func providerFactories() map[string]gateway.ProviderFactory {
 		m[b] = func(c providers.Config) (providers.Provider, error) { return openai.New(c) }
 	}
 	return m
-}
-
-// upstreamHTTPClient is shared by every provider: providers.Transport (pooled keep-alive
-// HTTP/1.1, each request on its caller's goroutine), with net/http's transport for requests that
-// go through a proxy (HTTPS_PROXY, HTTP_PROXY, NO_PROXY). It has no total timeout, since a stream
-// may legally run for many minutes; providers.Do bounds the wait for headers and the silence
-// between bytes instead.
-func upstreamHTTPClient() *http.Client {
-	proxied := http.DefaultTransport.(*http.Transport).Clone()
-	proxied.MaxIdleConns = 1024
-	proxied.MaxIdleConnsPerHost = 256
-	proxied.ForceAttemptHTTP2 = true
-	return &http.Client{Transport: &providers.Transport{
-		Fallback:       proxied,
-		Proxy:          http.ProxyFromEnvironment,
-		TLSConfig:      &tls.Config{MinVersion: tls.VersionTLS12, ClientSessionCache: tls.NewLRUClientSessionCache(256)},
-		MaxIdlePerHost: 256,
-	}}
 }
 
 // browserHost is the host to print in a URL someone can open: a wildcard address becomes localhost.

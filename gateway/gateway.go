@@ -23,6 +23,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/aigateway/ai-gateway/db"
+	"github.com/aigateway/ai-gateway/providers"
 )
 
 // Options are the Gateway's dependencies and settings.
@@ -127,7 +128,7 @@ func New(opts Options) (*Gateway, error) {
 		opts.FlushInterval = time.Second
 	}
 	if opts.HTTPClient == nil {
-		opts.HTTPClient = http.DefaultClient
+		opts.HTTPClient = providers.NewHTTPClient()
 	}
 	g := &Gateway{
 		opts:     opts,

@@ -99,4 +99,4 @@ func (f *frames) Summary() providers.Summary {
 	return providers.Summary{Usage: f.sniff.Usage(), HasUsage: f.sniff.Seen(), FinishReason: f.sniff.FinishReason()}
 }
 
-func (f *frames) Close() error { return f.body.Close() }
+func (f *frames) Close() error { return providers.CloseStream(f.body, f.err == io.EOF) }

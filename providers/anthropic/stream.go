@@ -75,8 +75,9 @@ func (s *stream) Next() (providers.StreamEvent, error) {
 	}
 }
 
-// Close releases the upstream connection; safe to call more than once.
-func (s *stream) Close() error { return s.body.Close() }
+// Close releases the upstream connection, for reuse when message_stop was read; safe to call
+// more than once.
+func (s *stream) Close() error { return providers.CloseStream(s.body, s.dec.done) }
 
 // Block kinds, by Anthropic content block index.
 const (

@@ -483,7 +483,8 @@ func (s *stream) Next() (providers.StreamEvent, error) {
 	}
 }
 
-// Close releases the upstream connection; safe to call more than once.
+// Close releases the upstream connection, for reuse when the stream ended whole; safe to call
+// more than once.
 func (s *stream) Close() error {
-	return s.body.Close()
+	return providers.CloseStream(s.body, s.err == io.EOF)
 }

@@ -122,4 +122,4 @@ func (f *frames) Summary() providers.Summary {
 	return providers.Summary{Usage: f.usage, HasUsage: f.hasUsage, FinishReason: f.finish.FinishReason()}
 }
 
-func (f *frames) Close() error { return f.body.Close() }
+func (f *frames) Close() error { return providers.CloseStream(f.body, f.err == io.EOF) }

@@ -281,12 +281,13 @@ func emptyChoices(data []byte) bool {
 	return j < len(data) && data[j] == ']'
 }
 
-// Close releases the upstream connection; it is safe to call more than once.
+// Close releases the upstream connection, for reuse when the stream ended whole; it is safe to
+// call more than once.
 func (f *Forwarded) Close() error {
 	if f.body == nil {
 		return nil
 	}
-	err := f.body.Close()
+	err := providers.CloseStream(f.body, f.done)
 	f.body = nil
 	return err
 }

@@ -249,12 +249,13 @@ func (s *chunkStream) toolCall(ci int, cs *decChoice, tc wireToolCall) {
 		ToolID: tc.ID, ToolName: tc.Function.Name, Args: string(tc.Function.Arguments)})
 }
 
-// Close releases the upstream connection; it is safe to call more than once.
+// Close releases the upstream connection, for reuse after [DONE]; it is safe to call more than
+// once.
 func (s *chunkStream) Close() error {
 	if s.body == nil {
 		return nil
 	}
-	err := s.body.Close()
+	err := providers.CloseStream(s.body, s.done)
 	s.body = nil
 	return err
 }
