@@ -9,6 +9,7 @@ import (
 	"strconv"
 
 	"github.com/aigateway/ai-gateway/providers"
+	"github.com/aigateway/ai-gateway/providers/jsonscan"
 )
 
 // Same-protocol path: the Anthropic front door forwards the caller's Messages body to an
@@ -129,9 +130,9 @@ type Rewrite struct {
 	MaxTokens int
 }
 
-// member is one top-level key of a JSON object, as byte offsets into the body.
+// member is one top-level key of a JSON object: the raw key (escapes kept) and its value's offsets.
 type member struct {
-	key              string
+	key              []byte
 	valStart, valEnd int
 }
 
@@ -147,17 +148,12 @@ type edit struct {
 // byte of the body is kept as sent. Errors are KindBadRequest *providers.Error: a body that is not
 // a JSON object (with the parser's message), or a system / max_tokens of the wrong type.
 func RewriteRequest(body []byte, rw Rewrite) ([]byte, error) {
-	if !json.Valid(body) {
-		var v json.RawMessage
-		err := json.Unmarshal(body, &v)
-		if err == nil {
-			err = errors.New("invalid JSON")
-		}
-		return nil, badRequest("invalid JSON body: %v", err)
-	}
-	open, members, ok := topLevel(body)
-	if !ok {
+	open, members, err := topLevel(body)
+	if err == jsonscan.ErrNotObject {
 		return nil, badRequest("request body must be a JSON object")
+	}
+	if err != nil {
+		return nil, badRequest("invalid JSON body: %s", jsonscan.SyntaxError(body))
 	}
 	var edits []edit
 	var inserts []byte
@@ -237,7 +233,7 @@ func RewriteRequest(body []byte, rw Rewrite) ([]byte, error) {
 func replaceAll(edits *[]edit, body []byte, members []member, key string, f func(old []byte) ([]byte, error)) (bool, error) {
 	found := false
 	for _, m := range members {
-		if m.key != key {
+		if !jsonscan.KeyIs(m.key, key) {
 			continue
 		}
 		found = true
@@ -277,101 +273,28 @@ func injectSystem(old []byte, prompt string) ([]byte, error) {
 	return nil, badRequest("system: Input should be a valid string or list of text blocks")
 }
 
-// topLevel splits a valid JSON document's top-level object into members. It returns the offset
-// of the opening brace, and ok=false when the document is not an object.
-func topLevel(b []byte) (open int, members []member, ok bool) {
-	i := skipSpace(b, 0)
-	if i >= len(b) || b[i] != '{' {
-		return 0, nil, false
+// topLevel validates body and splits its top-level object into members. It returns the offset
+// of the opening brace, jsonscan.ErrSyntax for invalid JSON and jsonscan.ErrNotObject for a
+// value that is not an object.
+func topLevel(b []byte) (open int, members []member, err error) {
+	open = jsonscan.SkipSpace(b, 0)
+	if open >= len(b) || b[open] != '{' {
+		if jsonscan.Validate(b) != nil {
+			return 0, nil, jsonscan.ErrSyntax
+		}
+		return 0, nil, jsonscan.ErrNotObject
 	}
-	open = i
-	i++
-	for {
-		i = skipSpace(b, i)
-		if i >= len(b) {
-			return 0, nil, false
+	end, err := jsonscan.ScanObject(b, open, 0, func(key []byte, v int) (int, error) {
+		end, err := jsonscan.SkipValue(b, v, 1)
+		if err == nil {
+			members = append(members, member{key: key, valStart: v, valEnd: end})
 		}
-		switch b[i] {
-		case '}':
-			return open, members, true
-		case ',':
-			i = skipSpace(b, i+1)
-		}
-		if i >= len(b) || b[i] != '"' {
-			return 0, nil, false
-		}
-		keyEnd := stringEnd(b, i)
-		rawKey := b[i:keyEnd]
-		key := string(rawKey[1 : len(rawKey)-1])
-		if bytes.IndexByte(rawKey, '\\') >= 0 {
-			if json.Unmarshal(rawKey, &key) != nil {
-				return 0, nil, false
-			}
-		}
-		i = skipSpace(b, keyEnd)
-		if i >= len(b) || b[i] != ':' {
-			return 0, nil, false
-		}
-		start := skipSpace(b, i+1)
-		end := valueEnd(b, start)
-		if end <= start {
-			return 0, nil, false
-		}
-		members = append(members, member{key: key, valStart: start, valEnd: end})
-		i = end
+		return end, err
+	})
+	if err == nil && jsonscan.SkipSpace(b, end) != len(b) {
+		err = jsonscan.ErrSyntax
 	}
-}
-
-func skipSpace(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
-		i++
-	}
-	return i
-}
-
-// stringEnd returns the offset just past the string starting at b[i] == '"'.
-func stringEnd(b []byte, i int) int {
-	for j := i + 1; j < len(b); j++ {
-		switch b[j] {
-		case '\\':
-			j++
-		case '"':
-			return j + 1
-		}
-	}
-	return len(b)
-}
-
-// valueEnd returns the offset just past the JSON value starting at b[i] (b is valid JSON).
-func valueEnd(b []byte, i int) int {
-	if i >= len(b) {
-		return i
-	}
-	switch b[i] {
-	case '"':
-		return stringEnd(b, i)
-	case '{', '[':
-		depth := 0
-		for j := i; j < len(b); j++ {
-			switch b[j] {
-			case '"':
-				j = stringEnd(b, j) - 1
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					return j + 1
-				}
-			}
-		}
-		return len(b)
-	}
-	j := i
-	for j < len(b) && b[j] != ',' && b[j] != '}' && b[j] != ']' && b[j] != ' ' && b[j] != '\t' && b[j] != '\n' && b[j] != '\r' {
-		j++
-	}
-	return j
+	return open, members, err
 }
 
 // usageEvent is the part of message_start / message_delta / error data the sniffer reads.

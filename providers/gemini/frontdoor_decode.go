@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/aigateway/ai-gateway/providers"
+	"github.com/aigateway/ai-gateway/providers/jsonscan"
 )
 
 // DecodeRequest translates a GenerateContentRequest body (the Gemini front door, any backend) into
@@ -250,9 +251,11 @@ func toolMessage(fr *gFunctionResponse, calls []pendingCall, ci, pi int) provide
 	text := ""
 	if resp := bytes.TrimSpace(fr.Response); len(resp) > 0 && string(resp) != "null" {
 		text = compactJSON(resp)
-		if ms, err := objectMembers(resp); err == nil && len(ms) == 1 && (ms[0].Key == "output" || ms[0].Key == "error") {
-			val := resp[ms[0].ValStart:ms[0].ValEnd]
-			msg.IsError = ms[0].Key == "error"
+		if o, err := jsonscan.ParseObject(resp); err == nil && o.Len() == 1 && (o.Has("output") || o.Has("error")) {
+			val := o.Get("output")
+			if val == nil {
+				val, msg.IsError = o.Get("error"), true
+			}
 			var s string
 			if len(val) > 0 && val[0] == '"' && json.Unmarshal(val, &s) == nil {
 				text = s

@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/aigateway/ai-gateway/providers"
+	"github.com/aigateway/ai-gateway/providers/jsonscan"
 )
 
 // Same-protocol helpers: when the client's backend is Gemini, the front door forwards the body as
@@ -33,54 +34,53 @@ const imageTokens = 258
 // text but as 258 tokens each, Gemini's price of one image. Both camelCase and snake_case field
 // names are read. Malformed JSON returns a KindBadRequest *providers.Error with the parser's message.
 func PeekRequest(body []byte) (RequestInfo, error) {
-	if !json.Valid(body) {
-		var v any
-		return RequestInfo{}, badJSON(json.Unmarshal(body, &v))
-	}
 	// Members are matched by their exact names, as Google's parser does (encoding/json would also
 	// take "GenerationConfig", which Gemini rejects), so this reads what RewriteRequest rewrites.
-	ms, err := objectMembers(body)
+	o, err := bodyObject(body)
 	if err != nil {
-		return RequestInfo{}, providers.Errorf(providers.KindBadRequest, "invalid JSON payload: the request body must be a JSON object")
+		return RequestInfo{}, err
 	}
 	info := RequestInfo{InputTokens: estimateTokens(body)}
-	for _, m := range ms {
-		if m.Key != "generationConfig" && m.Key != "generation_config" {
-			continue
+	o.Each(func(key, cfg []byte) bool {
+		if !jsonscan.KeyIs(key, "generationConfig") && !jsonscan.KeyIs(key, "generation_config") || string(cfg) == "null" {
+			return true
 		}
-		cfg := body[m.ValStart:m.ValEnd]
-		if string(cfg) == "null" {
-			continue
+		if cfg[0] != '{' {
+			err = providers.Errorf(providers.KindBadRequest, "invalid JSON payload: generationConfig must be an object")
+			return false
 		}
-		cms, err := objectMembers(cfg)
-		if err != nil {
-			return RequestInfo{}, providers.Errorf(providers.KindBadRequest, "invalid JSON payload: generationConfig must be an object")
-		}
-		for _, cm := range cms {
+		_ = jsonscan.EachMember(cfg, func(ck, cv []byte) bool {
 			var name string
-			switch cm.Key {
-			case "maxOutputTokens", "max_output_tokens":
+			switch {
+			case jsonscan.KeyIs(ck, "maxOutputTokens") || jsonscan.KeyIs(ck, "max_output_tokens"):
 				name = "maxOutputTokens"
-			case "candidateCount", "candidate_count":
+			case jsonscan.KeyIs(ck, "candidateCount") || jsonscan.KeyIs(ck, "candidate_count"):
 				name = "candidateCount"
 			}
-			if name == "" || string(cfg[cm.ValStart:cm.ValEnd]) == "null" {
-				continue
+			if name == "" || string(cv) == "null" {
+				return true
 			}
 			var v protoInt
-			if err := v.UnmarshalJSON(cfg[cm.ValStart:cm.ValEnd]); err != nil {
-				return RequestInfo{}, providers.Errorf(providers.KindBadRequest, "invalid JSON payload: generationConfig.%s: %v", name, err)
+			if e := v.UnmarshalJSON(cv); e != nil {
+				err = providers.Errorf(providers.KindBadRequest, "invalid JSON payload: generationConfig.%s: %v", name, e)
+				return false
 			}
 			n := int(max(0, min(int64(v), 1<<31-1)))
 			if name == "maxOutputTokens" {
 				info.MaxTokens = n
-				continue
+				return true
 			}
 			if v < 0 {
-				return RequestInfo{}, providers.Errorf(providers.KindBadRequest, "generationConfig.candidateCount must not be negative")
+				err = providers.Errorf(providers.KindBadRequest, "generationConfig.candidateCount must not be negative")
+				return false
 			}
 			info.Choices = n
-		}
+			return true
+		})
+		return err == nil
+	})
+	if err != nil {
+		return RequestInfo{}, err
 	}
 	return info, nil
 }
@@ -93,11 +93,11 @@ func estimateTokens(body []byte) int {
 		if body[i] != '"' {
 			continue
 		}
-		end := skipString(body, i)
-		if end < 0 {
+		end, err := jsonscan.SkipString(body, i)
+		if err != nil {
 			break
 		}
-		if j := skipSpace(body, end); j < len(body) && body[j] == ':' {
+		if j := jsonscan.SkipSpace(body, end); j < len(body) && body[j] == ':' {
 			afterDataKey = end-i == len(`"data"`) && string(body[i+1:end-1]) == "data"
 			i = j
 			continue
@@ -131,58 +131,43 @@ func RewriteRequest(body []byte, rw Rewrite) ([]byte, error) {
 	if rw.SystemPrompt == "" && rw.MaxTokens <= 0 {
 		return body, nil
 	}
-	ms, err := bodyMembers(body)
+	o, err := bodyObject(body)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]byte, 0, len(body)+len(rw.SystemPrompt)+64)
-	out = append(out, '{')
-	sawSystem, sawConfig := false, false
-	for i, m := range ms {
-		if i > 0 {
-			out = append(out, ',')
-		}
-		val := body[m.ValStart:m.ValEnd]
-		switch {
-		case rw.SystemPrompt != "" && (m.Key == "systemInstruction" || m.Key == "system_instruction"):
-			sawSystem = true
-			nv, err := prependSystemPart(val, rw.SystemPrompt)
-			if err != nil {
-				return nil, err
+	if rw.SystemPrompt != "" {
+		saw := false
+		for _, k := range [...]string{"systemInstruction", "system_instruction"} {
+			if v := o.Get(k); v != nil {
+				saw = true
+				nv, err := prependSystemPart(v, rw.SystemPrompt)
+				if err != nil {
+					return nil, err
+				}
+				o.Set(k, nv)
 			}
-			out = append(out, body[m.Start:m.ValStart]...)
-			out = append(out, nv...)
-		case rw.MaxTokens > 0 && (m.Key == "generationConfig" || m.Key == "generation_config"):
-			sawConfig = true
-			nv, err := capMaxOutputTokens(val, rw.MaxTokens)
-			if err != nil {
-				return nil, err
+		}
+		if !saw {
+			o.Set("systemInstruction", append(appendTextPart([]byte(`{"parts":[`), rw.SystemPrompt), ']', '}'))
+		}
+	}
+	if rw.MaxTokens > 0 {
+		saw := false
+		for _, k := range [...]string{"generationConfig", "generation_config"} {
+			if v := o.Get(k); v != nil {
+				saw = true
+				nv, err := capMaxOutputTokens(v, rw.MaxTokens)
+				if err != nil {
+					return nil, err
+				}
+				o.Set(k, nv)
 			}
-			out = append(out, body[m.Start:m.ValStart]...)
-			out = append(out, nv...)
-		default:
-			out = append(out, body[m.Start:m.End]...)
+		}
+		if !saw {
+			o.Set("generationConfig", append(strconv.AppendInt([]byte(`{"maxOutputTokens":`), int64(rw.MaxTokens), 10), '}'))
 		}
 	}
-	written := len(ms)
-	if rw.SystemPrompt != "" && !sawSystem {
-		if written > 0 {
-			out = append(out, ',')
-		}
-		out = append(out, `"systemInstruction":{"parts":[`...)
-		out = appendTextPart(out, rw.SystemPrompt)
-		out = append(out, ']', '}')
-		written++
-	}
-	if rw.MaxTokens > 0 && !sawConfig {
-		if written > 0 {
-			out = append(out, ',')
-		}
-		out = append(out, `"generationConfig":{"maxOutputTokens":`...)
-		out = strconv.AppendInt(out, int64(rw.MaxTokens), 10)
-		out = append(out, '}')
-	}
-	return append(out, '}'), nil
+	return o.Bytes(), nil
 }
 
 func appendTextPart(dst []byte, text string) []byte {
@@ -197,47 +182,24 @@ func prependSystemPart(content []byte, prompt string) ([]byte, error) {
 		out := append([]byte(`{"parts":[`), appendTextPart(nil, prompt)...)
 		return append(out, ']', '}'), nil
 	}
-	ms, err := objectMembers(content)
+	o, err := jsonscan.ParseObject(content)
 	if err != nil {
 		return nil, providers.Errorf(providers.KindBadRequest, "invalid JSON payload: systemInstruction must be an object")
 	}
-	out := make([]byte, 0, len(content)+len(prompt)+32)
-	out = append(out, '{')
-	sawParts := false
-	for i, m := range ms {
-		if i > 0 {
-			out = append(out, ',')
-		}
-		if m.Key != "parts" {
-			out = append(out, content[m.Start:m.End]...)
-			continue
-		}
-		sawParts = true
-		val := content[m.ValStart:m.ValEnd]
-		out = append(out, content[m.Start:m.ValStart]...)
-		out = append(out, '[')
-		out = appendTextPart(out, prompt)
+	parts := append(appendTextPart([]byte{'['}, prompt), ']')
+	if val := o.Get("parts"); val != nil {
 		switch {
 		case string(val) == "null":
-		case len(val) >= 2 && val[0] == '[':
+		case val[0] == '[':
 			if inner := bytes.TrimSpace(val[1 : len(val)-1]); len(inner) > 0 {
-				out = append(out, ',')
-				out = append(out, inner...)
+				parts = append(append(append(parts[:len(parts)-1], ','), inner...), ']')
 			}
 		default:
 			return nil, providers.Errorf(providers.KindBadRequest, "invalid JSON payload: systemInstruction.parts must be an array")
 		}
-		out = append(out, ']')
 	}
-	if !sawParts {
-		if len(ms) > 0 {
-			out = append(out, ',')
-		}
-		out = append(out, `"parts":[`...)
-		out = appendTextPart(out, prompt)
-		out = append(out, ']')
-	}
-	return append(out, '}'), nil
+	o.Set("parts", parts)
+	return o.Bytes(), nil
 }
 
 // capMaxOutputTokens clamps maxOutputTokens in a GenerationConfig object, or adds it.
@@ -246,38 +208,26 @@ func capMaxOutputTokens(cfg []byte, limit int) ([]byte, error) {
 	if string(cfg) == "null" {
 		return append(append([]byte(`{"maxOutputTokens":`), capValue...), '}'), nil
 	}
-	ms, err := objectMembers(cfg)
+	o, err := jsonscan.ParseObject(cfg)
 	if err != nil {
 		return nil, providers.Errorf(providers.KindBadRequest, "invalid JSON payload: generationConfig must be an object")
 	}
-	out := make([]byte, 0, len(cfg)+32)
-	out = append(out, '{')
 	saw := false
-	for i, m := range ms {
-		if i > 0 {
-			out = append(out, ',')
-		}
-		if m.Key != "maxOutputTokens" && m.Key != "max_output_tokens" {
-			out = append(out, cfg[m.Start:m.End]...)
+	for _, k := range [...]string{"maxOutputTokens", "max_output_tokens"} {
+		val := o.Get(k)
+		if val == nil {
 			continue
 		}
 		saw = true
-		out = append(out, cfg[m.Start:m.ValStart]...)
 		var v protoInt
-		if err := v.UnmarshalJSON(cfg[m.ValStart:m.ValEnd]); err != nil || v <= 0 || v > protoInt(limit) {
-			out = append(out, capValue...)
-		} else {
-			out = append(out, cfg[m.ValStart:m.ValEnd]...)
+		if err := v.UnmarshalJSON(val); err != nil || v <= 0 || v > protoInt(limit) {
+			o.Set(k, capValue)
 		}
 	}
 	if !saw {
-		if len(ms) > 0 {
-			out = append(out, ',')
-		}
-		out = append(out, `"maxOutputTokens":`...)
-		out = append(out, capValue...)
+		o.Set("maxOutputTokens", capValue)
 	}
-	return append(out, '}'), nil
+	return o.Bytes(), nil
 }
 
 const usageKey = `"usageMetadata"`
@@ -292,16 +242,16 @@ func UsageFromChunk(data []byte) (providers.Usage, bool) {
 		return providers.Usage{}, false
 	}
 	for idx := bytes.LastIndex(data, key); idx >= 0; idx = bytes.LastIndex(data[:idx], key) {
-		j := skipSpace(data, idx+len(usageKey))
+		j := jsonscan.SkipSpace(data, idx+len(usageKey))
 		if j >= len(data) || data[j] != ':' {
 			continue
 		}
-		v := skipSpace(data, j+1)
+		v := jsonscan.SkipSpace(data, j+1)
 		if v >= len(data) || data[v] != '{' {
 			continue
 		}
-		end := skipValue(data, v)
-		if end < 0 {
+		end, err := jsonscan.SkipValue(data, v, 0)
+		if err != nil {
 			continue
 		}
 		var u gUsage
@@ -316,28 +266,13 @@ func UsageFromChunk(data []byte) (providers.Usage, bool) {
 // carries about one token for each candidate in it, so this is a chunk's output estimate when the
 // upstream reports no usage (a request with candidateCount gets several per chunk).
 func CandidatesIn(data []byte) int {
-	ms, err := objectMembers(data)
-	if err != nil {
-		return 1
-	}
 	n := 0
-	for _, m := range ms {
-		if m.Key != "candidates" || data[m.ValStart] != '[' {
-			continue
+	_ = jsonscan.EachMember(data, func(key, val []byte) bool {
+		if val[0] == '[' && jsonscan.KeyIs(key, "candidates") {
+			_ = jsonscan.EachElement(val, func([]byte) bool { n++; return true })
 		}
-		arr := data[m.ValStart:m.ValEnd]
-		for i := skipSpace(arr, 1); i < len(arr) && arr[i] != ']'; {
-			end := skipValue(arr, i)
-			if end < 0 {
-				break
-			}
-			n++
-			i = skipSpace(arr, end)
-			if i < len(arr) && arr[i] == ',' {
-				i = skipSpace(arr, i+1)
-			}
-		}
-	}
+		return true
+	})
 	return max(n, 1)
 }
 
@@ -389,18 +324,18 @@ func (f *FinishSniffer) FinishReason() string {
 	return ""
 }
 
-// bodyMembers splits a request body into its members; malformed JSON or a body that is not an
-// object is a KindBadRequest error in Gemini's words.
-func bodyMembers(body []byte) ([]member, error) {
-	if !json.Valid(body) {
+// bodyObject parses a request body; malformed JSON or a body that is not an object is a
+// KindBadRequest error in Gemini's words.
+func bodyObject(body []byte) (*jsonscan.Object, error) {
+	o, err := jsonscan.ParseObject(body)
+	if err == jsonscan.ErrNotObject {
+		return nil, providers.Errorf(providers.KindBadRequest, "invalid JSON payload: the request body must be a JSON object")
+	}
+	if err != nil {
 		var v any
 		return nil, badJSON(json.Unmarshal(body, &v))
 	}
-	ms, err := objectMembers(body)
-	if err != nil {
-		return nil, providers.Errorf(providers.KindBadRequest, "invalid JSON payload: the request body must be a JSON object")
-	}
-	return ms, nil
+	return o, nil
 }
 
 // RewriteCountTokens makes a countTokens body count the client's system prompt too, as the
@@ -412,26 +347,21 @@ func RewriteCountTokens(body []byte, model, systemPrompt string) ([]byte, error)
 	if systemPrompt == "" {
 		return body, nil
 	}
-	ms, err := bodyMembers(body)
+	o, err := bodyObject(body)
 	if err != nil {
 		return nil, err
 	}
-	var contents []byte
-	for _, m := range ms {
-		switch m.Key {
-		case "generateContentRequest", "generate_content_request":
-			inner, err := RewriteRequest(body[m.ValStart:m.ValEnd], Rewrite{SystemPrompt: systemPrompt})
+	for _, k := range [...]string{"generateContentRequest", "generate_content_request"} {
+		if v := o.Get(k); v != nil {
+			inner, err := RewriteRequest(v, Rewrite{SystemPrompt: systemPrompt})
 			if err != nil {
 				return nil, err
 			}
-			out := make([]byte, 0, len(body)+len(systemPrompt)+64)
-			out = append(out, body[:m.ValStart]...)
-			out = append(out, inner...)
-			return append(out, body[m.ValEnd:]...), nil
-		case "contents":
-			contents = body[m.ValStart:m.ValEnd]
+			o.Set(k, inner)
+			return o.Bytes(), nil
 		}
 	}
+	contents := o.Get("contents")
 	if contents == nil {
 		contents = []byte("[]")
 	}

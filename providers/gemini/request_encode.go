@@ -3,6 +3,7 @@ package gemini
 import (
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"net/url"
 	"path"
 	"strconv"
@@ -365,6 +366,8 @@ func guessMIME(uri string) string {
 	}
 	return "image/jpeg"
 }
+
+var errNotObject = errors.New("not a JSON object")
 
 // toolArgs returns the arguments JSON as an object: empty means {}.
 func toolArgs(args string) (json.RawMessage, error) {

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/aigateway/ai-gateway/providers"
+	"github.com/aigateway/ai-gateway/providers/jsonscan"
 )
 
 // Wire types shared by the request decoder and encoder.
@@ -38,7 +39,7 @@ func (a *jsonArg) UnmarshalJSON(b []byte) error {
 		*a = jsonArg(s)
 		return nil
 	}
-	if isNull(b) {
+	if jsonscan.IsNull(b) {
 		*a = ""
 		return nil
 	}
@@ -99,10 +100,10 @@ func badRequest(format string, args ...any) *providers.Error {
 // Invalid JSON or a field of the wrong type returns a *providers.Error of KindBadRequest carrying
 // the parser's message. Empty string content yields a message with no parts.
 func DecodeRequest(body []byte) (*providers.Request, error) {
-	if err := validate(body); err != nil {
-		return nil, badRequest("invalid JSON body: %s", syntaxError(body))
+	if err := jsonscan.Validate(body); err != nil {
+		return nil, badRequest("invalid JSON body: %s", jsonscan.SyntaxError(body))
 	}
-	obj := body[skipSpace(body, 0):]
+	obj := body[jsonscan.SkipSpace(body, 0):]
 	if obj[0] != '{' {
 		return nil, badRequest("invalid JSON body: the request must be a JSON object")
 	}
@@ -110,10 +111,10 @@ func DecodeRequest(body []byte) (*providers.Request, error) {
 	var maxTokens, maxCompletion int
 	var sawMessages bool
 	var ferr error
-	_ = eachMember(obj, func(rawKey, v []byte) bool {
+	_ = jsonscan.EachMember(obj, func(rawKey, v []byte) bool {
 		key := string(rawKey)
 		if bytes.IndexByte(rawKey, '\\') >= 0 {
-			key, _ = stringValue(append(append([]byte{'"'}, rawKey...), '"'))
+			key, _ = jsonscan.StringValue(append(append([]byte{'"'}, rawKey...), '"'))
 		}
 		ferr = decodeField(req, key, v, &maxTokens, &maxCompletion)
 		if key == "messages" {
@@ -136,7 +137,7 @@ func DecodeRequest(body []byte) (*providers.Request, error) {
 
 // decodeField decodes one top-level member into req.
 func decodeField(req *providers.Request, key string, v []byte, maxTokens, maxCompletion *int) error {
-	null := isNull(v)
+	null := jsonscan.IsNull(v)
 	unmarshal := func(dst any) error {
 		if err := json.Unmarshal(v, dst); err != nil {
 			return badRequest("invalid %q: %s", key, jsonMessage(err))
@@ -315,7 +316,7 @@ func clone(b []byte) json.RawMessage {
 
 func decodeToolChoice(v []byte) (*providers.ToolChoice, error) {
 	if v[0] == '"' {
-		s, _ := stringValue(v)
+		s, _ := jsonscan.StringValue(v)
 		switch s {
 		case "auto", "none", "required":
 			return &providers.ToolChoice{Mode: s}, nil
@@ -406,11 +407,11 @@ func decodeMessages(msgs []wireMessageIn) ([]providers.Message, error) {
 }
 
 func decodeContent(c json.RawMessage, i int) ([]providers.Part, error) {
-	if isNull(c) {
+	if jsonscan.IsNull(c) {
 		return nil, nil
 	}
 	if c[0] == '"' {
-		s, _ := stringValue(c)
+		s, _ := jsonscan.StringValue(c)
 		if s == "" {
 			return nil, nil
 		}
@@ -447,10 +448,10 @@ func decodeImage(raw json.RawMessage) (providers.Part, error) {
 		Detail string `json:"detail"`
 	}
 	switch {
-	case isNull(raw):
+	case jsonscan.IsNull(raw):
 		return providers.Part{}, fmt.Errorf("image_url is required")
 	case raw[0] == '"':
-		img.URL, _ = stringValue(raw)
+		img.URL, _ = jsonscan.StringValue(raw)
 	default:
 		if err := json.Unmarshal(raw, &img); err != nil {
 			return providers.Part{}, fmt.Errorf("invalid image_url: %s", jsonMessage(err))

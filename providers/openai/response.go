@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/aigateway/ai-gateway/providers"
+	"github.com/aigateway/ai-gateway/providers/jsonscan"
 )
 
 // parseUsage reads an OpenAI usage object without decoding it into a map. Reasoning tokens are
@@ -18,23 +19,23 @@ func parseUsage(raw []byte) (providers.Usage, bool) {
 	}
 	var u providers.Usage
 	total, reasoningTop := 0, 0
-	_ = eachMember(raw, func(k, v []byte) bool {
+	_ = jsonscan.EachMember(raw, func(k, v []byte) bool {
 		switch string(k) {
 		case "prompt_tokens":
-			u.InputTokens, _ = intValue(v)
+			u.InputTokens, _ = jsonscan.IntValue(v)
 		case "completion_tokens":
-			u.OutputTokens, _ = intValue(v)
+			u.OutputTokens, _ = jsonscan.IntValue(v)
 		case "total_tokens":
-			total, _ = intValue(v)
+			total, _ = jsonscan.IntValue(v)
 		case "reasoning_tokens":
-			reasoningTop, _ = intValue(v)
+			reasoningTop, _ = jsonscan.IntValue(v)
 		case "prompt_tokens_details":
 			if len(v) > 0 && v[0] == '{' {
-				u.CachedTokens, _ = intValue(field(v, "cached_tokens"))
+				u.CachedTokens, _ = jsonscan.IntValue(jsonscan.Field(v, "cached_tokens"))
 			}
 		case "completion_tokens_details":
 			if len(v) > 0 && v[0] == '{' {
-				u.ReasoningTokens, _ = intValue(field(v, "reasoning_tokens"))
+				u.ReasoningTokens, _ = jsonscan.IntValue(jsonscan.Field(v, "reasoning_tokens"))
 			}
 		}
 		return true
@@ -88,7 +89,7 @@ func DecodeResponse(body []byte) (*providers.Response, error) {
 		return nil, &providers.Error{Kind: providers.KindUpstream,
 			Message: "upstream sent a malformed chat completion: " + jsonMessage(err)}
 	}
-	if !isNull(w.Error) && len(w.Choices) == 0 {
+	if !jsonscan.IsNull(w.Error) && len(w.Choices) == 0 {
 		info, _ := parseErrorBody(body)
 		if info.message == "" {
 			info.message = "upstream answered with an error"
@@ -128,11 +129,11 @@ func DecodeResponse(body []byte) (*providers.Response, error) {
 
 // responseText reads assistant content leniently: a string, or the text of an array of parts.
 func responseText(c json.RawMessage) []providers.Part {
-	if isNull(c) {
+	if jsonscan.IsNull(c) {
 		return nil
 	}
 	if c[0] == '"' {
-		if s, _ := stringValue(c); s != "" {
+		if s, _ := jsonscan.StringValue(c); s != "" {
 			return []providers.Part{providers.TextPart(s)}
 		}
 		return nil

@@ -4,6 +4,7 @@ import (
 	"strconv"
 
 	"github.com/aigateway/ai-gateway/providers"
+	"github.com/aigateway/ai-gateway/providers/jsonscan"
 )
 
 // Rewrite is the policy applied to a client's Chat Completions body on the same-protocol path.
@@ -33,40 +34,40 @@ type Rewrite struct {
 // It returns a *providers.Error of KindBadRequest, with the parser's message, when body is not a
 // valid JSON object or "messages" is not an array while a system prompt must be inserted.
 func RewriteRequest(body []byte, rw Rewrite) ([]byte, error) {
-	o, err := parseObject(body)
+	o, err := jsonscan.ParseObject(body)
 	if err != nil {
 		return nil, bodyError(body, err)
 	}
 	if rw.Model != "" {
-		if cur := o.get("model"); !stringEquals(cur, rw.Model) {
-			o.set("model", appendString(nil, rw.Model))
+		if cur := o.Get("model"); !jsonscan.StringEquals(cur, rw.Model) {
+			o.Set("model", appendString(nil, rw.Model))
 		}
 	}
 	if rw.SystemPrompt != "" {
-		msgs := o.get("messages")
+		msgs := o.Get("messages")
 		if len(msgs) == 0 || msgs[0] != '[' {
 			return nil, badRequest(`"messages" must be an array`)
 		}
-		o.set("messages", prependMessage(msgs, rw.SystemPrompt))
+		o.Set("messages", prependMessage(msgs, rw.SystemPrompt))
 	}
 	if rw.MaxTokens > 0 {
 		capTokens(o, rw)
 	}
-	if stream := o.get("stream"); len(stream) == 4 && string(stream) == "true" {
+	if stream := o.Get("stream"); len(stream) == 4 && string(stream) == "true" {
 		forceIncludeUsage(o)
 	}
-	if !o.changed {
+	if !o.Changed() {
 		return body, nil
 	}
-	return o.bytes(), nil
+	return o.Bytes(), nil
 }
 
 // bodyError turns a scanner error into the client-facing 400.
 func bodyError(body []byte, err error) *providers.Error {
-	if err == errNotObject {
+	if err == jsonscan.ErrNotObject {
 		return badRequest("invalid JSON body: the request must be a JSON object")
 	}
-	return badRequest("invalid JSON body: %s", syntaxError(body))
+	return badRequest("invalid JSON body: %s", jsonscan.SyntaxError(body))
 }
 
 // prependMessage inserts a system message at the front of the raw messages array.
@@ -75,24 +76,24 @@ func prependMessage(msgs []byte, system string) []byte {
 	out = append(out, `[{"role":"system","content":`...)
 	out = appendString(out, system)
 	out = append(out, '}')
-	rest := skipSpace(msgs, 1)
+	rest := jsonscan.SkipSpace(msgs, 1)
 	if rest < len(msgs) && msgs[rest] != ']' {
 		out = append(out, ',')
 	}
 	return append(out, msgs[rest:]...)
 }
 
-func capTokens(o *object, rw Rewrite) {
+func capTokens(o *jsonscan.Object, rw Rewrite) {
 	limit := appendInt(nil, rw.MaxTokens)
 	sent := false
 	for _, k := range [...]string{"max_tokens", "max_completion_tokens"} {
-		v := o.get(k)
-		if isNull(v) {
+		v := o.Get(k)
+		if jsonscan.IsNull(v) {
 			continue
 		}
 		sent = true
-		if n, ok := intValue(v); !ok || n <= 0 || n > rw.MaxTokens {
-			o.set(k, limit)
+		if n, ok := jsonscan.IntValue(v); !ok || n <= 0 || n > rw.MaxTokens {
+			o.Set(k, limit)
 		}
 	}
 	if !sent {
@@ -100,28 +101,28 @@ func capTokens(o *object, rw Rewrite) {
 		if f != "max_completion_tokens" {
 			f = "max_tokens"
 		}
-		o.set(f, limit)
+		o.Set(f, limit)
 	}
 }
 
 func appendInt(dst []byte, n int) []byte { return strconv.AppendInt(dst, int64(n), 10) }
 
 // forceIncludeUsage sets stream_options.include_usage to true, keeping the other stream options.
-func forceIncludeUsage(o *object) {
-	so := o.get("stream_options")
-	if isNull(so) || so[0] != '{' {
-		o.set("stream_options", []byte(`{"include_usage":true}`))
+func forceIncludeUsage(o *jsonscan.Object) {
+	so := o.Get("stream_options")
+	if jsonscan.IsNull(so) || so[0] != '{' {
+		o.Set("stream_options", []byte(`{"include_usage":true}`))
 		return
 	}
-	if v := field(so, "include_usage"); len(v) == 4 && string(v) == "true" {
+	if v := jsonscan.Field(so, "include_usage"); len(v) == 4 && string(v) == "true" {
 		return
 	}
-	soo, err := parseObject(so)
+	soo, err := jsonscan.ParseObject(so)
 	if err != nil {
 		return
 	}
-	soo.set("include_usage", []byte("true"))
-	o.set("stream_options", soo.bytes())
+	soo.Set("include_usage", []byte("true"))
+	o.Set("stream_options", soo.Bytes())
 }
 
 // RequestInfo is what the gateway's policy needs to know about a Chat Completions body before
@@ -154,17 +155,17 @@ const imageTokens = 85
 // n or the token fields have the wrong type (or n is below 1).
 func PeekRequest(body []byte) (RequestInfo, error) {
 	var info RequestInfo
-	i := skipSpace(body, 0)
+	i := jsonscan.SkipSpace(body, 0)
 	if i >= len(body) || body[i] != '{' {
-		if validate(body) != nil {
-			return info, bodyError(body, errSyntax)
+		if jsonscan.Validate(body) != nil {
+			return info, bodyError(body, jsonscan.ErrSyntax)
 		}
-		return info, bodyError(body, errNotObject)
+		return info, bodyError(body, jsonscan.ErrNotObject)
 	}
 	var p peeker
 	p.b = body
 	var maxTokens, maxCompletion int
-	end, err := scanObject(body, i, 0, func(k []byte, v int) (int, error) {
+	end, err := jsonscan.ScanObject(body, i, 0, func(k []byte, v int) (int, error) {
 		end, err := skipValueOrWalk(body, k, v, &p)
 		if err != nil {
 			return 0, err
@@ -172,26 +173,26 @@ func PeekRequest(body []byte) (RequestInfo, error) {
 		raw := body[v:end]
 		switch string(k) {
 		case "model":
-			s, ok := stringValue(raw)
-			if !ok && !isNull(raw) {
+			s, ok := jsonscan.StringValue(raw)
+			if !ok && !jsonscan.IsNull(raw) {
 				return 0, badRequest(`invalid "model": expected a string`)
 			}
 			info.Model = s
 		case "stream":
-			if !isNull(raw) && raw[0] != 't' && raw[0] != 'f' {
+			if !jsonscan.IsNull(raw) && raw[0] != 't' && raw[0] != 'f' {
 				return 0, badRequest(`invalid "stream": expected a boolean`)
 			}
 			info.Stream = raw[0] == 't'
 		case "stream_options":
 			if raw[0] == '{' {
-				iu := field(raw, "include_usage")
+				iu := jsonscan.Field(raw, "include_usage")
 				info.IncludeUsage = len(iu) == 4 && string(iu) == "true"
 			}
 		case "max_tokens", "max_completion_tokens":
-			if isNull(raw) {
+			if jsonscan.IsNull(raw) {
 				break
 			}
-			n, ok := intValue(raw)
+			n, ok := jsonscan.IntValue(raw)
 			if !ok {
 				return 0, badRequest("invalid %q: expected an integer", string(k))
 			}
@@ -201,10 +202,10 @@ func PeekRequest(body []byte) (RequestInfo, error) {
 				maxCompletion = n
 			}
 		case "n":
-			if isNull(raw) {
+			if jsonscan.IsNull(raw) {
 				break
 			}
-			n, ok := intValue(raw)
+			n, ok := jsonscan.IntValue(raw)
 			if !ok {
 				return 0, badRequest(`invalid "n": expected an integer`)
 			}
@@ -221,8 +222,8 @@ func PeekRequest(body []byte) (RequestInfo, error) {
 		}
 		return end, nil
 	})
-	if err == nil && skipSpace(body, end) != len(body) {
-		err = errSyntax
+	if err == nil && jsonscan.SkipSpace(body, end) != len(body) {
+		err = jsonscan.ErrSyntax
 	}
 	if err != nil {
 		if e, ok := err.(*providers.Error); ok {
@@ -249,14 +250,14 @@ type peeker struct {
 // validated) once while its text is counted; anything else is skipped.
 func skipValueOrWalk(b, k []byte, v int, p *peeker) (int, error) {
 	if string(k) != "messages" || b[v] != '[' {
-		return skipValue(b, v, 1)
+		return jsonscan.SkipValue(b, v, 1)
 	}
-	return scanArray(b, v, 1, func(m int) (int, error) {
+	return jsonscan.ScanArray(b, v, 1, func(m int) (int, error) {
 		p.messages++
 		if b[m] != '{' {
-			return skipValue(b, m, 2)
+			return jsonscan.SkipValue(b, m, 2)
 		}
-		return scanObject(b, m, 2, p.messageMember)
+		return jsonscan.ScanObject(b, m, 2, p.messageMember)
 	})
 }
 
@@ -269,11 +270,11 @@ func (p *peeker) messageMember(k []byte, v int) (int, error) {
 		case '"':
 			return p.countString(v)
 		case '[':
-			return scanArray(b, v, 3, func(e int) (int, error) {
+			return jsonscan.ScanArray(b, v, 3, func(e int) (int, error) {
 				if b[e] != '{' {
-					return skipValue(b, e, 4)
+					return jsonscan.SkipValue(b, e, 4)
 				}
-				return scanObject(b, e, 4, func(pk []byte, pv int) (int, error) {
+				return jsonscan.ScanObject(b, e, 4, func(pk []byte, pv int) (int, error) {
 					switch string(pk) {
 					case "text", "refusal":
 						if b[pv] == '"' {
@@ -282,7 +283,7 @@ func (p *peeker) messageMember(k []byte, v int) (int, error) {
 					case "image_url":
 						p.images++
 					}
-					return skipValue(b, pv, 5)
+					return jsonscan.SkipValue(b, pv, 5)
 				})
 			})
 		}
@@ -292,33 +293,36 @@ func (p *peeker) messageMember(k []byte, v int) (int, error) {
 		}
 	case "tool_calls":
 		if b[v] == '[' {
-			return scanArray(b, v, 3, func(e int) (int, error) {
+			return jsonscan.ScanArray(b, v, 3, func(e int) (int, error) {
 				if b[e] != '{' {
-					return skipValue(b, e, 4)
+					return jsonscan.SkipValue(b, e, 4)
 				}
-				return scanObject(b, e, 4, func(tk []byte, tv int) (int, error) {
+				return jsonscan.ScanObject(b, e, 4, func(tk []byte, tv int) (int, error) {
 					if string(tk) != "function" || b[tv] != '{' {
-						return skipValue(b, tv, 5)
+						return jsonscan.SkipValue(b, tv, 5)
 					}
-					return scanObject(b, tv, 5, func(fk []byte, fv int) (int, error) {
+					return jsonscan.ScanObject(b, tv, 5, func(fk []byte, fv int) (int, error) {
 						if (string(fk) == "name" || string(fk) == "arguments") && b[fv] == '"' {
 							return p.countString(fv)
 						}
-						return skipValue(b, fv, 6)
+						return jsonscan.SkipValue(b, fv, 6)
 					})
 				})
 			})
 		}
 	}
-	return skipValue(b, v, 3)
+	return jsonscan.SkipValue(b, v, 3)
 }
 
 // countString validates the string at v and adds its characters.
 func (p *peeker) countString(v int) (int, error) {
-	end, err := skipString(p.b, v)
+	end, err := jsonscan.SkipString(p.b, v)
 	if err != nil {
 		return 0, err
 	}
-	p.chars += countChars(p.b[v:end])
+	p.chars += jsonscan.CountChars(p.b[v:end])
 	return end, nil
 }
+
+// appendString appends s as a JSON string literal (see providers.AppendJSONString).
+func appendString(dst []byte, s string) []byte { return providers.AppendJSONString(dst, s) }

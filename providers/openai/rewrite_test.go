@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/aigateway/ai-gateway/providers"
+	"github.com/aigateway/ai-gateway/providers/jsonscan"
 )
 
 // opencodeBody is shaped like what opencode sends: array content with an image, unknown fields,
@@ -280,7 +281,7 @@ func FuzzRewriteRequest(f *testing.F) {
 				t.Fatalf("key %q changed from %s to %s", k, v, got[k])
 			}
 		}
-		if gm, _ := stringValue(got["model"]); model != "" && gm != string([]rune(model)) {
+		if gm, _ := jsonscan.StringValue(got["model"]); model != "" && gm != string([]rune(model)) {
 			t.Fatalf("model = %s, want %q", got["model"], model)
 		}
 	})

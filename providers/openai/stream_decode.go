@@ -7,6 +7,7 @@ import (
 	"io"
 
 	"github.com/aigateway/ai-gateway/providers"
+	"github.com/aigateway/ai-gateway/providers/jsonscan"
 )
 
 type wireDelta struct {
@@ -144,7 +145,7 @@ func (s *chunkStream) read() error {
 		return s.fail(&providers.Error{Kind: providers.KindUpstream,
 			Message: "upstream sent malformed stream data: " + jsonMessage(err)})
 	}
-	if ev.Name == "error" || !isNull(ch.Error) || (ch.Object == "error" && len(ch.Choices) == 0) {
+	if ev.Name == "error" || !jsonscan.IsNull(ch.Error) || (ch.Object == "error" && len(ch.Choices) == 0) {
 		return s.fail(s.errorEvent(data))
 	}
 	s.handle(&ch)
