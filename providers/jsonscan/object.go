@@ -35,7 +35,9 @@ func ParseObject(b []byte) (*Object, error) {
 		}
 		return nil, ErrNotObject
 	}
-	o := &Object{members: make([]member, 0, 16)}
+	// A member takes at least six bytes ("":0,), so small objects get no more room than they
+	// can use; sixteen covers the top level of nearly every request.
+	o := &Object{members: make([]member, 0, min(16, len(b)/6+1))}
 	end, err := ScanObject(b, i, 0, func(key []byte, v int) (int, error) {
 		end, err := SkipValue(b, v, 1)
 		if err == nil {
