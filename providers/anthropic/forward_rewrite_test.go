@@ -10,54 +10,6 @@ import (
 	"github.com/aigateway/ai-gateway/providers"
 )
 
-func TestPeekRequest(t *testing.T) {
-	body, _ := os.ReadFile("testdata/decode_claude_code.json")
-	info, err := PeekRequest(body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if info.Model != "claude-sonnet-4-5" || !info.Stream || info.MaxTokens != 32000 {
-		t.Errorf("info = %+v", info)
-	}
-	if info.InputTokens < 60 || info.InputTokens > 200 {
-		t.Errorf("estimate %d is off for a ~500-byte prompt", info.InputTokens)
-	}
-
-	// chars/4, and a flat estimate per image whatever the size of its data.
-	text := strings.Repeat("a", 400)
-	img := `{"type":"image","source":{"type":"base64","media_type":"image/png","data":"` + strings.Repeat("A", 100000) + `"}}`
-	b := `{"model":"m","max_tokens":10,"system":"` + text + `","messages":[{"role":"user","content":[{"type":"text","text":"` + text + `"},` + img + `]},` +
-		`{"role":"user","content":[{"type":"tool_result","tool_use_id":"x","content":[{"type":"text","text":"` + text + `"},` + img + `]}]}]}`
-	info, err = PeekRequest([]byte(b))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := 3*100 + 2*imageTokens; info.InputTokens != want {
-		t.Errorf("estimate %d, want %d", info.InputTokens, want)
-	}
-
-	for _, tt := range []struct{ body, want string }{
-		{`{"model":`, "invalid JSON body"},
-		{`"x"`, "must be a JSON object"},
-		{`{"model":5}`, "model: invalid type"},
-		{`{"max_tokens":1.5}`, "max_tokens: Input should be a valid integer"},
-	} {
-		_, err := PeekRequest([]byte(tt.body))
-		var e *providers.Error
-		if !errors.As(err, &e) || e.Kind != providers.KindBadRequest || !strings.Contains(e.Message, tt.want) {
-			t.Errorf("PeekRequest(%s) = %v, want %q", tt.body, err, tt.want)
-		}
-	}
-	info, _ = PeekRequest([]byte(`{"max_tokens":1e3}`))
-	if info.MaxTokens != 1000 {
-		t.Errorf("max_tokens 1e3 peeked as %d", info.MaxTokens)
-	}
-	info, _ = PeekRequest([]byte(`{"messages":[]}`))
-	if info.MaxTokens != 0 {
-		t.Errorf("missing max_tokens peeked as %d", info.MaxTokens)
-	}
-}
-
 func TestRewriteRequest(t *testing.T) {
 	tests := []struct {
 		name string
@@ -143,63 +95,5 @@ func TestRewriteRequestErrors(t *testing.T) {
 		if !errors.As(err, &e) || e.Kind != providers.KindBadRequest || !strings.Contains(e.Message, tt.want) {
 			t.Errorf("RewriteRequest(%s) = %v, want %q", tt.body, err, tt.want)
 		}
-	}
-}
-
-func TestUsageSniffer(t *testing.T) {
-	sse, _ := os.ReadFile("testdata/stream_parallel_tools.sse")
-	var s UsageSniffer
-	r := providers.NewSSEReader(strings.NewReader(string(sse)))
-	for {
-		ev, err := r.Next()
-		if err != nil {
-			break
-		}
-		s.Observe(ev.Name, ev.Data)
-	}
-	want := providers.Usage{InputTokens: 331, OutputTokens: 89, CachedTokens: 300, CacheCreationTokens: 10}
-	if !s.Seen() || s.Usage() != want || s.StopReason() != "tool_use" || s.FinishReason() != providers.FinishToolCalls || s.Err() != nil {
-		t.Errorf("usage %+v stop %q finish %q err %v", s.Usage(), s.StopReason(), s.FinishReason(), s.Err())
-	}
-
-	// Without event names, and with an in-band error.
-	var s2 UsageSniffer
-	s2.Observe("", []byte(`{"type":"message_start","message":{"usage":{"input_tokens":5}}}`))
-	s2.Observe("", []byte(`{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"the \"usage\" of \"error\""}}`))
-	s2.Observe("", []byte(`{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}`))
-	if s2.Usage().InputTokens != 5 || s2.Err() == nil || s2.Err().Status() != 529 || s2.FinishReason() != "" {
-		t.Errorf("usage %+v err %v", s2.Usage(), s2.Err())
-	}
-}
-
-func TestUsageFromEvent(t *testing.T) {
-	tests := []struct {
-		name, data string
-		want       providers.Usage
-		ok         bool
-	}{
-		{"message_start", `{"type":"message_start","message":{"usage":{"input_tokens":10,"cache_read_input_tokens":90,"output_tokens":1}}}`,
-			providers.Usage{InputTokens: 100, CachedTokens: 90, OutputTokens: 1}, true},
-		{"message_delta", `{"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":42}}`, providers.Usage{OutputTokens: 42}, true},
-		{"content_block_delta", `{"type":"content_block_delta","delta":{"type":"text_delta","text":"\"message_start\""}}`, providers.Usage{}, false},
-		{"ping", `{"type":"ping"}`, providers.Usage{}, false},
-		{"message_delta", `not json`, providers.Usage{}, false},
-	}
-	for _, tt := range tests {
-		u, ok := UsageFromEvent(tt.name, []byte(tt.data))
-		if u != tt.want || ok != tt.ok {
-			t.Errorf("%s: %+v %v, want %+v %v", tt.name, u, ok, tt.want, tt.ok)
-		}
-	}
-}
-
-func TestUsageFromBody(t *testing.T) {
-	body, _ := os.ReadFile("testdata/response_tools.json")
-	u, finish, ok := UsageFromBody(body)
-	if !ok || finish != providers.FinishToolCalls || u != (providers.Usage{InputTokens: 2121, OutputTokens: 120, CachedTokens: 2000, CacheCreationTokens: 100}) {
-		t.Errorf("usage %+v finish %q ok %v", u, finish, ok)
-	}
-	if _, _, ok := UsageFromBody([]byte(`{"type":"error","error":{"type":"api_error","message":"x"}}`)); ok {
-		t.Error("usage from an error body")
 	}
 }

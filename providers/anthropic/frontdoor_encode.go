@@ -1,7 +1,6 @@
 package anthropic
 
 import (
-	"bytes"
 	"crypto/rand"
 	"encoding/json"
 	"strings"
@@ -77,18 +76,6 @@ func EncodeResponse(resp *providers.Response) []byte {
 	in, cw, cr, o := wireUsageCounts(resp.Usage)
 	out.Usage = outUsage{InputTokens: in, CacheCreationInputTokens: cw, CacheReadInputTokens: cr, OutputTokens: o}
 	return marshalNoEscape(out)
-}
-
-// marshalNoEscape is json.Marshal without HTML escaping (these bytes go to API clients).
-func marshalNoEscape(v any) []byte {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		// Every value given here marshals; this only guards against a future mistake.
-		return EncodeError(&providers.Error{Kind: providers.KindInternal, Message: "encoding the answer failed"})
-	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte{'\n'})
 }
 
 // messageID is id with the "msg_" prefix Anthropic clients expect; a random id when empty.

@@ -50,10 +50,6 @@ func encodeRequest(req *providers.Request, stream bool) ([]byte, error) {
 	return b, nil
 }
 
-func badRequest(format string, args ...any) *providers.Error {
-	return providers.Errorf(providers.KindBadRequest, format, args...)
-}
-
 // buildRequest is EncodeRequest before marshalling.
 func buildRequest(req *providers.Request, stream bool) (*wireRequest, error) {
 	w := &wireRequest{

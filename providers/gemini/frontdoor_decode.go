@@ -3,7 +3,6 @@ package gemini
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -52,28 +51,6 @@ func DecodeCountTokensRequest(model string, body []byte) (*providers.Request, er
 	}
 	g.normalize()
 	return requestFrom(modelName(model), &g)
-}
-
-// EncodeCountTokensResponse is the countTokens answer.
-func EncodeCountTokensResponse(totalTokens int) []byte {
-	return []byte(`{"totalTokens":` + strconv.Itoa(totalTokens) + `}`)
-}
-
-// badJSON turns a decoding error into a 400 that names the offending field in wire terms.
-func badJSON(err error) *providers.Error {
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) {
-		field := te.Field
-		if field == "" {
-			field = "request body"
-		}
-		return providers.Errorf(providers.KindBadRequest, "invalid JSON payload: %s: cannot use a JSON %s here", field, te.Value)
-	}
-	var se *json.SyntaxError
-	if errors.As(err, &se) {
-		return providers.Errorf(providers.KindBadRequest, "invalid JSON payload: %s (at byte %d)", se.Error(), se.Offset)
-	}
-	return providers.Errorf(providers.KindBadRequest, "invalid JSON payload: %s", strings.TrimPrefix(err.Error(), "json: "))
 }
 
 type pendingCall struct {

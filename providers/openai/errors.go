@@ -265,3 +265,15 @@ func (c *Client) scrub(s string) string {
 	}
 	return s
 }
+
+func badRequest(format string, args ...any) *providers.Error {
+	return providers.Errorf(providers.KindBadRequest, format, args...)
+}
+
+// bodyError turns a scanner error into the client-facing 400.
+func bodyError(body []byte, err error) *providers.Error {
+	if err == jsonscan.ErrNotObject {
+		return badRequest("invalid JSON body: the request must be a JSON object")
+	}
+	return badRequest("invalid JSON body: %s", jsonscan.SyntaxError(body))
+}
