@@ -52,57 +52,6 @@ func (c *Client) Forward(ctx context.Context, req *providers.ForwardRequest) (*p
 	return &providers.Forwarded{Frames: &frames{c: c, body: resp.Body, sse: providers.NewSSEReader(resp.Body)}}, nil
 }
 
-// frames relays a Messages stream event by event, sniffing usage and the stop reason.
-type frames struct {
-	c       *Client
-	body    io.ReadCloser
-	sse     *providers.SSEReader
-	sniff   UsageSniffer
-	events  int
-	stopped bool
-	err     error
-}
-
-func (f *frames) Next() (providers.Frame, error) {
-	if f.err != nil {
-		return providers.Frame{}, f.err
-	}
-	ev, err := f.sse.Next()
-	switch {
-	case errors.Is(err, io.EOF):
-		f.err = io.EOF
-		if e := providers.EndOfStream(f.c.cfg.Backend, f.events, f.stopped); e != nil {
-			f.err = e
-		}
-		return providers.Frame{}, f.err
-	case err != nil:
-		f.err = f.c.tag(err)
-		return providers.Frame{}, f.err
-	}
-	if e := providers.CheckJSON(f.c.cfg.Backend, "stream event", ev.Data); e != nil {
-		f.err = e
-		return providers.Frame{}, e
-	}
-	f.sniff.Observe(ev.Name, ev.Data)
-	if e := f.sniff.Err(); e != nil {
-		// The upstream's error event: the door writes it in-band, with its type and message.
-		e.Provider = f.c.cfg.Backend
-		f.err = e
-		return providers.Frame{}, e
-	}
-	f.events++
-	if ev.Name == "message_stop" {
-		f.stopped = true
-	}
-	return providers.Frame{Event: ev.Name, Data: ev.Data, Content: ev.Name == "content_block_delta"}, nil
-}
-
-func (f *frames) Summary() providers.Summary {
-	return providers.Summary{Usage: f.sniff.Usage(), HasUsage: f.sniff.Seen(), FinishReason: f.sniff.FinishReason()}
-}
-
-func (f *frames) Close() error { return f.body.Close() }
-
 // usageEvent is the part of message_start / message_delta / error data the sniffer reads.
 type usageEvent struct {
 	Type    string `json:"type"`
@@ -237,3 +186,54 @@ func UsageFromBody(body []byte) (u providers.Usage, finish string, ok bool) {
 	}
 	return usageOf(*m.Usage), finish, true
 }
+
+// frames relays a Messages stream event by event, sniffing usage and the stop reason.
+type frames struct {
+	c       *Client
+	body    io.ReadCloser
+	sse     *providers.SSEReader
+	sniff   UsageSniffer
+	events  int
+	stopped bool
+	err     error
+}
+
+func (f *frames) Next() (providers.Frame, error) {
+	if f.err != nil {
+		return providers.Frame{}, f.err
+	}
+	ev, err := f.sse.Next()
+	switch {
+	case errors.Is(err, io.EOF):
+		f.err = io.EOF
+		if e := providers.EndOfStream(f.c.cfg.Backend, f.events, f.stopped); e != nil {
+			f.err = e
+		}
+		return providers.Frame{}, f.err
+	case err != nil:
+		f.err = f.c.tag(err)
+		return providers.Frame{}, f.err
+	}
+	if e := providers.CheckJSON(f.c.cfg.Backend, "stream event", ev.Data); e != nil {
+		f.err = e
+		return providers.Frame{}, e
+	}
+	f.sniff.Observe(ev.Name, ev.Data)
+	if e := f.sniff.Err(); e != nil {
+		// The upstream's error event: the door writes it in-band, with its type and message.
+		e.Provider = f.c.cfg.Backend
+		f.err = e
+		return providers.Frame{}, e
+	}
+	f.events++
+	if ev.Name == "message_stop" {
+		f.stopped = true
+	}
+	return providers.Frame{Event: ev.Name, Data: ev.Data, Content: ev.Name == "content_block_delta"}, nil
+}
+
+func (f *frames) Summary() providers.Summary {
+	return providers.Summary{Usage: f.sniff.Usage(), HasUsage: f.sniff.Seen(), FinishReason: f.sniff.FinishReason()}
+}
+
+func (f *frames) Close() error { return f.body.Close() }

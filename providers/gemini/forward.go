@@ -78,55 +78,6 @@ func (c *Client) redact(e *providers.Error) *providers.Error {
 	return e
 }
 
-// frames relays a Gemini SSE stream chunk by chunk, sniffing usage and the finish reason.
-type frames struct {
-	c        *Client
-	body     io.ReadCloser
-	sse      *providers.SSEReader
-	finish   FinishSniffer
-	usage    providers.Usage
-	hasUsage bool
-	chunks   int
-	err      error
-}
-
-func (f *frames) Next() (providers.Frame, error) {
-	if f.err != nil {
-		return providers.Frame{}, f.err
-	}
-	ev, err := f.sse.Next()
-	switch {
-	case errors.Is(err, io.EOF):
-		f.err = io.EOF
-		if e := providers.EndOfStream(f.c.cfg.Backend, f.chunks, f.finish.FinishReason() != ""); e != nil {
-			f.err = e
-		}
-		return providers.Frame{}, f.err
-	case err != nil:
-		f.err = f.c.asError(err)
-		return providers.Frame{}, f.err
-	}
-	if e := providers.CheckJSON(f.c.cfg.Backend, "stream chunk", ev.Data); e != nil {
-		f.err = e
-		return providers.Frame{}, e
-	}
-	pieces := 0
-	if u, ok := UsageFromChunk(ev.Data); ok {
-		f.usage, f.hasUsage = u, true
-	} else if !f.hasUsage {
-		pieces = CandidatesIn(ev.Data)
-	}
-	f.finish.Observe(ev.Data)
-	f.chunks++
-	return providers.Frame{Data: ev.Data, Content: true, Pieces: pieces}, nil
-}
-
-func (f *frames) Summary() providers.Summary {
-	return providers.Summary{Usage: f.usage, HasUsage: f.hasUsage, FinishReason: f.finish.FinishReason()}
-}
-
-func (f *frames) Close() error { return f.body.Close() }
-
 const usageKey = `"usageMetadata"`
 
 // UsageFromChunk finds the usage in relayed Gemini bytes: one SSE chunk's data, a piece of a
@@ -220,3 +171,52 @@ func (f *FinishSniffer) FinishReason() string {
 	}
 	return ""
 }
+
+// frames relays a Gemini SSE stream chunk by chunk, sniffing usage and the finish reason.
+type frames struct {
+	c        *Client
+	body     io.ReadCloser
+	sse      *providers.SSEReader
+	finish   FinishSniffer
+	usage    providers.Usage
+	hasUsage bool
+	chunks   int
+	err      error
+}
+
+func (f *frames) Next() (providers.Frame, error) {
+	if f.err != nil {
+		return providers.Frame{}, f.err
+	}
+	ev, err := f.sse.Next()
+	switch {
+	case errors.Is(err, io.EOF):
+		f.err = io.EOF
+		if e := providers.EndOfStream(f.c.cfg.Backend, f.chunks, f.finish.FinishReason() != ""); e != nil {
+			f.err = e
+		}
+		return providers.Frame{}, f.err
+	case err != nil:
+		f.err = f.c.asError(err)
+		return providers.Frame{}, f.err
+	}
+	if e := providers.CheckJSON(f.c.cfg.Backend, "stream chunk", ev.Data); e != nil {
+		f.err = e
+		return providers.Frame{}, e
+	}
+	pieces := 0
+	if u, ok := UsageFromChunk(ev.Data); ok {
+		f.usage, f.hasUsage = u, true
+	} else if !f.hasUsage {
+		pieces = CandidatesIn(ev.Data)
+	}
+	f.finish.Observe(ev.Data)
+	f.chunks++
+	return providers.Frame{Data: ev.Data, Content: true, Pieces: pieces}, nil
+}
+
+func (f *frames) Summary() providers.Summary {
+	return providers.Summary{Usage: f.usage, HasUsage: f.hasUsage, FinishReason: f.finish.FinishReason()}
+}
+
+func (f *frames) Close() error { return f.body.Close() }
