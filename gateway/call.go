@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/aigateway/ai-gateway/db"
 	"github.com/aigateway/ai-gateway/providers"
 )
@@ -33,6 +35,9 @@ type Call struct {
 	ended      atomic.Bool
 	// ctx is the upstream context made by Context, if any; it is in client.running until End.
 	ctx context.Context
+	// span is the request's span and attempt the open upstream attempt's (trace.go); nil when
+	// tracing is off.
+	span, attempt trace.Span
 }
 
 // Client is the caller.
@@ -195,6 +200,7 @@ func (c *Call) End(o Outcome) {
 		TTFTMS:          ttft.Milliseconds(),
 		FinishReason:    strings.Clone(o.FinishReason),
 		ClientIP:        c.adm.ClientIP,
+		TraceID:         c.adm.TraceID,
 	}
 	if perr != nil {
 		row.ErrorClass = errorClass(perr.Kind)
@@ -218,6 +224,7 @@ func (c *Call) End(o Outcome) {
 		ReasoningTokens: int64(u.ReasoningTokens),
 	}
 	g.writer.add(&pendingLog{row: row, secret: cl.upstreamKey}, &usage)
+	c.endTrace(&o, status, perr, used, ttft)
 }
 
 // upstreamFailure reports whether the upstream failed the call (as opposed to the client going

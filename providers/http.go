@@ -32,10 +32,15 @@ func Do(cfg *Config, req *http.Request) (*http.Response, error) {
 	if client == nil {
 		client = http.DefaultClient
 	}
+	var attempt upstreamSpan
+	if cfg.Propagator != nil {
+		attempt = traceRequest(cfg.Propagator, req)
+	}
 	resp, err := client.Do(req.WithContext(ctx))
 	if headerTimer != nil {
 		headerTimer.Stop()
 	}
+	attempt.answered(resp)
 	if err != nil {
 		cause := context.Cause(ctx)
 		cancel(nil)
