@@ -8,8 +8,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"go.opentelemetry.io/otel/trace"
-
 	"github.com/aigateway/ai-gateway/db"
 	"github.com/aigateway/ai-gateway/providers"
 )
@@ -35,9 +33,8 @@ type Call struct {
 	ended      atomic.Bool
 	// ctx is the upstream context made by Context, if any; it is in client.running until End.
 	ctx context.Context
-	// span is the request's span and attempt the open upstream attempt's (trace.go); nil when
-	// tracing is off.
-	span, attempt trace.Span
+	// spans are the call's spans (trace.go); nil when tracing is off.
+	spans *callSpans
 }
 
 // Client is the caller.

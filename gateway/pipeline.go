@@ -95,7 +95,7 @@ func (g *Gateway) Do(ctx context.Context, x *Exchange) (*Answer, error) {
 	if err != nil {
 		return &Answer{Headers: g.RateLimitHeaders(x.Client)}, refused(span, err)
 	}
-	call.span = span // Call.End ends it
+	call.traced(span) // Call.End ends the span
 	a := &Answer{Headers: call.RateLimitHeaders()}
 	// The call's own context: the gateway ends it when an administrator deletes, disables or
 	// re-keys the client meanwhile, with a cause the caller sees (see Call.Context).

@@ -32,6 +32,18 @@ const (
 	attrProviderName = attribute.Key("gen_ai.provider.name")
 )
 
+// callSpans are the spans of an admitted call: the request's, and the open upstream attempt's.
+type callSpans struct {
+	span, attempt trace.Span
+}
+
+// traced gives the call its request span, for End to end.
+func (c *Call) traced(span trace.Span) {
+	if span != nil {
+		c.spans = &callSpans{span: span}
+	}
+}
+
 // errSuperseded ends an attempt's span that was still open when the next attempt started.
 var errSuperseded = &providers.Error{Kind: providers.KindUpstream, Message: "attempt abandoned for another"}
 
@@ -48,25 +60,20 @@ func (g *Gateway) startRequest(ctx context.Context, x *Exchange) (context.Contex
 	if name == "" {
 		name = "ai_gateway " + adm.Op
 	}
-	ctx, span := g.tracer.Start(ctx, name, trace.WithSpanKind(trace.SpanKindServer))
-	if sc := span.SpanContext(); sc.IsSampled() {
-		adm.TraceID = sc.TraceID().String()
-	}
-	if !span.IsRecording() {
-		return ctx, span
-	}
-	attrs := []attribute.KeyValue{
-		semconv.GenAIOperationNameKey.String(genAIOperation(adm.Op, adm.FrontDoor)),
+	attrs := make([]attribute.KeyValue, 0, 7)
+	attrs = append(attrs, semconv.GenAIOperationNameKey.String(genAIOperation(adm.Op, adm.FrontDoor)),
 		attrDoor.String(adm.FrontDoor), attrRequestID.String(adm.RequestID), attrStream.Bool(adm.Stream),
-		semconv.ClientAddress(adm.ClientIP),
-	}
+		semconv.ClientAddress(adm.ClientIP))
 	if adm.Model != "" {
 		attrs = append(attrs, semconv.GenAIRequestModel(adm.Model))
 	}
 	if c := x.Client; c != nil {
 		attrs = append(attrs, attrClient.String(c.Name))
 	}
-	span.SetAttributes(attrs...)
+	ctx, span := g.tracer.Start(ctx, name, trace.WithSpanKind(trace.SpanKindServer), trace.WithAttributes(attrs...))
+	if sc := span.SpanContext(); sc.IsSampled() {
+		adm.TraceID = sc.TraceID().String()
+	}
 	return ctx, span
 }
 
@@ -74,7 +81,7 @@ func (g *Gateway) startRequest(ctx context.Context, x *Exchange) (context.Contex
 func refused(span trace.Span, err error) error {
 	if span != nil {
 		e := providers.AsError(err)
-		endSpan(span, e.Status(), e, "")
+		endSpan(span, e.Status(), e, "", nil)
 	}
 	return err
 }
@@ -83,107 +90,105 @@ func refused(span trace.Span, err error) error {
 // returns the context to make the attempt with. An attempt whose span is still open is ended
 // first, as abandoned; a retry ends it with its error (endAttempt) before starting the next.
 func (c *Call) startAttempt(ctx context.Context) context.Context {
-	if c.span == nil {
+	s := c.spans
+	if s == nil {
 		return ctx
 	}
-	if c.attempt != nil {
+	if s.attempt != nil {
 		c.endAttempt(errSuperseded)
 	}
-	op := genAIOperation(c.adm.Op, c.client.Backend)
-	ctx, c.attempt = c.g.tracer.Start(ctx, op+" "+c.model, trace.WithSpanKind(trace.SpanKindClient))
-	if c.attempt.IsRecording() {
-		system := genAISystem(c.client.Backend)
-		c.attempt.SetAttributes(semconv.GenAIOperationNameKey.String(op), semconv.GenAISystemKey.String(system),
-			attrProviderName.String(system), semconv.GenAIRequestModel(c.model), attrStream.Bool(c.adm.Stream))
-		if c.maxOutput > 0 {
-			c.attempt.SetAttributes(semconv.GenAIRequestMaxTokens(c.maxOutput))
-		}
+	op, system := genAIOperation(c.adm.Op, c.client.Backend), genAISystem(c.client.Backend)
+	attrs := make([]attribute.KeyValue, 0, 6)
+	attrs = append(attrs, semconv.GenAIOperationNameKey.String(op), semconv.GenAISystemKey.String(system),
+		attrProviderName.String(system), semconv.GenAIRequestModel(c.model), attrStream.Bool(c.adm.Stream))
+	if c.maxOutput > 0 {
+		attrs = append(attrs, semconv.GenAIRequestMaxTokens(c.maxOutput))
 	}
+	ctx, s.attempt = c.g.tracer.Start(ctx, op+" "+c.model, trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(attrs...))
 	return ctx
 }
 
 // endAttempt ends the open attempt's span: failed with err, or successful when err is nil.
-func (c *Call) endAttempt(err error) {
-	if c.attempt == nil {
+func (c *Call) endAttempt(err error) { c.finishAttempt(err, nil) }
+
+func (c *Call) finishAttempt(err error, attrs []attribute.KeyValue) {
+	s := c.spans
+	if s == nil || s.attempt == nil {
 		return
 	}
 	var e *providers.Error
 	if err != nil {
 		e = c.client.RedactError(providers.AsError(err))
 	}
-	endSpan(c.attempt, 0, e, c.client.upstreamKey)
-	c.attempt = nil
+	endSpan(s.attempt, 0, e, c.client.upstreamKey, attrs)
+	s.attempt = nil
 }
 
 // endTrace ends the call's spans (End): the open attempt's with the answer's model, usage and
 // finish reason, then the request's with those and the status the caller got.
 func (c *Call) endTrace(o *Outcome, status int, perr *providers.Error, used string, ttft time.Duration) {
-	if c.span == nil {
+	s := c.spans
+	if s == nil {
 		return
 	}
-	answer := answerAttributes(o, used)
-	if c.attempt != nil {
-		if c.attempt.IsRecording() {
-			c.attempt.SetAttributes(answer...)
-		}
-		c.endAttempt(errOf(perr))
+	if !s.span.IsRecording() && (s.attempt == nil || !s.attempt.IsRecording()) {
+		c.finishAttempt(errOf(perr), nil)
+		s.span.End()
+		return
 	}
-	if c.span.IsRecording() {
-		system := genAISystem(c.client.Backend)
-		c.span.SetAttributes(answer...)
-		c.span.SetAttributes(semconv.GenAISystemKey.String(system), attrProviderName.String(system))
-		if ttft > 0 {
-			c.span.SetAttributes(attrTTFT.Float64(milliseconds(ttft)))
-		}
-		if c.g.storeBodies.Load() {
-			key := c.client.upstreamKey
-			if len(o.RequestBody) > 0 {
-				c.span.SetAttributes(attrRequestBody.String(redact(clipBody(o.RequestBody), key, maxBodyBytes)))
-			}
-			if len(o.ResponseBody) > 0 {
-				c.span.SetAttributes(attrResponseBody.String(redact(clipBody(o.ResponseBody), key, maxBodyBytes)))
-			}
-		}
-	}
-	endSpan(c.span, status, perr, c.client.upstreamKey)
-}
-
-// answerAttributes are what the answer reported, for both spans.
-func answerAttributes(o *Outcome, used string) []attribute.KeyValue {
-	a := []attribute.KeyValue{semconv.GenAIResponseModel(used),
-		semconv.GenAIUsageInputTokens(o.Usage.InputTokens), semconv.GenAIUsageOutputTokens(o.Usage.OutputTokens)}
+	attrs := make([]attribute.KeyValue, 0, 14)
+	attrs = append(attrs, semconv.GenAIResponseModel(used),
+		semconv.GenAIUsageInputTokens(o.Usage.InputTokens), semconv.GenAIUsageOutputTokens(o.Usage.OutputTokens))
 	if o.Usage.Estimated {
-		a = append(a, attrEstimated.Bool(true))
+		attrs = append(attrs, attrEstimated.Bool(true))
 	}
 	if o.FinishReason != "" {
-		a = append(a, semconv.GenAIResponseFinishReasons(o.FinishReason))
+		attrs = append(attrs, semconv.GenAIResponseFinishReasons(o.FinishReason))
 	}
-	return a
+	c.finishAttempt(errOf(perr), attrs[:len(attrs):len(attrs)]) // what endSpan adds is the attempt's own
+	system := genAISystem(c.client.Backend)
+	attrs = append(attrs, semconv.GenAISystemKey.String(system), attrProviderName.String(system))
+	if ttft > 0 {
+		attrs = append(attrs, attrTTFT.Float64(milliseconds(ttft)))
+	}
+	if c.g.storeBodies.Load() {
+		key := c.client.upstreamKey
+		if len(o.RequestBody) > 0 {
+			attrs = append(attrs, attrRequestBody.String(redact(clipBody(o.RequestBody), key, maxBodyBytes)))
+		}
+		if len(o.ResponseBody) > 0 {
+			attrs = append(attrs, attrResponseBody.String(redact(clipBody(o.ResponseBody), key, maxBodyBytes)))
+		}
+	}
+	endSpan(s.span, status, perr, c.client.upstreamKey, attrs)
 }
 
-// endSpan ends span with the outcome: status is the HTTP status the caller got (0 for an
-// attempt, whose upstream status the provider noted), e the failure if any. A failure is the
+// endSpan ends span with attrs and the outcome: status is the HTTP status the caller got (0 for
+// an attempt, whose upstream status the provider noted), e the failure if any. A failure is the
 // span's error status unless it is the caller's own (a 4xx answer, on the request span).
-func endSpan(span trace.Span, status int, e *providers.Error, secret string) {
-	if span.IsRecording() {
-		if status > 0 {
-			span.SetAttributes(semconv.HTTPResponseStatusCode(status))
+func endSpan(span trace.Span, status int, e *providers.Error, secret string, attrs []attribute.KeyValue) {
+	if !span.IsRecording() {
+		span.End()
+		return
+	}
+	if status > 0 {
+		attrs = append(attrs, semconv.HTTPResponseStatusCode(status))
+	}
+	if e != nil || status >= 400 {
+		kind := providers.KindForStatus(status)
+		if e != nil {
+			kind = e.Kind
 		}
-		if e != nil || status >= 400 {
-			kind := providers.KindForStatus(status)
+		attrs = append(attrs, semconv.ErrorTypeKey.String(errorClass(kind)))
+		if status == 0 || status >= 500 || upstreamFailure(e, status) {
+			msg := ""
 			if e != nil {
-				kind = e.Kind
+				msg = redact(e.Message, secret, maxErrorBytes)
 			}
-			span.SetAttributes(semconv.ErrorTypeKey.String(errorClass(kind)))
-			if status == 0 || status >= 500 || upstreamFailure(e, status) {
-				msg := ""
-				if e != nil {
-					msg = redact(e.Message, secret, maxErrorBytes)
-				}
-				span.SetStatus(codes.Error, msg)
-			}
+			span.SetStatus(codes.Error, msg)
 		}
 	}
+	span.SetAttributes(attrs...)
 	span.End()
 }
 
