@@ -200,6 +200,20 @@ func serve(ctx context.Context, f serveFlags, getenv func(string) string, stdout
 		Logger:      logger,
 	}
 
+	// Traces (otel.*): the tracer and propagator go to the gateway and the edge; off, both are nil.
+	traces, err := newTracing(ctx, cfg.Otel)
+	if err != nil {
+		return err
+	}
+	tracesClosed := false
+	defer func() {
+		if !tracesClosed { // an early return below
+			closeCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			traces.shutdown(closeCtx) //nolint:errcheck // nothing served, little to lose
+		}
+	}()
+
 	// The gateway: key cache, limits, accounting and the providers. It reads clients and writes
 	// usage through the stores above; the edge calls it, and every admin change to a client
 	// reloads its key cache before the next request.
@@ -213,6 +227,8 @@ func serve(ctx context.Context, f serveFlags, getenv func(string) string, stdout
 		HTTPClient:    providers.NewHTTPClient(),
 		HeaderTimeout: cfg.Upstream.HeaderTimeout,
 		IdleTimeout:   cfg.Upstream.IdleTimeout,
+		Tracer:        traces.tracer,
+		Propagator:    traces.propagator,
 		Logs:          requestLogs,
 		Usage:         db.NewUsageStore(bdb),
 		Traffic:       requestLogs,
@@ -238,6 +254,7 @@ func serve(ctx context.Context, f serveFlags, getenv func(string) string, stdout
 	}()
 	deps.Gateway = gw
 	deps.Registry = registry
+	deps.Propagator = traces.propagator
 	deps.ClientsChanged = gw.ReloadClients
 	// Every upstream call descends from upstreamCtx, so the shutdown can end the ones still open
 	// when its timeout runs out.
@@ -309,6 +326,11 @@ func serve(ctx context.Context, f serveFlags, getenv func(string) string, stdout
 	gatewayClosed = true
 	if err := gw.Close(flushCtx); err != nil {
 		logger.Error("write usage and request log", "error", err.Error())
+	}
+	// Every span has ended by now (Call.End); send what is still queued.
+	tracesClosed = true
+	if err := traces.shutdown(flushCtx); err != nil {
+		logger.Error("send the last traces", "error", err.Error())
 	}
 	logger.Info("stopped")
 	return nil

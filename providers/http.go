@@ -39,6 +39,10 @@ func Do(cfg *Config, req *http.Request) (*http.Response, error) {
 		client = *cfg.HTTPClient
 	}
 	client.CheckRedirect = refuseRedirect
+	var attempt upstreamSpan
+	if cfg.Propagator != nil {
+		attempt = traceRequest(cfg.Propagator, req)
+	}
 	req = req.WithContext(withDialOwner(ctx))
 	guard := &bodyGuard{}
 	guard.track(req)
@@ -46,6 +50,7 @@ func Do(cfg *Config, req *http.Request) (*http.Response, error) {
 	if headerTimer != nil {
 		headerTimer.Stop()
 	}
+	attempt.answered(resp)
 	if err != nil {
 		cause := context.Cause(ctx)
 		cancel(nil)

@@ -32,6 +32,8 @@ import (
 	"io"
 	"net/http"
 	"time"
+
+	"go.opentelemetry.io/otel/propagation"
 )
 
 // Roles of a canonical message. "developer" messages are mapped to RoleSystem on input.
@@ -345,6 +347,10 @@ type Config struct {
 	HeaderTimeout time.Duration
 	// IdleTimeout bounds the silence between two reads of a streamed body; 0 = none.
 	IdleTimeout time.Duration
+	// Propagator is set when tracing is on (SPEC §19): Do writes the trace context of each
+	// request's context into its headers (W3C traceparent) and notes the upstream's answer on
+	// that context's span. Nil: no header, no note.
+	Propagator propagation.TextMapPropagator
 }
 
 // ReadAllLimited reads at most limit bytes of r; used for upstream error bodies.
