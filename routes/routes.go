@@ -153,6 +153,8 @@ func New(d Deps) *fiber.App {
 	app.Get("/v1/models/*", s.getModel)
 	app.Post("/v1/embeddings", s.embeddings)
 	app.Get("/v1/usage", s.usage)
+	app.Post("/v1/responses", s.createResponse)
+	app.Post("/v1/responses/input_tokens", s.responsesInputTokens)
 	app.Post("/v1/messages", s.messages)
 	app.Post("/v1/messages/count_tokens", s.countTokens)
 	app.Get("/v1beta/models", s.geminiModels)
