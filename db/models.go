@@ -193,3 +193,17 @@ func (s *Strings) Scan(src any) error {
 	}
 	return json.Unmarshal(b, (*[]string)(s))
 }
+
+// StoredResponse is one Responses API response kept for continuations (SPEC §14): its
+// Response object and the input items it answered, as JSON, owned by one client.
+type StoredResponse struct {
+	bun.BaseModel `bun:"table:response"`
+
+	ID        string    `bun:"id,pk"`
+	ClientID  int64     `bun:"client_id,notnull"`
+	CreatedAt time.Time `bun:"created_at,notnull"`
+	// Input is the JSON array of input items, earlier turns included.
+	Input string `bun:"input,notnull"`
+	// Body is the Response object.
+	Body string `bun:"body,notnull"`
+}

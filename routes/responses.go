@@ -21,9 +21,14 @@ func (s *server) createResponse(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	req, err := responses.ParseRequest(c.Body())
+	req, err := s.readResponsesRequest(c, cl)
 	if err != nil {
 		return err
+	}
+	door := responses.NewDoor(req)
+	if req.Stored() && s.Responses != nil {
+		input := req.TurnInput()
+		door.Done = func(o *responses.Object) { s.storeResponse(cl.ID, input, o) }
 	}
 	adm := s.admission(c, doorResponses, "/v1/responses", received)
 	adm.Model, adm.Stream, adm.InputTokens = req.Model, req.Stream, int64(req.InputTokens())
@@ -33,7 +38,7 @@ func (s *server) createResponse(c *fiber.Ctx) error {
 	return s.serve(c, &gateway.Exchange{
 		Client:    cl,
 		Admission: adm,
-		Door:      responses.NewDoor(req),
+		Door:      door,
 		Body:      c.Body(),
 		Forward:   providers.ForwardRequest{Stream: req.Stream},
 		Decode:    req.Decode,
@@ -48,7 +53,7 @@ func (s *server) responsesInputTokens(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	req, err := responses.ParseRequest(c.Body())
+	req, err := s.readResponsesRequest(c, cl)
 	if err != nil {
 		return err
 	}

@@ -37,6 +37,8 @@ type Deps struct {
 	Settings   *db.Settings
 	// RequestLogs is read by the request history page.
 	RequestLogs *db.RequestLogStore
+	// Responses keeps the Responses API's stored responses; nil keeps none.
+	Responses *db.Responses
 	// Keyring encrypts upstream keys before they are stored.
 	Keyring *db.Keyring
 	Assets  *static.Assets
@@ -155,6 +157,11 @@ func New(d Deps) *fiber.App {
 	app.Get("/v1/usage", s.usage)
 	app.Post("/v1/responses", s.createResponse)
 	app.Post("/v1/responses/input_tokens", s.responsesInputTokens)
+	app.Post("/v1/responses/compact", s.responsesUnsupported)
+	app.Get("/v1/responses/:id", s.getResponse)
+	app.Delete("/v1/responses/:id", s.deleteResponse)
+	app.Get("/v1/responses/:id/input_items", s.responseInputItems)
+	app.Post("/v1/responses/:id/cancel", s.responsesUnsupported)
 	app.Post("/v1/messages", s.messages)
 	app.Post("/v1/messages/count_tokens", s.countTokens)
 	app.Get("/v1beta/models", s.geminiModels)

@@ -39,10 +39,11 @@ func NewDoor(r *Request) *Door {
 // ID is the response id.
 func (d *Door) ID() string { return d.id }
 
-// itemID mints the id of the next output item.
+// itemID mints the id of the next output item: prefix, the response id's random part, and
+// the item's number, so an item_reference leads back to its response (see responseOfItem).
 func (d *Door) itemID(prefix string) string {
 	d.items++
-	return prefix + d.base[:24] + strconv.Itoa(d.items)
+	return prefix + d.base + "_" + strconv.Itoa(d.items)
 }
 
 func (*Door) Protocol() string          { return Protocol }

@@ -61,7 +61,7 @@ func TestGoldenStreamEncode(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := NewDoor(r)
-	d.id, d.base, d.created = "resp_test", "000000000000000000000000abcdef01", 1700000000
+	d.id, d.base, d.created = "resp_test", "abcdef01", 1700000000
 	w := d.NewStream("upstream-id", "model-x")
 	var out []byte
 	for _, ev := range []providers.StreamEvent{
@@ -88,7 +88,7 @@ func TestGoldenStreamEncode(t *testing.T) {
 func TestGoldenEncodeResponseIncomplete(t *testing.T) {
 	r, _ := ParseRequest([]byte(`{"model":"m","input":"hi","max_output_tokens":5,"reasoning":{"effort":"low"}}`))
 	d := NewDoor(r)
-	d.id, d.base, d.created = "resp_test", "000000000000000000000000abcdef01", 1700000000
+	d.id, d.base, d.created = "resp_test", "abcdef01", 1700000000
 	out := d.EncodeResponse(&providers.Response{Model: "model-x", Choices: []providers.Choice{{
 		Message:      providers.Message{Role: providers.RoleAssistant, Content: []providers.Part{providers.TextPart("Hel")}, Reasoning: "r", ReasoningSignature: "S"},
 		FinishReason: providers.FinishLength}}, Usage: providers.Usage{InputTokens: 3, OutputTokens: 5}})

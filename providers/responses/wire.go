@@ -38,8 +38,10 @@ type Request struct {
 	Conversation       json.RawMessage   `json:"conversation"`
 	Prompt             json.RawMessage   `json:"prompt"`
 
-	// items is Input read as items (a string input is one user message).
+	// items is Input read as items (a string input is one user message), earlier turns
+	// first once resolved; turn is this turn's own items.
 	items []Item
+	turn  []Item
 	// tools are the function tools offered, custom ones as functions (built-ins left out).
 	tools []tool
 	// Dropped names the offered tools a translated backend cannot express (built-in and
@@ -82,6 +84,9 @@ type Item struct {
 	// reasoning.
 	Summary          []contentPart `json:"summary"`
 	EncryptedContent string        `json:"encrypted_content"`
+
+	// raw is the item as it was sent (or stored): what the state keeps.
+	raw json.RawMessage
 }
 
 // contentPart is one part of a message's content (input_text, input_image, output_text,
@@ -160,19 +165,35 @@ func readInput(raw json.RawMessage) ([]Item, error) {
 		if err := json.Unmarshal(raw, &s); err != nil {
 			return nil, badRequest("input", "input: %s", jsonMessage(err))
 		}
-		text, _ := json.Marshal(s)
-		return []Item{{Type: "message", Role: providers.RoleUser, Content: text}}, nil
+		return readItems([]json.RawMessage{userMessage(s)}, "input")
 	}
-	var items []Item
-	if err := json.Unmarshal(raw, &items); err != nil {
+	var list []json.RawMessage
+	if err := json.Unmarshal(raw, &list); err != nil {
 		return nil, badRequest("input", "input must be a string or an array of items: %s", jsonMessage(err))
 	}
-	for i := range items {
-		if items[i].Type == "" {
-			if items[i].Role != "" {
-				items[i].Type = "message"
-			} else if items[i].ID != "" {
-				items[i].Type = "item_reference"
+	return readItems(list, "input")
+}
+
+// userMessage is a string input as the user message item it stands for.
+func userMessage(s string) json.RawMessage {
+	return marshal(map[string]any{"type": "message", "role": providers.RoleUser,
+		"content": []map[string]string{{"type": "input_text", "text": s}}})
+}
+
+// readItems reads items, each keeping its raw JSON. what names them in errors.
+func readItems(list []json.RawMessage, what string) ([]Item, error) {
+	items := make([]Item, len(list))
+	for i, raw := range list {
+		if err := json.Unmarshal(raw, &items[i]); err != nil {
+			return nil, badRequest("input", "%s[%d] is not a valid item: %s", what, i, jsonMessage(err))
+		}
+		it := &items[i]
+		it.raw = raw
+		if it.Type == "" {
+			if it.Role != "" {
+				it.Type = "message"
+			} else if it.ID != "" {
+				it.Type = "item_reference"
 			}
 		}
 	}
@@ -270,14 +291,6 @@ func (r *Request) isCustom(name string) bool {
 // Stored reports whether the response is to be kept (store defaults to true).
 func (r *Request) Stored() bool { return r.Store == nil || *r.Store }
 
-// Items is the input as items.
-func (r *Request) Items() []Item { return r.items }
-
-// PrependItems puts earlier items (a previous response's input and output) before the input.
-func (r *Request) PrependItems(earlier []Item) {
-	r.items = append(append(make([]Item, 0, len(earlier)+len(r.items)), earlier...), r.items...)
-}
-
 // jsonMessage is a decoder error without Go type names.
 func jsonMessage(err error) string {
 	var te *json.UnmarshalTypeError
@@ -289,10 +302,13 @@ func jsonMessage(err error) string {
 	return msg
 }
 
-// InputTokens estimates the prompt's tokens for admission: one per four bytes of the input,
-// the instructions and the tools offered.
+// InputTokens estimates the prompt's tokens for admission: one per four bytes of the input
+// items (earlier turns included once resolved), the instructions and the tools offered.
 func (r *Request) InputTokens() int {
-	n := len(r.Input)
+	n := 0
+	for _, it := range r.items {
+		n += len(it.raw)
+	}
 	if r.Instructions != nil {
 		n += len(*r.Instructions)
 	}
