@@ -22,6 +22,7 @@ import * as policy from './tests/policy.js';
 import * as quirks from './tests/quirks.js';
 import * as translation from './tests/translation.js';
 import * as readme from './tests/readme.js';
+import * as responses from './tests/responses.js';
 
 const suites = [
   mockSelftest,
@@ -30,6 +31,7 @@ const suites = [
   anthropicSDK,
   genaiSDK,
   translation,
+  responses,
   quirks,
   policy,
   accounting,
