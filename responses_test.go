@@ -159,6 +159,9 @@ func TestResponsesStreamFromAnthropic(t *testing.T) {
 	if !strings.Contains(sent, `"be brief"`) || !strings.Contains(sent, `"max_tokens":2000`) {
 		t.Errorf("upstream missed the developer message or the output cap: %s", sent)
 	}
+	if !strings.Contains(sent, `"thinking":{"type":"enabled","budget_tokens":1999}`) {
+		t.Errorf("reasoning.effort medium did not turn thinking on within the cap: %s", sent)
+	}
 	evs := readSSE(t, body)
 	var names []string
 	for i, ev := range evs {
