@@ -1,6 +1,7 @@
 package routes
 
 import (
+	"encoding/json"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -14,19 +15,24 @@ import (
 const doorResponses = "responses"
 
 // createResponse is POST /v1/responses: the OpenAI Responses API on whatever backend the
-// client's key names, translated through the canonical model.
+// client's key names — forwarded to a backend that serves it itself (the state is then the
+// upstream's; the gateway only remembers who owns each id), translated through the canonical
+// model for every other (the gateway keeps the state).
 func (s *server) createResponse(c *fiber.Ctx) error {
 	received := time.Now()
 	cl, err := s.authenticate(c)
 	if err != nil {
 		return err
 	}
-	req, err := s.readResponsesRequest(c, cl)
+	req, door, native, err := s.readResponsesRequest(c, cl)
 	if err != nil {
 		return err
 	}
-	door := responses.NewDoor(req)
-	if req.Stored() && s.Responses != nil {
+	stored := req.Stored() && s.Responses != nil
+	switch {
+	case stored && native:
+		door.Owned = func(id string) { s.recordOwner(cl.ID, id) }
+	case stored:
 		input := req.TurnInput()
 		door.Done = func(o *responses.Object) { s.storeResponse(cl.ID, input, o) }
 	}
@@ -35,7 +41,7 @@ func (s *server) createResponse(c *fiber.Ctx) error {
 	if req.MaxOutputTokens != nil {
 		adm.MaxOutputTokens = int64(*req.MaxOutputTokens)
 	}
-	return s.serve(c, &gateway.Exchange{
+	err = s.serve(c, &gateway.Exchange{
 		Client:    cl,
 		Admission: adm,
 		Door:      door,
@@ -43,17 +49,26 @@ func (s *server) createResponse(c *fiber.Ctx) error {
 		Forward:   providers.ForwardRequest{Stream: req.Stream},
 		Decode:    req.Decode,
 	})
+	if err == nil && stored && native && !req.Stream {
+		var answer struct {
+			ID string `json:"id"`
+		}
+		if json.Unmarshal(c.Response().Body(), &answer) == nil && answer.ID != "" {
+			s.recordOwner(cl.ID, answer.ID)
+		}
+	}
+	return err
 }
 
-// responsesInputTokens is POST /v1/responses/input_tokens: the backend's own counter through
-// translation where it has one, else the estimate of one token per four bytes of prompt.
+// responsesInputTokens is POST /v1/responses/input_tokens: the backend's own counter (forwarded,
+// or through translation where it has one), else the estimate of one token per four bytes.
 func (s *server) responsesInputTokens(c *fiber.Ctx) error {
 	received := time.Now()
 	cl, err := s.authenticate(c)
 	if err != nil {
 		return err
 	}
-	req, err := s.readResponsesRequest(c, cl)
+	req, door, _, err := s.readResponsesRequest(c, cl)
 	if err != nil {
 		return err
 	}
@@ -63,7 +78,7 @@ func (s *server) responsesInputTokens(c *fiber.Ctx) error {
 	return s.serve(c, &gateway.Exchange{
 		Client:    cl,
 		Admission: adm,
-		Door:      responses.NewDoor(req),
+		Door:      door,
 		Body:      c.Body(),
 		Decode:    req.Decode,
 	})

@@ -3,6 +3,8 @@ package routes
 import (
 	"context"
 	"encoding/json"
+	"net/url"
+	"regexp"
 	"strconv"
 	"time"
 
@@ -17,17 +19,53 @@ import (
 // stateTimeout bounds one read or write of the Responses state.
 const stateTimeout = 5 * time.Second
 
-// readResponsesRequest parses a CreateResponse body and makes its input whole from the
-// client's stored responses (previous_response_id, item_reference).
-func (s *server) readResponsesRequest(c *fiber.Ctx, cl *gateway.Client) (*responses.Request, error) {
-	req, err := responses.ParseRequest(c.Body())
+// readResponsesRequest parses a CreateResponse body for the client's backend. When the backend
+// serves the Responses API itself (native) the body is forwarded, and previous_response_id must
+// name a response the client owns; else the input is made whole from the client's stored
+// responses (previous_response_id, item_reference).
+func (s *server) readResponsesRequest(c *fiber.Ctx, cl *gateway.Client) (req *responses.Request, door *responses.Door, native bool, err error) {
+	req, err = responses.ParseRequest(c.Body())
 	if err != nil {
-		return nil, err
+		return nil, nil, false, err
+	}
+	door = responses.NewDoor(req)
+	if native = gateway.Forwards(cl, door); native {
+		if id := req.PreviousResponseID; id != "" {
+			r, err := s.ownedResponse(cl, id)
+			if err != nil {
+				return nil, nil, false, err
+			}
+			if r == nil {
+				return nil, nil, false, &providers.Error{Kind: providers.KindNotFound, Type: "invalid_request_error",
+					Code: "previous_response_not_found", Param: "previous_response_id",
+					Message: "Previous response with id '" + id + "' not found."}
+			}
+		}
+		return req, door, true, nil
 	}
 	if err := req.Resolve(s.responseLoader(cl)); err != nil {
-		return nil, err
+		return nil, nil, false, err
 	}
-	return req, nil
+	return req, door, false, nil
+}
+
+// ownedResponse is the client's row for response id: nil when it has none.
+func (s *server) ownedResponse(cl *gateway.Client, id string) (*db.StoredResponse, error) {
+	if s.Responses == nil {
+		return nil, nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), stateTimeout)
+	defer cancel()
+	return s.Responses.Get(ctx, cl.ID, id)
+}
+
+// recordOwner remembers that the client owns response id, which its backend keeps.
+func (s *server) recordOwner(client int64, id string) {
+	ctx, cancel := context.WithTimeout(context.Background(), stateTimeout)
+	defer cancel()
+	if err := s.Responses.Add(ctx, &db.StoredResponse{ID: id, ClientID: client, Forwarded: true}); err != nil {
+		s.log.Error("response owner not recorded", "response_id", id, "client_id", client, "error", err.Error())
+	}
 }
 
 // responseLoader reads the client's own stored responses; with no store there are none.
@@ -39,7 +77,8 @@ func (s *server) responseLoader(cl *gateway.Client) responses.Loader {
 		ctx, cancel := context.WithTimeout(context.Background(), stateTimeout)
 		defer cancel()
 		r, err := s.Responses.Get(ctx, cl.ID, id)
-		if err != nil || r == nil {
+		if err != nil || r == nil || r.Forwarded {
+			// A response another backend keeps is not state the gateway can translate.
 			return nil, err
 		}
 		return &responses.Stored{Input: []byte(r.Input), Body: []byte(r.Body)}, nil
@@ -66,10 +105,8 @@ func (s *server) storedResponse(c *fiber.Ctx) (*gateway.Client, *db.StoredRespon
 	}
 	id := c.Params("id")
 	var r *db.StoredResponse
-	if s.Responses != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), stateTimeout)
-		defer cancel()
-		if r, err = s.Responses.Get(ctx, cl.ID, id); err != nil {
+	if responseIDPattern.MatchString(id) {
+		if r, err = s.ownedResponse(cl, id); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -80,11 +117,29 @@ func (s *server) storedResponse(c *fiber.Ctx) (*gateway.Client, *db.StoredRespon
 	return cl, r, nil
 }
 
-// getResponse is GET /v1/responses/{id}: the client's stored response.
-func (s *server) getResponse(c *fiber.Ctx) error {
-	_, r, err := s.storedResponse(c)
+// responseIDPattern is what a response id may hold: it names an upstream path when forwarded.
+var responseIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,200}$`)
+
+// forwardState asks the backend that keeps response r for path (r's id and what follows).
+func (s *server) forwardState(c *fiber.Ctx, cl *gateway.Client, op, path string) error {
+	ctx, cancel := s.upstreamContext()
+	defer cancel()
+	body, err := s.Gateway.ForwardState(ctx, cl, responses.NewDoor(&responses.Request{}), op, path)
 	if err != nil {
 		return err
+	}
+	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
+	return c.Send(body)
+}
+
+// getResponse is GET /v1/responses/{id}: the client's stored response.
+func (s *server) getResponse(c *fiber.Ctx) error {
+	cl, r, err := s.storedResponse(c)
+	if err != nil {
+		return err
+	}
+	if r.Forwarded {
+		return s.forwardState(c, cl, providers.OpRead, r.ID)
 	}
 	if c.Query("stream") == "true" {
 		return &providers.Error{Kind: providers.KindBadRequest, Param: "stream",
@@ -100,10 +155,18 @@ func (s *server) deleteResponse(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if r.Forwarded {
+		if err := s.forwardState(c, cl, providers.OpDelete, r.ID); err != nil {
+			return err
+		}
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), stateTimeout)
 	defer cancel()
 	if _, err := s.Responses.Delete(ctx, cl.ID, r.ID); err != nil {
 		return err
+	}
+	if r.Forwarded {
+		return nil // the upstream's answer is already written
 	}
 	return c.JSON(fiber.Map{"id": r.ID, "object": "response", "deleted": true})
 }
@@ -112,9 +175,22 @@ func (s *server) deleteResponse(c *fiber.Ctx) error {
 // turn, newest first unless order=asc, limit (1–100, default 20) at a time after the item id
 // given as after.
 func (s *server) responseInputItems(c *fiber.Ctx) error {
-	_, r, err := s.storedResponse(c)
+	cl, r, err := s.storedResponse(c)
 	if err != nil {
 		return err
+	}
+	if r.Forwarded {
+		q := url.Values{}
+		for _, k := range []string{"limit", "order", "after"} {
+			if v := c.Query(k); v != "" {
+				q.Set(k, v)
+			}
+		}
+		path := r.ID + "/input_items"
+		if len(q) > 0 {
+			path += "?" + q.Encode()
+		}
+		return s.forwardState(c, cl, providers.OpRead, path)
 	}
 	limit := 20
 	if v := c.Query("limit"); v != "" {

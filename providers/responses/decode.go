@@ -18,6 +18,9 @@ const signaturePrefix = "aigw.sig:"
 // reasoning settings. Input items that name stored state (item_reference) must have been
 // resolved before (see Request.Resolve); an unresolved one is a 404.
 func (r *Request) Decode() (*providers.Request, error) {
+	if err := r.Translatable(); err != nil {
+		return nil, err
+	}
 	req := &providers.Request{Model: r.Model, Stream: r.Stream, IncludeUsage: true,
 		ParallelToolCalls: r.ParallelToolCalls, Temperature: r.Temperature, TopP: r.TopP}
 	if r.MaxOutputTokens != nil {

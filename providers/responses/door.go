@@ -11,7 +11,7 @@ import (
 
 // Protocol is the Responses API's wire protocol. No backend forwards it through the generic
 // Forwarder path, so every backend is translated through the canonical model.
-const Protocol = "responses"
+const Protocol = providers.ProtocolResponses
 
 // Door is the Responses front door's protocol on the way out (providers.Door), for one
 // request: it mints the response id and echoes the request's settings in the answer.
@@ -24,6 +24,10 @@ type Door struct {
 	// Done, when set, is called once with the final Response object of an answer that
 	// completed (or ended incomplete): the state a continuation reads back.
 	Done func(*Object)
+	// Owned, when set, is called once with the id of a streamed response a backend that serves
+	// the Responses API itself created: the client owns it.
+	Owned   func(id string)
+	ownedID string
 }
 
 var _ providers.Door = (*Door)(nil)
@@ -101,6 +105,15 @@ func (d *Door) callOutput(callID, name, args string) *output {
 	}
 	out.text.WriteString(args)
 	return out
+}
+
+func (d *Door) owned(id string) {
+	d.ownedID = id
+	if d.Owned != nil {
+		f := d.Owned
+		d.Owned = nil
+		f(id)
+	}
 }
 
 func (d *Door) done(o *Object) {

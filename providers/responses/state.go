@@ -29,6 +29,9 @@ type storedBody struct {
 // earlier turn's input and output, oldest first) before the input. Call it before Decode and
 // before TurnInput. A reference or id the caller has no stored response for is a 404.
 func (r *Request) Resolve(load Loader) error {
+	if err := r.Translatable(); err != nil {
+		return err
+	}
 	cache := map[string]*Stored{}
 	get := func(id string) (*Stored, error) {
 		if s, ok := cache[id]; ok {
@@ -96,8 +99,11 @@ func (s *Stored) items() ([]Item, *storedBody, error) {
 	if err := json.Unmarshal(s.Body, &body); err != nil {
 		return nil, nil, &providers.Error{Kind: providers.KindInternal, Message: "stored response unreadable: " + err.Error()}
 	}
-	items, err := readItems(append(input, body.Output...), "stored input")
-	return items, &body, err
+	items, perr := readItems(append(input, body.Output...), "stored input")
+	if perr != nil {
+		return nil, nil, perr
+	}
+	return items, &body, nil
 }
 
 // referenced is the stored output item id.
@@ -119,9 +125,9 @@ func referenced(id string, get Loader) (*Item, error) {
 	if json.Unmarshal(s.Body, &body) != nil {
 		return nil, notFound
 	}
-	items, err := readItems(body.Output, "stored output")
-	if err != nil {
-		return nil, err
+	items, perr := readItems(body.Output, "stored output")
+	if perr != nil {
+		return nil, perr
 	}
 	for i := range items {
 		if items[i].ID == id {

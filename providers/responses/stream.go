@@ -20,6 +20,9 @@ type streamWriter struct {
 	seq     int
 	started bool
 	ended   bool
+	// forwarded is set once an upstream frame was relayed: the upstream wrote the whole
+	// sequence, terminal event included.
+	forwarded bool
 
 	outs []*output
 	cur  *output
@@ -291,7 +294,7 @@ func (w *streamWriter) final(status string) *Object {
 // Finish closes the open item and ends the stream with response.completed (or
 // response.incomplete when the answer was cut by the output cap or a content filter).
 func (w *streamWriter) Finish(dst []byte) []byte {
-	if w.ended {
+	if w.ended || w.forwarded {
 		return dst
 	}
 	dst = w.start(dst)
@@ -323,6 +326,9 @@ func (w *streamWriter) Error(dst []byte, e *providers.Error) []byte {
 	_ = json.Unmarshal(openai.EncodeError(e), &body)
 	dst = emit(dst, "error", evError{w.base("error"), body.Error})
 	o := w.final("failed")
+	if w.forwarded {
+		o.ID = w.d.ownedID
+	}
 	code := "server_error"
 	if body.Error.Code != nil {
 		code = *body.Error.Code
@@ -333,9 +339,24 @@ func (w *streamWriter) Error(dst []byte, e *providers.Error) []byte {
 	return emit(dst, "response.failed", evResponse{w.base("response.failed"), o})
 }
 
-// Frame relays a Responses event as the upstream sent it (a backend that speaks Responses).
+// Frame relays a Responses event as the upstream sent it (a backend that serves the Responses
+// API itself). The response id of response.created goes to the door's Owned, and the sequence
+// numbers are followed so that an error after the last frame continues them.
 func (w *streamWriter) Frame(dst []byte, f providers.Frame) []byte {
-	w.started = true
+	w.started, w.forwarded = true, true
+	var head struct {
+		Seq      *int `json:"sequence_number"`
+		Response *struct {
+			ID string `json:"id"`
+		} `json:"response"`
+	}
+	_ = json.Unmarshal(f.Data, &head)
+	if head.Seq != nil && *head.Seq >= w.seq {
+		w.seq = *head.Seq + 1
+	}
+	if f.Event == "response.created" && head.Response != nil && head.Response.ID != "" {
+		w.d.owned(head.Response.ID)
+	}
 	if f.Event != "" {
 		dst = append(dst, "event: "...)
 		dst = append(dst, f.Event...)

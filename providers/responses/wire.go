@@ -44,6 +44,8 @@ type Request struct {
 	turn  []Item
 	// tools are the function tools offered, custom ones as functions (built-ins left out).
 	tools []tool
+	// untranslatable is why the request cannot be translated (see Translatable).
+	untranslatable *providers.Error
 	// Dropped names the offered tools a translated backend cannot express (built-in and
 	// namespaced ones): they are left out, not refused.
 	Dropped []string
@@ -121,41 +123,52 @@ func badRequest(param, format string, args ...any) *providers.Error {
 		Message: fmt.Sprintf(format, args...)}
 }
 
-// ParseRequest reads and checks a CreateResponse body. It returns a *providers.Error 400 for
-// invalid JSON, a field of the wrong type, background mode, stored prompts and conversations
-// (which a translated backend cannot serve), input items it cannot read, and a tool_choice that
-// forces a tool the backend cannot be offered.
+// ParseRequest reads a CreateResponse body. It returns a *providers.Error 400 for invalid JSON
+// or a top-level field of the wrong type; what only a translation cannot serve is Translatable's
+// verdict, so that a backend serving the Responses API itself still gets such a request.
 func ParseRequest(body []byte) (*Request, error) {
 	var r Request
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(&r); err != nil {
 		return nil, badRequest("", "the request body is not a valid Responses request: %s", jsonMessage(err))
 	}
-	if r.Background {
-		return nil, badRequest("background", "background responses are not supported by this gateway; send the request without background")
-	}
-	if len(r.Conversation) > 0 && string(r.Conversation) != "null" {
-		return nil, badRequest("conversation", "conversations are not supported by this gateway; use previous_response_id or send the input items")
-	}
-	if len(r.Prompt) > 0 && string(r.Prompt) != "null" {
-		return nil, badRequest("prompt", "stored prompt templates are not supported by this gateway; send instructions and input instead")
-	}
-	if r.MaxOutputTokens != nil && *r.MaxOutputTokens < 0 {
-		return nil, badRequest("max_output_tokens", "max_output_tokens must not be negative")
-	}
-	items, err := readInput(r.Input)
-	if err != nil {
-		return nil, err
-	}
-	r.items = items
-	if err := r.readTools(); err != nil {
-		return nil, err
-	}
+	r.untranslatable = r.readForTranslation()
 	return &r, nil
 }
 
+// Translatable is nil when the request can be translated for another backend, else the 400
+// saying why not: background mode, conversations and stored prompts (state only OpenAI keeps),
+// input items it cannot read, a tool_choice that forces a tool the backend cannot be offered.
+func (r *Request) Translatable() error {
+	if r.untranslatable != nil {
+		return r.untranslatable
+	}
+	return nil
+}
+
+func (r *Request) readForTranslation() *providers.Error {
+	if r.Background {
+		return badRequest("background", "background responses are not supported by this gateway; send the request without background")
+	}
+	if len(r.Conversation) > 0 && string(r.Conversation) != "null" {
+		return badRequest("conversation", "conversations are not supported by this gateway; use previous_response_id or send the input items")
+	}
+	if len(r.Prompt) > 0 && string(r.Prompt) != "null" {
+		return badRequest("prompt", "stored prompt templates are not supported by this gateway; send instructions and input instead")
+	}
+	if r.MaxOutputTokens != nil && *r.MaxOutputTokens < 0 {
+		return badRequest("max_output_tokens", "max_output_tokens must not be negative")
+	}
+	items, err := readInput(r.Input)
+	if err != nil {
+		return err
+	}
+	r.items = items
+	return r.readTools()
+}
+
 // readInput reads input: a string is one user message; an array holds items.
-func readInput(raw json.RawMessage) ([]Item, error) {
+func readInput(raw json.RawMessage) ([]Item, *providers.Error) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || string(raw) == "null" {
 		return nil, nil
@@ -181,7 +194,7 @@ func userMessage(s string) json.RawMessage {
 }
 
 // readItems reads items, each keeping its raw JSON. what names them in errors.
-func readItems(list []json.RawMessage, what string) ([]Item, error) {
+func readItems(list []json.RawMessage, what string) ([]Item, *providers.Error) {
 	items := make([]Item, len(list))
 	for i, raw := range list {
 		if err := json.Unmarshal(raw, &items[i]); err != nil {
@@ -202,7 +215,7 @@ func readItems(list []json.RawMessage, what string) ([]Item, error) {
 
 // readTools keeps the function and custom tools; built-in and namespaced tools are left out
 // (Codex offers web_search and a namespace on every turn), unless tool_choice forces one.
-func (r *Request) readTools() error {
+func (r *Request) readTools() *providers.Error {
 	for i, raw := range r.Tools {
 		var t struct {
 			tool
@@ -235,7 +248,7 @@ func (r *Request) readTools() error {
 }
 
 // checkToolChoice refuses a tool_choice that forces a tool the backend is not offered.
-func (r *Request) checkToolChoice() error {
+func (r *Request) checkToolChoice() *providers.Error {
 	tc := bytes.TrimSpace(r.ToolChoice)
 	if len(tc) == 0 || tc[0] != '{' {
 		return nil
@@ -308,6 +321,9 @@ func (r *Request) InputTokens() int {
 	n := 0
 	for _, it := range r.items {
 		n += len(it.raw)
+	}
+	if r.items == nil {
+		n = len(r.Input)
 	}
 	if r.Instructions != nil {
 		n += len(*r.Instructions)
