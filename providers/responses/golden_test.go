@@ -101,3 +101,22 @@ func zeroTimes(b []byte) []byte {
 }
 
 var regexpCompletedAt = regexp.MustCompile(`"completed_at":\d+`)
+
+// A forwarded stream is relayed as it came; the owner learns the upstream's response id, and
+// a failure after the last frame continues its sequence numbers with error and response.failed.
+func TestForwardedStreamFailure(t *testing.T) {
+	r, _ := ParseRequest([]byte(`{"model":"m","stream":true}`))
+	d := NewDoor(r)
+	d.created = 1700000000
+	var owned string
+	d.Owned = func(id string) { owned = id }
+	w := d.NewStream("", "m")
+	out := w.Frame(nil, providers.Frame{Event: "response.created", Data: []byte(`{"type":"response.created","sequence_number":0,"response":{"id":"resp_up"}}`)})
+	out = w.Frame(out, providers.Frame{Event: "response.output_text.delta", Data: []byte(`{"type":"response.output_text.delta","sequence_number":1,"delta":"Hi"}`)})
+	out = w.Error(out, &providers.Error{Kind: providers.KindUpstream, Message: "upstream stream ended before the answer was complete"})
+	out = w.Finish(out)
+	golden(t, "forwarded_failure", out)
+	if owned != "resp_up" {
+		t.Errorf("owned %q", owned)
+	}
+}
