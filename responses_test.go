@@ -8,6 +8,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/aigateway/ai-gateway/db"
 )
 
 // anthropicThinkingToolStream is a Messages stream that thinks (with a signature), says a
@@ -301,6 +304,13 @@ func TestResponsesToolRoundTripOnChatBackend(t *testing.T) {
 	}
 	if u := got.Usage; u.InputTokens != 40 || u.OutputTokens != 12 || u.TotalTokens != 52 || u.InputTokensDetails.CachedTokens != 8 || u.OutputTokensDetails.ReasoningTokens != 4 {
 		t.Errorf("usage: %+v", u)
+	}
+	// Accounted and logged like every other door.
+	d := g.openDB()
+	var rows []db.RequestLog
+	relWaitFor(t, "the request log row", 10*time.Second, func() bool { rows = d.requestLogs(); return len(rows) == 1 })
+	if r := rows[0]; r.Endpoint != "/v1/responses" || r.Status != 200 || r.InputTokens != 40 || r.OutputTokens != 12 {
+		t.Errorf("request log row: %+v", r)
 	}
 }
 
