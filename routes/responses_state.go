@@ -138,12 +138,12 @@ func (s *server) getResponse(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if r.Forwarded {
-		return s.forwardState(c, cl, providers.OpRead, r.ID)
-	}
 	if c.Query("stream") == "true" {
 		return &providers.Error{Kind: providers.KindBadRequest, Param: "stream",
 			Message: "replaying a stored response as a stream is not supported by this gateway; fetch it without stream"}
+	}
+	if r.Forwarded {
+		return s.forwardState(c, cl, providers.OpRead, r.ID)
 	}
 	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
 	return c.SendString(r.Body)
