@@ -120,3 +120,14 @@ func TestForwardedStreamFailure(t *testing.T) {
 		t.Errorf("owned %q", owned)
 	}
 }
+
+// Argument fragments of a call whose start never came still make a call item.
+func TestStreamArgsWithoutStart(t *testing.T) {
+	r, _ := ParseRequest([]byte(`{"model":"m","stream":true}`))
+	w := NewDoor(r).NewStream("", "m")
+	out := w.Encode(nil, providers.StreamEvent{Kind: providers.EventToolArgs, ToolIndex: 2, Args: `{"a":1}`})
+	out = w.Finish(out)
+	if !bytes.Contains(out, []byte(`"type":"function_call","status":"completed","arguments":"{\"a\":1}"`)) {
+		t.Fatalf("stream:\n%s", out)
+	}
+}

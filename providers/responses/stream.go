@@ -242,7 +242,8 @@ func (w *streamWriter) Encode(dst []byte, ev providers.StreamEvent) []byte {
 			w.cur.text.WriteString(ev.Text)
 			dst = emit(dst, "response.reasoning_summary_text.delta", evSummaryDelta{w.base("response.reasoning_summary_text.delta"), w.cur.id, len(w.outs) - 1, 0, ev.Text})
 		}
-	case providers.EventToolCall:
+	case providers.EventToolCall, providers.EventToolArgs:
+		// Arguments of a call never started still open one: nothing the model said is lost.
 		if o := w.calls[ev.ToolIndex]; o == nil {
 			o = w.d.callOutput(ev.ToolID, ev.ToolName, "")
 			if w.calls == nil {
@@ -251,8 +252,6 @@ func (w *streamWriter) Encode(dst []byte, ev providers.StreamEvent) []byte {
 			w.calls[ev.ToolIndex] = o
 			dst = w.open(dst, o)
 		}
-		dst = w.args(dst, ev)
-	case providers.EventToolArgs:
 		dst = w.args(dst, ev)
 	case providers.EventFinish:
 		w.finish = ev.FinishReason
