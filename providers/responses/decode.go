@@ -98,7 +98,7 @@ func (r *Request) decodeTools(req *providers.Request) error {
 				Name string `json:"name"`
 			} `json:"tools"`
 		}
-		_ = json.Unmarshal(tc, &c) // checked by ParseRequest
+		_ = json.Unmarshal(tc, &c) // checked by checkToolChoice
 		if c.Type == "allowed_tools" {
 			mode := c.Mode
 			if mode == "" {
