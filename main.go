@@ -185,6 +185,7 @@ func serve(ctx context.Context, f serveFlags, getenv func(string) string, stdout
 	}
 	clients := db.NewClients(bdb)
 	requestLogs := db.NewRequestLogStore(bdb)
+	storedResponses := db.NewResponses(bdb)
 	deps := routes.Deps{
 		Config:      cfg,
 		DB:          bdb,
@@ -195,6 +196,7 @@ func serve(ctx context.Context, f serveFlags, getenv func(string) string, stdout
 		Audit:       db.NewAuditLogs(bdb),
 		Settings:    db.NewSettings(bdb),
 		RequestLogs: requestLogs,
+		Responses:   storedResponses,
 		Keyring:     keyring,
 		Assets:      assets,
 		Logger:      logger,
@@ -237,6 +239,9 @@ func serve(ctx context.Context, f serveFlags, getenv func(string) string, stdout
 		QueueSize:     cfg.Logs.QueueSize,
 		StoreBodies:   cfg.Logs.StoreBodies,
 		RetentionDays: cfg.Logs.RetentionDays,
+
+		Responses:              storedResponses,
+		ResponsesRetentionDays: cfg.Responses.RetentionDays,
 	})
 	if err != nil {
 		return err

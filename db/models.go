@@ -195,3 +195,20 @@ func (s *Strings) Scan(src any) error {
 	}
 	return json.Unmarshal(b, (*[]string)(s))
 }
+
+// StoredResponse is one Responses API response kept for continuations (SPEC §14): its
+// Response object and the input items it answered, as JSON, owned by one client; or, for a
+// backend that keeps its responses itself, the id's owner alone.
+type StoredResponse struct {
+	bun.BaseModel `bun:"table:response"`
+
+	ID        string    `bun:"id,pk"`
+	ClientID  int64     `bun:"client_id,notnull"`
+	CreatedAt time.Time `bun:"created_at,notnull"`
+	// Forwarded marks a response its backend keeps itself: only the owner is recorded here.
+	Forwarded bool `bun:"forwarded,notnull"`
+	// Input is the JSON array of the input items of its own turn.
+	Input string `bun:"input,notnull"`
+	// Body is the Response object.
+	Body string `bun:"body,notnull"`
+}

@@ -14,7 +14,7 @@ import (
 type Admission struct {
 	// Endpoint is the route called, e.g. "/v1/chat/completions" (stored in the request log).
 	Endpoint string
-	// FrontDoor is the protocol the client speaks: "openai", "anthropic" or "gemini".
+	// FrontDoor is the protocol the client speaks: "openai", "anthropic", "gemini" or "responses".
 	FrontDoor string
 	// Op is what is asked of the upstream (OpGenerate when empty). Only generations reserve
 	// output tokens; OpCountTokens and OpModels reserve no tokens, OpModels needs no model.

@@ -28,6 +28,7 @@ type Config struct {
 	Defaults   Limits           `yaml:"defaults"`
 	Database   DatabaseConfig   `yaml:"database"`
 	Logs       LogsConfig       `yaml:"logs"`
+	Responses  ResponsesConfig  `yaml:"responses"`
 	Prometheus PrometheusConfig `yaml:"prometheus"`
 	Upstream   UpstreamConfig   `yaml:"upstream"`
 	Otel       OtelConfig       `yaml:"otel"`
@@ -127,6 +128,12 @@ type LogsConfig struct {
 	QueueSize int `yaml:"queue_size"`
 }
 
+// ResponsesConfig controls the Responses API's stored state (SPEC §14).
+type ResponsesConfig struct {
+	// RetentionDays is how long stored responses are kept; 0 keeps them forever.
+	RetentionDays int `yaml:"retention_days"`
+}
+
 // PrometheusConfig guards /metrics with HTTP Basic auth.
 type PrometheusConfig struct {
 	Enabled  bool   `yaml:"enabled"`
@@ -160,6 +167,7 @@ func DefaultConfig() *Config {
 		},
 		Database:   DatabaseConfig{Path: "./data/gateway.db"},
 		Logs:       LogsConfig{RetentionDays: 30, QueueSize: 10000},
+		Responses:  ResponsesConfig{RetentionDays: 30},
 		Prometheus: PrometheusConfig{Username: "prometheus"},
 		Upstream:   UpstreamConfig{HeaderTimeout: 300 * time.Second, IdleTimeout: 300 * time.Second},
 		Otel:       OtelConfig{Headers: map[string]string{}, SampleRatio: 1, ServiceName: "ai-gateway"},
@@ -266,6 +274,7 @@ func (c *Config) Validate() error {
 		{"defaults.quota.max_input_tokens", c.Defaults.Quota.MaxInputTokens},
 		{"defaults.quota.max_output_tokens", c.Defaults.Quota.MaxOutputTokens},
 		{"logs.retention_days", int64(c.Logs.RetentionDays)},
+		{"responses.retention_days", int64(c.Responses.RetentionDays)},
 	} {
 		if l.v < 0 {
 			bad("%s: must be 0 (no limit) or more, got %d", l.key, l.v)
@@ -488,6 +497,8 @@ logs:
   retention_days: {{.Logs.RetentionDays}}             # 0 keeps request logs forever
   store_bodies: {{.Logs.StoreBodies}}
   queue_size: {{.Logs.QueueSize}}              # request log rows waiting to be written; overflow is counted and dropped
+responses:
+  retention_days: {{.Responses.RetentionDays}}             # stored Responses API responses; 0 keeps them forever
 prometheus:
   enabled: {{.Prometheus.Enabled}}
   username: {{q .Prometheus.Username}}

@@ -72,6 +72,11 @@ type Options struct {
 	StoreBodies bool
 	// RetentionDays is how long request log rows are kept (logs.retention_days); 0 = forever.
 	RetentionDays int
+	// Responses holds the Responses API's stored responses (db.Responses); the retention job
+	// deletes those older than ResponsesRetentionDays (responses.retention_days; 0 = forever).
+	// Nil keeps none.
+	Responses              Expirer
+	ResponsesRetentionDays int
 
 	// Seams for running several instances (SPEC §13); nil means the in-memory implementation.
 	Limiter      Limiter
@@ -177,6 +182,10 @@ func New(opts Options) (*Gateway, error) {
 	g.metrics = m
 	w = newWriter(opts.Logs, g.log, m, g.now, func() int { return int(g.retentionDays.Load()) },
 		opts.QueueSize, opts.BatchSize, opts.FlushInterval)
+	if opts.Responses != nil {
+		days := opts.ResponsesRetentionDays
+		w.expire = append(w.expire, expiry{what: "stored responses", store: opts.Responses, days: func() int { return days }})
+	}
 	g.writer = w
 	return g, nil
 }

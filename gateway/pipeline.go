@@ -130,10 +130,62 @@ func (c *Call) policy() providers.Policy {
 	return providers.Policy{Model: c.model, SystemPrompt: c.client.SystemPrompt, MaxTokens: c.maxOutput}
 }
 
-// forwarder is the call's provider as a same-protocol Forwarder for door, if it is one.
+// forwarder is the call's provider as a same-protocol Forwarder for door, if it is one: its
+// own protocol, or one its backend also serves natively (NativeForwarder).
 func (c *Call) forwarder(door providers.Door) (providers.Forwarder, bool) {
-	fw, ok := c.provider.(providers.Forwarder)
-	return fw, ok && door != nil && fw.Protocol() == door.Protocol()
+	return forwarderFor(c.provider, door)
+}
+
+func forwarderFor(p providers.Provider, door providers.Door) (providers.Forwarder, bool) {
+	if door == nil {
+		return nil, false
+	}
+	if nf, ok := p.(providers.NativeForwarder); ok && nf.ServesNatively(door.Protocol()) {
+		return nativeForwarder{nf, door.Protocol()}, true
+	}
+	fw, ok := p.(providers.Forwarder)
+	return fw, ok && fw.Protocol() == door.Protocol()
+}
+
+// nativeForwarder is a NativeForwarder as the Forwarder of one protocol.
+type nativeForwarder struct {
+	nf       providers.NativeForwarder
+	protocol string
+}
+
+func (n nativeForwarder) Protocol() string { return n.protocol }
+func (n nativeForwarder) Forward(ctx context.Context, req *providers.ForwardRequest) (*providers.Forwarded, error) {
+	return n.nf.ForwardNative(ctx, n.protocol, req)
+}
+
+// Forwards reports whether c's backend answers door's protocol itself (forwarded, not
+// translated): the state of such a conversation is the upstream's.
+func Forwards(c *Client, door providers.Door) bool {
+	p, err := c.Provider()
+	if err != nil {
+		return false
+	}
+	_, ok := forwarderFor(p, door)
+	return ok
+}
+
+// ForwardState reads (OpRead) or deletes (OpDelete) what c's backend keeps at path for the
+// door's protocol (a stored response). It is neither admitted nor accounted: it generates
+// nothing. The caller checks that the client owns path.
+func (g *Gateway) ForwardState(ctx context.Context, c *Client, door providers.Door, op, path string) ([]byte, error) {
+	p, err := c.Provider()
+	if err != nil {
+		return nil, err
+	}
+	fw, ok := forwarderFor(p, door)
+	if !ok {
+		return nil, &providers.Error{Kind: providers.KindBadRequest, Message: "the " + c.Backend + " backend keeps no state of its own"}
+	}
+	f, err := fw.Forward(ctx, &providers.ForwardRequest{Op: op, Path: path})
+	if err != nil {
+		return nil, c.RedactError(providers.AsError(err))
+	}
+	return c.Redact(f.Body), nil
 }
 
 // generate serves OpGenerate.

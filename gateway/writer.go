@@ -29,6 +29,18 @@ type UsageLoader interface {
 	ForDay(ctx context.Context, day string) ([]db.UsageDaily, error)
 }
 
+// Expirer deletes what was stored before t (db.Responses): a retention job's other half.
+type Expirer interface {
+	DeleteBefore(ctx context.Context, t time.Time) (int64, error)
+}
+
+// expiry is one more store the retention job keeps within its retention period.
+type expiry struct {
+	what  string
+	store Expirer
+	days  func() int
+}
+
 // pendingLog is one request log row waiting for the writer, with what it needs to redact it.
 type pendingLog struct {
 	row db.RequestLog
@@ -57,6 +69,8 @@ type writer struct {
 	m         *metrics
 	now       func() time.Time
 	retention func() int
+	// expire lists the other stores the retention job trims (stored responses).
+	expire    []expiry
 	queueSize int
 	batchSize int
 	interval  time.Duration
@@ -307,23 +321,31 @@ func (w *writer) drainUntilDone(ctx context.Context, tick <-chan time.Time) erro
 	}
 }
 
-// deleteOld is the retention job: request log rows older than the retention period go.
+// deleteOld is the retention job: request log rows older than the retention period go, and
+// so does whatever else is kept for a period of its own (stored responses).
 func (w *writer) deleteOld() {
-	days := w.retention()
+	w.expireOld(expiry{what: "request log", store: w.store, days: w.retention})
+	for _, e := range w.expire {
+		w.expireOld(e)
+	}
+}
+
+func (w *writer) expireOld(e expiry) {
+	days := e.days()
 	if days <= 0 {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	cutoff := w.now().Add(-time.Duration(days) * 24 * time.Hour)
-	n, err := w.store.DeleteBefore(ctx, cutoff)
+	n, err := e.store.DeleteBefore(ctx, cutoff)
 	if err != nil {
 		w.m.dbWriteErrors.Inc()
-		w.log.Error("request log retention failed", "err", err)
+		w.log.Error(e.what+" retention failed", "err", err)
 		return
 	}
 	if n > 0 {
-		w.log.Info("request log retention", "deleted", n, "retention_days", days)
+		w.log.Info(e.what+" retention", "deleted", n, "retention_days", days)
 	}
 }
 

@@ -38,6 +38,8 @@ type Deps struct {
 	Settings   *db.Settings
 	// RequestLogs is read by the request history page.
 	RequestLogs *db.RequestLogStore
+	// Responses keeps the Responses API's stored responses; nil keeps none.
+	Responses *db.Responses
 	// Keyring encrypts upstream keys before they are stored.
 	Keyring *db.Keyring
 	Assets  *static.Assets
@@ -159,6 +161,13 @@ func New(d Deps) *fiber.App {
 	doors.get("/v1/models/*", s.getModel)
 	doors.post("/v1/embeddings", s.embeddings)
 	doors.get("/v1/usage", s.usage)
+	doors.post("/v1/responses", s.createResponse)
+	doors.post("/v1/responses/input_tokens", s.responsesInputTokens)
+	doors.post("/v1/responses/compact", s.responsesUnsupported)
+	doors.get("/v1/responses/:id", s.getResponse)
+	doors.delete("/v1/responses/:id", s.deleteResponse)
+	doors.get("/v1/responses/:id/input_items", s.responseInputItems)
+	doors.post("/v1/responses/:id/cancel", s.responsesUnsupported)
 	doors.post("/v1/messages", s.messages)
 	doors.post("/v1/messages/count_tokens", s.countTokens)
 	doors.get("/v1beta/models", s.geminiModels)

@@ -135,7 +135,7 @@ func buildRequest(req *providers.Request, stream bool) (*wireRequest, error) {
 		}
 	}
 
-	if budget := req.ThinkingBudget; budget > 0 && lastToolTurnHasThinking(w.Messages) {
+	if budget := thinkingBudget(req); budget > 0 && lastToolTurnHasThinking(w.Messages) {
 		budget = max(budget, minThinkingBudget)
 		if defaulted {
 			// No cap was asked for: leave room for the answer after the thinking.
@@ -163,6 +163,19 @@ func buildRequest(req *providers.Request, stream bool) (*wireRequest, error) {
 		w.Metadata = &wireMetadata{UserID: req.User}
 	}
 	return w, nil
+}
+
+// effortBudgets turn an OpenAI reasoning effort (reasoning_effort, the Responses API's
+// reasoning.effort, a Gemini thinkingLevel) into Anthropic's budget_tokens.
+var effortBudgets = map[string]int{"minimal": minThinkingBudget, "low": minThinkingBudget, "medium": 4096,
+	"high": 16384, "xhigh": 32768, "max": 32768}
+
+// thinkingBudget is the request's thinking budget: its own, else its reasoning effort's.
+func thinkingBudget(req *providers.Request) int {
+	if req.ThinkingBudget > 0 {
+		return req.ThinkingBudget
+	}
+	return effortBudgets[strings.ToLower(req.ReasoningEffort)]
 }
 
 // lastToolTurnHasThinking reports whether thinking may be turned on for this history: Anthropic

@@ -219,6 +219,9 @@ func TestEncodeRequestThinking(t *testing.T) {
 		{"budget raised to minimum", providers.Request{ThinkingBudget: 100, MaxTokens: 8000, Messages: []providers.Message{user}}, 1024, 8000, false},
 		{"cap too small for thinking", providers.Request{ThinkingBudget: 2048, MaxTokens: 500, Temperature: ptr(0.5), Messages: []providers.Message{user}}, 0, 500, true},
 		{"unsigned tool history", providers.Request{ThinkingBudget: 2048, MaxTokens: 8000, Temperature: ptr(0.5), Messages: unsignedToolTurn}, 0, 8000, true},
+		{"effort medium", providers.Request{ReasoningEffort: "medium", MaxTokens: 8000, Messages: []providers.Message{user}}, 4096, 8000, false},
+		{"effort high, no cap", providers.Request{ReasoningEffort: "high", Messages: []providers.Message{user}}, 16384, 16384 + DefaultMaxTokens, false},
+		{"effort none", providers.Request{ReasoningEffort: "none", MaxTokens: 8000, Temperature: ptr(0.5), Messages: []providers.Message{user}}, 0, 8000, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
