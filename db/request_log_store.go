@@ -86,9 +86,9 @@ func (s *RequestLogStore) WriteBatch(ctx context.Context, b AccountingBatch) err
 // batch: bun would spell every value into one long INSERT that SQLite then has to parse, and read
 // the new ids back, which cost four times as much per row.
 const insertLogSQL = `INSERT INTO request_log (id, time, request_id, client_id, endpoint, model_requested,
-	model_used, provider, stream, status, error_class, error_message, input_tokens, output_tokens,
+	model_used, provider, stream, status, error_class, error_message, refused, input_tokens, output_tokens,
 	cached_tokens, reasoning_tokens, estimated, latency_ms, ttft_ms, finish_reason, client_ip,
-	request_body, response_body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	request_body, response_body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 // timeLayout is how bun stores a time in SQLite, so that rows written here compare and scan
 // like every other time column.
@@ -110,7 +110,7 @@ func insertLogs(ctx context.Context, tx bun.Tx, rows []RequestLog) error {
 			id = r.ID
 		}
 		_, err := stmt.ExecContext(ctx, id, r.Time.UTC().Format(timeLayout), r.RequestID, r.ClientID, r.Endpoint,
-			r.ModelRequested, r.ModelUsed, r.Provider, r.Stream, r.Status, r.ErrorClass, r.ErrorMessage,
+			r.ModelRequested, r.ModelUsed, r.Provider, r.Stream, r.Status, r.ErrorClass, r.ErrorMessage, r.Refused,
 			r.InputTokens, r.OutputTokens, r.CachedTokens, r.ReasoningTokens, r.Estimated, r.LatencyMS,
 			r.TTFTMS, r.FinishReason, r.ClientIP, r.RequestBody, r.ResponseBody)
 		if err != nil {
@@ -128,11 +128,12 @@ type TrafficMinute struct {
 }
 
 // TrafficSince sums the request log per minute from since on, oldest first. Errors are rows
-// with a status of 400 or more, as the live stats count them.
+// with a status of 400 or more, as the live stats count them. Rows of unknown keys (client 0)
+// belong to no client and are not counted, as the live stats do not count them.
 func (s *RequestLogStore) TrafficSince(ctx context.Context, since time.Time) ([]TrafficMinute, error) {
 	// Times are stored as text in one UTC layout, so its first 16 characters are the minute.
 	rows, err := s.db.QueryContext(ctx, `SELECT substr(time, 1, 16), count(*), sum(status >= 400),
-		sum(input_tokens), sum(output_tokens) FROM request_log WHERE time >= ? GROUP BY 1 ORDER BY 1`,
+		sum(input_tokens), sum(output_tokens) FROM request_log WHERE time >= ? AND client_id != 0 GROUP BY 1 ORDER BY 1`,
 		since.UTC().Format(timeLayout))
 	if err != nil {
 		return nil, fmt.Errorf("request log traffic: %w", err)
@@ -154,6 +155,50 @@ func (s *RequestLogStore) TrafficSince(ctx context.Context, since time.Time) ([]
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("request log traffic: %w", err)
+	}
+	return out, nil
+}
+
+// ClientMinute is how many of one client's requests in one minute were forwarded upstream.
+type ClientMinute struct {
+	ClientID int64
+	Minute   time.Time
+	Requests int64
+}
+
+// ForwardedSince counts each client's forwarded (not refused) requests per minute from since on,
+// oldest first, for the clients given: what the rate-limit windows held before a restart.
+func (s *RequestLogStore) ForwardedSince(ctx context.Context, since time.Time, clientIDs []int64) ([]ClientMinute, error) {
+	if len(clientIDs) == 0 {
+		return nil, nil
+	}
+	var out []ClientMinute
+	q := s.db.NewSelect().TableExpr("request_log").
+		ColumnExpr("client_id, substr(time, 1, 16) AS minute, count(*) AS n").
+		Where("time >= ?", since.UTC().Format(timeLayout)).
+		Where("client_id IN (?)", bun.In(clientIDs)).
+		Where("NOT refused").
+		GroupExpr("1, 2").OrderExpr("2, 1")
+	rows, err := q.Rows(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("request log rate windows: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var m ClientMinute
+		var minute string
+		if err := rows.Scan(&m.ClientID, &minute, &m.Requests); err != nil {
+			return nil, fmt.Errorf("request log rate windows: %w", err)
+		}
+		t, err := time.Parse("2006-01-02 15:04", minute)
+		if err != nil {
+			continue // not a time this store wrote
+		}
+		m.Minute = t
+		out = append(out, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("request log rate windows: %w", err)
 	}
 	return out, nil
 }
