@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -206,37 +207,34 @@ func (s *RequestLogStore) ForwardedSince(ctx context.Context, since time.Time, c
 // RequestLogFilter selects request log rows for the admin history. Zero fields select everything.
 type RequestLogFilter struct {
 	ClientID int64
-	// Model matches the requested or the used model.
+	// Model is found anywhere in the requested or the used model ("4o" finds "gpt-4o-mini"),
+	// ignoring ASCII case.
 	Model string
 	// Status matches one exact status; StatusClass one class (4 = 400–499).
 	Status      int
 	StatusClass int
 	// From and To bound the time: From ≤ time < To.
 	From, To time.Time
-	// Before is the id cursor: only rows with a smaller id (the next page, newest first).
-	Before int64
+	// Before is the id cursor: only rows with a smaller id (the next page, newest first). After
+	// keeps only rows with a larger id (rows newer than those shown).
+	Before, After int64
 	// Limit is the page size: 50 when 0, at most 1000 (callers cap their own pages lower and may
 	// ask for one row more to learn whether there is a next page).
 	Limit int
 }
 
-// List returns the rows f selects, newest first, without their bodies.
-func (s *RequestLogStore) List(ctx context.Context, f RequestLogFilter) ([]RequestLog, error) {
-	limit := int64(f.Limit)
-	switch {
-	case limit <= 0:
-		limit = 50
-	case limit > 1000:
-		limit = 1000
-	}
-	var rows []RequestLog
-	q := s.db.NewSelect().Model(&rows).ExcludeColumn("request_body", "response_body")
+// likeEscaper makes text match itself in a LIKE pattern with ESCAPE '\'.
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+
+// where adds the filter's conditions (all but the page size) to q.
+func (f RequestLogFilter) where(q *bun.SelectQuery) *bun.SelectQuery {
 	if f.ClientID != 0 {
 		q = q.Where("client_id = ?", f.ClientID)
 	}
 	if f.Model != "" {
+		pattern := "%" + likeEscaper.Replace(f.Model) + "%"
 		q = q.WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
-			return q.Where("model_requested = ?", f.Model).WhereOr("model_used = ?", f.Model)
+			return q.Where(`model_requested LIKE ? ESCAPE '\'`, pattern).WhereOr(`model_used LIKE ? ESCAPE '\'`, pattern)
 		})
 	}
 	if f.Status != 0 {
@@ -254,10 +252,46 @@ func (s *RequestLogStore) List(ctx context.Context, f RequestLogFilter) ([]Reque
 	if f.Before != 0 {
 		q = q.Where("id < ?", f.Before)
 	}
+	if f.After != 0 {
+		q = q.Where("id > ?", f.After)
+	}
+	return q
+}
+
+// List returns the rows f selects, newest first, without their bodies.
+func (s *RequestLogStore) List(ctx context.Context, f RequestLogFilter) ([]RequestLog, error) {
+	limit := int64(f.Limit)
+	switch {
+	case limit <= 0:
+		limit = 50
+	case limit > 1000:
+		limit = 1000
+	}
+	var rows []RequestLog
+	q := f.where(s.db.NewSelect().Model(&rows).ExcludeColumn("request_body", "response_body"))
 	if err := q.OrderExpr("id DESC").Limit(limit).Scan(ctx); err != nil {
 		return nil, fmt.Errorf("list request log: %w", err)
 	}
 	return rows, nil
+}
+
+// Count returns how many rows f selects (its cursors and page size left out: every page).
+func (s *RequestLogStore) Count(ctx context.Context, f RequestLogFilter) (int64, error) {
+	f.Before, f.After = 0, 0
+	n, err := f.where(s.db.NewSelect().TableExpr("request_log")).Count(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("count request log: %w", err)
+	}
+	return int64(n), nil
+}
+
+// Newest returns the id of the newest row, 0 when there is none.
+func (s *RequestLogStore) Newest(ctx context.Context) (int64, error) {
+	var id sql.NullInt64
+	if err := s.db.NewSelect().TableExpr("request_log").ColumnExpr("max(id)").Scan(ctx, &id); err != nil {
+		return 0, fmt.Errorf("newest request log id: %w", err)
+	}
+	return id.Int64, nil
 }
 
 // Get returns one row with its bodies, or an error wrapping ErrNotFound.

@@ -159,6 +159,9 @@ func TestListFilters(t *testing.T) {
 		{"time range [2m,5m)", RequestLogFilter{From: t0.Add(2 * time.Minute), To: t0.Add(5 * time.Minute)}, []string{"r04", "r03", "r02"}},
 		{"model used or requested", RequestLogFilter{Model: "alias", To: t0.Add(6 * time.Minute)}, []string{"r05", "r03", "r01"}},
 		{"combined", RequestLogFilter{ClientID: 1, StatusClass: 2, Model: "claude"}, []string{"r16", "r04"}},
+		{"part of a model, any case", RequestLogFilter{Model: "LIA", To: t0.Add(6 * time.Minute)}, []string{"r05", "r03", "r01"}},
+		{"LIKE wildcards are text", RequestLogFilter{Model: "%"}, nil},
+		{"newer than a row", RequestLogFilter{After: 18}, []string{"r19", "r18"}},
 		{"nothing", RequestLogFilter{ClientID: 99}, nil},
 	}
 	for _, tt := range tests {
@@ -176,6 +179,13 @@ func TestListFilters(t *testing.T) {
 				}
 			}
 		})
+	}
+
+	if n, err := s.Count(ctx, RequestLogFilter{StatusClass: 5, Before: 3, Limit: 1}); n != 5 || err != nil {
+		t.Fatalf("Count(5xx) = %d, %v; want 5 (every page)", n, err)
+	}
+	if n, err := s.Newest(ctx); n != 20 || err != nil {
+		t.Fatalf("Newest() = %d, %v", n, err)
 	}
 
 	row, err := s.Get(ctx, 1)

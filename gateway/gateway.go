@@ -89,6 +89,7 @@ type Gateway struct {
 	reloadMu sync.Mutex
 
 	inFlight      atomic.Int64
+	unauthorized  unauthorizedLog
 	storeBodies   atomic.Bool
 	retentionDays atomic.Int64
 

@@ -2,6 +2,7 @@ package routes
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -24,10 +25,13 @@ func (s *server) authenticate(c *fiber.Ctx) (*gateway.Client, error) {
 		c.Locals(localKeyHint, key[len(key)-4:])
 	}
 	cl, err := s.Gateway.Authenticate(key)
-	if err == nil {
-		c.Locals(localClient, cl)
+	if err != nil {
+		// In the request history (rate-limited, key hint only), so "401 bad key" finds them.
+		s.Gateway.Unauthorized(s.admission(c, "", strings.Clone(c.Path()), time.Now()), key, err)
+		return nil, err
 	}
-	return cl, err
+	c.Locals(localClient, cl)
+	return cl, nil
 }
 
 // admission is the part of gateway.Admission every front door fills in the same way.

@@ -102,7 +102,11 @@ func New(d Deps) *fiber.App {
 	s.initSettings()
 	s.hub = d.Hub
 	if s.hub == nil {
-		s.hub = NewHub(s.stats, s.log)
+		var newest func(context.Context) (int64, error)
+		if s.RequestLogs != nil {
+			newest = s.RequestLogs.Newest
+		}
+		s.hub = NewHub(s.stats, newest, s.log)
 	}
 
 	// A slow client is cut off (read timeout: from a connection's accept, or a kept-alive one's
@@ -180,6 +184,8 @@ func New(d Deps) *fiber.App {
 	app.Get("/admin/clients/:id/delete", s.session, s.clientDeletePage)
 	app.Post("/admin/clients/:id/delete", s.session, s.csrf, s.clientDeleteSubmit)
 	app.Get("/admin/requests", s.session, s.requestsPage)
+	app.Get("/admin/requests.csv", s.session, s.requestsCSV)
+	app.Get("/admin/requests/live", s.session, s.requestsLive)
 	app.Get("/admin/requests/:id", s.session, s.requestDetailPage)
 	app.Get("/admin/settings", s.session, s.settingsPage)
 	app.Post("/admin/settings/password", s.session, s.csrf, s.passwordChangeSubmit)

@@ -56,6 +56,41 @@
       el.textContent = on ? "live" : "offline";
     });
   }
+  // The request history's first page: when the socket says the log has a row newer than the top
+  // one shown, fetch the newer rows (with the page's filters) and put them on top.
+  var fetchingRows = false;
+  function newRows() {
+    var wrap = document.querySelector("[data-live-rows]");
+    var head = document.getElementById("log-head");
+    var body = document.getElementById("request-rows");
+    if (!wrap || !head || !body || fetchingRows) { return; }
+    var top = body.querySelector("[data-request-id]");
+    var after = top ? top.getAttribute("data-request-id") : "0";
+    if (Number(head.getAttribute("data-newest")) <= Number(after)) { return; }
+    fetchingRows = true;
+    var url = wrap.getAttribute("data-live-rows");
+    url += (url.indexOf("?") < 0 ? "?" : "&") + "after=" + encodeURIComponent(after);
+    fetch(url, { credentials: "same-origin", headers: { "HX-Request": "true" } }).then(function (r) {
+      return r.ok ? r.text() : "";
+    }).then(function (html) {
+      if (!html || !document.body.contains(body)) { return; }
+      var t = document.createElement("template");
+      t.innerHTML = "<table><tbody>" + html + "</tbody></table>";
+      var rows = t.content.querySelectorAll("tr");
+      for (var i = rows.length - 1; i >= 0; i--) {
+        rows[i].classList.add("fresh");
+        body.insertBefore(rows[i], body.firstChild);
+      }
+      var total = document.getElementById("requests-total");
+      if (total && rows.length) {
+        var n = Number(total.textContent.replace(/\D/g, "")) + rows.length;
+        total.textContent = n.toLocaleString("en-US");
+      }
+      if (window.htmx) { window.htmx.process(body); }
+    }).finally(function () { fetchingRows = false; });
+  }
+  document.addEventListener("htmx:wsAfterMessage", newRows);
+
   document.addEventListener("htmx:wsOpen", function () { live(true); });
   document.addEventListener("htmx:wsClose", function () { live(false); });
 })();
