@@ -31,9 +31,14 @@ func TestClientCreateForm(t *testing.T) {
 	form["model_whitelist"] = []string{"gpt-4o"}
 	form.Set("model_whitelist_extra", "gpt-4o-mini\no3-mini, gpt-4o")
 	form.Set("default_model", "gpt-4o-mini")
-	resp, doc, body := e.post(s, "/admin/clients", form)
+	resp, _, body := e.post(s, "/admin/clients", form)
+	keyPage := resp.Header.Get("Location")
+	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(keyPage, "/admin/clients/") {
+		t.Fatalf("create: %d → %q %s", resp.StatusCode, keyPage, body)
+	}
+	resp, doc, body = e.page(s, keyPage)
 	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("create: %d %s", resp.StatusCode, body)
+		t.Fatalf("key page: %d %s", resp.StatusCode, body)
 	}
 	key := doc.Find(testid("new-key")).AttrOr("value", "")
 	if !strings.HasPrefix(key, "sk-") || len(key) < 40 || doc.Find(testid("copy-new-key")).AttrOr("data-copy", "") != "new-key" {
@@ -41,6 +46,10 @@ func TestClientCreateForm(t *testing.T) {
 	}
 	if cc := resp.Header.Get("Cache-Control"); cc != "no-store" {
 		t.Errorf("the key page may be cached: %q", cc)
+	}
+	// Shown once: a reload says it is gone, and nothing is created twice.
+	if _, again, body := e.page(s, keyPage); again.Find(testid("key-gone")).Length() != 1 || strings.Contains(body, key) {
+		t.Errorf("the key page opened again shows %q", again.Find(testid("key-card")).Text())
 	}
 	rows := e.clientRows()
 	if len(rows) != 1 {
@@ -233,7 +242,7 @@ func TestClientEnableDisableRotateDelete(t *testing.T) {
 		t.Errorf("audit %q", a[:2])
 	}
 
-	resp, doc, _ = e.post(s, "/admin/clients/"+id+"/rotate-key", url.Values{"key_prefix": {"sk-ant-"}})
+	resp, doc, _ = e.postRedirect(s, "/admin/clients/"+id+"/rotate-key", url.Values{"key_prefix": {"sk-ant-"}})
 	newKey := doc.Find(testid("new-key")).AttrOr("value", "")
 	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(newKey, "sk-ant-") || newKey == oldKey {
 		t.Fatalf("rotate: %d key %q", resp.StatusCode, newKey)

@@ -78,6 +78,8 @@ type server struct {
 	hub           *Hub
 	// live holds the runtime settings (Prometheus, log retention, bodies) in force.
 	live runtimeSettings
+	// reveals hold new keys and tokens for the page that shows them once (admin_reveal.go).
+	reveals reveals
 	// trusted are the reverse proxies whose X-Forwarded-For names the client.
 	trusted []netip.Prefix
 }
@@ -144,6 +146,9 @@ func New(d Deps) *fiber.App {
 	app.Use(s.requestID, s.securityHeaders, s.accessLog, s.redactAnswer, s.recoverPanic, s.decodeBody)
 
 	// Public.
+	app.Get("/", s.home)
+	app.Get("/favicon.svg", s.favicon)
+	app.Get("/favicon.ico", s.favicon)
 	app.Get("/healthz", s.healthz)
 	app.Get("/readyz", s.readyz)
 	app.Get(static.Prefix+":file", s.staticFile)
@@ -179,6 +184,7 @@ func New(d Deps) *fiber.App {
 	app.Post("/admin/clients/:id", s.session, s.csrf, s.clientUpdateSubmit)
 	app.Post("/admin/clients/:id/active", s.session, s.csrf, s.clientActiveSubmit)
 	app.Post("/admin/clients/:id/rotate-key", s.session, s.csrf, s.clientRotateKeySubmit)
+	app.Get("/admin/clients/:id/key", s.session, s.clientKeyPage)
 	app.Post("/admin/clients/:id/test", s.session, s.csrf, s.clientTestConnectionSubmit)
 	app.Post("/admin/clients/:id/fetch-models", s.session, s.csrf, s.clientFetchModelsSubmit)
 	app.Get("/admin/clients/:id/delete", s.session, s.clientDeletePage)
@@ -188,11 +194,18 @@ func New(d Deps) *fiber.App {
 	app.Get("/admin/requests/live", s.session, s.requestsLive)
 	app.Get("/admin/requests/:id", s.session, s.requestDetailPage)
 	app.Get("/admin/settings", s.session, s.settingsPage)
+	// A POST-only address opened with GET (a reload, a bookmark, the back button) leads to the
+	// page its form is on instead of a 405.
+	for _, action := range []string{"active", "rotate-key", "test", "fetch-models"} {
+		app.Get("/admin/clients/:id/"+action, s.session, s.toClientPage)
+	}
+	app.Get("/admin/settings/:section", s.session, s.toSettingsSection)
 	app.Post("/admin/settings/password", s.session, s.csrf, s.passwordChangeSubmit)
 	app.Post("/admin/settings/tokens", s.session, s.csrf, s.tokenCreateSubmit)
 	app.Post("/admin/settings/tokens/:id/revoke", s.session, s.csrf, s.tokenRevokeSubmit)
 	app.Post("/admin/settings/prometheus", s.session, s.csrf, s.prometheusSubmit)
 	app.Post("/admin/settings/logs", s.session, s.csrf, s.logsSubmit)
+	app.Post("/admin/settings/:section/reset", s.session, s.csrf, s.settingsResetSubmit)
 
 	// Admin JSON API (SPEC §8): Authorization: Bearer <admin token>, or the session cookie plus
 	// X-CSRF-Token on state changes.
