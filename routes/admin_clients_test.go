@@ -299,3 +299,27 @@ func TestClientsListShowsUsageAgainstQuota(t *testing.T) {
 			row.Find(testid("meter-output")).AttrOr("class", ""))
 	}
 }
+
+// The client form shows each backend's own fields: its base URL default or that it needs one,
+// and the Azure API version only for azure (also after a failed submission without JavaScript).
+func TestClientFormFieldsPerBackend(t *testing.T) {
+	e := newEdge(t)
+	s := e.login()
+	_, doc, _ := e.page(s, "/admin/clients/new")
+	if _, hidden := doc.Find(testid("azure-api-version-field")).Attr("hidden"); !hidden {
+		t.Error("the Azure API version shows for a new client of another backend")
+	}
+	if note := doc.Find(testid("base-url-note")).Text(); strings.Contains(note, "required") {
+		t.Errorf("base URL note for the default backend %q", note)
+	}
+	if got := doc.Find(`option[value="openai-compatible"]`).AttrOr("data-base-url-note", ""); got != "(required for this backend)" {
+		t.Errorf("openai-compatible's base URL note %q", got)
+	}
+	_, doc, _ = e.post(s, "/admin/clients", clientFormValues("az", "azure", ""))
+	if _, hidden := doc.Find(testid("azure-api-version-field")).Attr("hidden"); hidden {
+		t.Error("the Azure API version is hidden on an azure client's form")
+	}
+	if note := doc.Find(testid("base-url-note")).Text(); note != "(required for this backend)" {
+		t.Errorf("azure's base URL note %q", note)
+	}
+}

@@ -44,6 +44,23 @@
     });
   });
 
+  // The client form shows the fields of the chosen backend: its base URL default (or that it
+  // needs one) and the Azure API version only for azure. Without JavaScript the server does the
+  // same when the form comes back.
+  document.addEventListener("change", function (e) {
+    var sel = e.target.closest("select#backend");
+    if (!sel) { return; }
+    var opt = sel.options[sel.selectedIndex];
+    var url = document.getElementById("base_url");
+    if (url && opt) { url.placeholder = opt.getAttribute("data-base-url") || ""; }
+    var note = document.querySelector('[data-testid="base-url-note"]');
+    if (note && opt) { note.textContent = opt.getAttribute("data-base-url-note") || ""; }
+    document.querySelectorAll("[data-only-backend]").forEach(function (el) {
+      var input = el.querySelector("input");
+      el.hidden = el.getAttribute("data-only-backend") !== sel.value && !(input && input.value);
+    });
+  });
+
   // Enter in the filter filters; it must not submit the client form.
   document.addEventListener("keydown", function (e) {
     if (e.key === "Enter" && e.target.closest("[data-filter]")) { e.preventDefault(); }
