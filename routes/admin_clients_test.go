@@ -312,7 +312,7 @@ func TestClientFormFieldsPerBackend(t *testing.T) {
 	if note := doc.Find(testid("base-url-note")).Text(); strings.Contains(note, "required") {
 		t.Errorf("base URL note for the default backend %q", note)
 	}
-	if got := doc.Find(`option[value="openai-compatible"]`).AttrOr("data-base-url-note", ""); got != "(required for this backend)" {
+	if got := doc.Find(`option[value="openai-compatible"]`).AttrOr("data-note", ""); got != "(required for this backend)" {
 		t.Errorf("openai-compatible's base URL note %q", got)
 	}
 	_, doc, _ = e.post(s, "/admin/clients", clientFormValues("az", "azure", ""))

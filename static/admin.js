@@ -52,9 +52,9 @@
     if (!sel) { return; }
     var opt = sel.options[sel.selectedIndex];
     var url = document.getElementById("base_url");
-    if (url && opt) { url.placeholder = opt.getAttribute("data-base-url") || ""; }
+    if (url && opt) { url.placeholder = opt.getAttribute("data-default") || ""; }
     var note = document.querySelector('[data-testid="base-url-note"]');
-    if (note && opt) { note.textContent = opt.getAttribute("data-base-url-note") || ""; }
+    if (note && opt) { note.textContent = opt.getAttribute("data-note") || ""; }
     document.querySelectorAll("[data-only-backend]").forEach(function (el) {
       var input = el.querySelector("input");
       el.hidden = el.getAttribute("data-only-backend") !== sel.value && !(input && input.value);
