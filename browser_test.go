@@ -223,6 +223,10 @@ func chat(t *testing.T, base, key, model string) int {
 func press(sel string) chromedp.Action[chromedp.Void] {
 	return chromedp.Steps(
 		chromedp.WaitVisible(chromedp.CSS(sel)),
+		// An htmx swap still settling (a boosted page, its scroll to the top) would move the
+		// element between the scroll below and the click.
+		chromedp.Poll[chromedp.Void](`document.readyState === "complete" && !document.querySelector(".htmx-request, .htmx-swapping, .htmx-settling")`,
+			chromedp.WithPollingInterval(20*time.Millisecond)),
 		chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
 			_, err := chromedp.Evaluate[bool](q(sel)+`.scrollIntoView({block: "center"}) === undefined`)(ctx, t)
 			return err
