@@ -267,7 +267,7 @@ func serve(ctx context.Context, f serveFlags, getenv func(string) string, stdout
 	defer cutUpstream(nil)
 	deps.UpstreamContext = upstreamCtx
 	// One hub feeds every open dashboard: the live numbers are rendered once per tick for all.
-	hub := routes.NewHub(gw.Stats, logger)
+	hub := routes.NewHub(gw.Stats, requestLogs.Newest, logger)
 	defer hub.Close()
 	deps.Hub = hub
 

@@ -61,8 +61,12 @@ type UsageDaily struct {
 	Day   string `bun:"day,pk"`
 	Model string `bun:"model,pk"`
 
+	// Requests counts every request, answered or refused; Refused how many of them the gateway
+	// refused itself (403, 429, its own 400s). Only Requests - Refused count against the daily
+	// request quota.
 	Requests        int64 `bun:"requests,notnull"`
 	Errors          int64 `bun:"errors,notnull"`
+	Refused         int64 `bun:"refused,notnull"`
 	InputTokens     int64 `bun:"input_tokens,notnull"`
 	OutputTokens    int64 `bun:"output_tokens,notnull"`
 	CachedTokens    int64 `bun:"cached_tokens,notnull"`
@@ -85,6 +89,10 @@ type RequestLog struct {
 	Status         int       `bun:"status,notnull"`
 	ErrorClass     string    `bun:"error_class,notnull"`
 	ErrorMessage   string    `bun:"error_message,notnull"`
+	// Refused is true when the gateway refused the request itself (it never reached the upstream):
+	// such rows do not count against the rate limits restored at start. A request with an unknown
+	// key is refused and has ClientID 0.
+	Refused bool `bun:"refused,notnull"`
 
 	InputTokens     int64 `bun:"input_tokens,notnull"`
 	OutputTokens    int64 `bun:"output_tokens,notnull"`

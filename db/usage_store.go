@@ -62,13 +62,14 @@ func addUsage(ctx context.Context, idb bun.IDB, rows []UsageDaily) error {
 		return nil
 	}
 	rows = mergeUsage(rows)
-	const chunk = 500 // 9 columns each: far below SQLite's bound-parameter limit
+	const chunk = 500 // 10 columns each: far below SQLite's bound-parameter limit
 	for start := 0; start < len(rows); start += chunk {
 		part := rows[start:min(start+chunk, len(rows))]
 		_, err := idb.NewInsert().Model(&part).
 			On("CONFLICT (client_id, day, model) DO UPDATE").
 			Set("requests = usage_daily.requests + EXCLUDED.requests").
 			Set("errors = usage_daily.errors + EXCLUDED.errors").
+			Set("refused = usage_daily.refused + EXCLUDED.refused").
 			Set("input_tokens = usage_daily.input_tokens + EXCLUDED.input_tokens").
 			Set("output_tokens = usage_daily.output_tokens + EXCLUDED.output_tokens").
 			Set("cached_tokens = usage_daily.cached_tokens + EXCLUDED.cached_tokens").
@@ -96,6 +97,7 @@ func mergeUsage(rows []UsageDaily) []UsageDaily {
 			o := &out[i]
 			o.Requests += r.Requests
 			o.Errors += r.Errors
+			o.Refused += r.Refused
 			o.InputTokens += r.InputTokens
 			o.OutputTokens += r.OutputTokens
 			o.CachedTokens += r.CachedTokens

@@ -77,7 +77,8 @@ var rateWindows = [3]string{"minute", "hour", "24 hours"}
 // exhausted quota is.
 //
 // A request that passes step 2 counts against the rate limits even when a quota or a cap then
-// refuses it; only forwarded requests count against the daily quotas.
+// refuses it; only forwarded requests count against the daily quotas. Every request, refused or
+// not, counts in the day's totals (dashboard, clients list, /v1/usage "requests").
 //
 // Refusals are *providers.Error; KindRateLimited ones carry RetryAfter in seconds. Refused
 // requests are counted in the metrics, stats and request log; RateLimitHeaders gives the
@@ -222,12 +223,16 @@ func (g *Gateway) rejectLimit(c *Client, a Admission, now time.Time, model, reas
 		Type: "rate_limit_error", Message: msg, RetryAfter: fmt.Sprint(int64(ceilSeconds(wait) / time.Second))})
 }
 
-// reject accounts for a refused request (metrics, stats, request log; no usage) and returns e.
+// reject accounts for a refused request and returns e. A refused request is a request: it is
+// counted in the metrics, the live stats, the request log and usage_daily (as refused, so a
+// restart restores the same totals), but spends no quota.
 func (g *Gateway) reject(c *Client, a Admission, now time.Time, model string, e *providers.Error) *providers.Error {
 	status := e.Status()
 	label := c.modelLabel(model)
+	day := dayOf(now)
 	g.metrics.requests.WithLabelValues(c.Name, label, statusLabel(status)).Inc()
 	g.stats.Record(StatEvent{Time: now, Client: c.Name, Model: label, Requests: 1, Errors: 1})
+	g.counters.Refuse(c.key, day)
 	g.writer.add(&pendingLog{row: db.RequestLog{
 		Time:           a.Received.UTC(),
 		RequestID:      a.RequestID,
@@ -240,10 +245,11 @@ func (g *Gateway) reject(c *Client, a Admission, now time.Time, model string, e 
 		Status:         status,
 		ErrorClass:     errorClass(e.Kind),
 		ErrorMessage:   e.Message,
+		Refused:        true,
 		LatencyMS:      now.Sub(a.Received).Milliseconds(),
 		ClientIP:       a.ClientIP,
 		TraceID:        a.TraceID,
-	}}, nil)
+	}}, &db.UsageDaily{ClientID: c.ID, Day: day, Model: model, Requests: 1, Errors: 1, Refused: 1})
 	return e
 }
 

@@ -104,6 +104,7 @@ type Gateway struct {
 	reloadMu sync.Mutex
 
 	inFlight      atomic.Int64
+	unauthorized  unauthorizedLog
 	storeBodies   atomic.Bool
 	retentionDays atomic.Int64
 
@@ -204,6 +205,9 @@ func (g *Gateway) Start(ctx context.Context) error {
 	if err := g.restoreUsage(ctx); err != nil {
 		return err
 	}
+	if err := g.restoreLimits(ctx); err != nil {
+		return err
+	}
 	if g.opts.Traffic != nil {
 		// In the background: a busy day's log takes seconds to sum, and only the charts wait.
 		rctx, cancel := context.WithTimeout(context.Background(), restoreTrafficTimeout)
@@ -244,7 +248,7 @@ func (g *Gateway) restoreUsage(ctx context.Context) error {
 	set := g.clients.Load()
 	for _, r := range rows {
 		g.counters.Restore(clientKey(r.ClientID), day, DayUsage{
-			Requests: r.Requests, InputTokens: r.InputTokens, OutputTokens: r.OutputTokens,
+			Requests: r.Requests - r.Refused, Refused: r.Refused, InputTokens: r.InputTokens, OutputTokens: r.OutputTokens,
 			CachedTokens: r.CachedTokens, ReasoningTokens: r.ReasoningTokens,
 		})
 		name, model := fmt.Sprintf("client %d", r.ClientID), "other"
@@ -253,6 +257,47 @@ func (g *Gateway) restoreUsage(ctx context.Context) error {
 		}
 		g.stats.Record(StatEvent{Time: now, Client: name, Model: model, Requests: r.Requests, Errors: r.Errors,
 			InputTokens: r.InputTokens, OutputTokens: r.OutputTokens, TotalsOnly: true})
+	}
+	return nil
+}
+
+// restoreLimits puts each client's forwarded requests of the last rate-limit window back into
+// the limiter, so a restart is no way around a rate limit. The log is read per minute and each
+// minute's requests counted at the minute's end: right after a restart a window may refuse up to
+// a minute early, never admit more than its limit.
+func (g *Gateway) restoreLimits(ctx context.Context) error {
+	if g.opts.Traffic == nil {
+		return nil
+	}
+	set := g.clients.Load()
+	var ids []int64
+	var longest time.Duration
+	for id, c := range set.byID {
+		limited := false
+		for _, r := range c.rates {
+			if r.Limit > 0 {
+				limited, longest = true, max(longest, r.Window)
+			}
+		}
+		if limited {
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	now := g.now()
+	minutes, err := g.opts.Traffic.ForwardedSince(ctx, now.Add(-longest).Truncate(time.Minute), ids)
+	if err != nil {
+		return fmt.Errorf("load the rate-limit windows from the request log: %w", err)
+	}
+	for _, m := range minutes {
+		c := set.byID[m.ClientID]
+		at := m.Minute.Add(time.Minute - time.Nanosecond)
+		if at.After(now) {
+			at = now
+		}
+		g.limiter.Restore(c.key, c.rates[:], at, m.Requests)
 	}
 	return nil
 }

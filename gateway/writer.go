@@ -19,9 +19,11 @@ type LogStore interface {
 	DeleteBefore(ctx context.Context, t time.Time) (int64, error)
 }
 
-// TrafficLoader reads back the request log's traffic per minute at start (db.RequestLogStore).
+// TrafficLoader reads back the request log at start (db.RequestLogStore): its traffic per minute
+// for the charts, and each client's forwarded requests per minute for the rate-limit windows.
 type TrafficLoader interface {
 	TrafficSince(ctx context.Context, since time.Time) ([]db.TrafficMinute, error)
+	ForwardedSince(ctx context.Context, since time.Time, clientIDs []int64) ([]db.ClientMinute, error)
 }
 
 // UsageLoader reads back one day of usage_daily at start (db.UsageStore).
@@ -124,6 +126,7 @@ func (w *writer) add(l *pendingLog, usage *db.UsageDaily) {
 		if u := w.usage[k]; u != nil {
 			u.Requests += usage.Requests
 			u.Errors += usage.Errors
+			u.Refused += usage.Refused
 			u.InputTokens += usage.InputTokens
 			u.OutputTokens += usage.OutputTokens
 			u.CachedTokens += usage.CachedTokens
@@ -133,7 +136,7 @@ func (w *writer) add(l *pendingLog, usage *db.UsageDaily) {
 			w.usage[k] = &u
 		}
 	}
-	if l.row.Time.After(w.lastUsed[l.row.ClientID]) {
+	if l.row.ClientID != 0 && l.row.Time.After(w.lastUsed[l.row.ClientID]) { // 0: an unknown key
 		w.lastUsed[l.row.ClientID] = l.row.Time
 	}
 	dropped := len(w.logs) >= w.queueSize

@@ -335,13 +335,14 @@ func TestRequestLogRows(t *testing.T) {
 	if nobody.RequestBody != "" || nobody.ResponseBody != "" {
 		t.Fatal("bodies stored with body logging off")
 	}
-	// The refusal is logged but not in usage_daily.
-	var requests int64
+	// The refusal is logged, marked, and in usage_daily as a refused request.
+	var requests, refused int64
 	for _, u := range e.usageRows() {
 		requests += u.Requests
+		refused += u.Refused
 	}
-	if requests != 3 {
-		t.Fatalf("usage_daily requests = %d, want 3", requests)
+	if requests != 4 || refused != 1 || !limited.Refused || timeout.Refused {
+		t.Fatalf("usage_daily requests = %d, refused %d; rows refused: %v, %v; want 4, 1, true, false", requests, refused, limited.Refused, timeout.Refused)
 	}
 }
 

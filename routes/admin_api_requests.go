@@ -10,27 +10,29 @@ import (
 
 // requestJSON is one request log row as the admin API returns it (bodies are not listed).
 type requestJSON struct {
-	ID              int64     `json:"id"`
-	Time            time.Time `json:"time"`
-	RequestID       string    `json:"request_id"`
-	ClientID        int64     `json:"client_id"`
-	Endpoint        string    `json:"endpoint"`
-	ModelRequested  string    `json:"model_requested"`
-	ModelUsed       string    `json:"model_used"`
-	Provider        string    `json:"provider"`
-	Stream          bool      `json:"stream"`
-	Status          int       `json:"status"`
-	ErrorClass      string    `json:"error_class"`
-	ErrorMessage    string    `json:"error_message"`
-	InputTokens     int64     `json:"input_tokens"`
-	OutputTokens    int64     `json:"output_tokens"`
-	CachedTokens    int64     `json:"cached_tokens"`
-	ReasoningTokens int64     `json:"reasoning_tokens"`
-	Estimated       bool      `json:"estimated"`
-	LatencyMS       int64     `json:"latency_ms"`
-	TTFTMS          int64     `json:"ttft_ms"`
-	FinishReason    string    `json:"finish_reason"`
-	ClientIP        string    `json:"client_ip"`
+	ID             int64     `json:"id"`
+	Time           time.Time `json:"time"`
+	RequestID      string    `json:"request_id"`
+	ClientID       int64     `json:"client_id"`
+	Endpoint       string    `json:"endpoint"`
+	ModelRequested string    `json:"model_requested"`
+	ModelUsed      string    `json:"model_used"`
+	Provider       string    `json:"provider"`
+	Stream         bool      `json:"stream"`
+	Status         int       `json:"status"`
+	ErrorClass     string    `json:"error_class"`
+	ErrorMessage   string    `json:"error_message"`
+	// Refused is true when the gateway refused the request itself (never sent upstream).
+	Refused         bool   `json:"refused"`
+	InputTokens     int64  `json:"input_tokens"`
+	OutputTokens    int64  `json:"output_tokens"`
+	CachedTokens    int64  `json:"cached_tokens"`
+	ReasoningTokens int64  `json:"reasoning_tokens"`
+	Estimated       bool   `json:"estimated"`
+	LatencyMS       int64  `json:"latency_ms"`
+	TTFTMS          int64  `json:"ttft_ms"`
+	FinishReason    string `json:"finish_reason"`
+	ClientIP        string `json:"client_ip"`
 	// TraceID is the OpenTelemetry trace id of a traced request, else empty.
 	TraceID string `json:"trace_id"`
 }
@@ -38,7 +40,7 @@ type requestJSON struct {
 func toRequestJSON(l db.RequestLog) requestJSON {
 	return requestJSON{ID: l.ID, Time: l.Time.UTC(), RequestID: l.RequestID, ClientID: l.ClientID, Endpoint: l.Endpoint,
 		ModelRequested: l.ModelRequested, ModelUsed: l.ModelUsed, Provider: l.Provider, Stream: l.Stream, Status: l.Status,
-		ErrorClass: l.ErrorClass, ErrorMessage: l.ErrorMessage, InputTokens: l.InputTokens, OutputTokens: l.OutputTokens,
+		ErrorClass: l.ErrorClass, ErrorMessage: l.ErrorMessage, Refused: l.Refused, InputTokens: l.InputTokens, OutputTokens: l.OutputTokens,
 		CachedTokens: l.CachedTokens, ReasoningTokens: l.ReasoningTokens, Estimated: l.Estimated, LatencyMS: l.LatencyMS,
 		TTFTMS: l.TTFTMS, FinishReason: l.FinishReason, ClientIP: l.ClientIP, TraceID: l.TraceID}
 }

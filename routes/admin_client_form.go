@@ -244,7 +244,7 @@ func (s *server) usageMeters(id int64) []views.Meter {
 	}
 	u := s.Gateway.Usage(gc)
 	return []views.Meter{
-		{Key: "requests", Label: "requests", Used: u.Usage.Requests, Limit: u.Quota.MaxRequestsPerDay},
+		{Key: "requests", Label: "requests", Used: u.Usage.Requests, Refused: u.Usage.Refused, Limit: u.Quota.MaxRequestsPerDay},
 		{Key: "input", Label: "tokens in", Used: u.Usage.InputTokens, Limit: u.Quota.MaxInputTokensPerDay},
 		{Key: "output", Label: "tokens out", Used: u.Usage.OutputTokens, Limit: u.Quota.MaxOutputTokensPerDay},
 	}

@@ -31,9 +31,14 @@ func TestClientCreateForm(t *testing.T) {
 	form["model_whitelist"] = []string{"gpt-4o"}
 	form.Set("model_whitelist_extra", "gpt-4o-mini\no3-mini, gpt-4o")
 	form.Set("default_model", "gpt-4o-mini")
-	resp, doc, body := e.post(s, "/admin/clients", form)
+	resp, _, body := e.post(s, "/admin/clients", form)
+	keyPage := resp.Header.Get("Location")
+	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(keyPage, "/admin/clients/") {
+		t.Fatalf("create: %d → %q %s", resp.StatusCode, keyPage, body)
+	}
+	resp, doc, body = e.page(s, keyPage)
 	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("create: %d %s", resp.StatusCode, body)
+		t.Fatalf("key page: %d %s", resp.StatusCode, body)
 	}
 	key := doc.Find(testid("new-key")).AttrOr("value", "")
 	if !strings.HasPrefix(key, "sk-") || len(key) < 40 || doc.Find(testid("copy-new-key")).AttrOr("data-copy", "") != "new-key" {
@@ -41,6 +46,10 @@ func TestClientCreateForm(t *testing.T) {
 	}
 	if cc := resp.Header.Get("Cache-Control"); cc != "no-store" {
 		t.Errorf("the key page may be cached: %q", cc)
+	}
+	// Shown once: a reload says it is gone, and nothing is created twice.
+	if _, again, body := e.page(s, keyPage); again.Find(testid("key-gone")).Length() != 1 || strings.Contains(body, key) {
+		t.Errorf("the key page opened again shows %q", again.Find(testid("key-card")).Text())
 	}
 	rows := e.clientRows()
 	if len(rows) != 1 {
@@ -233,7 +242,7 @@ func TestClientEnableDisableRotateDelete(t *testing.T) {
 		t.Errorf("audit %q", a[:2])
 	}
 
-	resp, doc, _ = e.post(s, "/admin/clients/"+id+"/rotate-key", url.Values{"key_prefix": {"sk-ant-"}})
+	resp, doc, _ = e.postRedirect(s, "/admin/clients/"+id+"/rotate-key", url.Values{"key_prefix": {"sk-ant-"}})
 	newKey := doc.Find(testid("new-key")).AttrOr("value", "")
 	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(newKey, "sk-ant-") || newKey == oldKey {
 		t.Fatalf("rotate: %d key %q", resp.StatusCode, newKey)
@@ -288,5 +297,29 @@ func TestClientsListShowsUsageAgainstQuota(t *testing.T) {
 		!strings.Contains(row.Find(testid("meter-output")).AttrOr("class", ""), "level-ok") {
 		t.Errorf("meter levels: requests %q, output %q", row.Find(testid("meter-requests")).AttrOr("class", ""),
 			row.Find(testid("meter-output")).AttrOr("class", ""))
+	}
+}
+
+// The client form shows each backend's own fields: its base URL default or that it needs one,
+// and the Azure API version only for azure (also after a failed submission without JavaScript).
+func TestClientFormFieldsPerBackend(t *testing.T) {
+	e := newEdge(t)
+	s := e.login()
+	_, doc, _ := e.page(s, "/admin/clients/new")
+	if _, hidden := doc.Find(testid("azure-api-version-field")).Attr("hidden"); !hidden {
+		t.Error("the Azure API version shows for a new client of another backend")
+	}
+	if note := doc.Find(testid("base-url-note")).Text(); strings.Contains(note, "required") {
+		t.Errorf("base URL note for the default backend %q", note)
+	}
+	if got := doc.Find(`option[value="openai-compatible"]`).AttrOr("data-note", ""); got != "(required for this backend)" {
+		t.Errorf("openai-compatible's base URL note %q", got)
+	}
+	_, doc, _ = e.post(s, "/admin/clients", clientFormValues("az", "azure", ""))
+	if _, hidden := doc.Find(testid("azure-api-version-field")).Attr("hidden"); hidden {
+		t.Error("the Azure API version is hidden on an azure client's form")
+	}
+	if note := doc.Find(testid("base-url-note")).Text(); note != "(required for this backend)" {
+		t.Errorf("azure's base URL note %q", note)
 	}
 }

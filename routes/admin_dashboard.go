@@ -21,7 +21,7 @@ func (s *server) dashboardPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	d := views.DashboardView{Live: dashboardLive(s.stats())}
+	d := views.DashboardView{Live: dashboardLive(s.stats()), BaseURL: c.BaseURL()}
 	// The page counts from the database; the pushed updates from the gateway's key cache, which
 	// every admin change reloads.
 	d.Live.Clients, d.Live.ActiveClients = len(clients), 0
@@ -72,8 +72,8 @@ func dashboardLive(snap gateway.Snapshot) views.DashboardLive {
 			{Key: "in-flight", Label: "In flight", Value: views.Thousands(snap.InFlight)},
 			{Key: "rps", Label: "Requests / s", Value: fmt.Sprintf("%.1f", snap.RequestsPerSecond), Note: "last 10 s"},
 		},
-		TopModels:     topList("dash-top-models", "Top models today", "No requests today yet.", snap.Models),
-		TopClients:    topList("dash-top-clients", "Top clients today", "No requests today yet.", snap.Clients),
+		TopModels:     topList("dash-top-models", "Top models today", "No requests today yet.", "models", snap.Models),
+		TopClients:    topList("dash-top-clients", "Top clients today", "No requests today yet.", "clients", snap.Clients),
 		Clients:       snap.ClientCount,
 		ActiveClients: snap.ActiveClientCount,
 	}
@@ -125,9 +125,25 @@ func count(n int64, one, many string) string {
 	return views.Thousands(n) + " " + many
 }
 
-func topList(id, title, empty string, tops []gateway.Top) views.TopList {
+// topList lists the first topRows entries and sums the rest in one "N more" row, so the
+// table adds up to today's totals.
+func topList(id, title, empty, what string, tops []gateway.Top) views.TopList {
 	l := views.TopList{ID: id, Title: title, Empty: empty}
+	for _, t := range tops {
+		if t.Name == "other" && what == "models" {
+			l.Note = `"other" is every model outside its client's whitelist, fetched model list and default model ` +
+				`(such as a refused or mistyped one): they share one line, so callers cannot add names without end.`
+		}
+	}
 	if len(tops) > topRows {
+		rest := views.TopRow{Name: fmt.Sprintf("%d more %s", len(tops)-topRows, what), Rest: true}
+		for _, t := range tops[topRows:] {
+			rest.Requests += t.Requests
+			rest.Errors += t.Errors
+			rest.InputTokens += t.InputTokens
+			rest.OutputTokens += t.OutputTokens
+		}
+		l.More = &rest
 		tops = tops[:topRows]
 	}
 	var most int64

@@ -2,6 +2,7 @@ package routes
 
 import (
 	"bytes"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
+	"github.com/aigateway/ai-gateway/db"
 	"github.com/aigateway/ai-gateway/gateway"
 )
 
@@ -142,5 +144,41 @@ func TestDashboardPushesTheClientCount(t *testing.T) {
 	}
 	if !strings.HasPrefix(line, "3 clients, 2 active") {
 		t.Errorf("client line %q, want it to start with %q", line, "3 clients, 2 active")
+	}
+}
+
+// A gateway without clients says how to get to the first request; the top tables add up to
+// the totals (entries past the first rows summed in one line) and explain "other".
+func TestDashboardGettingStartedAndTopTablesAddUp(t *testing.T) {
+	e := newEdge(t)
+	s := e.login()
+	_, doc, _ := e.page(s, "/admin")
+	if doc.Find(testid("getting-started")).Length() != 1 || doc.Find(`[data-testid="get-started-create"]`).AttrOr("href", "") != "/admin/clients/new" ||
+		!strings.Contains(doc.Find(testid("get-started-curl")).Text(), "/v1/chat/completions") {
+		t.Fatalf("no getting-started guide on an empty gateway")
+	}
+	e.createClient(&db.Client{Name: "bot", Backend: "openai", ToolMode: "passthrough", Active: true}, "")
+	if _, doc, _ := e.page(s, "/admin"); doc.Find(testid("getting-started")).Length() != 0 {
+		t.Error("the getting-started guide stays once there is a client")
+	}
+
+	var tops []gateway.Top
+	var total int64
+	for i := range topRows + 3 {
+		n := int64(100 - i)
+		tops = append(tops, gateway.Top{Name: fmt.Sprintf("m%d", i), Totals: gateway.Totals{Requests: n, Errors: 1}})
+		total += n
+	}
+	tops[topRows+2].Name = "other"
+	l := topList("x", "Top models today", "", "models", tops)
+	sum := l.More.Requests
+	for _, r := range l.Rows {
+		sum += r.Requests
+	}
+	if len(l.Rows) != topRows || sum != total || l.More.Name != "3 more models" || l.More.Errors != 3 {
+		t.Errorf("%d rows + %q = %d requests, want %d", len(l.Rows), l.More.Name, sum, total)
+	}
+	if !strings.Contains(l.Note, `"other"`) {
+		t.Errorf("no note on other: %q", l.Note)
 	}
 }

@@ -28,7 +28,9 @@ func (s *server) requestDetailPage(c *fiber.Ctx) error {
 		return err
 	}
 	name := "deleted client " + strconv.FormatInt(l.ClientID, 10)
-	if cl, err := s.Clients.Get(c.UserContext(), l.ClientID); err == nil {
+	if l.ClientID == 0 {
+		name = "unknown key"
+	} else if cl, err := s.Clients.Get(c.UserContext(), l.ClientID); err == nil {
 		name = cl.Name
 	} else if !errors.Is(err, db.ErrNotFound) {
 		return err

@@ -2,6 +2,7 @@ package routes
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -28,6 +29,8 @@ func (s *server) clientAuth(c *fiber.Ctx) error {
 	}
 	cl, err := s.Gateway.Authenticate(key)
 	if err != nil {
+		// In the request history (rate-limited, key hint only), so "401 bad key" finds them.
+		s.Gateway.Unauthorized(s.admission(c, "", strings.Clone(c.Path()), time.Now()), key, err)
 		return err
 	}
 	c.Locals(localClient, cl)

@@ -84,6 +84,8 @@ type server struct {
 	hub           *Hub
 	// live holds the runtime settings (Prometheus, log retention, bodies) in force.
 	live runtimeSettings
+	// reveals hold new keys and tokens for the page that shows them once (admin_reveal.go).
+	reveals reveals
 	// trusted are the reverse proxies whose X-Forwarded-For names the client.
 	trusted []netip.Prefix
 }
@@ -108,7 +110,11 @@ func New(d Deps) *fiber.App {
 	s.initSettings()
 	s.hub = d.Hub
 	if s.hub == nil {
-		s.hub = NewHub(s.stats, s.log)
+		var newest func(context.Context) (int64, error)
+		if s.RequestLogs != nil {
+			newest = s.RequestLogs.Newest
+		}
+		s.hub = NewHub(s.stats, newest, s.log)
 	}
 
 	// A slow client is cut off (read timeout: from a connection's accept, or a kept-alive one's
@@ -147,6 +153,9 @@ func New(d Deps) *fiber.App {
 
 	// Public.
 	public := group{r: app}
+	public.get("/", s.home)
+	public.get("/favicon.svg", s.favicon)
+	public.get("/favicon.ico", s.favicon)
 	public.get("/healthz", s.healthz)
 	public.get("/readyz", s.readyz)
 	public.get(static.Prefix+":file", s.staticFile)
@@ -192,18 +201,28 @@ func New(d Deps) *fiber.App {
 	pages.post("/admin/clients/:id", s.clientUpdateSubmit)
 	pages.post("/admin/clients/:id/active", s.clientActiveSubmit)
 	pages.post("/admin/clients/:id/rotate-key", s.clientRotateKeySubmit)
+	pages.get("/admin/clients/:id/key", s.clientKeyPage)
 	pages.post("/admin/clients/:id/test", s.clientTestConnectionSubmit)
 	pages.post("/admin/clients/:id/fetch-models", s.clientFetchModelsSubmit)
 	pages.get("/admin/clients/:id/delete", s.clientDeletePage)
 	pages.post("/admin/clients/:id/delete", s.clientDeleteSubmit)
 	pages.get("/admin/requests", s.requestsPage)
+	pages.get("/admin/requests.csv", s.requestsCSV)
+	pages.get("/admin/requests/live", s.requestsLive)
 	pages.get("/admin/requests/:id", s.requestDetailPage)
 	pages.get("/admin/settings", s.settingsPage)
+	// A POST-only address opened with GET (a reload, a bookmark, the back button) leads to the
+	// page its form is on instead of a 405.
+	for _, action := range []string{"active", "rotate-key", "test", "fetch-models"} {
+		pages.get("/admin/clients/:id/"+action, s.toClientPage)
+	}
+	pages.get("/admin/settings/:section", s.toSettingsSection)
 	pages.post("/admin/settings/password", s.passwordChangeSubmit)
 	pages.post("/admin/settings/tokens", s.tokenCreateSubmit)
 	pages.post("/admin/settings/tokens/:id/revoke", s.tokenRevokeSubmit)
 	pages.post("/admin/settings/prometheus", s.prometheusSubmit)
 	pages.post("/admin/settings/logs", s.logsSubmit)
+	pages.post("/admin/settings/:section/reset", s.settingsResetSubmit)
 
 	// Admin JSON API (SPEC §8): Authorization: Bearer <admin token>, or the session cookie plus
 	// X-CSRF-Token on state changes (apiAuth checks both).
