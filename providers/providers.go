@@ -65,6 +65,11 @@ type Request struct {
 	// User identifies the end user (OpenAI user / Anthropic metadata.user_id).
 	User string
 
+	// AutoCache asks an encoder whose protocol caches only what the request marks (Anthropic's
+	// cache_control) to place the marks itself; the gateway sets it from the client's
+	// prompt_cache (auto). Marks the caller sent (Part.CacheControl) are kept either way.
+	AutoCache bool
+
 	// Extra holds top-level fields of the source protocol that the canonical model does not map.
 	// Translators may forward those that mean the same thing on their wire; others are dropped.
 	Extra map[string]json.RawMessage
@@ -109,6 +114,7 @@ type Part struct {
 	// Detail is OpenAI's image detail hint.
 	Detail string
 	// CacheControl is Anthropic's cache_control object, kept so Anthropic→Anthropic-shaped translations keep it.
+	// A caller's mark wins over the automatic ones (Request.AutoCache) and counts toward Anthropic's limit of 4.
 	CacheControl json.RawMessage
 }
 
