@@ -31,6 +31,7 @@ func TestClientCreateForm(t *testing.T) {
 	form["model_whitelist"] = []string{"gpt-4o"}
 	form.Set("model_whitelist_extra", "gpt-4o-mini\no3-mini, gpt-4o")
 	form.Set("default_model", "gpt-4o-mini")
+	form.Set("prompt_cache", "off")
 	resp, doc, body := e.post(s, "/admin/clients", form)
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("create: %d %s", resp.StatusCode, body)
@@ -49,7 +50,7 @@ func TestClientCreateForm(t *testing.T) {
 	cl := rows[0]
 	if cl.KeyHash != db.HashKey(key) || cl.Description != "Invoices <and> reminders" || cl.RequestsPerMinute != 5 ||
 		cl.UpstreamKeyHint != "6789" || !slices.Equal(cl.ModelWhitelist, []string{"gpt-4o", "gpt-4o-mini", "o3-mini"}) ||
-		cl.DefaultModel != "gpt-4o-mini" || !cl.Active || cl.MaxInputTokensPerDay != 1_000_000 {
+		cl.DefaultModel != "gpt-4o-mini" || !cl.Active || cl.MaxInputTokensPerDay != 1_000_000 || cl.PromptCache != "off" {
 		t.Errorf("stored client %+v", cl)
 	}
 	if strings.Contains(body, "sk-live-upstream-secret") {
@@ -68,6 +69,7 @@ func TestClientCreateShowsFieldErrorsInline(t *testing.T) {
 	form.Set("rate_limit.requests_per_hour", "lots")
 	form.Set("quota.max_output_tokens", "-1")
 	form.Set("tool_mode", "gateway")
+	form.Set("prompt_cache", "sometimes")
 	form.Set("key_prefix", "xx_")
 	resp, doc, _ := e.post(s, "/admin/clients", form, "HX-Request", "true", "HX-Boosted", "true")
 	if resp.StatusCode != http.StatusUnprocessableEntity {
@@ -79,6 +81,7 @@ func TestClientCreateShowsFieldErrorsInline(t *testing.T) {
 		"rate_limit.requests_per_hour":   "must be a whole number",
 		"quota.max_output_tokens":        "must be 0 (no limit) or more",
 		"tool_mode":                      "not available yet",
+		"prompt_cache":                   `"sometimes" is not a prompt cache mode`,
 		"key_prefix":                     "must be one of gm_, sk-, sk-ant-",
 		"rate_limit.requests_per_minute": "",
 	} {
