@@ -200,13 +200,20 @@ type Choice struct {
 	FinishReason string
 }
 
-// Usage counts tokens. InputTokens includes cached and cache-creation tokens; OutputTokens includes reasoning tokens.
+// Usage counts tokens. InputTokens includes cached and cache-creation tokens (as OpenAI's
+// prompt_tokens and Gemini's promptTokenCount do; Anthropic's input_tokens does not); OutputTokens
+// includes reasoning tokens.
 type Usage struct {
-	InputTokens         int
-	OutputTokens        int
-	CachedTokens        int
-	CacheCreationTokens int
-	ReasoningTokens     int
+	InputTokens int
+	// OutputTokens includes ReasoningTokens.
+	OutputTokens int
+	// CachedTokens are input tokens read from the provider's prompt cache.
+	CachedTokens int
+	// CacheCreationTokens are input tokens written to the prompt cache (Anthropic);
+	// CacheCreation1hTokens are those of them written with the one-hour TTL.
+	CacheCreationTokens   int
+	CacheCreation1hTokens int
+	ReasoningTokens       int
 	// Estimated is true when the upstream reported nothing and the gateway counted itself.
 	Estimated bool
 }
@@ -217,6 +224,7 @@ func (u *Usage) Add(u2 Usage) {
 	u.OutputTokens += u2.OutputTokens
 	u.CachedTokens += u2.CachedTokens
 	u.CacheCreationTokens += u2.CacheCreationTokens
+	u.CacheCreation1hTokens += u2.CacheCreation1hTokens
 	u.ReasoningTokens += u2.ReasoningTokens
 	u.Estimated = u.Estimated || u2.Estimated
 }
