@@ -306,6 +306,18 @@ func TestPromptCacheBreakpointsMultiTurnFromOpenAIAndGemini(t *testing.T) {
 	if out := string(raw); !strings.Contains(out, fmt.Sprintf(`"cached_tokens":%d`, wantCached)) {
 		t.Errorf("/v1/usage does not show %d cached tokens: %s", wantCached, out)
 	}
+	// The dashboard's numbers: today's cached input next to all input, for the cache hit ratio.
+	_, stats := g.admin(http.MethodGet, "/admin/api/v1/stats", nil)
+	var snap struct {
+		Today struct {
+			InputTokens  int `json:"input_tokens"`
+			CachedTokens int `json:"cached_tokens"`
+		} `json:"today"`
+	}
+	json.Unmarshal([]byte(stats), &snap)
+	if snap.Today.CachedTokens != wantCached || snap.Today.InputTokens != logged+12*(cacheMockInput+cacheMockWrite) {
+		t.Errorf("dashboard today: %+v, want %d cached of %d input", snap.Today, wantCached, logged+12*(cacheMockInput+cacheMockWrite))
+	}
 }
 
 // A short conversation gets no breakpoint (Anthropic would not cache it), and a client with
