@@ -24,6 +24,8 @@ type cacheMock struct {
 	mu    sync.Mutex
 	marks [][]string // per request, the paths that carry cache_control
 	roles [][]string // per request, each message's role and its last block's type
+	// values are, per request, each mark's path and JSON as "path=value".
+	values [][]string
 }
 
 const (
@@ -55,13 +57,11 @@ func (m *cacheMock) handler(t *testing.T) http.HandlerFunc {
 			http.Error(w, "bad body", 400)
 			return
 		}
-		var marks, roles []string
+		var marks, roles, values []string
 		note := func(path string, b map[string]json.RawMessage) {
 			if cc, ok := b["cache_control"]; ok {
-				if string(cc) != `{"type":"ephemeral"}` {
-					t.Errorf("%s: cache_control %s", path, cc)
-				}
 				marks = append(marks, path)
+				values = append(values, path+"="+string(cc))
 			}
 		}
 		for i, b := range body.Tools {
@@ -83,6 +83,7 @@ func (m *cacheMock) handler(t *testing.T) http.HandlerFunc {
 		m.mu.Lock()
 		m.marks = append(m.marks, marks)
 		m.roles = append(m.roles, roles)
+		m.values = append(m.values, values)
 		turn := len(m.marks)
 		m.mu.Unlock()
 
@@ -113,6 +114,15 @@ func (m *cacheMock) last() (marks, roles []string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.marks[len(m.marks)-1], m.roles[len(m.roles)-1]
+}
+
+// lastValues is the last request's marks as "path=value", sorted.
+func (m *cacheMock) lastValues() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	v := slices.Clone(m.values[len(m.values)-1])
+	slices.Sort(v)
+	return v
 }
 
 // longText is about n tokens of text at the gateway's four bytes a token.
@@ -256,7 +266,7 @@ func TestPromptCacheBreakpointsMultiTurnFromOpenAIAndGemini(t *testing.T) {
 	wantCached := 0
 	for _, c := range convos {
 		mock.mu.Lock()
-		mock.marks, mock.roles = nil, nil
+		mock.marks, mock.roles, mock.values = nil, nil, nil
 		mock.mu.Unlock()
 		for i, body := range c.turns {
 			turn := i + 1
@@ -271,6 +281,11 @@ func TestPromptCacheBreakpointsMultiTurnFromOpenAIAndGemini(t *testing.T) {
 			}
 			if len(marks) > 4 {
 				t.Errorf("%s turn %d: %d breakpoints", c.door.name, turn, len(marks))
+			}
+			for _, v := range mock.lastValues() {
+				if !strings.HasSuffix(v, `={"type":"ephemeral"}`) {
+					t.Errorf("%s turn %d: mark %s", c.door.name, turn, v)
+				}
 			}
 			u := c.usage(t, c.stream, out)
 			wantPrompt := cacheMockInput + cacheMockWrite + cacheMockRead(turn)
@@ -348,5 +363,38 @@ func TestPromptCacheBreakpointsNoneOnShortPromptsOrWhenOff(t *testing.T) {
 		if marks, _ := mock.last(); len(marks) != 0 {
 			t.Errorf("prompt_cache off: breakpoints %v", marks)
 		}
+	}
+}
+
+// An OpenAI client that marks its own blocks (Anthropic's cache_control on content parts, the
+// convention OpenRouter's clients follow) keeps its marks, with their TTL; the gateway adds marks
+// only in the parts the caller left unmarked, and never more than 4 in all.
+func TestPromptCacheBreakpointsCallerMarksFromOpenAIWin(t *testing.T) {
+	mock := &cacheMock{}
+	up := newRelMock(t, mock.handler(t))
+	g := startRelGateway(t, nil, "")
+	g.createClient(beAnthropic, up.URL, nil)
+
+	sys := jsonStr(longText(1500))
+	tools := `[{"type":"function","function":{"name":"read_file","description":` + jsonStr(longText(1500)) + `,"parameters":{"type":"object"}}}]`
+	hour := `{"type":"ephemeral","ttl":"1h"}`
+	body := `{"model":"claude-sonnet-4-5","tools":` + tools + `,"messages":[` +
+		`{"role":"system","content":[{"type":"text","text":` + sys + `,"cache_control":` + hour + `}]},` +
+		`{"role":"user","content":[{"type":"text","text":"first question","cache_control":{"type":"ephemeral"}}]},` +
+		`{"role":"assistant","content":"first answer"},` +
+		`{"role":"user","content":[{"type":"text","text":"second question","cache_control":{"type":"ephemeral"}}]},` +
+		`{"role":"assistant","content":"second answer"},` +
+		`{"role":"user","content":"third question"}]}`
+	if resp, out := g.call(relOpenAI, beAnthropic, false, body); resp.StatusCode != 200 {
+		t.Fatalf("%d %s", resp.StatusCode, out)
+	}
+	want := []string{
+		`messages[0].content[0]={"type":"ephemeral"}`,
+		`messages[2].content[0]={"type":"ephemeral"}`,
+		`messages[4].content[0]={"type":"ephemeral"}`, // the gateway's: the last user turn
+		`system[0]=` + hour,
+	}
+	if got := mock.lastValues(); !slices.Equal(got, want) {
+		t.Errorf("upstream marks:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }

@@ -83,6 +83,9 @@ type wirePartIn struct {
 	Text     string          `json:"text"`
 	Refusal  string          `json:"refusal"`
 	ImageURL json.RawMessage `json:"image_url"`
+	// CacheControl is Anthropic's mark, which OpenAI-compatible clients of Claude (OpenRouter's
+	// convention) put on text parts; an Anthropic backend receives it as sent.
+	CacheControl json.RawMessage `json:"cache_control"`
 }
 
 func badRequest(format string, args ...any) *providers.Error {
@@ -425,7 +428,11 @@ func decodeContent(c json.RawMessage, i int) ([]providers.Part, error) {
 	for j, p := range parts {
 		switch p.Type {
 		case "text", "input_text":
-			out = append(out, providers.TextPart(p.Text))
+			part := providers.TextPart(p.Text)
+			if !isNull(p.CacheControl) {
+				part.CacheControl = p.CacheControl
+			}
+			out = append(out, part)
 		case "refusal":
 			out = append(out, providers.TextPart(p.Refusal))
 		case "image_url":
