@@ -105,10 +105,13 @@ func TestClientEditNeverRendersTheUpstreamKey(t *testing.T) {
 	e := newEdge(t)
 	s := e.login()
 	const secret = "sk-live-upstream-secret-0123456789"
-	cl, _ := e.createClient(&db.Client{Name: "bot", Backend: "openai", ToolMode: "passthrough", Active: true}, secret)
+	cl, _ := e.createClient(&db.Client{Name: "bot", Backend: "openai", ToolMode: "passthrough", PromptCache: "off", Active: true}, secret)
 	resp, doc, body := e.page(s, "/admin/clients/"+edgeID(cl.ID))
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("status %d", resp.StatusCode)
+	}
+	if v := doc.Find(testid("field-prompt-cache") + " option[selected]").AttrOr("value", ""); v != "off" {
+		t.Errorf("prompt cache shown as %q, want off", v)
 	}
 	if strings.Contains(body, secret) || strings.Contains(body, "upstream-secret") {
 		t.Fatal("the upstream key is in the page")
