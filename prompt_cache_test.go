@@ -155,10 +155,16 @@ func geminiTurns(systemTokens int) []string {
 
 // wantCacheMarks is where the gateway must place breakpoints in turn n (1-based) of the
 // conversations above: the last tool, the last system block (the client's injected prompt is
-// the first), and the last block of the last user turn.
+// the first), the last block of the last user turn, and from turn 2 on the last block of the
+// user turn before it (the one the previous turn marked last).
 func wantCacheMarks(turn int) []string {
-	last := map[int]string{1: "messages[0].content[0]", 2: "messages[2].content[0]", 3: "messages[4].content[0]"}[turn]
-	return []string{last, "system[1]", "tools[1]"}
+	switch turn {
+	case 1:
+		return []string{"messages[0].content[0]", "system[1]", "tools[1]"}
+	case 2:
+		return []string{"messages[0].content[0]", "messages[2].content[0]", "system[1]", "tools[1]"}
+	}
+	return []string{"messages[2].content[0]", "messages[4].content[0]", "system[1]", "tools[1]"}
 }
 
 // usageSeen is the cache usage a client read in its own protocol.

@@ -42,21 +42,23 @@ func cachingAnthropic(t *testing.T) *upstream {
 	})
 }
 
-// checkMarks checks the last upstream request: the system prompt and the last user turn marked;
+// checkMarks checks the last upstream request: the system prompt and the two user turns marked;
 // the tools, which come first and are far below Claude's 1,024-token minimum, not.
 func checkMarks(t *testing.T, up *upstream) {
 	t.Helper()
 	got := decode(t, up.last(t).Body)
 	msgs := got["messages"].([]any)
 	last := at(msgs[len(msgs)-1], "content").([]any)
+	prev := at(msgs[len(msgs)-3], "content").([]any)
 	system := got["system"].([]any)
-	for what, block := range map[string]any{"system": system[len(system)-1], "last user turn": last[len(last)-1]} {
+	for what, block := range map[string]any{"system": system[len(system)-1], "last user turn": last[len(last)-1],
+		"previous user turn": prev[len(prev)-1]} {
 		if cc := at(block, "cache_control"); !jsonEqual(cc, map[string]any{"type": "ephemeral"}) {
 			t.Errorf("%s: cache_control %v", what, cc)
 		}
 	}
-	if n := bytes.Count(up.last(t).Body, []byte(`"cache_control"`)); n != 2 {
-		t.Errorf("%d cache_control marks, want 2 (none on the short tools)", n)
+	if n := bytes.Count(up.last(t).Body, []byte(`"cache_control"`)); n != 3 {
+		t.Errorf("%d cache_control marks, want 3 (none on the short tools)", n)
 	}
 }
 

@@ -56,16 +56,19 @@ type breakpoint struct {
 	taken  bool
 }
 
-// placeCacheBreakpoints marks, with {"type":"ephemeral"}, up to three places of w: the last
+// placeCacheBreakpoints marks, with {"type":"ephemeral"}, up to four places of w: the last
 // tool (caching the tool definitions), the last system block (tools and system prompt, the
-// client's injected prompt included) and the last block of the last user turn (the whole
-// conversation so far, so the next turn reads it from the cache). A place is left unmarked when
+// client's injected prompt included), the last block of the last user turn (the whole
+// conversation so far, so the next turn reads it from the cache) and the last block of the user
+// turn before it (where the previous request put its mark: the cache written then is read back
+// exactly there, however many blocks the turn in between added — Anthropic looks back only about
+// 20 blocks from a mark for an earlier entry). A place is left unmarked when
 //   - the prompt up to and including it is shorter than the model's MinCacheTokens (estimated at
 //     four bytes a token: Anthropic would not cache it, and the mark would use up one of the 4);
-//   - the caller marked a block of the same part (tools, system, last user turn) itself;
+//   - the caller marked a block of the same part (tools, system, that user turn) itself;
 //   - it comes before a caller's one-hour mark (Anthropic wants longer TTLs first);
 //   - the caller's marks and the gateway's would exceed Anthropic's 4. Then the last user turn
-//     is marked first, the system prompt second, the tools last.
+//     is marked first, the previous user turn second, the system prompt third, the tools last.
 func placeCacheBreakpoints(w *wireRequest) {
 	minTokens := MinCacheTokens(w.Model)
 	var (
@@ -74,10 +77,11 @@ func placeCacheBreakpoints(w *wireRequest) {
 		callerMarks    int
 		lastLongMark   = -1 // order of the caller's last one-hour mark
 		tools, system  breakpoint
-		user           breakpoint
+		user, prevUser breakpoint
 		toolsMarked    bool
 		systemMarked   bool
 		lastUserMarked bool
+		prevUserMarked bool
 	)
 	noteMark := func(cc json.RawMessage, nested []byte) bool {
 		n := bytes.Count(nested, []byte(`"cache_control":`))
@@ -108,10 +112,10 @@ func placeCacheBreakpoints(w *wireRequest) {
 		system = breakpoint{mark: &b.CacheControl, prefix: size.tokens(), order: order}
 		order++
 	}
-	lastUser := -1
+	lastUser, prev := -1, -1
 	for i := range w.Messages {
 		if w.Messages[i].Role == "user" && len(w.Messages[i].Content) > 0 {
-			lastUser = i
+			lastUser, prev = i, lastUser
 		}
 	}
 	for i := range w.Messages {
@@ -120,10 +124,17 @@ func placeCacheBreakpoints(w *wireRequest) {
 			b := &content[j]
 			size.addBlock(b)
 			marked := noteMark(b.CacheControl, b.Content)
-			if i == lastUser {
+			last := j == len(content)-1
+			switch i {
+			case lastUser:
 				lastUserMarked = marked || lastUserMarked
-				if j == len(content)-1 {
+				if last {
 					user = breakpoint{mark: &b.CacheControl, prefix: size.tokens(), order: order}
+				}
+			case prev:
+				prevUserMarked = marked || prevUserMarked
+				if last {
+					prevUser = breakpoint{mark: &b.CacheControl, prefix: size.tokens(), order: order}
 				}
 			}
 			order++
@@ -134,7 +145,7 @@ func placeCacheBreakpoints(w *wireRequest) {
 	for _, c := range []struct {
 		bp     *breakpoint
 		marked bool
-	}{{&user, lastUserMarked}, {&system, systemMarked}, {&tools, toolsMarked}} {
+	}{{&user, lastUserMarked}, {&prevUser, prevUserMarked}, {&system, systemMarked}, {&tools, toolsMarked}} {
 		bp := c.bp
 		if free <= 0 || bp.mark == nil || c.marked || bp.prefix < minTokens || bp.order < lastLongMark {
 			continue
@@ -142,7 +153,7 @@ func placeCacheBreakpoints(w *wireRequest) {
 		bp.taken = true
 		free--
 	}
-	for _, bp := range []*breakpoint{&tools, &system, &user} {
+	for _, bp := range []*breakpoint{&tools, &system, &prevUser, &user} {
 		if bp.taken {
 			*bp.mark = ephemeral
 		}

@@ -91,14 +91,15 @@ func encodeForTest(t *testing.T, req *providers.Request) []byte {
 	return b
 }
 
-// The three automatic places: the last tool, the last system block, the end of the last user
-// turn (here the tool result the agent loop just sent).
-func TestPromptCacheBreakpointsPlacedAtToolsSystemAndLastUserTurn(t *testing.T) {
+// The four automatic places: the last tool, the last system block, the end of the last user
+// turn (here the tool result the agent loop just sent) and the end of the user turn before it
+// (where the previous request of the loop put its mark).
+func TestPromptCacheBreakpointsPlacedAtToolsSystemAndUserTurns(t *testing.T) {
 	body := encodeForTest(t, agentRequest("claude-sonnet-4-5", 8000))
 	marks := cacheMarks(t, body)
-	want := []string{"messages[2].content[0]", "system[1]", "tools[1]"}
+	want := []string{"messages[0].content[0]", "messages[2].content[0]", "system[1]", "tools[1]"}
 	if got := markPaths(marks); !slices.Equal(got, want) {
-		t.Fatalf("marks at %v, want %v\n%s", got, want, body)
+		t.Fatalf("marks at %v, want %v", got, want)
 	}
 	for p, cc := range marks {
 		if cc != `{"type":"ephemeral"}` {
@@ -127,13 +128,13 @@ func TestPromptCacheBreakpointsNoneBelowMinimum(t *testing.T) {
 		want  int
 	}{
 		{"claude-sonnet-4-5", 100, 0},
-		{"claude-sonnet-4-5", 3000, 2},         // tools alone ~760 tokens; with the system ~1520
-		{"claude-sonnet-4-5", 5000, 3},         // tools alone ~1260 tokens
+		{"claude-sonnet-4-5", 3000, 3},         // tools alone ~760 tokens; with the system ~1520
+		{"claude-sonnet-4-5", 5000, 4},         // tools alone ~1260 tokens
 		{"claude-3-5-haiku-20241022", 3000, 0}, // 2048 for the older Haiku
-		{"claude-3-5-haiku-20241022", 5000, 2}, // ~2520 with the system
+		{"claude-3-5-haiku-20241022", 5000, 3}, // ~2520 with the system
 		{"claude-haiku-4-5-20251001", 5000, 0}, // 4096 for Haiku 4.5
-		{"claude-opus-4-5-20251101", 9000, 2},  // 4096 for Opus 4.5: ~4520 with the system
-		{"claude-opus-4-1-20250805", 5000, 3},  // 1024
+		{"claude-opus-4-5-20251101", 9000, 3},  // 4096 for Opus 4.5: ~4520 with the system
+		{"claude-opus-4-1-20250805", 5000, 4},  // 1024
 	} {
 		marks := cacheMarks(t, encodeForTest(t, agentRequest(c.model, c.bytes)))
 		if len(marks) != c.want {
@@ -157,11 +158,11 @@ func TestPromptCacheBreakpointsCallerMarksWinAndCount(t *testing.T) {
 	oneHour := json.RawMessage(`{"type":"ephemeral","ttl":"1h"}`)
 	five := json.RawMessage(`{"type":"ephemeral","ttl":"5m"}`)
 
-	// A caller mark in the system prompt: no automatic system mark, tools and last turn marked.
+	// A caller mark in the system prompt: no automatic system mark; tools and user turns marked.
 	req := agentRequest("claude-sonnet-4-5", 8000)
 	req.Messages[0].Content[0].CacheControl = five
 	marks := cacheMarks(t, encodeForTest(t, req))
-	if got, want := markPaths(marks), []string{"messages[2].content[0]", "system[0]", "tools[1]"}; !slices.Equal(got, want) {
+	if got, want := markPaths(marks), []string{"messages[0].content[0]", "messages[2].content[0]", "system[0]", "tools[1]"}; !slices.Equal(got, want) {
 		t.Fatalf("caller marked system[0]: marks at %v, want %v", got, want)
 	}
 	if marks["system[0]"] != string(five) {
@@ -205,8 +206,53 @@ func TestPromptCacheBreakpointsNeverMoreThanFour(t *testing.T) {
 			providers.Message{Role: providers.RoleAssistant, Content: []providers.Part{providers.TextPart("ok")}},
 			providers.Message{Role: providers.RoleUser, Content: []providers.Part{providers.TextPart("last")}})
 		n := len(cacheMarks(t, encodeForTest(t, req)))
-		if want := max(callerMarks, min(4, callerMarks+3)); n != want {
+		if want := max(callerMarks, 4); n != want {
 			t.Errorf("%d caller marks: %d marks in all, want %d", callerMarks, n, want)
 		}
+	}
+}
+
+// An agent loop's next turn marks again the block the previous turn marked last, so Anthropic
+// reads the cache written then at that exact place, even when the turn in between added more
+// blocks (here 25: a text and 12 parallel calls, then 12 results) than Anthropic looks back for.
+func TestPromptCacheBreakpointsNextTurnMarksWherePreviousEnded(t *testing.T) {
+	req := agentRequest("claude-sonnet-4-5", 8000)
+	marked := func(body []byte) []string {
+		var w struct {
+			Messages []struct {
+				Content []struct {
+					Type         string          `json:"type"`
+					ToolUseID    string          `json:"tool_use_id"`
+					CacheControl json.RawMessage `json:"cache_control"`
+				} `json:"content"`
+			} `json:"messages"`
+		}
+		if err := json.Unmarshal(body, &w); err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, m := range w.Messages {
+			for _, b := range m.Content {
+				if b.CacheControl != nil {
+					ids = append(ids, b.Type+":"+b.ToolUseID)
+				}
+			}
+		}
+		return ids
+	}
+	before := marked(encodeForTest(t, req))
+
+	next := providers.Message{Role: providers.RoleAssistant, Content: []providers.Part{providers.TextPart("Reading them all.")}}
+	for i := range 12 {
+		next.ToolCalls = append(next.ToolCalls, providers.ToolCall{ID: fmt.Sprint("call_p", i), Name: "read", Arguments: `{}`})
+	}
+	req.Messages = append(req.Messages, next)
+	for i := range 12 {
+		req.Messages = append(req.Messages, providers.Message{Role: providers.RoleTool, ToolCallID: fmt.Sprint("call_p", i),
+			Content: []providers.Part{providers.TextPart("contents")}})
+	}
+	after := marked(encodeForTest(t, req))
+	if len(before) != 2 || len(after) != 2 || after[0] != before[1] || after[1] != "tool_result:call_p11" {
+		t.Fatalf("marks before %v, after %v: the next turn must mark %s again and its own last result", before, after, before[len(before)-1])
 	}
 }
