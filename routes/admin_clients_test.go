@@ -110,7 +110,7 @@ func TestClientEditNeverRendersTheUpstreamKey(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("status %d", resp.StatusCode)
 	}
-	if v := doc.Find(testid("field-prompt-cache") + " option[selected]").AttrOr("value", ""); v != "off" {
+	if v := doc.Find(testid("field-prompt-cache")+" option[selected]").AttrOr("value", ""); v != "off" {
 		t.Errorf("prompt cache shown as %q, want off", v)
 	}
 	if strings.Contains(body, secret) || strings.Contains(body, "upstream-secret") {
