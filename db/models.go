@@ -99,6 +99,8 @@ type RequestLog struct {
 	TTFTMS       int64  `bun:"ttft_ms,notnull"`
 	FinishReason string `bun:"finish_reason,notnull"`
 	ClientIP     string `bun:"client_ip,notnull"`
+	// TraceID is the OpenTelemetry trace id (32 hex digits) of a traced request; empty otherwise.
+	TraceID string `bun:"trace_id,notnull"`
 
 	// Bodies are stored only when logs.store_bodies is on: truncated to 64 KiB, secrets redacted.
 	RequestBody  string `bun:"request_body,notnull"`

@@ -254,7 +254,8 @@ func TestWriteBatchRoundTripsEveryColumn(t *testing.T) {
 		ClientID: 42, Endpoint: "/v1/chat/completions", ModelRequested: "gpt-4o", ModelUsed: "gpt-4o-2024-08-06",
 		Provider: "openai", Stream: true, Status: 502, ErrorClass: "upstream", ErrorMessage: "it's \"down\"\x00!",
 		InputTokens: 1, OutputTokens: 2, CachedTokens: 3, ReasoningTokens: 4, Estimated: true, LatencyMS: 5,
-		TTFTMS: 6, FinishReason: "length", ClientIP: "::1", RequestBody: `{"a":"ü"}`, ResponseBody: "{}",
+		TTFTMS: 6, FinishReason: "length", ClientIP: "::1", TraceID: "4bf92f3577b34da6a3ce929d0e0e4736",
+		RequestBody: `{"a":"ü"}`, ResponseBody: "{}",
 	}
 	if err := s.WriteBatch(ctx, AccountingBatch{Logs: []RequestLog{want}}); err != nil {
 		t.Fatal(err)

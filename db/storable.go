@@ -15,6 +15,7 @@ const (
 	ErrorClassWidth   = 40
 	FinishReasonWidth = 40
 	ClientIPWidth     = 64
+	TraceIDWidth      = 32
 	DayWidth          = 10
 )
 
@@ -52,6 +53,7 @@ func (r RequestLog) Storable() RequestLog {
 	r.ErrorMessage = StorableText(r.ErrorMessage, 0)
 	r.FinishReason = StorableText(r.FinishReason, FinishReasonWidth)
 	r.ClientIP = StorableText(r.ClientIP, ClientIPWidth)
+	r.TraceID = StorableText(r.TraceID, TraceIDWidth)
 	r.RequestBody = StorableText(r.RequestBody, 0)
 	r.ResponseBody = StorableText(r.ResponseBody, 0)
 	return r

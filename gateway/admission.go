@@ -32,6 +32,9 @@ type Admission struct {
 	Choices   int64
 	RequestID string
 	ClientIP  string
+	// TraceID is the request's trace id when its trace is recorded (SPEC §19), for the request
+	// log; Do fills it in.
+	TraceID string
 	// Received is when the front door got the request; zero means now. Latency, time to first
 	// token and the gateway's overhead are measured from it.
 	Received time.Time
@@ -239,6 +242,7 @@ func (g *Gateway) reject(c *Client, a Admission, now time.Time, model string, e 
 		ErrorMessage:   e.Message,
 		LatencyMS:      now.Sub(a.Received).Milliseconds(),
 		ClientIP:       a.ClientIP,
+		TraceID:        a.TraceID,
 	}}, nil)
 	return e
 }

@@ -33,6 +33,8 @@ type Call struct {
 	ended      atomic.Bool
 	// ctx is the upstream context made by Context, if any; it is in client.running until End.
 	ctx context.Context
+	// spans are the call's spans (trace.go); nil when tracing is off.
+	spans *callSpans
 }
 
 // Model is the model to ask the upstream for: the requested one or the client's default.
@@ -183,6 +185,7 @@ func (c *Call) End(o Outcome) {
 		TTFTMS:          ttft.Milliseconds(),
 		FinishReason:    strings.Clone(o.FinishReason),
 		ClientIP:        c.adm.ClientIP,
+		TraceID:         c.adm.TraceID,
 	}
 	if perr != nil {
 		row.ErrorClass = errorClass(perr.Kind)
@@ -206,6 +209,7 @@ func (c *Call) End(o Outcome) {
 		ReasoningTokens: int64(u.ReasoningTokens),
 	}
 	g.writer.add(&pendingLog{row: row, secret: cl.upstreamKey}, &usage)
+	c.endTrace(&o, status, perr, used, ttft)
 }
 
 // upstreamFailure reports whether the upstream failed the call (as opposed to the client going

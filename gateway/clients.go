@@ -286,6 +286,7 @@ func (g *Gateway) buildProvider(row *db.Client) (providers.Provider, string, err
 		HTTPClient:      g.opts.HTTPClient,
 		HeaderTimeout:   g.opts.HeaderTimeout,
 		IdleTimeout:     g.opts.IdleTimeout,
+		Propagator:      g.opts.Propagator,
 	})
 	if err != nil {
 		return nil, "", fmt.Errorf("build %s provider: %w", row.Backend, err)

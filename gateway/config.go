@@ -30,6 +30,7 @@ type Config struct {
 	Logs       LogsConfig       `yaml:"logs"`
 	Prometheus PrometheusConfig `yaml:"prometheus"`
 	Upstream   UpstreamConfig   `yaml:"upstream"`
+	Otel       OtelConfig       `yaml:"otel"`
 }
 
 // ServerConfig is where and how the HTTP server listens.
@@ -161,6 +162,7 @@ func DefaultConfig() *Config {
 		Logs:       LogsConfig{RetentionDays: 30, QueueSize: 10000},
 		Prometheus: PrometheusConfig{Username: "prometheus"},
 		Upstream:   UpstreamConfig{HeaderTimeout: 300 * time.Second, IdleTimeout: 300 * time.Second},
+		Otel:       OtelConfig{Headers: map[string]string{}, SampleRatio: 1, ServiceName: "ai-gateway"},
 	}
 }
 
@@ -187,9 +189,13 @@ func LoadConfig(path string, getenv func(string) string) (cfg *Config, created b
 	if err := decodeYAML(b, cfg); err != nil {
 		return nil, false, fmt.Errorf("config %s: %w", path, err)
 	}
+	if err := applyOtelEnv(&cfg.Otel, getenv); err != nil {
+		return nil, false, err
+	}
 	if err := applyEnv(cfg, getenv); err != nil {
 		return nil, false, err
 	}
+	applyOtelOff(&cfg.Otel, getenv)
 	if cfg.Database.Path != "" && !filepath.IsAbs(cfg.Database.Path) {
 		abs, err := filepath.Abs(filepath.Join(filepath.Dir(path), cfg.Database.Path))
 		if err != nil {
@@ -209,6 +215,9 @@ func decodeYAML(b []byte, cfg *Config) error {
 	// An empty file means "all defaults"; the decoder reports it as io.EOF.
 	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
 		return err
+	}
+	if cfg.Otel.Headers == nil { // "headers:" with nothing after it reads as no map at all
+		cfg.Otel.Headers = map[string]string{}
 	}
 	return nil
 }
@@ -280,6 +289,7 @@ func (c *Config) Validate() error {
 	if c.Upstream.IdleTimeout < 0 {
 		bad("upstream.idle_timeout: must be 0 (no bound) or more, got %s", c.Upstream.IdleTimeout)
 	}
+	c.Otel.validate(bad)
 	return errors.Join(errs...)
 }
 
@@ -331,7 +341,10 @@ func walkConfig(v reflect.Value, env, key string, fn func(env, key string, v ref
 	return nil
 }
 
-var durationType = reflect.TypeFor[time.Duration]()
+var (
+	durationType = reflect.TypeFor[time.Duration]()
+	headersType  = reflect.TypeFor[map[string]string]()
+)
 
 func applyEnv(cfg *Config, getenv func(string) string) error {
 	if getenv == nil {
@@ -352,6 +365,18 @@ func applyEnv(cfg *Config, getenv func(string) string) error {
 			f.SetInt(int64(d))
 		case f.Kind() == reflect.String:
 			f.SetString(s)
+		case f.Kind() == reflect.Float64:
+			x, err := strconv.ParseFloat(s, 64)
+			if err != nil {
+				return fmt.Errorf("%s: %q is not a number", env, s)
+			}
+			f.SetFloat(x)
+		case f.Type() == headersType:
+			h, err := parseHeaderList(s)
+			if err != nil {
+				return fmt.Errorf("%s: %v (use name=value,name2=value2)", env, err)
+			}
+			f.Set(reflect.ValueOf(h))
 		case f.Kind() == reflect.Bool:
 			b, err := strconv.ParseBool(s)
 			if err != nil {
@@ -414,13 +439,22 @@ func yamlDuration(d time.Duration) string {
 	return d.String()
 }
 
+// yamlMap writes m as a JSON object, which is a valid YAML flow mapping.
+func yamlMap(m map[string]string) string {
+	if len(m) == 0 {
+		return "{}"
+	}
+	b, _ := json.Marshal(m)
+	return string(b)
+}
+
 func yamlString(s string) string {
 	b, _ := json.Marshal(s) // a JSON string is a valid YAML double-quoted scalar
 	return string(b)
 }
 
 var defaultConfigTemplate = template.Must(template.New("config").Funcs(template.FuncMap{
-	"d": yamlDuration, "q": yamlString,
+	"d": yamlDuration, "q": yamlString, "m": yamlMap,
 }).Parse(`# AI Gateway configuration, written with every default on first launch.
 # Every key can also be set by environment variable AIGW_<SECTION>_<KEY>, e.g.
 # AIGW_SERVER_PORT=9000 or AIGW_DEFAULTS_QUOTA_MAX_OUTPUT_TOKENS=4096. Env beats this file;
@@ -461,4 +495,9 @@ prometheus:
 upstream:
   header_timeout: {{d .Upstream.HeaderTimeout}}            # wait for an upstream's response headers
   idle_timeout: {{d .Upstream.IdleTimeout}}              # silence allowed between two bytes of an upstream stream
+otel:                          # OpenTelemetry traces over OTLP/HTTP; off while endpoint is empty (OTEL_EXPORTER_OTLP_* work too)
+  endpoint: {{q .Otel.Endpoint}}                 # the collector, e.g. "http://localhost:4318"
+  headers: {{m .Otel.Headers}}                  # sent with every export, e.g. {"x-api-key": "..."}
+  sample_ratio: {{.Otel.SampleRatio}}               # share of new traces recorded, 0 to 1
+  service_name: {{q .Otel.ServiceName}}
 `))

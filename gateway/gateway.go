@@ -21,8 +21,11 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/aigateway/ai-gateway/db"
+	"github.com/aigateway/ai-gateway/providers"
 )
 
 // Options are the Gateway's dependencies and settings.
@@ -37,6 +40,12 @@ type Options struct {
 	HTTPClient    *http.Client
 	HeaderTimeout time.Duration
 	IdleTimeout   time.Duration
+
+	// Tracer makes the spans of SPEC §19 (each request, each upstream attempt); nil traces
+	// nothing and costs nothing. Propagator, set with it, writes each attempt's trace context
+	// into its upstream request (providers.Config).
+	Tracer     trace.Tracer
+	Propagator propagation.TextMapPropagator
 
 	// Logs receives the request log and usage rollups (db.RequestLogStore). Required.
 	Logs LogStore
@@ -82,6 +91,7 @@ type Gateway struct {
 	events   ClientEvents
 	metrics  *metrics
 	writer   *writer
+	tracer   trace.Tracer // nil: tracing is off
 	// instance identifies this gateway to ClientEvents, so it skips its own announcements.
 	instance string
 
@@ -127,7 +137,7 @@ func New(opts Options) (*Gateway, error) {
 		opts.FlushInterval = time.Second
 	}
 	if opts.HTTPClient == nil {
-		opts.HTTPClient = http.DefaultClient
+		opts.HTTPClient = providers.NewHTTPClient()
 	}
 	g := &Gateway{
 		opts:     opts,
@@ -137,6 +147,7 @@ func New(opts Options) (*Gateway, error) {
 		counters: opts.Counters,
 		stats:    opts.Stats,
 		events:   opts.ClientEvents,
+		tracer:   opts.Tracer,
 	}
 	if g.limiter == nil {
 		g.limiter = NewMemoryLimiter()

@@ -73,10 +73,11 @@ func (g *Gateway) Do(ctx context.Context, x *Exchange) (*Answer, error) {
 	if x.Admission.Op == "" {
 		x.Admission.Op = OpGenerate
 	}
+	ctx, span := g.startRequest(ctx, x)
 	if m := x.Admission.Model; m != "" {
 		// A model id is checked before anything else: it names upstream paths.
 		if err := providers.CheckModelID(m); err != nil {
-			return &Answer{}, err
+			return &Answer{}, refused(span, err)
 		}
 	}
 	if x.Admission.Op == OpProbe {
@@ -88,13 +89,14 @@ func (g *Gateway) Do(ctx context.Context, x *Exchange) (*Answer, error) {
 	}
 	if x.Admission.Op == OpEmbed {
 		if err := embeddable(x); err != nil {
-			return &Answer{}, err
+			return &Answer{}, refused(span, err)
 		}
 	}
 	call, err := g.Begin(x.Client, x.Admission)
 	if err != nil {
-		return &Answer{Headers: g.RateLimitHeaders(x.Client)}, err
+		return &Answer{Headers: g.RateLimitHeaders(x.Client)}, refused(span, err)
 	}
+	call.traced(span) // Call.End ends the span
 	a := &Answer{Headers: call.RateLimitHeaders()}
 	// The call's own context: the gateway ends it when an administrator deletes, disables or
 	// re-keys the client meanwhile, with a cause the caller sees (see Call.Context).
@@ -140,7 +142,7 @@ func (g *Gateway) generate(ctx context.Context, call *Call, x *Exchange, a *Answ
 	if fw, ok := call.forwarder(x.Door); ok {
 		req := x.Forward
 		req.Op, req.Body, req.Policy = OpGenerate, x.Body, call.policy()
-		f, err := fw.Forward(ctx, &req)
+		f, err := fw.Forward(call.startAttempt(ctx), &req)
 		if err != nil {
 			return err
 		}
@@ -163,6 +165,7 @@ func (g *Gateway) generate(ctx context.Context, call *Call, x *Exchange, a *Answ
 		return err
 	}
 	call.applyPolicy(req)
+	ctx = call.startAttempt(ctx)
 	if req.Stream {
 		st, err := call.provider.Stream(ctx, req)
 		if err != nil {
@@ -196,7 +199,7 @@ func (g *Gateway) countTokens(ctx context.Context, call *Call, x *Exchange, a *A
 	if fw, ok := call.forwarder(x.Door); ok {
 		req := x.Forward
 		req.Op, req.Body, req.Policy, req.Stream = OpCountTokens, x.Body, call.policy(), false
-		f, err := fw.Forward(ctx, &req)
+		f, err := fw.Forward(call.startAttempt(ctx), &req)
 		if err != nil {
 			return err
 		}
@@ -209,7 +212,7 @@ func (g *Gateway) countTokens(ctx context.Context, call *Call, x *Exchange, a *A
 		call.applyPolicy(req)
 		var n int
 		if tc, ok := call.provider.(providers.TokenCounter); ok {
-			if n, err = tc.CountTokens(ctx, req); err != nil {
+			if n, err = tc.CountTokens(call.startAttempt(ctx), req); err != nil {
 				return err
 			}
 		} else {
@@ -227,7 +230,7 @@ func (g *Gateway) embed(ctx context.Context, call *Call, x *Exchange, a *Answer)
 	emb := call.provider.(providers.Embedder) // checked by embeddable
 	req := *x.Embed
 	req.Model = call.model
-	resp, err := emb.Embed(ctx, &req)
+	resp, err := emb.Embed(call.startAttempt(ctx), &req)
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,24 @@
 // implements, and the typed errors that carry an upstream failure to the caller's front door.
 // Same-protocol traffic does not go through this model: it is forwarded close to
 // byte-for-byte (see Forwarder).
+//
+// Every protocol package (openai, anthropic, gemini) uses the same file for the same role:
+//
+//	client.go                  the upstream HTTP client: New, Do, Chat, Stream, Models
+//	door.go                    the front door's protocol on the way out (Door, its StreamWriter)
+//	frontdoor_decode.go        a caller's body → canonical Request (DecodeRequest)
+//	frontdoor_peek.go          what policy reads from a caller's body without decoding it (PeekRequest)
+//	frontdoor_encode.go        canonical Response → the caller's wire (EncodeResponse)
+//	frontdoor_encode_stream.go canonical stream events → the caller's wire (StreamEncoder)
+//	upstream_encode.go         canonical Request → the upstream's body (EncodeRequest)
+//	upstream_decode.go         the upstream's answer → canonical Response
+//	upstream_decode_stream.go  the upstream's stream → canonical events
+//	forward.go                 same-protocol forwarding (Forward) and the sniffers of relayed bytes
+//	forward_rewrite.go         policy's edits of a forwarded body (RewriteRequest)
+//	errors.go                  error bodies in the protocol's shape, both directions
+//	wire.go, json.go           wire structs; JSON writing helpers
+//
+// Raw JSON is scanned and edited with providers/jsonscan.
 package providers
 
 import (
@@ -14,6 +32,8 @@ import (
 	"io"
 	"net/http"
 	"time"
+
+	"go.opentelemetry.io/otel/propagation"
 )
 
 // Roles of a canonical message. "developer" messages are mapped to RoleSystem on input.
@@ -341,6 +361,10 @@ type Config struct {
 	HeaderTimeout time.Duration
 	// IdleTimeout bounds the silence between two reads of a streamed body; 0 = none.
 	IdleTimeout time.Duration
+	// Propagator is set when tracing is on (SPEC §19): Do writes the trace context of each
+	// request's context into its headers (W3C traceparent) and notes the upstream's answer on
+	// that context's span. Nil: no header, no note.
+	Propagator propagation.TextMapPropagator
 }
 
 // ReadAllLimited reads at most limit bytes of r; used for upstream error bodies.

@@ -31,6 +31,8 @@ type requestJSON struct {
 	TTFTMS          int64     `json:"ttft_ms"`
 	FinishReason    string    `json:"finish_reason"`
 	ClientIP        string    `json:"client_ip"`
+	// TraceID is the OpenTelemetry trace id of a traced request, else empty.
+	TraceID string `json:"trace_id"`
 }
 
 func toRequestJSON(l db.RequestLog) requestJSON {
@@ -38,7 +40,7 @@ func toRequestJSON(l db.RequestLog) requestJSON {
 		ModelRequested: l.ModelRequested, ModelUsed: l.ModelUsed, Provider: l.Provider, Stream: l.Stream, Status: l.Status,
 		ErrorClass: l.ErrorClass, ErrorMessage: l.ErrorMessage, InputTokens: l.InputTokens, OutputTokens: l.OutputTokens,
 		CachedTokens: l.CachedTokens, ReasoningTokens: l.ReasoningTokens, Estimated: l.Estimated, LatencyMS: l.LatencyMS,
-		TTFTMS: l.TTFTMS, FinishReason: l.FinishReason, ClientIP: l.ClientIP}
+		TTFTMS: l.TTFTMS, FinishReason: l.FinishReason, ClientIP: l.ClientIP, TraceID: l.TraceID}
 }
 
 // apiRequests answers GET /admin/api/v1/requests?client_id=&model=&status=&from=&to=&limit=&before=

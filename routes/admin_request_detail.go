@@ -47,6 +47,7 @@ func (s *server) requestDetailPage(c *fiber.Ctx) error {
 		Client: name, Endpoint: l.Endpoint, ModelRequested: l.ModelRequested, ModelUsed: l.ModelUsed,
 		Provider: l.Provider, Stream: l.Stream, Status: l.Status, ErrorClass: l.ErrorClass, ErrorMessage: l.ErrorMessage,
 		Tokens: tokens, LatencyMS: l.LatencyMS, TTFTMS: l.TTFTMS, FinishReason: l.FinishReason, ClientIP: l.ClientIP,
+		TraceID:     l.TraceID,
 		RequestBody: l.RequestBody, ResponseBody: l.ResponseBody,
 	}
 	p := s.page(c, "Request "+strconv.FormatInt(l.ID, 10), "requests")

@@ -212,3 +212,36 @@ func TestAdminAPIRequests(t *testing.T) {
 		t.Errorf("bad token: %d", resp.StatusCode)
 	}
 }
+
+// The detail page and the admin API show a traced request's trace id (SPEC §19), a dash when
+// the request was not traced.
+func TestRequestDetailShowsTraceID(t *testing.T) {
+	e := newEdge(t)
+	s := e.login()
+	const id = "4bf92f3577b34da6a3ce929d0e0e4736"
+	traced := db.RequestLog{Time: time.Now(), ClientID: 42, Status: 200, TraceID: id}
+	plain := db.RequestLog{Time: time.Now(), ClientID: 42, Status: 200}
+	for _, r := range []*db.RequestLog{&traced, &plain} {
+		if _, err := e.deps.DB.NewInsert().Model(r).Exec(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, doc, _ := e.page(s, "/admin/requests/"+edgeID(traced.ID)); doc.Find(testid("detail-trace-id")).Text() != id {
+		t.Errorf("trace id shown as %q, want %q", doc.Find(testid("detail-trace-id")).Text(), id)
+	}
+	if _, doc, _ := e.page(s, "/admin/requests/"+edgeID(plain.ID)); strings.TrimSpace(doc.Find(testid("detail-trace-id")).Text()) != "—" {
+		t.Errorf("untraced request's trace id shown as %q", doc.Find(testid("detail-trace-id")).Text())
+	}
+	var page struct {
+		Requests []struct {
+			ID      int64  `json:"id"`
+			TraceID string `json:"trace_id"`
+		} `json:"requests"`
+	}
+	if resp := e.api(e.adminToken(), "GET", "/admin/api/v1/requests?client_id=42", "", &page); resp.StatusCode != 200 {
+		t.Fatalf("admin API requests: %d", resp.StatusCode)
+	}
+	if len(page.Requests) != 2 || page.Requests[0].TraceID != "" || page.Requests[1].TraceID != id {
+		t.Errorf("admin API requests %+v, want the newest untraced and the older with trace id %s", page.Requests, id)
+	}
+}

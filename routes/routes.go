@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/uptrace/bun"
 	"github.com/valyala/fasthttp"
+	"go.opentelemetry.io/otel/propagation"
 
 	"github.com/aigateway/ai-gateway/db"
 	"github.com/aigateway/ai-gateway/gateway"
@@ -50,6 +51,9 @@ type Deps struct {
 	Logger *slog.Logger
 	// Now is the clock (sessions, login throttling); nil means time.Now.
 	Now func() time.Time
+	// Propagator reads a caller's trace context (W3C traceparent) when tracing is on (SPEC §19);
+	// nil ignores it.
+	Propagator propagation.TextMapPropagator
 	// UpstreamContext is the parent of every upstream call: cancelling it with a cause (a
 	// *providers.Error) ends the calls still running with that error, e.g. when the shutdown
 	// timeout has run out. Nil means never cancelled.
