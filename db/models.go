@@ -36,6 +36,8 @@ type Client struct {
 	ModelsFetchedAt time.Time `bun:"models_fetched_at,nullzero"`
 	SystemPrompt    string    `bun:"system_prompt,notnull"`
 	ToolMode        string    `bun:"tool_mode,notnull"`
+	// PromptCache is PromptCacheAuto or PromptCacheOff (see gateway.Client.PromptCache).
+	PromptCache string `bun:"prompt_cache,notnull"`
 
 	RequestsPerMinute int64 `bun:"requests_per_minute,notnull"`
 	RequestsPerHour   int64 `bun:"requests_per_hour,notnull"`

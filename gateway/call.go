@@ -160,7 +160,7 @@ func (c *Call) End(o Outcome) {
 		errs = 1
 	}
 	g.stats.Record(StatEvent{Time: now, Client: cl.Name, Model: c.label, Requests: 1, Errors: errs,
-		InputTokens: int64(u.InputTokens), OutputTokens: int64(u.OutputTokens)})
+		InputTokens: int64(u.InputTokens), OutputTokens: int64(u.OutputTokens), CachedTokens: int64(u.CachedTokens)})
 
 	used := strings.Clone(o.ModelUsed) // may point into a reused upstream buffer
 	if used == "" {

@@ -40,8 +40,11 @@ type Client struct {
 	Whitelist    []string
 	SystemPrompt string
 	ToolMode     string
-	RateLimit    RateLimit
-	Quota        Quota
+	// PromptCache is "auto" (automatic Anthropic cache breakpoints on translated requests, see
+	// providers.Request.AutoCache) or "off".
+	PromptCache string
+	RateLimit   RateLimit
+	Quota       Quota
 
 	provider    providers.Provider
 	providerErr error
@@ -195,6 +198,7 @@ func (g *Gateway) buildClient(row *db.Client, prev *Client) *Client {
 		Whitelist:    slices.Clone([]string(row.ModelWhitelist)),
 		SystemPrompt: row.SystemPrompt,
 		ToolMode:     row.ToolMode,
+		PromptCache:  row.PromptCache,
 		RateLimit: RateLimit{
 			RequestsPerMinute: row.RequestsPerMinute,
 			RequestsPerHour:   row.RequestsPerHour,
@@ -306,6 +310,7 @@ func sameSettings(a, b *db.Client) bool {
 		sameConnection(a, b) && a.DefaultModel == b.DefaultModel &&
 		slices.Equal(a.ModelWhitelist, b.ModelWhitelist) && slices.Equal(a.ModelsCache, b.ModelsCache) &&
 		a.ModelsFetchedAt.Equal(b.ModelsFetchedAt) && a.SystemPrompt == b.SystemPrompt && a.ToolMode == b.ToolMode &&
+		a.PromptCache == b.PromptCache &&
 		a.RequestsPerMinute == b.RequestsPerMinute && a.RequestsPerHour == b.RequestsPerHour &&
 		a.RequestsPerDay == b.RequestsPerDay && a.MaxInputTokensPerDay == b.MaxInputTokensPerDay &&
 		a.MaxOutputTokensPerDay == b.MaxOutputTokensPerDay && a.MaxRequestsPerDay == b.MaxRequestsPerDay &&

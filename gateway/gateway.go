@@ -256,7 +256,7 @@ func (g *Gateway) restoreUsage(ctx context.Context) error {
 			name, model = c.Name, c.modelLabel(r.Model)
 		}
 		g.stats.Record(StatEvent{Time: now, Client: name, Model: model, Requests: r.Requests, Errors: r.Errors,
-			InputTokens: r.InputTokens, OutputTokens: r.OutputTokens, TotalsOnly: true})
+			InputTokens: r.InputTokens, OutputTokens: r.OutputTokens, CachedTokens: r.CachedTokens, TotalsOnly: true})
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 
+	"github.com/aigateway/ai-gateway/db"
 	"github.com/aigateway/ai-gateway/providers"
 )
 
@@ -352,9 +353,11 @@ func (g *Gateway) listModels(ctx context.Context, call *Call, a *Answer) error {
 }
 
 // applyPolicy makes a canonical request say what policy decided: the model, the client's
-// system prompt first (the caller's own system messages stay after it) and the output cap.
+// system prompt first (the caller's own system messages stay after it), the output cap and
+// whether the encoder places prompt-cache breakpoints (prompt_cache, auto unless "off").
 func (c *Call) applyPolicy(req *providers.Request) {
 	req.Model = c.model
+	req.AutoCache = c.client.PromptCache != db.PromptCacheOff
 	if sp := c.client.SystemPrompt; sp != "" {
 		msgs := make([]providers.Message, 0, len(req.Messages)+1)
 		msgs = append(msgs, providers.Message{Role: providers.RoleSystem, Content: []providers.Part{providers.TextPart(sp)}})

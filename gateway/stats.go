@@ -16,6 +16,8 @@ type StatEvent struct {
 	Errors       int64
 	InputTokens  int64
 	OutputTokens int64
+	// CachedTokens are the input tokens read from the provider's prompt cache (part of InputTokens).
+	CachedTokens int64
 	// TotalsOnly adds to today's totals and top lists but not to the time series: usage restored
 	// at start happened earlier in the day, at times nobody recorded.
 	TotalsOnly bool
@@ -60,6 +62,8 @@ type Totals struct {
 	Errors       int64 `json:"errors"`
 	InputTokens  int64 `json:"input_tokens"`
 	OutputTokens int64 `json:"output_tokens"`
+	// CachedTokens are the input tokens read from the prompt cache; InputTokens includes them.
+	CachedTokens int64 `json:"cached_tokens"`
 }
 
 // Point is the traffic of one interval starting at Time.
@@ -111,6 +115,7 @@ func (t *Totals) add(e *StatEvent) {
 	t.Errors += e.Errors
 	t.InputTokens += e.InputTokens
 	t.OutputTokens += e.OutputTokens
+	t.CachedTokens += e.CachedTokens
 }
 
 func (s *MemoryStats) rollDay(day string) {

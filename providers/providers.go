@@ -85,6 +85,11 @@ type Request struct {
 	// User identifies the end user (OpenAI user / Anthropic metadata.user_id).
 	User string
 
+	// AutoCache asks an encoder whose protocol caches only what the request marks (Anthropic's
+	// cache_control) to place the marks itself; the gateway sets it from the client's
+	// prompt_cache (auto). Marks the caller sent (Part.CacheControl) are kept either way.
+	AutoCache bool
+
 	// Extra holds top-level fields of the source protocol that the canonical model does not map.
 	// Translators may forward those that mean the same thing on their wire; others are dropped.
 	Extra map[string]json.RawMessage
@@ -129,6 +134,7 @@ type Part struct {
 	// Detail is OpenAI's image detail hint.
 	Detail string
 	// CacheControl is Anthropic's cache_control object, kept so Anthropic→Anthropic-shaped translations keep it.
+	// A caller's mark wins over the automatic ones (Request.AutoCache) and counts toward Anthropic's limit of 4.
 	CacheControl json.RawMessage
 }
 
@@ -214,13 +220,20 @@ type Choice struct {
 	FinishReason string
 }
 
-// Usage counts tokens. InputTokens includes cached and cache-creation tokens; OutputTokens includes reasoning tokens.
+// Usage counts tokens. InputTokens includes cached and cache-creation tokens (as OpenAI's
+// prompt_tokens and Gemini's promptTokenCount do; Anthropic's input_tokens does not); OutputTokens
+// includes reasoning tokens.
 type Usage struct {
-	InputTokens         int
-	OutputTokens        int
-	CachedTokens        int
-	CacheCreationTokens int
-	ReasoningTokens     int
+	InputTokens int
+	// OutputTokens includes ReasoningTokens.
+	OutputTokens int
+	// CachedTokens are input tokens read from the provider's prompt cache.
+	CachedTokens int
+	// CacheCreationTokens are input tokens written to the prompt cache (Anthropic);
+	// CacheCreation1hTokens are those of them written with the one-hour TTL.
+	CacheCreationTokens   int
+	CacheCreation1hTokens int
+	ReasoningTokens       int
 	// Estimated is true when the upstream reported nothing and the gateway counted itself.
 	Estimated bool
 }
@@ -231,6 +244,7 @@ func (u *Usage) Add(u2 Usage) {
 	u.OutputTokens += u2.OutputTokens
 	u.CachedTokens += u2.CachedTokens
 	u.CacheCreationTokens += u2.CacheCreationTokens
+	u.CacheCreation1hTokens += u2.CacheCreation1hTokens
 	u.ReasoningTokens += u2.ReasoningTokens
 	u.Estimated = u.Estimated || u2.Estimated
 }

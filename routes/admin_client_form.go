@@ -65,6 +65,10 @@ func parseClientForm(c *fiber.Ctx) clientForm {
 	if *f.in.ToolMode == "" {
 		*f.in.ToolMode = db.ToolModePassthrough
 	}
+	f.in.PromptCache = text("prompt_cache")
+	if *f.in.PromptCache == "" {
+		*f.in.PromptCache = db.PromptCacheAuto
+	}
 	active := c.FormValue("active") == "true"
 	f.in.Active = &active
 
@@ -85,7 +89,7 @@ func parseClientForm(c *fiber.Ctx) clientForm {
 	f.values = views.ClientValues{
 		Name: *f.in.Name, Description: *f.in.Description, Active: active, Backend: *f.in.Backend,
 		BaseURL: *f.in.BaseURL, AzureAPIVersion: *f.in.AzureAPIVersion, DefaultModel: *f.in.DefaultModel,
-		SystemPrompt: *f.in.SystemPrompt, ToolMode: *f.in.ToolMode, KeyPrefix: strings.Clone(c.FormValue("key_prefix")),
+		SystemPrompt: *f.in.SystemPrompt, ToolMode: *f.in.ToolMode, PromptCache: *f.in.PromptCache, KeyPrefix: strings.Clone(c.FormValue("key_prefix")),
 		RemoveUpstreamKey: remove, Limits: map[string]string{},
 	}
 	for name, dst := range limitTargets(&f.in) {
@@ -170,7 +174,7 @@ func clientValues(cl *db.Client) views.ClientValues {
 	return views.ClientValues{
 		Name: cl.Name, Description: cl.Description, Active: cl.Active, Backend: cl.Backend, BaseURL: cl.BaseURL,
 		AzureAPIVersion: cl.AzureAPIVersion, DefaultModel: cl.DefaultModel, SystemPrompt: cl.SystemPrompt,
-		ToolMode: cl.ToolMode, KeyPrefix: cl.KeyPrefix,
+		ToolMode: cl.ToolMode, PromptCache: cl.PromptCache, KeyPrefix: cl.KeyPrefix,
 		Limits: map[string]string{
 			"rate_limit.requests_per_minute":  i64s(cl.RequestsPerMinute),
 			"rate_limit.requests_per_hour":    i64s(cl.RequestsPerHour),

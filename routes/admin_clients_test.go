@@ -31,6 +31,7 @@ func TestClientCreateForm(t *testing.T) {
 	form["model_whitelist"] = []string{"gpt-4o"}
 	form.Set("model_whitelist_extra", "gpt-4o-mini\no3-mini, gpt-4o")
 	form.Set("default_model", "gpt-4o-mini")
+	form.Set("prompt_cache", "off")
 	resp, _, body := e.post(s, "/admin/clients", form)
 	keyPage := resp.Header.Get("Location")
 	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(keyPage, "/admin/clients/") {
@@ -58,7 +59,7 @@ func TestClientCreateForm(t *testing.T) {
 	cl := rows[0]
 	if cl.KeyHash != db.HashKey(key) || cl.Description != "Invoices <and> reminders" || cl.RequestsPerMinute != 5 ||
 		cl.UpstreamKeyHint != "6789" || !slices.Equal(cl.ModelWhitelist, []string{"gpt-4o", "gpt-4o-mini", "o3-mini"}) ||
-		cl.DefaultModel != "gpt-4o-mini" || !cl.Active || cl.MaxInputTokensPerDay != 1_000_000 {
+		cl.DefaultModel != "gpt-4o-mini" || !cl.Active || cl.MaxInputTokensPerDay != 1_000_000 || cl.PromptCache != "off" {
 		t.Errorf("stored client %+v", cl)
 	}
 	if strings.Contains(body, "sk-live-upstream-secret") {
@@ -77,6 +78,7 @@ func TestClientCreateShowsFieldErrorsInline(t *testing.T) {
 	form.Set("rate_limit.requests_per_hour", "lots")
 	form.Set("quota.max_output_tokens", "-1")
 	form.Set("tool_mode", "gateway")
+	form.Set("prompt_cache", "sometimes")
 	form.Set("key_prefix", "xx_")
 	resp, doc, _ := e.post(s, "/admin/clients", form, "HX-Request", "true", "HX-Boosted", "true")
 	if resp.StatusCode != http.StatusUnprocessableEntity {
@@ -88,6 +90,7 @@ func TestClientCreateShowsFieldErrorsInline(t *testing.T) {
 		"rate_limit.requests_per_hour":   "must be a whole number",
 		"quota.max_output_tokens":        "must be 0 (no limit) or more",
 		"tool_mode":                      "not available yet",
+		"prompt_cache":                   `"sometimes" is not a prompt cache mode`,
 		"key_prefix":                     "must be one of gm_, sk-, sk-ant-",
 		"rate_limit.requests_per_minute": "",
 	} {
@@ -111,10 +114,13 @@ func TestClientEditNeverRendersTheUpstreamKey(t *testing.T) {
 	e := newEdge(t)
 	s := e.login()
 	const secret = "sk-live-upstream-secret-0123456789"
-	cl, _ := e.createClient(&db.Client{Name: "bot", Backend: "openai", ToolMode: "passthrough", Active: true}, secret)
+	cl, _ := e.createClient(&db.Client{Name: "bot", Backend: "openai", ToolMode: "passthrough", PromptCache: "off", Active: true}, secret)
 	resp, doc, body := e.page(s, "/admin/clients/"+edgeID(cl.ID))
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("status %d", resp.StatusCode)
+	}
+	if v := doc.Find(testid("field-prompt-cache")+" option[selected]").AttrOr("value", ""); v != "off" {
+		t.Errorf("prompt cache shown as %q, want off", v)
 	}
 	if strings.Contains(body, secret) || strings.Contains(body, "upstream-secret") {
 		t.Fatal("the upstream key is in the page")

@@ -68,6 +68,7 @@ func dashboardLive(snap gateway.Snapshot) views.DashboardLive {
 			{Key: "requests", Label: "Requests today", Value: views.Thousands(t.Requests)},
 			{Key: "input-tokens", Label: "Tokens in", Value: views.Compact(t.InputTokens), Note: exact(t.InputTokens)},
 			{Key: "output-tokens", Label: "Tokens out", Value: views.Compact(t.OutputTokens), Note: exact(t.OutputTokens)},
+			cacheHitStat(t),
 			{Key: "errors", Label: "Errors", Value: views.Thousands(t.Errors), Note: errNote, Alert: t.Errors > 0},
 			{Key: "in-flight", Label: "In flight", Value: views.Thousands(snap.InFlight)},
 			{Key: "rps", Label: "Requests / s", Value: fmt.Sprintf("%.1f", snap.RequestsPerSecond), Note: "last 10 s"},
@@ -107,6 +108,17 @@ func charts(key, period string, points []gateway.Point, labelEvery int, layout s
 		[]views.ChartSeries{{Label: "input", Class: "series-input"}, {Label: "output", Class: "series-output"}},
 		tp, labelEvery)
 	return req, tok
+}
+
+// cacheHitStat is today's cache hit ratio: the input tokens read from a provider's prompt cache
+// over all input tokens (which include them).
+func cacheHitStat(t gateway.Totals) views.Stat {
+	s := views.Stat{Key: "cache-hit", Label: "Cache hits", Value: "–", Note: "no input tokens yet"}
+	if t.InputTokens > 0 {
+		s.Value = fmt.Sprintf("%.1f%%", float64(t.CachedTokens)*100/float64(t.InputTokens))
+		s.Note = views.Compact(t.CachedTokens) + " of " + views.Compact(t.InputTokens) + " input tokens cached"
+	}
+	return s
 }
 
 // exact is the full number under a compact one, when the compact one rounded it.

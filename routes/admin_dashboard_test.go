@@ -19,7 +19,7 @@ func snapshot() gateway.Snapshot {
 	now := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
 	s := gateway.Snapshot{
 		Time:              now,
-		Today:             gateway.Totals{Requests: 1234, Errors: 12, InputTokens: 2_500_000, OutputTokens: 40_000},
+		Today:             gateway.Totals{Requests: 1234, Errors: 12, InputTokens: 2_500_000, OutputTokens: 40_000, CachedTokens: 1_750_000},
 		InFlight:          3,
 		RequestsPerSecond: 2.5,
 		Models: []gateway.Top{
@@ -55,10 +55,14 @@ func TestDashboardLiveFragments(t *testing.T) {
 		"stat-errors-value":        "12",
 		"stat-in-flight-value":     "3",
 		"stat-rps-value":           "2.5",
+		"stat-cache-hit-value":     "70.0%",
 	} {
 		if got := strings.TrimSpace(doc.Find(testid(id)).Text()); got != want {
 			t.Errorf("%s = %q, want %q", id, got, want)
 		}
+	}
+	if got := doc.Find(testid("stat-cache-hit")).Text(); !strings.Contains(got, "1.8M of 2.5M input tokens cached") {
+		t.Errorf("cache hit note: %q", got)
 	}
 	if !strings.Contains(doc.Find(testid("stat-errors")).Text(), "1.0% of requests") {
 		t.Errorf("error rate: %q", doc.Find(testid("stat-errors")).Text())

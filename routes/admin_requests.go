@@ -91,5 +91,5 @@ func requestRow(l db.RequestLog, names map[int64]string) views.RequestRow {
 	}
 	return views.RequestRow{ID: l.ID, Time: l.Time.UTC().Format("2006-01-02 15:04:05"), Client: clientName(names, l.ClientID),
 		Model: model, Endpoint: l.Endpoint, Stream: l.Stream, Status: l.Status, LatencyMS: l.LatencyMS, TTFTMS: l.TTFTMS,
-		InputTokens: l.InputTokens, OutputTokens: l.OutputTokens, Error: l.ErrorMessage, Refused: l.Refused}
+		InputTokens: l.InputTokens, OutputTokens: l.OutputTokens, CachedTokens: l.CachedTokens, Error: l.ErrorMessage, Refused: l.Refused}
 }

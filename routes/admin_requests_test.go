@@ -31,6 +31,9 @@ func historyEdge(t *testing.T) (*edge, edgeSession, []db.RequestLog) {
 		if i%2 == 1 {
 			r.ClientID, r.ModelRequested, r.ModelUsed = b.ID, `<script>alert("model")</script>`, ""
 		}
+		if i == 119 {
+			r.InputTokens, r.CachedTokens = 12_000, 9_500 // a prompt-cache hit
+		}
 		if i%10 == 0 {
 			r.Status, r.ErrorClass, r.ErrorMessage = 429, "rate_limited", "requests per minute exceeded"
 		}
@@ -59,6 +62,10 @@ func TestRequestHistoryFiltersAndPages(t *testing.T) {
 	ids := rowIDs(doc)
 	if len(ids) != 50 || ids[0] != edgeID(rows[119].ID) || ids[49] != edgeID(rows[70].ID) {
 		t.Fatalf("first page: %d rows, %s … %s", len(ids), ids[0], ids[len(ids)-1])
+	}
+	// A cache hit shows its cached input tokens; rows without one show nothing extra.
+	if got := doc.Find(testid("request-cached")); got.Length() != 1 || got.Text() != "9500 cached" {
+		t.Errorf("cache hits shown: %d, %q", got.Length(), got.Text())
 	}
 	older := doc.Find(testid("page-older")).AttrOr("href", "")
 	if older != "/admin/requests?before="+edgeID(rows[70].ID) {

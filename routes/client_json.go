@@ -46,6 +46,7 @@ type clientJSON struct {
 	ModelsFetchedAt *time.Time        `json:"models_fetched_at"`
 	SystemPrompt    string            `json:"system_prompt"`
 	ToolMode        string            `json:"tool_mode"`
+	PromptCache     string            `json:"prompt_cache"`
 	KeyPrefix       string            `json:"key_prefix"`
 	KeyHint         string            `json:"key_hint"`
 	RateLimit       gateway.RateLimit `json:"rate_limit"`
@@ -77,7 +78,7 @@ func toClientJSON(c *db.Client) clientJSON {
 		Backend: c.Backend, BaseURL: c.BaseURL, UpstreamKeyHint: c.UpstreamKeyHint, AzureAPIVersion: c.AzureAPIVersion,
 		DefaultModel: c.DefaultModel, ModelWhitelist: nonNil(c.ModelWhitelist), ModelsCache: nonNil(c.ModelsCache),
 		ModelsFetchedAt: timePtr(c.ModelsFetchedAt), SystemPrompt: c.SystemPrompt, ToolMode: c.ToolMode,
-		KeyPrefix: c.KeyPrefix, KeyHint: c.KeyHint,
+		PromptCache: c.PromptCache, KeyPrefix: c.KeyPrefix, KeyHint: c.KeyHint,
 		RateLimit: gateway.RateLimit{
 			RequestsPerMinute: c.RequestsPerMinute, RequestsPerHour: c.RequestsPerHour, RequestsPerDay: c.RequestsPerDay,
 		},
@@ -103,6 +104,7 @@ type clientInput struct {
 	ModelWhitelist  *[]string       `json:"model_whitelist"`
 	SystemPrompt    *string         `json:"system_prompt"`
 	ToolMode        *string         `json:"tool_mode"`
+	PromptCache     *string         `json:"prompt_cache"`
 	KeyPrefix       *string         `json:"key_prefix"`
 	RateLimit       *rateLimitInput `json:"rate_limit"`
 	Quota           *quotaInput     `json:"quota"`
@@ -147,8 +149,9 @@ func decodeJSON(c *fiber.Ctx, v any, allowEmpty bool) error {
 // the config's default limits.
 func newClientFromDefaults(d gateway.Limits) *db.Client {
 	return &db.Client{
-		Active:   true,
-		ToolMode: db.ToolModePassthrough,
+		Active:      true,
+		ToolMode:    db.ToolModePassthrough,
+		PromptCache: db.PromptCacheAuto,
 
 		RequestsPerMinute: d.RateLimit.RequestsPerMinute,
 		RequestsPerHour:   d.RateLimit.RequestsPerHour,
@@ -225,6 +228,7 @@ func (in *clientInput) apply(c *db.Client, keyring *db.Keyring) (changed []strin
 	}
 	set("system_prompt", &c.SystemPrompt, in.SystemPrompt, maxPromptLen, true)
 	set("tool_mode", &c.ToolMode, in.ToolMode, 40, false)
+	set("prompt_cache", &c.PromptCache, in.PromptCache, 40, false)
 
 	if in.ModelWhitelist != nil {
 		var list []string
@@ -329,6 +333,9 @@ func validateClient(c *db.Client, bad fieldErrors) {
 		default:
 			bad["tool_mode"] = fmt.Sprintf("%q is not a tool mode; use \"passthrough\"", c.ToolMode)
 		}
+	}
+	if _, done := bad["prompt_cache"]; !done && c.PromptCache != db.PromptCacheAuto && c.PromptCache != db.PromptCacheOff {
+		bad["prompt_cache"] = fmt.Sprintf("%q is not a prompt cache mode; use \"auto\" (automatic Anthropic cache breakpoints) or \"off\"", c.PromptCache)
 	}
 	if c.DefaultModel != "" && len(c.ModelWhitelist) > 0 && !slices.Contains(c.ModelWhitelist, c.DefaultModel) {
 		if _, done := bad["default_model"]; !done {

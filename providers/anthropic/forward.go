@@ -82,10 +82,10 @@ func UsageFromEvent(name string, data []byte) (u providers.Usage, ok bool) {
 // Anthropic stream. The zero value is ready; feed it every event with Observe. Only
 // message_start, message_delta and error events are parsed.
 type UsageSniffer struct {
-	in, out, cacheWrite, cacheRead int
-	seen                           bool
-	stop                           string
-	err                            *providers.Error
+	counts usageCounts
+	seen   bool
+	stop   string
+	err    *providers.Error
 }
 
 // Observe looks at one SSE event (name may be empty when the stream has no event lines).
@@ -117,25 +117,13 @@ func (s *UsageSniffer) observe(name string, data []byte) bool {
 		if ev.Message == nil {
 			return false
 		}
-		u := ev.Message.Usage
-		s.in, s.out, s.cacheWrite, s.cacheRead = val(u.InputTokens), val(u.OutputTokens), val(u.CacheCreationInputTokens), val(u.CacheReadInputTokens)
+		s.counts.set(&ev.Message.Usage)
 	case "message_delta":
 		if ev.Delta.StopReason != "" {
 			s.stop = ev.Delta.StopReason
 		}
 		if u := ev.Usage; u != nil {
-			if u.OutputTokens != nil {
-				s.out = *u.OutputTokens
-			}
-			if u.InputTokens != nil {
-				s.in = *u.InputTokens
-			}
-			if u.CacheCreationInputTokens != nil {
-				s.cacheWrite = *u.CacheCreationInputTokens
-			}
-			if u.CacheReadInputTokens != nil {
-				s.cacheRead = *u.CacheReadInputTokens
-			}
+			s.counts.merge(u)
 		}
 	default:
 		return false
@@ -146,7 +134,7 @@ func (s *UsageSniffer) observe(name string, data []byte) bool {
 
 // Usage is the usage so far, in canonical terms (input includes cache writes and reads).
 func (s *UsageSniffer) Usage() providers.Usage {
-	return usageOf(wireUsage{InputTokens: &s.in, OutputTokens: &s.out, CacheCreationInputTokens: &s.cacheWrite, CacheReadInputTokens: &s.cacheRead})
+	return s.counts.canonical()
 }
 
 // Seen reports whether any usage event was observed (false: the upstream reported nothing and

@@ -9,21 +9,14 @@ import (
 )
 
 type outMessage struct {
-	ID           string   `json:"id"`
-	Type         string   `json:"type"`
-	Role         string   `json:"role"`
-	Model        string   `json:"model"`
-	Content      []any    `json:"content"`
-	StopReason   string   `json:"stop_reason"`
-	StopSequence *string  `json:"stop_sequence"`
-	Usage        outUsage `json:"usage"`
-}
-
-type outUsage struct {
-	InputTokens              int `json:"input_tokens"`
-	CacheCreationInputTokens int `json:"cache_creation_input_tokens"`
-	CacheReadInputTokens     int `json:"cache_read_input_tokens"`
-	OutputTokens             int `json:"output_tokens"`
+	ID           string          `json:"id"`
+	Type         string          `json:"type"`
+	Role         string          `json:"role"`
+	Model        string          `json:"model"`
+	Content      []any           `json:"content"`
+	StopReason   string          `json:"stop_reason"`
+	StopSequence *string         `json:"stop_sequence"`
+	Usage        json.RawMessage `json:"usage"`
 }
 
 type outText struct {
@@ -49,7 +42,7 @@ type outToolUse struct {
 // arguments as the input object ({} when they are not a JSON object); the finish reason maps back
 // to a stop_reason (stop → end_turn, or tool_use when there are tool calls; length → max_tokens;
 // tool_calls → tool_use; content_filter → refusal) and usage splits the input tokens into
-// uncached, cache-write and cache-read counts. The id is resp.ID with a "msg_" prefix (a random
+// uncached, cache-write (five-minute and one-hour) and cache-read counts (appendUsage). The id is resp.ID with a "msg_" prefix (a random
 // one when empty). Only the first choice is used: the Messages API has one.
 func EncodeResponse(resp *providers.Response) []byte {
 	out := outMessage{Type: "message", Role: "assistant", Model: resp.Model, Content: []any{}}
@@ -73,8 +66,7 @@ func EncodeResponse(resp *providers.Response) []byte {
 		out.Content = append(out.Content, outToolUse{Type: "tool_use", ID: id, Name: tc.Name, Input: toolInput(tc.Arguments)})
 	}
 	out.StopReason = stopReason(finish, len(msg.ToolCalls) > 0)
-	in, cw, cr, o := wireUsageCounts(resp.Usage)
-	out.Usage = outUsage{InputTokens: in, CacheCreationInputTokens: cw, CacheReadInputTokens: cr, OutputTokens: o}
+	out.Usage = appendUsage(nil, resp.Usage)
 	return marshalNoEscape(out)
 }
 

@@ -112,19 +112,12 @@ func (e *StreamEncoder) Finish(dst []byte) []byte {
 	e.flushing = true
 	dst = e.drain(dst)
 	dst = e.closeBlock(dst)
-	in, cw, cr, out := wireUsageCounts(e.usage)
 	dst = appendEventHead(dst, "message_delta")
 	dst = append(dst, `{"type":"message_delta","delta":{"stop_reason":`...)
 	dst = appendString(dst, stopReason(e.finish, e.sawTool))
-	dst = append(dst, `,"stop_sequence":null},"usage":{"input_tokens":`...)
-	dst = appendInt(dst, in)
-	dst = append(dst, `,"cache_creation_input_tokens":`...)
-	dst = appendInt(dst, cw)
-	dst = append(dst, `,"cache_read_input_tokens":`...)
-	dst = appendInt(dst, cr)
-	dst = append(dst, `,"output_tokens":`...)
-	dst = appendInt(dst, out)
-	dst = append(dst, "}}\n\n"...)
+	dst = append(dst, `,"stop_sequence":null},"usage":`...)
+	dst = appendUsage(dst, e.usage)
+	dst = append(dst, "}\n\n"...)
 	dst = append(dst, "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n"...)
 	e.finished = true
 	return dst
@@ -148,21 +141,14 @@ func (e *StreamEncoder) start(dst []byte, id, model string) []byte {
 	if e.model == "" {
 		e.model = model
 	}
-	in, cw, cr, out := wireUsageCounts(e.usage)
 	dst = appendEventHead(dst, "message_start")
 	dst = append(dst, `{"type":"message_start","message":{"id":`...)
 	dst = appendString(dst, e.id)
 	dst = append(dst, `,"type":"message","role":"assistant","model":`...)
 	dst = appendString(dst, e.model)
-	dst = append(dst, `,"content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":`...)
-	dst = appendInt(dst, in)
-	dst = append(dst, `,"cache_creation_input_tokens":`...)
-	dst = appendInt(dst, cw)
-	dst = append(dst, `,"cache_read_input_tokens":`...)
-	dst = appendInt(dst, cr)
-	dst = append(dst, `,"output_tokens":`...)
-	dst = appendInt(dst, out)
-	dst = append(dst, "}}}\n\n"...)
+	dst = append(dst, `,"content":[],"stop_reason":null,"stop_sequence":null,"usage":`...)
+	dst = appendUsage(dst, e.usage)
+	dst = append(dst, "}}\n\n"...)
 	return append(dst, "event: ping\ndata: {\"type\":\"ping\"}\n\n"...)
 }
 

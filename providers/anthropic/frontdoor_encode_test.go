@@ -24,7 +24,7 @@ func assistantAnswer() *providers.Response {
 				{ID: "", Name: "get_weather", Arguments: `{"location":"Ro`},
 			},
 		}, FinishReason: providers.FinishToolCalls}},
-		Usage: providers.Usage{InputTokens: 2121, OutputTokens: 120, CachedTokens: 2000, CacheCreationTokens: 100, ReasoningTokens: 50},
+		Usage: providers.Usage{InputTokens: 2121, OutputTokens: 120, CachedTokens: 2000, CacheCreationTokens: 100, CacheCreation1hTokens: 40, ReasoningTokens: 50},
 	}
 }
 
@@ -42,7 +42,7 @@ func TestEncodeResponseGolden(t *testing.T) {
 		} `json:"content"`
 		StopReason   string  `json:"stop_reason"`
 		StopSequence *string `json:"stop_sequence"`
-		Usage        map[string]int
+		Usage        map[string]json.RawMessage
 	}
 	if err := json.Unmarshal(b, &m); err != nil {
 		t.Fatal(err)
@@ -60,10 +60,11 @@ func TestEncodeResponseGolden(t *testing.T) {
 	if m.Content[3].ID != "toolu_chatcmpl-abc_1" {
 		t.Errorf("made-up tool id %q", m.Content[3].ID)
 	}
-	want := map[string]int{"input_tokens": 21, "cache_creation_input_tokens": 100, "cache_read_input_tokens": 2000, "output_tokens": 120}
+	want := map[string]string{"input_tokens": "21", "cache_creation_input_tokens": "100", "cache_read_input_tokens": "2000",
+		"cache_creation": `{"ephemeral_5m_input_tokens":60,"ephemeral_1h_input_tokens":40}`, "output_tokens": "120"}
 	for k, v := range want {
-		if m.Usage[k] != v {
-			t.Errorf("usage %s = %d, want %d", k, m.Usage[k], v)
+		if string(m.Usage[k]) != v {
+			t.Errorf("usage %s = %s, want %s", k, m.Usage[k], v)
 		}
 	}
 	if m.StopReason != "tool_use" || m.StopSequence != nil {
@@ -96,7 +97,7 @@ func TestEncodeResponseStopReasons(t *testing.T) {
 	}
 	// No choices at all is still a valid, empty Message.
 	b := EncodeResponse(&providers.Response{ID: "msg_2", Model: "m"})
-	if got, want := string(b), `{"id":"msg_2","type":"message","role":"assistant","model":"m","content":[],"stop_reason":"end_turn","stop_sequence":null,"usage":{"input_tokens":0,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"output_tokens":0}}`; got != want {
+	if got, want := string(b), `{"id":"msg_2","type":"message","role":"assistant","model":"m","content":[],"stop_reason":"end_turn","stop_sequence":null,"usage":{"input_tokens":0,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"cache_creation":{"ephemeral_5m_input_tokens":0,"ephemeral_1h_input_tokens":0},"output_tokens":0}}`; got != want {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}
 	// An empty id gets a random msg_ id.

@@ -97,22 +97,9 @@ func stopReason(finish string, hasToolCalls bool) string {
 	return "end_turn"
 }
 
-// usageOf maps Anthropic usage: input tokens include cache writes and cache reads.
-func usageOf(u wireUsage) providers.Usage {
-	in, out, cw, cr := val(u.InputTokens), val(u.OutputTokens), val(u.CacheCreationInputTokens), val(u.CacheReadInputTokens)
-	return providers.Usage{InputTokens: in + cw + cr, OutputTokens: out, CachedTokens: cr, CacheCreationTokens: cw}
-}
-
 func val(p *int) int {
 	if p == nil {
 		return 0
 	}
 	return *p
-}
-
-// wireUsageCounts splits canonical usage back into Anthropic's fields (input_tokens excludes
-// cache reads and writes).
-func wireUsageCounts(u providers.Usage) (input, cacheCreation, cacheRead, output int) {
-	input = max(u.InputTokens-u.CachedTokens-u.CacheCreationTokens, 0)
-	return input, u.CacheCreationTokens, u.CachedTokens, u.OutputTokens
 }

@@ -111,7 +111,7 @@ type streamDecoder struct {
 	blocks []blockState
 
 	// Raw usage counts; message_delta overrides those it carries.
-	in, out, cacheWrite, cacheRead int
+	counts usageCounts
 
 	ev wireStreamEvent // reused for decoding
 }
@@ -134,8 +134,8 @@ func (d *streamDecoder) pop() (providers.StreamEvent, bool) {
 func (d *streamDecoder) emit(ev providers.StreamEvent) { d.queue = append(d.queue, ev) }
 
 func (d *streamDecoder) usage() *providers.Usage {
-	return &providers.Usage{InputTokens: d.in + d.cacheWrite + d.cacheRead, OutputTokens: d.out,
-		CachedTokens: d.cacheRead, CacheCreationTokens: d.cacheWrite}
+	u := d.counts.canonical()
+	return &u
 }
 
 func (d *streamDecoder) malformed(format string, args ...any) *providers.Error {
@@ -196,8 +196,7 @@ func (d *streamDecoder) decode(name string, data []byte) error {
 		if ev.Message == nil {
 			return d.malformed("message_start without a message")
 		}
-		u := ev.Message.Usage
-		d.in, d.out, d.cacheWrite, d.cacheRead = val(u.InputTokens), val(u.OutputTokens), val(u.CacheCreationInputTokens), val(u.CacheReadInputTokens)
+		d.counts.set(&ev.Message.Usage)
 		d.start(ev.Message.ID, ev.Message.Model)
 
 	case "content_block_start":
@@ -280,18 +279,7 @@ func (d *streamDecoder) decode(name string, data []byte) error {
 	case "message_delta":
 		d.start("", "")
 		if u := ev.Usage; u != nil {
-			if u.OutputTokens != nil {
-				d.out = *u.OutputTokens
-			}
-			if u.InputTokens != nil {
-				d.in = *u.InputTokens
-			}
-			if u.CacheCreationInputTokens != nil {
-				d.cacheWrite = *u.CacheCreationInputTokens
-			}
-			if u.CacheReadInputTokens != nil {
-				d.cacheRead = *u.CacheReadInputTokens
-			}
+			d.counts.merge(u)
 		}
 		if ev.Delta.StopReason != "" {
 			d.finished = true

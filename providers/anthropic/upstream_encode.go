@@ -43,6 +43,9 @@ func encodeRequest(req *providers.Request, stream bool) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	if req.AutoCache {
+		placeCacheBreakpoints(w)
+	}
 	b, err := json.Marshal(w)
 	if err != nil {
 		return nil, &providers.Error{Kind: providers.KindInternal, Message: "encoding the Messages request: " + err.Error()}
@@ -367,12 +370,12 @@ func contentBlocks(i int, parts []providers.Part) ([]wireBlock, error) {
 	return out, nil
 }
 
-// toolResultContent is a tool_result's content: a string when the result is only text, blocks
-// when it has images, nothing when it is empty.
+// toolResultContent is a tool_result's content: a string when the result is only text without
+// cache_control, blocks when it has images or marks, nothing when it is empty.
 func toolResultContent(i int, parts []providers.Part) (json.RawMessage, error) {
 	onlyText := true
 	for _, p := range parts {
-		if p.Type != providers.PartText {
+		if p.Type != providers.PartText || len(p.CacheControl) > 0 {
 			onlyText = false
 		}
 	}

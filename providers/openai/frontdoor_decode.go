@@ -348,7 +348,11 @@ func decodeContent(c json.RawMessage, i int) ([]providers.Part, error) {
 	for j, p := range parts {
 		switch p.Type {
 		case "text", "input_text":
-			out = append(out, providers.TextPart(p.Text))
+			part := providers.TextPart(p.Text)
+			if !jsonscan.IsNull(p.CacheControl) {
+				part.CacheControl = p.CacheControl
+			}
+			out = append(out, part)
 		case "refusal":
 			out = append(out, providers.TextPart(p.Refusal))
 		case "image_url":

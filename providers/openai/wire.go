@@ -78,6 +78,9 @@ type wirePartIn struct {
 	Text     string          `json:"text"`
 	Refusal  string          `json:"refusal"`
 	ImageURL json.RawMessage `json:"image_url"`
+	// CacheControl is Anthropic's mark, which OpenAI-compatible clients of Claude (OpenRouter's
+	// convention) put on text parts; an Anthropic backend receives it as sent.
+	CacheControl json.RawMessage `json:"cache_control"`
 }
 
 type wireChoiceOut struct {
