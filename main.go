@@ -213,6 +213,8 @@ func serve(ctx context.Context, f serveFlags, getenv func(string) string, stdout
 		HTTPClient:    upstreamHTTPClient(),
 		HeaderTimeout: cfg.Upstream.HeaderTimeout,
 		IdleTimeout:   cfg.Upstream.IdleTimeout,
+		Routing: gateway.Routing{Retries: cfg.Upstream.Retries, BackoffMax: cfg.Upstream.RetryBackoffMax,
+			BreakerFailures: cfg.Upstream.Breaker.Failures, BreakerCooldown: cfg.Upstream.Breaker.Cooldown},
 		Logs:          requestLogs,
 		Usage:         db.NewUsageStore(bdb),
 		Traffic:       requestLogs,

@@ -37,6 +37,8 @@ type Options struct {
 	HTTPClient    *http.Client
 	HeaderTimeout time.Duration
 	IdleTimeout   time.Duration
+	// Routing is how failed attempts are retried and targets skipped (SPEC §15).
+	Routing Routing
 
 	// Logs receives the request log and usage rollups (db.RequestLogStore). Required.
 	Logs LogStore
@@ -81,7 +83,10 @@ type Gateway struct {
 	stats    StatsFeed
 	events   ClientEvents
 	metrics  *metrics
-	writer   *writer
+	routing  *routingMetrics
+	// health is the state of every upstream target (key): breaker, benched, resting (health.go).
+	health sync.Map // string → *upstreamHealth
+	writer *writer
 	// instance identifies this gateway to ClientEvents, so it skips its own announcements.
 	instance string
 
@@ -164,6 +169,10 @@ func New(opts Options) (*Gateway, error) {
 		return nil, err
 	}
 	g.metrics = m
+	if g.routing, err = newRoutingMetrics(reg); err != nil {
+		return nil, err
+	}
+	m.perClient = append(m.perClient, g.routing.fallbacks.MetricVec)
 	w = newWriter(opts.Logs, g.log, m, g.now, func() int { return int(g.retentionDays.Load()) },
 		opts.QueueSize, opts.BatchSize, opts.FlushInterval)
 	g.writer = w
