@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -154,5 +155,159 @@ func TestAttackRoutingRetryThenFallback(t *testing.T) {
 				t.Errorf("usage %+v, want 4 requests, no errors, 28/12 tokens", u)
 			}
 		})
+	}
+}
+
+// A 400 is the caller's error: passed on as it is, never retried, no fallback asked.
+func TestAttackRoutingCallerErrorNotRetried(t *testing.T) {
+	fallback := newRouteMock(t, answerWell("from the fallback"))
+	primary := newRouteMock(t, func(_ int, w http.ResponseWriter, _ *http.Request, _ mockRequest) {
+		mockUpstreamError(w, beAnthropic, 400, "", "max_tokens: too large")
+	})
+	g := startRelGateway(t, routingEnv(nil), "")
+	g.createClient(beAnthropic, primary.URL, geminiFallback(fallback.URL))
+	for i, stream := range []bool{false, true} {
+		resp, body := g.call(relAnthropic, beAnthropic, stream, "")
+		if resp.StatusCode != 400 || !strings.Contains(relErrorMessage(t, relAnthropic, body), "max_tokens: too large") {
+			t.Errorf("stream=%v: %d %s, want the upstream's 400", stream, resp.StatusCode, body)
+		}
+		if row := lastLog(t, g, i+1); attemptSummary(row.Attempts) != "anthropic:400" {
+			t.Errorf("attempts %q, want one", attemptSummary(row.Attempts))
+		}
+	}
+	if primary.calls() != 2 || fallback.calls() != 0 {
+		t.Errorf("primary %d calls, fallback %d; want 2 and 0", primary.calls(), fallback.calls())
+	}
+}
+
+// Once the first byte of a stream reached the caller nothing is retried: the failure is the
+// door's in-band error event, and the fallback is never asked.
+func TestAttackRoutingNoRetryAfterFirstByte(t *testing.T) {
+	fallback := newRouteMock(t, answerWell("from the fallback"))
+	primary := newRouteMock(t, func(_ int, w http.ResponseWriter, _ *http.Request, u mockRequest) {
+		mockStreamHead(w, beAnthropic, 5)
+		mockStreamText(w, beAnthropic, "half an ans", 5, 1)
+		mockReset(t, w)
+	})
+	g := startRelGateway(t, routingEnv(nil), "")
+	g.createClient(beAnthropic, primary.URL, geminiFallback(fallback.URL))
+	for i, d := range []relDoor{relAnthropic, relOpenAI, relGemini} {
+		resp, body := g.call(d, beAnthropic, true, "")
+		text, sawErr := relStreamedText(t, d, body)
+		if resp.StatusCode != 200 || text != "half an ans" || !sawErr {
+			t.Errorf("%s: %d %q in-band error %v; want 200, the half answer, then the error event:\n%s", d.name, resp.StatusCode, text, sawErr, body)
+		}
+		row := lastLog(t, g, i+1)
+		if attemptSummary(row.Attempts) != "anthropic:200" || row.Status < 500 {
+			t.Errorf("%s: attempts %q status %d; want one attempt and a failed request", d.name, attemptSummary(row.Attempts), row.Status)
+		}
+	}
+	if primary.calls() != 3 || fallback.calls() != 0 {
+		t.Errorf("primary %d calls, fallback %d; want 3 and 0", primary.calls(), fallback.calls())
+	}
+}
+
+// Every attempt sends the same request: the primary gets the caller's body byte for byte on its
+// first try and its retry; the fallback gets the same request translated, each time identical.
+func TestAttackRoutingSameBodyOnEveryAttempt(t *testing.T) {
+	fallback := newRouteMock(t, answerWell("ok"))
+	primary := newRouteMock(t, func(_ int, w http.ResponseWriter, _ *http.Request, _ mockRequest) {
+		mockUpstreamError(w, beAnthropic, 503, "", "down")
+	})
+	g := startRelGateway(t, routingEnv(map[string]string{"AIGW_UPSTREAM_RETRIES": "2"}), "")
+	g.createClient(beAnthropic, primary.URL, map[string]any{"fallbacks": []map[string]any{{"backend": beGemini,
+		"base_url": fallback.URL, "upstream_keys": []string{"gemini-key-one-0123456789", "gemini-key-two-0123456789"}}}})
+	body := `{"model":"m","max_tokens":100,"system":"be exact","messages":[{"role":"user","content":"über \u00e9 \"quoted\""}],` +
+		`"tools":[{"name":"get","description":"d","input_schema":{"type":"object","properties":{"q":{"type":"string"}}}}],"stream":false}`
+	resp, answer := g.call(relAnthropic, beAnthropic, false, body)
+	if resp.StatusCode != 200 {
+		t.Fatalf("%d %s", resp.StatusCode, answer)
+	}
+	bodies, _ := primary.received()
+	if len(bodies) != 3 {
+		t.Fatalf("primary got %d attempts, want 3 (retries=2)", len(bodies))
+	}
+	for i, b := range bodies {
+		if string(b) != string(bodies[0]) {
+			t.Errorf("primary attempt %d sent\n%s\nthe first sent\n%s", i, b, bodies[0])
+		}
+	}
+	// A fallback that fails once and answers on its retry gets the same translation twice.
+	fallback.setBehave(func(n int, w http.ResponseWriter, _ *http.Request, u mockRequest) {
+		if n%2 == 1 {
+			mockUpstreamError(w, beGemini, 500, "", "hiccup")
+			return
+		}
+		mockAnswerWrite(w, u, mockReply{texts: []string{"ok"}, input: 1, output: 1})
+	})
+	if resp, answer := g.call(relAnthropic, beAnthropic, false, body); resp.StatusCode != 200 {
+		t.Fatalf("%d %s", resp.StatusCode, answer)
+	}
+	fb, keys := fallback.received()
+	if len(fb) != 3 || string(fb[1]) != string(fb[2]) || string(fb[0]) != string(fb[1]) {
+		t.Fatalf("fallback attempts differ or are missing (%d):\n%s", len(fb), fb)
+	}
+	if keys[1] == keys[2] {
+		t.Errorf("the fallback's retry used the same key %q; its keys take turns", keys[1])
+	}
+}
+
+// Many callers during a failover: every one is answered by the fallback, each request is logged
+// and counted exactly once, with its own attempts.
+func TestAttackRoutingConcurrentFailover(t *testing.T) {
+	fallback := newRouteMock(t, answerWell("from the fallback"))
+	primary := newRouteMock(t, func(_ int, w http.ResponseWriter, _ *http.Request, _ mockRequest) {
+		mockUpstreamError(w, beAnthropic, 529, "", "overloaded")
+	})
+	// The breaker opens part-way through: later requests skip the primary without a call.
+	g := startRelGateway(t, routingEnv(map[string]string{"AIGW_UPSTREAM_BREAKER_FAILURES": "5"}), "")
+	g.createClient(beAnthropic, primary.URL, geminiFallback(fallback.URL))
+	const n = 24
+	var wg sync.WaitGroup
+	errs := make(chan string, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d := []relDoor{relAnthropic, relOpenAI, relGemini}[i%3]
+			stream := i%2 == 0
+			resp, body := g.call(d, beAnthropic, stream, "")
+			text := ""
+			if stream {
+				text, _ = relStreamedText(t, d, body)
+			} else {
+				var m map[string]any
+				json.Unmarshal([]byte(body), &m)
+				text = relTextOf(d, m)
+			}
+			if resp.StatusCode != 200 || text != "from the fallback" {
+				errs <- fmt.Sprintf("%s stream=%v: %d %q", d.name, stream, resp.StatusCode, text)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+	lastLog(t, g, n)
+	rows := g.openDB().requestLogs()
+	if len(rows) != n {
+		t.Fatalf("%d log rows, want %d", len(rows), n)
+	}
+	for _, r := range rows {
+		if r.Status != 200 || r.Provider != beGemini || len(r.Attempts) < 2 || r.Attempts[len(r.Attempts)-1].Provider != beGemini {
+			t.Errorf("row %d: status %d provider %s attempts %q", r.ID, r.Status, r.Provider, attemptSummary(r.Attempts))
+		}
+	}
+	if fallback.calls() != n {
+		t.Errorf("fallback answered %d calls, want %d", fallback.calls(), n)
+	}
+	if primary.calls() >= 2*n {
+		t.Errorf("primary got %d calls: the open breaker should have spared it some", primary.calls())
+	}
+	u := g.openDB().usageTotals()[g.ids[beAnthropic]]
+	if u.Requests != n || u.Errors != 0 || u.InputTokens != 7*n || u.OutputTokens != 3*n {
+		t.Errorf("usage %+v, want %d requests, no errors, %d/%d tokens", u, n, 7*n, 3*n)
 	}
 }

@@ -34,8 +34,9 @@ func newRouteMock(t *testing.T, behave func(n int, w http.ResponseWriter, r *htt
 		m.bodies = append(m.bodies, bytes.Clone(u.body))
 		m.keys = append(m.keys, key)
 		m.urls = append(m.urls, r.URL.Path)
+		behave := m.behave
 		m.mu.Unlock()
-		m.behave(n, w, r, u)
+		behave(n, w, r, u)
 	}))
 	t.Cleanup(m.Close)
 	return m
@@ -46,6 +47,13 @@ func bytesAfter(s, prefix string) string {
 		return s[len(prefix):]
 	}
 	return ""
+}
+
+// setBehave changes how the mock answers from the next request on.
+func (m *routeMock) setBehave(b func(n int, w http.ResponseWriter, r *http.Request, u mockRequest)) {
+	m.mu.Lock()
+	m.behave = b
+	m.mu.Unlock()
 }
 
 // calls is how many requests the mock received.

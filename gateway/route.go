@@ -134,17 +134,26 @@ func (g *Gateway) route(ctx context.Context, call *Call, try attemptFunc) error 
 	return last
 }
 
-// keyAt is the key whose turn is at turn: the first usable one from there, or nil when every
-// key is benched or resting. turn counts on across attempts, so a retry takes the next key.
+// keyAt is the key whose turn is at turn among the keys usable now (not benched, not resting),
+// or nil when there is none. turn counts on across requests and attempts, so keys take turns
+// and a retry takes the next one.
 func (t *target) keyAt(turn int, now time.Time) *targetKey {
-	n := len(t.keys)
-	for i := range n {
-		k := t.keys[(turn+i)%n]
+	if len(t.keys) == 1 {
+		if t.keys[0].health.usable(now) {
+			return t.keys[0]
+		}
+		return nil
+	}
+	usable := make([]*targetKey, 0, len(t.keys))
+	for _, k := range t.keys {
 		if k.health.usable(now) {
-			return k
+			usable = append(usable, k)
 		}
 	}
-	return nil
+	if len(usable) == 0 {
+		return nil
+	}
+	return usable[turn%len(usable)]
 }
 
 // skip records an attempt that did not reach the upstream, with why. Its error for the caller
