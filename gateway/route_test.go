@@ -117,7 +117,9 @@ func TestBreakerOpensRejectsHalfOpensAndCloses(t *testing.T) {
 	e, ups := routeEnv(t, row, Routing{Retries: 0, BreakerFailures: 2, BreakerCooldown: 30 * time.Second})
 	up := ups["openai"]
 	up.script = []error{unavailable503(), unavailable503(), unavailable503()}
-	gauge := func() float64 { return testutil.ToFloat64(e.gw.routing.breakerOpen.WithLabelValues(e.breakerOf("app").Target)) }
+	gauge := func() float64 {
+		return testutil.ToFloat64(e.gw.routing.breakerOpen.WithLabelValues(e.breakerOf("app").Target))
+	}
 
 	if s := e.breakerOf("app"); s.Breaker != BreakerClosed {
 		t.Fatalf("new target: breaker %s, want %s", s.Breaker, BreakerClosed)
@@ -232,4 +234,3 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
-
