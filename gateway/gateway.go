@@ -329,6 +329,7 @@ func (g *Gateway) Stats() Snapshot {
 	s.InFlight = g.inFlight.Load()
 	set := g.clients.Load()
 	s.ClientCount, s.ActiveClientCount = len(set.byID), set.active
+	s.Targets = g.Health()
 	return s
 }
 

@@ -51,16 +51,17 @@ type upstreamHealth struct {
 
 // HealthStatus is a snapshot of one target key's health, for the admin UI.
 type HealthStatus struct {
-	Target string
+	// Target names the target key: backend, base URL and key hint, never the key.
+	Target string `json:"target"`
 	// Breaker is BreakerClosed, BreakerOpen or BreakerHalfOpen; OpenUntil is set when open.
-	Breaker   string
-	OpenUntil time.Time
-	Failures  int
+	Breaker   string    `json:"breaker"`
+	OpenUntil time.Time `json:"open_until,omitzero"`
+	Failures  int       `json:"failures"`
 	// BenchedAt and BenchError are set when the key answered 401/403.
-	BenchedAt  time.Time
-	BenchError string
+	BenchedAt  time.Time `json:"benched_at,omitzero"`
+	BenchError string    `json:"bench_error,omitempty"`
 	// RestUntil is set while the key rests after a 429.
-	RestUntil time.Time
+	RestUntil time.Time `json:"rest_until,omitzero"`
 }
 
 // healthOf returns the shared health of a target reached with key, creating it on first use.

@@ -49,6 +49,9 @@ func (s *server) requestDetailPage(c *fiber.Ctx) error {
 		Tokens: tokens, LatencyMS: l.LatencyMS, TTFTMS: l.TTFTMS, FinishReason: l.FinishReason, ClientIP: l.ClientIP,
 		RequestBody: l.RequestBody, ResponseBody: l.ResponseBody,
 	}
+	for _, a := range l.Attempts {
+		d.Attempts = append(d.Attempts, views.Attempt(a))
+	}
 	p := s.page(c, "Request "+strconv.FormatInt(l.ID, 10), "requests")
 	return render(c, fiber.StatusOK, views.RequestDetailPage(p, d), views.RequestDetailContent(p, d))
 }
