@@ -40,6 +40,9 @@ type Exchange struct {
 	Decode func() (*providers.Request, error)
 	// Embed is the embeddings request (OpEmbed).
 	Embed *providers.EmbedRequest
+	// Target is which of the client's targets OpProbe asks: 0 its own backend, n its n-th
+	// fallback (an administrator's per-target Test Connection).
+	Target int
 }
 
 // Answer is the pipeline's result. Headers (the x-ratelimit-* headers) are set even when Do
@@ -82,7 +85,7 @@ func (g *Gateway) Do(ctx context.Context, x *Exchange) (*Answer, error) {
 		}
 	}
 	if x.Admission.Op == OpProbe {
-		ms, err := g.probe(ctx, x.Client)
+		ms, err := g.probeTarget(ctx, x.Client, x.Target)
 		if err != nil {
 			return &Answer{}, x.Client.RedactError(providers.AsError(err))
 		}
@@ -313,6 +316,26 @@ func (g *Gateway) probe(ctx context.Context, c *Client) ([]providers.Model, erro
 		return nil, err
 	}
 	ms, err := p.Models(ctx)
+	if err != nil {
+		return nil, providers.AsError(err)
+	}
+	return ms, nil
+}
+
+// probeTarget asks target n of c for its models, with that target's first key.
+func (g *Gateway) probeTarget(ctx context.Context, c *Client, n int) ([]providers.Model, error) {
+	if n == 0 {
+		return g.probe(ctx, c)
+	}
+	if n < 0 || n >= len(c.targets) {
+		return nil, &providers.Error{Kind: providers.KindNotFound, Message: "this client has no such fallback"}
+	}
+	k := c.targets[n].keys[0]
+	if k.err != nil {
+		return nil, &providers.Error{Kind: providers.KindInternal, Provider: c.targets[n].backend,
+			Message: "this fallback's settings are incomplete or invalid; check its backend, base URL and key"}
+	}
+	ms, err := k.provider.Models(ctx)
 	if err != nil {
 		return nil, providers.AsError(err)
 	}

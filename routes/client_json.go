@@ -102,16 +102,18 @@ type clientInput struct {
 	BaseURL     *string `json:"base_url"`
 	UpstreamKey *string `json:"upstream_key"`
 	// UpstreamKeys replaces every key of the client's own backend (write-only; used in turn).
-	UpstreamKeys    *[]string        `json:"upstream_keys"`
-	Fallbacks       *[]fallbackInput `json:"fallbacks"`
-	AzureAPIVersion *string          `json:"azure_api_version"`
-	DefaultModel    *string          `json:"default_model"`
-	ModelWhitelist  *[]string        `json:"model_whitelist"`
-	SystemPrompt    *string          `json:"system_prompt"`
-	ToolMode        *string          `json:"tool_mode"`
-	KeyPrefix       *string          `json:"key_prefix"`
-	RateLimit       *rateLimitInput  `json:"rate_limit"`
-	Quota           *quotaInput      `json:"quota"`
+	UpstreamKeys *[]string        `json:"upstream_keys"`
+	Fallbacks    *[]fallbackInput `json:"fallbacks"`
+	// formKeys is the client form's edit of the further keys of the client's own backend.
+	formKeys        *formKeyEdit
+	AzureAPIVersion *string         `json:"azure_api_version"`
+	DefaultModel    *string         `json:"default_model"`
+	ModelWhitelist  *[]string       `json:"model_whitelist"`
+	SystemPrompt    *string         `json:"system_prompt"`
+	ToolMode        *string         `json:"tool_mode"`
+	KeyPrefix       *string         `json:"key_prefix"`
+	RateLimit       *rateLimitInput `json:"rate_limit"`
+	Quota           *quotaInput     `json:"quota"`
 }
 
 type rateLimitInput struct {
@@ -289,6 +291,11 @@ func (in *clientInput) apply(c *db.Client, keyring *db.Keyring) (changed []strin
 	}
 
 	if ok, err := in.applyUpstreamKeys(c, keyring, bad); err != nil {
+		return nil, err
+	} else if ok {
+		changed = append(changed, "upstream_keys")
+	}
+	if ok, err := in.applyFormKeys(c, keyring, bad); err != nil {
 		return nil, err
 	} else if ok {
 		changed = append(changed, "upstream_keys")

@@ -36,6 +36,15 @@ type fallbackInput struct {
 	UpstreamKeys    *[]string `json:"upstream_keys"`
 	AzureAPIVersion string    `json:"azure_api_version"`
 	Model           string    `json:"model"`
+	// keys is the client form's edit of this fallback's keys (the form knows only hints).
+	keys *formKeyEdit
+}
+
+// formKeyEdit is how the client form edits a key list: which stored keys stay (the form has
+// only their hints), and new keys typed in.
+type formKeyEdit struct {
+	kept []db.SealedKey
+	add  []string
 }
 
 func keyHints(keys []db.SealedKey) []string {
@@ -101,6 +110,27 @@ func sealKeys(field string, list []string, keyring *db.Keyring, bad fieldErrors)
 	return out, nil
 }
 
+// applyFormKeys writes the client form's edit of the first target's further keys onto c.
+func (in *clientInput) applyFormKeys(c *db.Client, keyring *db.Keyring, bad fieldErrors) (bool, error) {
+	if in.formKeys == nil {
+		return false, nil
+	}
+	sealed, err := sealKeys("upstream_keys", in.formKeys.add, keyring, bad)
+	if err != nil || bad["upstream_keys"] != "" {
+		return false, err
+	}
+	keys := append(slices.Clone(in.formKeys.kept), sealed...)
+	if len(keys) > maxTargetKeys {
+		bad["upstream_keys"] = fmt.Sprintf("at most %d keys", maxTargetKeys)
+		return false, nil
+	}
+	if sameTargets(db.Targets{{Keys: keys}}, db.Targets{{Keys: c.UpstreamKeys}}) {
+		return false, nil
+	}
+	c.UpstreamKeys = keys
+	return true, nil
+}
+
 // applyUpstreamKeys writes upstream_keys (the first target's whole key list) onto c.
 func (in *clientInput) applyUpstreamKeys(c *db.Client, keyring *db.Keyring, bad fieldErrors) (bool, error) {
 	if in.UpstreamKeys == nil {
@@ -143,6 +173,15 @@ func (in *clientInput) applyFallbacks(c *db.Client, keyring *db.Keyring, bad fie
 			continue
 		}
 		switch {
+		case f.keys != nil:
+			sealed, err := sealKeys(field+".upstream_keys", f.keys.add, keyring, bad)
+			if err != nil {
+				return false, err
+			}
+			t.Keys = append(slices.Clone(f.keys.kept), sealed...)
+			if len(t.Keys) > maxTargetKeys {
+				bad[field+".upstream_keys"] = fmt.Sprintf("at most %d keys", maxTargetKeys)
+			}
 		case f.UpstreamKey != nil && f.UpstreamKeys != nil:
 			bad[field] = "give either upstream_key or upstream_keys, not both"
 			continue

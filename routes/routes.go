@@ -176,6 +176,7 @@ func New(d Deps) *fiber.App {
 	app.Post("/admin/clients/:id/active", s.session, s.csrf, s.clientActiveSubmit)
 	app.Post("/admin/clients/:id/rotate-key", s.session, s.csrf, s.clientRotateKeySubmit)
 	app.Post("/admin/clients/:id/test", s.session, s.csrf, s.clientTestConnectionSubmit)
+	app.Post("/admin/clients/:id/fallbacks", s.session, s.csrf, s.clientFallbacksSubmit)
 	app.Post("/admin/clients/:id/fetch-models", s.session, s.csrf, s.clientFetchModelsSubmit)
 	app.Get("/admin/clients/:id/delete", s.session, s.clientDeletePage)
 	app.Post("/admin/clients/:id/delete", s.session, s.csrf, s.clientDeleteSubmit)
