@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -232,5 +233,60 @@ func waitFor(t *testing.T, cond func() bool) {
 			t.Fatal("timed out")
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// A failing own backend moves the call to the fallback, which is asked for its own model; the
+// metrics count every attempt by outcome and the fallback by client. Two clients reaching the
+// same target with the same key share its breaker.
+func TestFallbackMetricsAndSharedBreaker(t *testing.T) {
+	row := clientRow(1, "app")
+	row.Fallbacks = db.Targets{{Backend: "mistral", Model: "mistral-large", Keys: []db.SealedKey{{Ciphertext: []byte("enc:mistral-key-0000"), Hint: "0000"}}}}
+	other := clientRow(2, "other")
+	other.UpstreamKey = row.UpstreamKey // the same target and key as app's own backend
+	ups := map[string]*scriptedUpstream{"openai": {}, "mistral": {}}
+	e := newEnv(t, []db.Client{row, other}, func(o *Options) {
+		o.Routing = Routing{Retries: 1, BreakerFailures: 2, BreakerCooldown: time.Minute}
+		o.Providers = map[string]ProviderFactory{}
+		for b, up := range ups {
+			o.Providers[b] = func(cfg providers.Config) (providers.Provider, error) {
+				return &scriptedProvider{up: up, cfg: cfg}, nil
+			}
+		}
+	})
+	ups["openai"].script = []error{unavailable503(), unavailable503()}
+	a, err := e.chat("app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(a.Body), `"model":"mistral-large"`) || !strings.Contains(string(a.Body), "hi from mistral") {
+		t.Fatalf("answer %s: want the fallback's, for its own model", a.Body)
+	}
+	m := e.gw.routing
+	for _, c := range []struct {
+		provider, outcome string
+		want              float64
+	}{{"openai", outcomeServerError, 2}, {"mistral", outcomeOK, 1}} {
+		if got := testutil.ToFloat64(m.attempts.WithLabelValues(c.provider, c.outcome)); got != c.want {
+			t.Errorf("attempts{%s,%s} = %v, want %v", c.provider, c.outcome, got, c.want)
+		}
+	}
+	if got := testutil.ToFloat64(m.fallbacks.WithLabelValues("app")); got != 1 {
+		t.Errorf("fallbacks{app} = %v, want 1", got)
+	}
+	// app's two failures opened the breaker of the target other uses too: refused without a call.
+	if s := e.breakerOf("other"); s.Breaker != BreakerOpen {
+		t.Fatalf("other's breaker %s, want %s (shared)", s.Breaker, BreakerOpen)
+	}
+	if _, err := e.chat("other"); err == nil || len(ups["openai"].callKeys()) != 2 {
+		t.Fatalf("other: %v after %d calls; want refused without a call", err, len(ups["openai"].callKeys()))
+	}
+	if got := testutil.ToFloat64(m.attempts.WithLabelValues("openai", outcomeBreakerOpen)); got != 1 {
+		t.Errorf("attempts{openai,breaker_open} = %v, want 1", got)
+	}
+	e.flush()
+	rows := e.logRows()
+	if len(rows) != 2 || rows[0].Provider != "mistral" || len(rows[0].Attempts) != 3 || rows[0].ModelUsed != "mistral-large" {
+		t.Fatalf("log rows %+v", rows)
 	}
 }
