@@ -1,12 +1,16 @@
 package sdktest
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/openai/openai-go/v3"
+	"google.golang.org/genai"
 )
 
 // SPEC §15 through an official SDK: an Anthropic primary answering 529 (overloaded) is retried
@@ -105,4 +109,76 @@ func countRows(g *gateway, id int64) int {
 	}
 	g.admin("GET", "/admin/api/v1/requests?limit=100&client_id="+strconv.FormatInt(id, 10), nil, &rows)
 	return len(rows.Requests)
+}
+
+// An Anthropic primary that is down (503) with an OpenAI-compatible fallback works from every
+// front door, streamed parallel tool calls included: the official OpenAI, Anthropic and Gen AI
+// SDKs each get both calls intact.
+func TestEveryDoorFallsBackFromAnthropicToOpenAI(t *testing.T) {
+	g := startGateway(t, "AIGW_UPSTREAM_RETRY_BACKOFF_MAX=10ms")
+	primary := newUpstream(t, func(w http.ResponseWriter, _ *http.Request, _ []byte) {
+		writeJSON(w, 503, `{"type":"error","error":{"type":"overloaded_error","message":"down for maintenance"}}`)
+	})
+	fallback := newUpstream(t, func(w http.ResponseWriter, _ *http.Request, body []byte) {
+		if strings.Contains(string(body), `"tools"`) && strings.Contains(string(body), `"stream":true`) {
+			writeSSE(w, openAIParallelTools("gpt-4o")...)
+			return
+		}
+		writeJSON(w, 400, `{"error":{"message":"unexpected request","type":"invalid_request_error","param":null,"code":null}}`)
+	})
+	g.secret("openai-fallback-secret-0123456789")
+	key, _ := g.newClient(client{"backend": "anthropic", "base_url": primary.URL, "upstream_key": upstreamSecret,
+		"default_model": "claude-sonnet-4-5", "fallbacks": []map[string]any{{"backend": "openai-compatible",
+			"base_url": fallback.URL + "/v1", "upstream_key": "openai-fallback-secret-0123456789", "model": "gpt-4o"}}})
+	checkFallback := func(t *testing.T) {
+		t.Helper()
+		r := fallback.last(t)
+		if got := decode(t, r.Body); got["model"] != "gpt-4o" || r.Header.Get("Authorization") != "Bearer openai-fallback-secret-0123456789" {
+			t.Errorf("fallback got model %v with %q: want its own model and key", got["model"], r.Header.Get("Authorization"))
+		}
+	}
+
+	t.Run("openai-go", func(t *testing.T) {
+		acc := streamTools(t, openaiSDK(g.at(t), key), "claude-sonnet-4-5",
+			[]openai.ChatCompletionMessageParamUnion{openai.UserMessage("Weather in Paris and time in Rome?")})
+		wantTools(t, acc.Choices[0].Message.ToolCalls)
+		checkFallback(t)
+	})
+	for _, sdk := range anthropicSDKs(g, key) {
+		t.Run(sdk.name(), func(t *testing.T) {
+			c := sdk.conversation(convoOptions{model: "claude-sonnet-4-5", maxTokens: 1024, tools: weatherTimeTools})
+			c.user("Weather in Paris and time in Rome?", "")
+			a, err := c.send(true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a.stopReason != "tool_use" || len(a.tools) != 2 || a.tools[0].name != "get_weather" ||
+				!jsonEqual(jsonValue(a.tools[0].input), jsonValue(`{"city":"Paris"}`)) || a.tools[1].name != "get_time" ||
+				!jsonEqual(jsonValue(a.tools[1].input), jsonValue(`{"tz":"Europe/Rome"}`)) {
+				t.Fatalf("answer %+v", a)
+			}
+			checkFallback(t)
+		})
+	}
+	t.Run("genai", func(t *testing.T) {
+		c := genaiSDK(t, g.at(t), key)
+		var calls []*genai.FunctionCall
+		for resp, err := range c.Models.GenerateContentStream(context.Background(), "claude-sonnet-4-5",
+			genai.Text("Weather in Paris and time in Rome?"), &genai.GenerateContentConfig{Tools: genaiTools}) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			calls = append(calls, resp.FunctionCalls()...)
+		}
+		if len(calls) != 2 || calls[0].Name != "get_weather" || calls[0].Args["city"] != "Paris" ||
+			calls[1].Name != "get_time" || calls[1].Args["tz"] != "Europe/Rome" {
+			t.Fatalf("function calls %s", jsonString(calls))
+		}
+		checkFallback(t)
+	})
+	// Two attempts on the primary per request (one retry) until the fifth failed attempt opens
+	// its breaker (upstream.breaker.failures 5): the last requests skip it without a call.
+	if n := len(primary.requests()); n != 5 {
+		t.Errorf("the primary got %d requests, want 5", n)
+	}
 }
