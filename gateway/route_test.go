@@ -290,3 +290,28 @@ func TestFallbackMetricsAndSharedBreaker(t *testing.T) {
 		t.Fatalf("log rows %+v", rows)
 	}
 }
+
+// A client whose own backend cannot be used (its key no longer decrypts) is still served by its
+// fallback; the request log says why the first target was skipped.
+func TestBrokenOwnBackendFallsBack(t *testing.T) {
+	row := clientRow(1, "app")
+	row.UpstreamKey = []byte("sealed with a lost master key")
+	row.Fallbacks = db.Targets{{Backend: "mistral", Keys: []db.SealedKey{{Ciphertext: []byte("enc:mistral-key-0000"), Hint: "0000"}}}}
+	e, ups := routeEnv(t, row, Routing{Retries: 1})
+	a, err := e.chat("app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(a.Body), "hi from mistral") || len(ups["openai"].callKeys()) != 0 {
+		t.Fatalf("answer %s after %d calls to the broken backend", a.Body, len(ups["openai"].callKeys()))
+	}
+	e.flush()
+	rows := e.logRows()
+	if len(rows) != 1 || len(rows[0].Attempts) != 2 || !strings.Contains(rows[0].Attempts[0].Error, "invalid") ||
+		rows[0].Attempts[1].Provider != "mistral" {
+		t.Fatalf("log %+v", rows)
+	}
+	if hs := e.gw.TargetHealth(1); hs[0].BuildError == "" {
+		t.Errorf("health %+v: the broken key is not flagged", hs[0])
+	}
+}

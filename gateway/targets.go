@@ -90,6 +90,22 @@ func (g *Gateway) buildTargets(c *Client, row *db.Client, unbench bool) {
 	}
 }
 
+// callable returns the first target key whose provider could be built: a client can be called
+// while one can. The error is Provider's, when none can.
+func (c *Client) callable() (providers.Provider, error) {
+	for _, t := range c.targets {
+		for _, k := range t.keys {
+			if k.err == nil && k.provider != nil {
+				return k.provider, nil
+			}
+		}
+	}
+	if _, err := c.Provider(); err != nil {
+		return nil, err
+	}
+	return c.provider, nil
+}
+
 // sameConnection reports whether a and b reach their upstreams the same way.
 func sameConnection(a, b *db.Client) bool {
 	return a.Backend == b.Backend && a.BaseURL == b.BaseURL && a.AzureAPIVersion == b.AzureAPIVersion &&
