@@ -250,6 +250,16 @@ func TestAttackRoutingSameBodyOnEveryAttempt(t *testing.T) {
 	if keys[1] == keys[2] {
 		t.Errorf("the fallback's retry used the same key %q; its keys take turns", keys[1])
 	}
+	// Through the OpenAI door the primary gets a translation: the same on each of its attempts.
+	openaiBody := `{"model":"m","max_tokens":100,"messages":[{"role":"system","content":"be exact"},` +
+		`{"role":"user","content":"über \u00e9"}],"tools":[{"type":"function","function":{"name":"get","parameters":{"type":"object"}}}]}`
+	if resp, answer := g.call(relOpenAI, beAnthropic, false, openaiBody); resp.StatusCode != 200 {
+		t.Fatalf("%d %s", resp.StatusCode, answer)
+	}
+	bodies, _ = primary.received()
+	if len(bodies) != 9 || string(bodies[6]) != string(bodies[7]) || string(bodies[7]) != string(bodies[8]) {
+		t.Fatalf("the translated attempts differ (%d):\n%s", len(bodies), bodies[6:])
+	}
 }
 
 // Many callers during a failover: every one is answered by the fallback, each request is logged
