@@ -3,6 +3,8 @@ package routes
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -92,4 +94,63 @@ func cells(r *goquery.Selection) string {
 		out = append(out, strings.Join(words, " "))
 	})
 	return strings.Join(out, " | ")
+}
+
+// The admin API takes upstream_keys and fallbacks (SPEC §8): keys are write-only, answers show
+// their hints; a fallback sent again without keys keeps its keys; bad targets are field errors.
+func TestAdminAPIFallbacksAndKeys(t *testing.T) {
+	e := newEdge(t)
+	token := e.adminToken()
+	var bodies []string
+	call := func(method, path, body string, out any) int {
+		t.Helper()
+		resp, raw := e.do(newReq(method, path, body, "Authorization", "Bearer "+token, "Content-Type", "application/json"))
+		bodies = append(bodies, raw)
+		if out != nil {
+			json.Unmarshal([]byte(raw), out)
+		}
+		return resp.StatusCode
+	}
+	var c clientJSON
+	if st := call("POST", "/admin/api/v1/clients", `{"name":"app","backend":"anthropic",
+		"upstream_keys":["sk-ant-first-key-0001","sk-ant-second-key-0002"],
+		"fallbacks":[{"backend":"gemini","upstream_keys":["gem-one-key-0003","gem-two-key-0004"],"model":"gemini-2.5-flash"},
+			{"backend":"openai-compatible","base_url":"https://llm.example.test/v1","upstream_key":"sk-compat-key-0005"}]}`, &c); st != 201 {
+		t.Fatalf("create: %d %s", st, bodies[0])
+	}
+	if strings.Join(c.UpstreamKeyHints, ",") != "0001,0002" || len(c.Fallbacks) != 2 ||
+		strings.Join(c.Fallbacks[0].UpstreamKeyHints, ",") != "0003,0004" || c.Fallbacks[0].Model != "gemini-2.5-flash" ||
+		strings.Join(c.Fallbacks[1].UpstreamKeyHints, ",") != "0005" {
+		t.Fatalf("created %+v", c)
+	}
+	id := strconv.FormatInt(c.ID, 10)
+	// Reordered without keys: each fallback keeps its own.
+	if st := call("PATCH", "/admin/api/v1/clients/"+id, `{"fallbacks":[{"backend":"openai-compatible","base_url":"https://llm.example.test/v1"},
+		{"backend":"gemini","model":"gemini-2.5-pro"}]}`, &c); st != 200 {
+		t.Fatalf("patch: %d %s", st, bodies[len(bodies)-1])
+	}
+	if len(c.Fallbacks) != 2 || strings.Join(c.Fallbacks[0].UpstreamKeyHints, ",") != "0005" ||
+		strings.Join(c.Fallbacks[1].UpstreamKeyHints, ",") != "0003,0004" || c.Fallbacks[1].Model != "gemini-2.5-pro" {
+		t.Fatalf("after reorder %+v", c.Fallbacks)
+	}
+	for _, bad := range []string{
+		`{"fallbacks":[{"backend":"nope"}]}`,
+		`{"fallbacks":[{"backend":"openai-compatible"}]}`,
+		`{"fallbacks":[{"backend":"gemini","base_url":"ftp://x"}]}`,
+		`{"fallbacks":[{"backend":"gemini","model":"a b"}]}`,
+		`{"upstream_key":"k","upstream_keys":["k2"]}`,
+		`{"upstream_keys":["has space"]}`,
+	} {
+		if st := call("PATCH", "/admin/api/v1/clients/"+id, bad, nil); st != 400 || !strings.Contains(bodies[len(bodies)-1], `"fields"`) {
+			t.Errorf("%s: %d %s, want 400 naming the field", bad, st, bodies[len(bodies)-1])
+		}
+	}
+	call("GET", "/admin/api/v1/clients/"+id, "", nil)
+	for _, b := range bodies {
+		for _, k := range []string{"first-key", "second-key", "gem-one", "gem-two", "compat-key"} {
+			if strings.Contains(b, k) {
+				t.Fatalf("an answer holds an upstream key: %s", b)
+			}
+		}
+	}
 }
