@@ -118,6 +118,18 @@ func TestClientFormEditsFallbacksAndKeys(t *testing.T) {
 		t.Fatalf("fallback test: %s", body)
 	}
 
+	// The API tests a fallback on its own too.
+	resp, apiBody := e.do(newReq("POST", "/admin/api/v1/clients/"+strconv.FormatInt(cl.ID, 10)+"/test?target=2", "",
+		"Authorization", "Bearer "+e.adminToken()))
+	if resp.StatusCode != 200 || !strings.Contains(apiBody, `"ok":true`) || !strings.Contains(apiBody, "openai-compatible answered") {
+		t.Fatalf("API test of target 2: %d %s", resp.StatusCode, apiBody)
+	}
+	resp, apiBody = e.do(newReq("POST", "/admin/api/v1/clients/"+strconv.FormatInt(cl.ID, 10)+"/test?target=1", "",
+		"Authorization", "Bearer "+e.adminToken()))
+	if resp.StatusCode != 200 || !strings.Contains(apiBody, `"ok":false`) {
+		t.Fatalf("API test of the unreachable gemini target 1: %d %s", resp.StatusCode, apiBody)
+	}
+
 	// Remove the gemini fallback.
 	removed := fallbackForm(base,
 		map[string][]string{"origin": {"1"}, "backend": {"openai-compatible"}, "base_url": {m.srv.URL + "/v1"}, "model": {"gpt-4o-mini"}, "keep": {"0"}})
