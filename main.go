@@ -231,6 +231,8 @@ func serve(ctx context.Context, f serveFlags, getenv func(string) string, stdout
 		IdleTimeout:   cfg.Upstream.IdleTimeout,
 		Tracer:        traces.tracer,
 		Propagator:    traces.propagator,
+		Routing: gateway.Routing{Retries: cfg.Upstream.Retries, BackoffMax: cfg.Upstream.RetryBackoffMax,
+			BreakerFailures: cfg.Upstream.Breaker.Failures, BreakerCooldown: cfg.Upstream.Breaker.Cooldown},
 		Logs:          requestLogs,
 		Usage:         db.NewUsageStore(bdb),
 		Traffic:       requestLogs,

@@ -95,7 +95,7 @@ func (s *Clients) Create(ctx context.Context, c *Client) (key string, err error)
 func clientSettings() []string {
 	return []string{
 		"name", "description", "active", "backend", "base_url", "upstream_key", "upstream_key_hint",
-		"azure_api_version", "default_model", "model_whitelist", "system_prompt", "tool_mode", "prompt_cache",
+		"azure_api_version", "upstream_keys", "fallbacks", "default_model", "model_whitelist", "system_prompt", "tool_mode", "prompt_cache",
 		"requests_per_minute", "requests_per_hour", "requests_per_day",
 		"max_input_tokens_per_day", "max_output_tokens_per_day", "max_requests_per_day",
 		"max_input_tokens", "max_output_tokens", "updated_at",

@@ -29,6 +29,10 @@ type Client struct {
 	UpstreamKey     []byte `bun:"upstream_key"`
 	UpstreamKeyHint string `bun:"upstream_key_hint,notnull"`
 	AzureAPIVersion string `bun:"azure_api_version,notnull"`
+	// UpstreamKeys are the first target's further keys, used in turn after UpstreamKey (SPEC §15).
+	UpstreamKeys SealedKeys `bun:"upstream_keys,notnull"`
+	// Fallbacks are the further targets, tried in order when the backend above fails.
+	Fallbacks Targets `bun:"fallbacks,notnull"`
 
 	DefaultModel    string    `bun:"default_model,notnull"`
 	ModelWhitelist  Strings   `bun:"model_whitelist,notnull"`
@@ -113,6 +117,8 @@ type RequestLog struct {
 	// Bodies are stored only when logs.store_bodies is on: truncated to 64 KiB, secrets redacted.
 	RequestBody  string `bun:"request_body,notnull"`
 	ResponseBody string `bun:"response_body,notnull"`
+	// Attempts are the upstream attempts in order; the last one is the one that answered.
+	Attempts Attempts `bun:"attempts,notnull"`
 }
 
 // AdminUser is a person who may log in to the admin UI.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -282,7 +283,7 @@ func TestWriteBatchRoundTripsEveryColumn(t *testing.T) {
 		t.Errorf("time read back as %v, want %v", got.Time, want.Time)
 	}
 	want.ID, want.Time = got.ID, got.Time
-	if *got != want {
+	if !reflect.DeepEqual(*got, want) {
 		t.Errorf("read back\n%+v\nwant\n%+v", *got, want)
 	}
 }

@@ -56,6 +56,15 @@ func (r RequestLog) Storable() RequestLog {
 	r.TraceID = StorableText(r.TraceID, TraceIDWidth)
 	r.RequestBody = StorableText(r.RequestBody, 0)
 	r.ResponseBody = StorableText(r.ResponseBody, 0)
+	if len(r.Attempts) > 0 {
+		r.Attempts = append(Attempts(nil), r.Attempts...)
+		for i := range r.Attempts {
+			a := &r.Attempts[i]
+			a.Provider = StorableText(a.Provider, ProviderWidth)
+			a.BaseURL = StorableText(a.BaseURL, 0)
+			a.Error = StorableText(a.Error, 0)
+		}
+	}
 	return r
 }
 

@@ -124,6 +124,10 @@ func (g *Gateway) Begin(c *Client, a Admission) (*Call, error) {
 			Message: fmt.Sprintf("the request asks for %d choices; at most %d are allowed per request", choices, MaxChoices)})
 	}
 	provider, err := c.Provider()
+	if a.Op != OpModels {
+		// A call is routed (SPEC §15): a fallback serves it when the client's own backend cannot.
+		provider, err = c.callable()
+	}
 	if err != nil {
 		return nil, g.reject(c, a, now, model, err.(*providers.Error))
 	}

@@ -35,6 +35,10 @@ type Call struct {
 	ctx context.Context
 	// spans are the call's spans (trace.go); nil when tracing is off.
 	spans *callSpans
+	// attempts are the upstream attempts so far and answered the target that answered (route.go);
+	// written by the goroutine of Do before it returns, read by End.
+	attempts db.Attempts
+	answered *target
 }
 
 // Model is the model to ask the upstream for: the requested one or the client's default.
@@ -151,8 +155,14 @@ func (c *Call) End(o Outcome) {
 	if overhead := time.Duration(c.upstreamAt.Load() + c.extra.Load()); overhead > 0 {
 		m.overhead.Observe(overhead.Seconds())
 	}
+	provider := cl.Backend
+	if c.answered != nil {
+		provider = c.answered.backend
+	} else if n := len(c.attempts); n > 0 {
+		provider = c.attempts[n-1].Provider
+	}
 	if upstreamFailure(perr, status) {
-		m.upstreamErrors.WithLabelValues(cl.Name, cl.Backend).Inc()
+		m.upstreamErrors.WithLabelValues(cl.Name, provider).Inc()
 	}
 
 	var errs int64
@@ -173,7 +183,8 @@ func (c *Call) End(o Outcome) {
 		Endpoint:        c.adm.Endpoint,
 		ModelRequested:  c.requestedModel,
 		ModelUsed:       used,
-		Provider:        cl.Backend,
+		Provider:        provider,
+		Attempts:        c.attempts,
 		Stream:          c.adm.Stream,
 		Status:          status,
 		InputTokens:     int64(u.InputTokens),
@@ -208,7 +219,7 @@ func (c *Call) End(o Outcome) {
 		CachedTokens:    int64(u.CachedTokens),
 		ReasoningTokens: int64(u.ReasoningTokens),
 	}
-	g.writer.add(&pendingLog{row: row, secret: cl.upstreamKey}, &usage)
+	g.writer.add(&pendingLog{row: row, secrets: cl.upstreamKeys}, &usage)
 	c.endTrace(&o, status, perr, used, ttft)
 }
 

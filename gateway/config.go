@@ -148,6 +148,20 @@ type UpstreamConfig struct {
 	HeaderTimeout time.Duration `yaml:"header_timeout"`
 	// IdleTimeout bounds the silence between two bytes of an upstream body; 0 = none.
 	IdleTimeout time.Duration `yaml:"idle_timeout"`
+	// Retries is how many times a failed attempt is retried on the same target before the next
+	// target is tried (SPEC §15); 0 = go straight to the next target.
+	Retries int `yaml:"retries"`
+	// RetryBackoffMax caps the jittered wait before a retry, Retry-After included.
+	RetryBackoffMax time.Duration `yaml:"retry_backoff_max"`
+	Breaker         BreakerConfig `yaml:"breaker"`
+}
+
+// BreakerConfig is the circuit breaker of every upstream target (SPEC §15).
+type BreakerConfig struct {
+	// Failures is how many consecutive failed attempts open a target's breaker; 0 = never.
+	Failures int `yaml:"failures"`
+	// Cooldown is how long an open breaker refuses calls before one probe may pass.
+	Cooldown time.Duration `yaml:"cooldown"`
 }
 
 // DefaultConfig returns the configuration of SPEC §2 with an empty Prometheus password.
@@ -169,8 +183,10 @@ func DefaultConfig() *Config {
 		Logs:       LogsConfig{RetentionDays: 30, QueueSize: 10000},
 		Responses:  ResponsesConfig{RetentionDays: 30},
 		Prometheus: PrometheusConfig{Username: "prometheus"},
-		Upstream:   UpstreamConfig{HeaderTimeout: 300 * time.Second, IdleTimeout: 300 * time.Second},
-		Otel:       OtelConfig{Headers: map[string]string{}, SampleRatio: 1, ServiceName: "ai-gateway"},
+		Upstream: UpstreamConfig{HeaderTimeout: 300 * time.Second, IdleTimeout: 300 * time.Second,
+			Retries: 1, RetryBackoffMax: 2 * time.Second,
+			Breaker: BreakerConfig{Failures: 5, Cooldown: 30 * time.Second}},
+		Otel: OtelConfig{Headers: map[string]string{}, SampleRatio: 1, ServiceName: "ai-gateway"},
 	}
 }
 
@@ -299,6 +315,18 @@ func (c *Config) Validate() error {
 		bad("upstream.idle_timeout: must be 0 (no bound) or more, got %s", c.Upstream.IdleTimeout)
 	}
 	c.Otel.validate(bad)
+	if c.Upstream.Retries < 0 || c.Upstream.Retries > 10 {
+		bad("upstream.retries: must be 0 to 10, got %d", c.Upstream.Retries)
+	}
+	if c.Upstream.RetryBackoffMax < 0 {
+		bad("upstream.retry_backoff_max: must be 0 (no wait) or more, got %s", c.Upstream.RetryBackoffMax)
+	}
+	if c.Upstream.Breaker.Failures < 0 {
+		bad("upstream.breaker.failures: must be 0 (no breaker) or more, got %d", c.Upstream.Breaker.Failures)
+	}
+	if c.Upstream.Breaker.Cooldown < 0 {
+		bad("upstream.breaker.cooldown: must be 0 or more, got %s", c.Upstream.Breaker.Cooldown)
+	}
 	return errors.Join(errs...)
 }
 
@@ -506,6 +534,11 @@ prometheus:
 upstream:
   header_timeout: {{d .Upstream.HeaderTimeout}}            # wait for an upstream's response headers
   idle_timeout: {{d .Upstream.IdleTimeout}}              # silence allowed between two bytes of an upstream stream
+  retries: {{.Upstream.Retries}}                      # retries on the same target before the next one (SPEC §15)
+  retry_backoff_max: {{d .Upstream.RetryBackoffMax}}          # cap of the jittered wait before a retry, Retry-After included
+  breaker:
+    failures: {{.Upstream.Breaker.Failures}}                   # consecutive failed attempts that open a target's breaker; 0 = never
+    cooldown: {{d .Upstream.Breaker.Cooldown}}                 # how long an open breaker skips its target before one probe
 otel:                          # OpenTelemetry traces over OTLP/HTTP; off while endpoint is empty (OTEL_EXPORTER_OTLP_* work too)
   endpoint: {{q .Otel.Endpoint}}                 # the collector, e.g. "http://localhost:4318"
   headers: {{m .Otel.Headers}}                  # sent with every export, e.g. {"x-api-key": "..."}

@@ -61,7 +61,7 @@ func TestLoadConfigFirstLaunchWritesDefaults(t *testing.T) {
 		cfg.Defaults.Quota != (Quota{1_000_000, 500_000, 1000, 1_000_000, 8192}) ||
 		cfg.Logs != (LogsConfig{RetentionDays: 30, StoreBodies: false, QueueSize: 10000}) ||
 		cfg.Prometheus.Enabled || cfg.Prometheus.Username != "prometheus" ||
-		cfg.Upstream != (UpstreamConfig{300 * time.Second, 300 * time.Second}) {
+		cfg.Upstream != (UpstreamConfig{300 * time.Second, 300 * time.Second, 1, 2 * time.Second, BreakerConfig{5, 30 * time.Second}}) {
 		t.Errorf("defaults differ from SPEC §2: %+v", cfg)
 	}
 

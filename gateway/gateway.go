@@ -40,6 +40,8 @@ type Options struct {
 	HTTPClient    *http.Client
 	HeaderTimeout time.Duration
 	IdleTimeout   time.Duration
+	// Routing is how failed attempts are retried and targets skipped (SPEC §15).
+	Routing Routing
 
 	// Tracer makes the spans of SPEC §19 (each request, each upstream attempt); nil traces
 	// nothing and costs nothing. Propagator, set with it, writes each attempt's trace context
@@ -95,8 +97,11 @@ type Gateway struct {
 	stats    StatsFeed
 	events   ClientEvents
 	metrics  *metrics
-	writer   *writer
-	tracer   trace.Tracer // nil: tracing is off
+	routing  *routingMetrics
+	// health is the state of every upstream target (key): breaker, benched, resting (health.go).
+	health sync.Map // string → *upstreamHealth
+	writer *writer
+	tracer trace.Tracer // nil: tracing is off
 	// instance identifies this gateway to ClientEvents, so it skips its own announcements.
 	instance string
 
@@ -181,6 +186,10 @@ func New(opts Options) (*Gateway, error) {
 		return nil, err
 	}
 	g.metrics = m
+	if g.routing, err = newRoutingMetrics(reg); err != nil {
+		return nil, err
+	}
+	m.perClient = append(m.perClient, g.routing.fallbacks.MetricVec)
 	w = newWriter(opts.Logs, g.log, m, g.now, func() int { return int(g.retentionDays.Load()) },
 		opts.QueueSize, opts.BatchSize, opts.FlushInterval)
 	if opts.Responses != nil {
@@ -385,6 +394,7 @@ func (g *Gateway) Stats() Snapshot {
 	s.InFlight = g.inFlight.Load()
 	set := g.clients.Load()
 	s.ClientCount, s.ActiveClientCount = len(set.byID), set.active
+	s.Targets = g.Health()
 	return s
 }
 

@@ -3,6 +3,7 @@ package gateway
 import (
 	"bytes"
 	"context"
+	"net/http"
 
 	"github.com/aigateway/ai-gateway/db"
 	"github.com/aigateway/ai-gateway/providers"
@@ -40,6 +41,9 @@ type Exchange struct {
 	Decode func() (*providers.Request, error)
 	// Embed is the embeddings request (OpEmbed).
 	Embed *providers.EmbedRequest
+	// Target is which of the client's targets OpProbe asks: 0 its own backend, n its n-th
+	// fallback (an administrator's per-target Test Connection).
+	Target int
 }
 
 // Answer is the pipeline's result. Headers (the x-ratelimit-* headers) are set even when Do
@@ -59,6 +63,8 @@ type Answer struct {
 	Embeddings *providers.EmbedResponse
 	// Usage is what the answer was accounted with.
 	Usage providers.Usage
+	// outcome is how a whole answer is settled, once routing is over.
+	outcome Outcome
 }
 
 // Do is the one upstream call point of every front door (SPEC §13): admission (the client's
@@ -81,7 +87,7 @@ func (g *Gateway) Do(ctx context.Context, x *Exchange) (*Answer, error) {
 		}
 	}
 	if x.Admission.Op == OpProbe {
-		ms, err := g.probe(ctx, x.Client)
+		ms, err := g.probeTarget(ctx, x.Client, x.Target)
 		if err != nil {
 			return &Answer{}, x.Client.RedactError(providers.AsError(err))
 		}
@@ -126,18 +132,14 @@ func (g *Gateway) Do(ctx context.Context, x *Exchange) (*Answer, error) {
 	return a, nil
 }
 
-// policy is what the client's policy changes in a forwarded body.
-func (c *Call) policy() providers.Policy {
-	return providers.Policy{Model: c.model, SystemPrompt: c.client.SystemPrompt, MaxTokens: c.maxOutput}
+// policy is what the client's policy changes in a forwarded body; model is the target's.
+func (c *Call) policy(model string) providers.Policy {
+	return providers.Policy{Model: model, SystemPrompt: c.client.SystemPrompt, MaxTokens: c.maxOutput}
 }
 
-// forwarder is the call's provider as a same-protocol Forwarder for door, if it is one: its
-// own protocol, or one its backend also serves natively (NativeForwarder).
-func (c *Call) forwarder(door providers.Door) (providers.Forwarder, bool) {
-	return forwarderFor(c.provider, door)
-}
-
-func forwarderFor(p providers.Provider, door providers.Door) (providers.Forwarder, bool) {
+// forwarder is p as a same-protocol Forwarder for door, if it is one: its own protocol, or one
+// its backend also serves natively (NativeForwarder).
+func forwarder(p providers.Provider, door providers.Door) (providers.Forwarder, bool) {
 	if door == nil {
 		return nil, false
 	}
@@ -166,7 +168,7 @@ func Forwards(c *Client, door providers.Door) bool {
 	if err != nil {
 		return false
 	}
-	_, ok := forwarderFor(p, door)
+	_, ok := forwarder(p, door)
 	return ok
 }
 
@@ -178,7 +180,7 @@ func (g *Gateway) ForwardState(ctx context.Context, c *Client, door providers.Do
 	if err != nil {
 		return nil, err
 	}
-	fw, ok := forwarderFor(p, door)
+	fw, ok := forwarder(p, door)
 	if !ok {
 		return nil, &providers.Error{Kind: providers.KindBadRequest, Message: "the " + c.Backend + " backend keeps no state of its own"}
 	}
@@ -189,12 +191,26 @@ func (g *Gateway) ForwardState(ctx context.Context, c *Client, door providers.Do
 	return c.Redact(f.Body), nil
 }
 
-// generate serves OpGenerate.
+// generate serves OpGenerate, routed over the client's targets (route.go).
 func (g *Gateway) generate(ctx context.Context, call *Call, x *Exchange, a *Answer) error {
-	if fw, ok := call.forwarder(x.Door); ok {
+	if err := g.route(ctx, call, func(ctx context.Context, up upstream) error {
+		return g.generateOn(ctx, call, x, a, up)
+	}); err != nil {
+		return err
+	}
+	if a.Stream == nil {
+		call.End(a.outcome)
+	}
+	return nil
+}
+
+// generateOn makes one attempt of OpGenerate on up. On success the answer is in a (a.outcome
+// holds how to settle a whole one); nothing is settled, so a failure can be retried.
+func (g *Gateway) generateOn(ctx context.Context, call *Call, x *Exchange, a *Answer, up upstream) error {
+	if fw, ok := forwarder(up.provider, x.Door); ok {
 		req := x.Forward
-		req.Op, req.Body, req.Policy = OpGenerate, x.Body, call.policy()
-		f, err := fw.Forward(call.startAttempt(ctx), &req)
+		req.Op, req.Body, req.Policy = OpGenerate, x.Body, call.policy(up.model)
+		f, err := fw.Forward(ctx, &req)
 		if err != nil {
 			return err
 		}
@@ -208,25 +224,25 @@ func (g *Gateway) generate(ctx context.Context, call *Call, x *Exchange, a *Answ
 			sum.Usage = call.estimatedUsage(len(f.Body))
 		}
 		a.Body, a.Usage = f.Body, sum.Usage
-		call.End(Outcome{Status: 200, Usage: sum.Usage, FinishReason: sum.FinishReason, ModelUsed: sum.Model,
-			RequestBody: x.Body, ResponseBody: a.Body})
+		a.outcome = Outcome{Status: 200, Usage: sum.Usage, FinishReason: sum.FinishReason, ModelUsed: sum.Model,
+			RequestBody: x.Body, ResponseBody: a.Body}
 		return nil
 	}
+	// Decoded afresh for every attempt: policy changes the canonical request.
 	req, err := x.Decode()
 	if err != nil {
 		return err
 	}
-	call.applyPolicy(req)
-	ctx = call.startAttempt(ctx)
+	call.applyPolicy(req, up.model)
 	if req.Stream {
-		st, err := call.provider.Stream(ctx, req)
+		st, err := up.provider.Stream(ctx, req)
 		if err != nil {
 			return err
 		}
 		a.Stream = newStream(call, x, nil, st)
 		return nil
 	}
-	resp, err := call.provider.Chat(ctx, req)
+	resp, err := up.provider.Chat(ctx, req)
 	if err != nil {
 		return err
 	}
@@ -240,7 +256,7 @@ func (g *Gateway) generate(ctx context.Context, call *Call, x *Exchange, a *Answ
 	}
 	a.Body, a.Usage = x.Door.EncodeResponse(resp), o.Usage
 	o.ResponseBody = a.Body
-	call.End(o)
+	a.outcome = o
 	return nil
 }
 
@@ -248,42 +264,59 @@ func (g *Gateway) generate(ctx context.Context, call *Call, x *Exchange, a *Answ
 // door's protocol or through translation when it has one, else the estimate of one token per
 // four bytes of prompt. The client's system prompt is counted too, as it will be sent.
 func (g *Gateway) countTokens(ctx context.Context, call *Call, x *Exchange, a *Answer) error {
-	if fw, ok := call.forwarder(x.Door); ok {
-		req := x.Forward
-		req.Op, req.Body, req.Policy, req.Stream = OpCountTokens, x.Body, call.policy(), false
-		f, err := fw.Forward(call.startAttempt(ctx), &req)
-		if err != nil {
-			return err
-		}
-		a.Body = f.Body
-	} else {
-		req, err := x.Decode()
-		if err != nil {
-			return err
-		}
-		call.applyPolicy(req)
-		var n int
-		if tc, ok := call.provider.(providers.TokenCounter); ok {
-			if n, err = tc.CountTokens(call.startAttempt(ctx), req); err != nil {
-				return err
-			}
-		} else {
-			n = estimateTokens(canonicalTextLen(req))
-		}
-		a.Body = x.Door.EncodeCount(n)
+	if err := g.route(ctx, call, func(ctx context.Context, up upstream) error {
+		return g.countTokensOn(ctx, call, x, a, up)
+	}); err != nil {
+		return err
 	}
 	call.FirstByte()
 	call.End(Outcome{Status: 200, RequestBody: x.Body, ResponseBody: a.Body})
 	return nil
 }
 
-// embed serves OpEmbed.
-func (g *Gateway) embed(ctx context.Context, call *Call, x *Exchange, a *Answer) error {
-	emb := call.provider.(providers.Embedder) // checked by embeddable
-	req := *x.Embed
-	req.Model = call.model
-	resp, err := emb.Embed(call.startAttempt(ctx), &req)
+func (g *Gateway) countTokensOn(ctx context.Context, call *Call, x *Exchange, a *Answer, up upstream) error {
+	if fw, ok := forwarder(up.provider, x.Door); ok {
+		req := x.Forward
+		req.Op, req.Body, req.Policy, req.Stream = OpCountTokens, x.Body, call.policy(up.model), false
+		f, err := fw.Forward(ctx, &req)
+		if err != nil {
+			return err
+		}
+		a.Body = f.Body
+		return nil
+	}
+	req, err := x.Decode()
 	if err != nil {
+		return err
+	}
+	call.applyPolicy(req, up.model)
+	var n int
+	if tc, ok := up.provider.(providers.TokenCounter); ok {
+		if n, err = tc.CountTokens(ctx, req); err != nil {
+			return err
+		}
+	} else {
+		n = estimateTokens(canonicalTextLen(req))
+	}
+	a.Body = x.Door.EncodeCount(n)
+	return nil
+}
+
+// embed serves OpEmbed. A target whose backend has no embeddings endpoint is skipped.
+func (g *Gateway) embed(ctx context.Context, call *Call, x *Exchange, a *Answer) error {
+	var resp *providers.EmbedResponse
+	if err := g.route(ctx, call, func(ctx context.Context, up upstream) error {
+		emb, ok := up.provider.(providers.Embedder)
+		if !ok {
+			return &providers.Error{Kind: providers.KindUnavailable, Provider: up.backend, HTTPStatus: http.StatusNotImplemented,
+				Message: "the " + up.backend + " backend has no embeddings endpoint"}
+		}
+		req := *x.Embed
+		req.Model = up.model
+		r, err := emb.Embed(ctx, &req)
+		resp = r
+		return err
+	}); err != nil {
 		return err
 	}
 	call.FirstByte()
@@ -340,6 +373,26 @@ func (g *Gateway) probe(ctx context.Context, c *Client) ([]providers.Model, erro
 	return ms, nil
 }
 
+// probeTarget asks target n of c for its models, with that target's first key.
+func (g *Gateway) probeTarget(ctx context.Context, c *Client, n int) ([]providers.Model, error) {
+	if n == 0 {
+		return g.probe(ctx, c)
+	}
+	if n < 0 || n >= len(c.targets) {
+		return nil, &providers.Error{Kind: providers.KindNotFound, Message: "this client has no such fallback"}
+	}
+	k := c.targets[n].keys[0]
+	if k.err != nil {
+		return nil, &providers.Error{Kind: providers.KindInternal, Provider: c.targets[n].backend,
+			Message: "this fallback's settings are incomplete or invalid; check its backend, base URL and key"}
+	}
+	ms, err := k.provider.Models(ctx)
+	if err != nil {
+		return nil, providers.AsError(err)
+	}
+	return ms, nil
+}
+
 // listModels serves OpModels (see Models).
 func (g *Gateway) listModels(ctx context.Context, call *Call, a *Answer) error {
 	ms, err := g.Models(ctx, call.client)
@@ -352,11 +405,11 @@ func (g *Gateway) listModels(ctx context.Context, call *Call, a *Answer) error {
 	return nil
 }
 
-// applyPolicy makes a canonical request say what policy decided: the model, the client's
-// system prompt first (the caller's own system messages stay after it), the output cap and
-// whether the encoder places prompt-cache breakpoints (prompt_cache, auto unless "off").
-func (c *Call) applyPolicy(req *providers.Request) {
-	req.Model = c.model
+// applyPolicy makes a canonical request say what policy decided: the target's model, the
+// client's system prompt first (the caller's own system messages stay after it), the output cap
+// and whether the encoder places prompt-cache breakpoints (prompt_cache, auto unless "off").
+func (c *Call) applyPolicy(req *providers.Request, model string) {
+	req.Model = model
 	req.AutoCache = c.client.PromptCache != db.PromptCacheOff
 	if sp := c.client.SystemPrompt; sp != "" {
 		msgs := make([]providers.Message, 0, len(req.Messages)+1)

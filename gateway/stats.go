@@ -54,6 +54,8 @@ type Snapshot struct {
 	// to the caller, like InFlight: the gateway's key cache knows them).
 	ClientCount       int `json:"client_count"`
 	ActiveClientCount int `json:"active_client_count"`
+	// Targets is the health of every upstream target key (SPEC §15), left to the caller too.
+	Targets []HealthStatus `json:"targets"`
 }
 
 // Totals are counts over a period.

@@ -81,7 +81,7 @@ func (g *Gateway) startRequest(ctx context.Context, x *Exchange) (context.Contex
 func refused(span trace.Span, err error) error {
 	if span != nil {
 		e := providers.AsError(err)
-		endSpan(span, e.Status(), e, "", nil)
+		endSpan(span, e.Status(), e, nil, nil)
 	}
 	return err
 }
@@ -120,7 +120,7 @@ func (c *Call) finishAttempt(err error, attrs []attribute.KeyValue) {
 	if err != nil {
 		e = c.client.RedactError(providers.AsError(err))
 	}
-	endSpan(s.attempt, 0, e, c.client.upstreamKey, attrs)
+	endSpan(s.attempt, 0, e, c.client.upstreamKeys, attrs)
 	s.attempt = nil
 }
 
@@ -152,7 +152,7 @@ func (c *Call) endTrace(o *Outcome, status int, perr *providers.Error, used stri
 		attrs = append(attrs, attrTTFT.Float64(milliseconds(ttft)))
 	}
 	if c.g.storeBodies.Load() {
-		key := c.client.upstreamKey
+		key := c.client.upstreamKeys
 		if len(o.RequestBody) > 0 {
 			attrs = append(attrs, attrRequestBody.String(redact(clipBody(o.RequestBody), key, maxBodyBytes)))
 		}
@@ -160,13 +160,13 @@ func (c *Call) endTrace(o *Outcome, status int, perr *providers.Error, used stri
 			attrs = append(attrs, attrResponseBody.String(redact(clipBody(o.ResponseBody), key, maxBodyBytes)))
 		}
 	}
-	endSpan(s.span, status, perr, c.client.upstreamKey, attrs)
+	endSpan(s.span, status, perr, c.client.upstreamKeys, attrs)
 }
 
 // endSpan ends span with attrs and the outcome: status is the HTTP status the caller got (0 for
 // an attempt, whose upstream status the provider noted), e the failure if any. A failure is the
 // span's error status unless it is the caller's own (a 4xx answer, on the request span).
-func endSpan(span trace.Span, status int, e *providers.Error, secret string, attrs []attribute.KeyValue) {
+func endSpan(span trace.Span, status int, e *providers.Error, secrets []string, attrs []attribute.KeyValue) {
 	if !span.IsRecording() {
 		span.End()
 		return
@@ -183,7 +183,7 @@ func endSpan(span trace.Span, status int, e *providers.Error, secret string, att
 		if status == 0 || status >= 500 || upstreamFailure(e, status) {
 			msg := ""
 			if e != nil {
-				msg = redact(e.Message, secret, maxErrorBytes)
+				msg = redact(e.Message, secrets, maxErrorBytes)
 			}
 			span.SetStatus(codes.Error, msg)
 		}

@@ -46,8 +46,8 @@ type expiry struct {
 // pendingLog is one request log row waiting for the writer, with what it needs to redact it.
 type pendingLog struct {
 	row db.RequestLog
-	// secret is the client's upstream key, to be redacted from the bodies.
-	secret string
+	// secrets are the client's upstream keys, to be redacted from the bodies.
+	secrets []string
 }
 
 type usageKey struct {
@@ -209,7 +209,7 @@ func (w *writer) take() *db.AccountingBatch {
 		b.Logs = make([]db.RequestLog, len(logs))
 		for i := range logs {
 			b.Logs[i] = logs[i].row.Storable()
-			redactRow(&b.Logs[i], logs[i].secret)
+			redactRow(&b.Logs[i], logs[i].secrets)
 		}
 	}
 	if b.Empty() {

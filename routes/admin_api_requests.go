@@ -35,6 +35,25 @@ type requestJSON struct {
 	ClientIP        string `json:"client_ip"`
 	// TraceID is the OpenTelemetry trace id of a traced request, else empty.
 	TraceID string `json:"trace_id"`
+	// Attempts are the upstream attempts in order; the last one is the one that answered.
+	Attempts []attemptJSON `json:"attempts"`
+}
+
+// attemptJSON is one upstream attempt (SPEC §8): error is empty on success.
+type attemptJSON struct {
+	Provider  string `json:"provider"`
+	BaseURL   string `json:"base_url"`
+	Status    int    `json:"status"`
+	LatencyMS int64  `json:"latency_ms"`
+	Error     string `json:"error"`
+}
+
+func toAttemptsJSON(as db.Attempts) []attemptJSON {
+	out := make([]attemptJSON, 0, len(as))
+	for _, a := range as {
+		out = append(out, attemptJSON(a))
+	}
+	return out
 }
 
 func toRequestJSON(l db.RequestLog) requestJSON {
@@ -42,7 +61,8 @@ func toRequestJSON(l db.RequestLog) requestJSON {
 		ModelRequested: l.ModelRequested, ModelUsed: l.ModelUsed, Provider: l.Provider, Stream: l.Stream, Status: l.Status,
 		ErrorClass: l.ErrorClass, ErrorMessage: l.ErrorMessage, Refused: l.Refused, InputTokens: l.InputTokens, OutputTokens: l.OutputTokens,
 		CachedTokens: l.CachedTokens, ReasoningTokens: l.ReasoningTokens, Estimated: l.Estimated, LatencyMS: l.LatencyMS,
-		TTFTMS: l.TTFTMS, FinishReason: l.FinishReason, ClientIP: l.ClientIP, TraceID: l.TraceID}
+		TTFTMS: l.TTFTMS, FinishReason: l.FinishReason, ClientIP: l.ClientIP, TraceID: l.TraceID,
+		Attempts: toAttemptsJSON(l.Attempts)}
 }
 
 // apiRequests answers GET /admin/api/v1/requests?client_id=&model=&status=&from=&to=&limit=&before=

@@ -212,6 +212,7 @@ func (s *server) clientFormView(cl *db.Client) views.ClientForm {
 	f := s.newClientFormView()
 	f.ID = cl.ID
 	f.Values = clientValues(cl)
+	s.storedTargets(cl, &f.Values)
 	f.UpstreamKeyHint = cl.UpstreamKeyHint
 	f.KeyPrefix, f.KeyHint, f.Active = cl.KeyPrefix, cl.KeyHint, cl.Active
 	f.Created = formatTime(cl.CreatedAt)
@@ -232,7 +233,23 @@ func (s *server) newClientFormView() views.ClientForm {
 
 // withSubmitted shows what was submitted instead of what is stored, so nothing typed is lost.
 func withSubmitted(f views.ClientForm, cl *db.Client, sub clientForm) views.ClientForm {
+	stored := f.Values
 	f.Values = sub.values
+	if sub.in.Fallbacks == nil { // a form without the targets' fields: show the stored ones
+		f.Values.Keys, f.Values.Fallbacks = stored.Keys, stored.Fallbacks
+	} else {
+		// The keys' health, which the form does not send, comes from the stored view.
+		for i := range f.Values.Keys {
+			for _, k := range stored.Keys {
+				if k.Index == f.Values.Keys[i].Index {
+					f.Values.Keys[i].Status, f.Values.Keys[i].Bad, f.Values.Keys[i].Warn = k.Status, k.Bad, k.Warn
+				}
+			}
+		}
+		if len(stored.Keys) > 0 && stored.Keys[0].Index == -1 {
+			f.Values.Keys = append([]views.KeyRow{stored.Keys[0]}, f.Values.Keys...)
+		}
+	}
 	f.Picker = modelPicker(cl.ID, cl.ModelsCache, sub.selected, f.Picker.FetchedAt)
 	return f
 }

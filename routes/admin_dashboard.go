@@ -78,9 +78,30 @@ func dashboardLive(snap gateway.Snapshot) views.DashboardLive {
 		Clients:       snap.ClientCount,
 		ActiveClients: snap.ActiveClientCount,
 	}
+	l.Health = healthRows(snap.Targets)
 	l.HourRequests, l.HourTokens = charts("hour", "last hour", snap.LastHour, 15, "15:04")
 	l.DayRequests, l.DayTokens = charts("day", "last 24 hours", snap.LastDay, 36, "15:04")
 	return l
+}
+
+// healthRows is the screen's view of the upstream targets' health.
+func healthRows(hs []gateway.HealthStatus) []views.TargetHealthRow {
+	const at = "2006-01-02 15:04:05"
+	out := make([]views.TargetHealthRow, 0, len(hs))
+	for _, h := range hs {
+		r := views.TargetHealthRow{Target: h.Target, Breaker: h.Breaker, BenchError: h.BenchError}
+		if !h.OpenUntil.IsZero() {
+			r.OpenUntil = h.OpenUntil.UTC().Format(at)
+		}
+		if !h.BenchedAt.IsZero() {
+			r.Benched = h.BenchedAt.UTC().Format(at)
+		}
+		if !h.RestUntil.IsZero() {
+			r.RestUntil = h.RestUntil.UTC().Format(at)
+		}
+		out = append(out, r)
+	}
+	return out
 }
 
 // charts draws the requests and tokens charts of one period. Errors are stacked on the

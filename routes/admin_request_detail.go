@@ -52,6 +52,9 @@ func (s *server) requestDetailPage(c *fiber.Ctx) error {
 		TraceID:     l.TraceID,
 		RequestBody: l.RequestBody, ResponseBody: l.ResponseBody,
 	}
+	for _, a := range l.Attempts {
+		d.Attempts = append(d.Attempts, views.Attempt(a))
+	}
 	p := s.page(c, "Request "+strconv.FormatInt(l.ID, 10), "requests")
 	return render(c, fiber.StatusOK, views.RequestDetailPage(p, d), views.RequestDetailContent(p, d))
 }

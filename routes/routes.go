@@ -203,6 +203,7 @@ func New(d Deps) *fiber.App {
 	pages.post("/admin/clients/:id/rotate-key", s.clientRotateKeySubmit)
 	pages.get("/admin/clients/:id/key", s.clientKeyPage)
 	pages.post("/admin/clients/:id/test", s.clientTestConnectionSubmit)
+	pages.post("/admin/clients/:id/fallbacks", s.clientFallbacksSubmit)
 	pages.post("/admin/clients/:id/fetch-models", s.clientFetchModelsSubmit)
 	pages.get("/admin/clients/:id/delete", s.clientDeletePage)
 	pages.post("/admin/clients/:id/delete", s.clientDeleteSubmit)
