@@ -136,3 +136,44 @@ func TestPromptCacheBreakpointsMultiTurnFromResponses(t *testing.T) {
 		}
 	}
 }
+
+// A Responses client's prompt_cache_key reaches an OpenAI Chat Completions backend, which has the
+// same field with the same meaning, and neither an Anthropic nor a Gemini backend, which have no
+// such field (their caches follow the prompt's prefix; Anthropic's breakpoints are the gateway's
+// or the caller's cache_control). The answer echoes the key whatever the backend, as OpenAI does.
+func TestPromptCacheKeyFromResponses(t *testing.T) {
+	replies := map[string]string{
+		beOpenAI: `{"id":"chatcmpl-1","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,` +
+			`"message":{"role":"assistant","content":"ok"},"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":1,"total_tokens":4}}`,
+		beAnthropic: anthropicAnswer("ok"),
+		beGemini: `{"candidates":[{"content":{"role":"model","parts":[{"text":"ok"}]},"finishReason":"STOP"}],` +
+			`"usageMetadata":{"promptTokenCount":3,"candidatesTokenCount":1,"totalTokenCount":4}}`,
+	}
+	g := startRelGateway(t, nil, "")
+	ups := map[string]*recordingUpstream{}
+	for _, b := range relBackends {
+		ups[b] = &recordingUpstream{}
+		reply := replies[b]
+		g.createClient(b, newRelMock(t, ups[b].handler(func(int) string { return reply })).URL, nil)
+	}
+	for _, b := range relBackends {
+		resp, out := postResponses(t, g, g.keys[b], "/v1/responses",
+			`{"model":"m","store":false,"prompt_cache_key":"conv-42","input":"hello"}`)
+		if resp.StatusCode != 200 {
+			t.Fatalf("%s: %d %s", b, resp.StatusCode, out)
+		}
+		sent := ups[b].last()
+		if got, want := strings.Contains(sent, `"prompt_cache_key":"conv-42"`), b == beOpenAI; got != want {
+			t.Errorf("%s backend: prompt_cache_key sent upstream %t, want %t:\n%s", b, got, want, sent)
+		}
+		if b != beOpenAI && strings.Contains(sent, "conv-42") {
+			t.Errorf("%s backend was sent the key:\n%s", b, sent)
+		}
+		var obj struct {
+			PromptCacheKey *string `json:"prompt_cache_key"`
+		}
+		if json.Unmarshal([]byte(out), &obj); obj.PromptCacheKey == nil || *obj.PromptCacheKey != "conv-42" {
+			t.Errorf("%s backend: the answer does not echo the prompt_cache_key:\n%s", b, out)
+		}
+	}
+}
