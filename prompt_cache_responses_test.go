@@ -137,11 +137,11 @@ func TestPromptCacheBreakpointsMultiTurnFromResponses(t *testing.T) {
 	}
 }
 
-// A Responses client's prompt_cache_key reaches an OpenAI Chat Completions backend, which has the
+// A Responses or Chat Completions client's prompt_cache_key reaches an OpenAI Chat Completions backend, which has the
 // same field with the same meaning, and neither an Anthropic nor a Gemini backend, which have no
 // such field (their caches follow the prompt's prefix; Anthropic's breakpoints are the gateway's
 // or the caller's cache_control). The answer echoes the key whatever the backend, as OpenAI does.
-func TestPromptCacheKeyFromResponses(t *testing.T) {
+func TestPromptCacheKeyReachesOnlyOpenAIBackends(t *testing.T) {
 	replies := map[string]string{
 		beOpenAI: `{"id":"chatcmpl-1","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,` +
 			`"message":{"role":"assistant","content":"ok"},"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":1,"total_tokens":4}}`,
@@ -174,6 +174,15 @@ func TestPromptCacheKeyFromResponses(t *testing.T) {
 		}
 		if json.Unmarshal([]byte(out), &obj); obj.PromptCacheKey == nil || *obj.PromptCacheKey != "conv-42" {
 			t.Errorf("%s backend: the answer does not echo the prompt_cache_key:\n%s", b, out)
+		}
+		// A Chat Completions client's key goes the same ways.
+		resp, out = g.call(relOpenAI, b, false, `{"model":"m","prompt_cache_key":"conv-43","messages":[{"role":"user","content":"hi"}]}`)
+		if resp.StatusCode != 200 {
+			t.Fatalf("chat → %s: %d %s", b, resp.StatusCode, out)
+		}
+		if got, want := strings.Contains(ups[b].last(), `"prompt_cache_key":"conv-43"`), b == beOpenAI; got != want ||
+			b != beOpenAI && strings.Contains(ups[b].last(), "conv-43") {
+			t.Errorf("chat → %s backend: prompt_cache_key sent upstream %t, want %t:\n%s", b, got, want, ups[b].last())
 		}
 	}
 }
