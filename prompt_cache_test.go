@@ -26,6 +26,7 @@ type cacheMock struct {
 	roles [][]string // per request, each message's role and its last block's type
 	// values are, per request, each mark's path and JSON as "path=value".
 	values [][]string
+	bodies []string // per request, the body as received
 }
 
 const (
@@ -52,7 +53,8 @@ func (m *cacheMock) handler(t *testing.T) http.HandlerFunc {
 				Content []map[string]json.RawMessage `json:"content"`
 			} `json:"messages"`
 		}
-		if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+		raw, _ := io.ReadAll(r.Body)
+		if err := json.Unmarshal(raw, &body); err != nil {
 			t.Errorf("upstream got a body that is not a Messages request: %v", err)
 			http.Error(w, "bad body", 400)
 			return
@@ -84,6 +86,7 @@ func (m *cacheMock) handler(t *testing.T) http.HandlerFunc {
 		m.marks = append(m.marks, marks)
 		m.roles = append(m.roles, roles)
 		m.values = append(m.values, values)
+		m.bodies = append(m.bodies, string(raw))
 		turn := len(m.marks)
 		m.mu.Unlock()
 
@@ -114,6 +117,13 @@ func (m *cacheMock) last() (marks, roles []string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.marks[len(m.marks)-1], m.roles[len(m.roles)-1]
+}
+
+// lastBody is the last request's body as received.
+func (m *cacheMock) lastBody() string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.bodies[len(m.bodies)-1]
 }
 
 // lastValues is the last request's marks as "path=value", sorted.

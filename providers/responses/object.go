@@ -24,6 +24,7 @@ type Object struct {
 	Output             []json.RawMessage `json:"output"`
 	ParallelToolCalls  bool              `json:"parallel_tool_calls"`
 	PreviousResponseID *string           `json:"previous_response_id"`
+	PromptCacheKey     *string           `json:"prompt_cache_key"`
 	Reasoning          reasoningConfig   `json:"reasoning"`
 	Store              bool              `json:"store"`
 	Temperature        float64           `json:"temperature"`
@@ -81,6 +82,9 @@ func (d *Door) object(status, model string) *Object {
 		ToolChoice: json.RawMessage(`"auto"`), Tools: r.Tools, Metadata: r.Metadata}
 	if r.PreviousResponseID != "" {
 		o.PreviousResponseID = &r.PreviousResponseID
+	}
+	if r.PromptCacheKey != "" {
+		o.PromptCacheKey = &r.PromptCacheKey
 	}
 	if r.Reasoning != nil {
 		o.Reasoning = *r.Reasoning
