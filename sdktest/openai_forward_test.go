@@ -116,7 +116,9 @@ func TestOpenAIForwardKeepsBody(t *testing.T) {
 // usageReport is the part of GET /v1/usage these tests read.
 type usageReport struct {
 	Usage struct {
-		Requests     int64 `json:"requests"`
+		Requests int64 `json:"requests"`
+		// Refused of Requests were refused by the gateway (they do not count against the quota).
+		Refused      int64 `json:"refused"`
 		InputTokens  int64 `json:"input_tokens"`
 		OutputTokens int64 `json:"output_tokens"`
 	} `json:"usage"`

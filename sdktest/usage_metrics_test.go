@@ -80,8 +80,17 @@ func TestUsageAndRateLimitHeaders(t *testing.T) {
 	if at(decode(t, []byte(out)), "error", "type") != "rate_limit_error" || len(up.requests()) != n {
 		t.Errorf("refusal %s (upstream called: %v)", out, len(up.requests()) != n)
 	}
-	if u := g.usage(key); u.Usage.Requests != 3 {
-		t.Errorf("a refused request was counted as used: %+v", u.Usage)
+	// A refused request is a request (the dashboard counts it too) but is not used quota: it is
+	// counted as refused, and the remaining daily requests do not move.
+	if u := g.usage(key); u.Usage.Requests != 4 || u.Usage.Refused != 1 || u.Usage.InputTokens != 33 {
+		t.Errorf("after a refusal: %+v, want 4 requests of which 1 refused, 33 input tokens", u.Usage)
+	}
+	_, out = g.call("GET", "/v1/usage", "", "Authorization", "Bearer "+key)
+	if err := json.Unmarshal([]byte(out), &full); err != nil {
+		t.Fatal(err)
+	}
+	if full.Remaining["requests"] == nil || *full.Remaining["requests"] != 47 {
+		t.Errorf("remaining requests after a refusal: %v, want 47 (a refused request uses no quota): %s", full.Remaining["requests"], out)
 	}
 }
 
