@@ -34,7 +34,15 @@ export class Gateway {
     this.bin = bin;
     this.dir = dir;
     this.config = path.join(dir, 'config.yaml');
-    this.env = { ...process.env, AIGW_DATABASE_PATH: path.join(dir, 'data', 'gateway.db') };
+    // The suites make one mock upstream fail on purpose (429s, 500s, broken streams) and then
+    // expect the next test's request to reach it: with the circuit breaker on, a few deliberate
+    // failures would open it for every later test of that backend. The breaker and the retries
+    // are covered by the Go tests (gateway, TestAttackRouting*); here every test stands alone.
+    this.env = {
+      ...process.env,
+      AIGW_DATABASE_PATH: path.join(dir, 'data', 'gateway.db'),
+      AIGW_UPSTREAM_BREAKER_FAILURES: '0',
+    };
     this.logPath = path.join(dir, 'gateway.log');
   }
 
