@@ -88,7 +88,7 @@ func clientSettings() []string {
 		"azure_api_version", "default_model", "model_whitelist", "system_prompt", "tool_mode",
 		"requests_per_minute", "requests_per_hour", "requests_per_day",
 		"max_input_tokens_per_day", "max_output_tokens_per_day", "max_requests_per_day",
-		"max_input_tokens", "max_output_tokens", "updated_at",
+		"max_input_tokens", "max_output_tokens", "budget_day_micros", "budget_month_micros", "updated_at",
 	}
 }
 

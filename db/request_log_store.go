@@ -88,7 +88,8 @@ func (s *RequestLogStore) WriteBatch(ctx context.Context, b AccountingBatch) err
 const insertLogSQL = `INSERT INTO request_log (id, time, request_id, client_id, endpoint, model_requested,
 	model_used, provider, stream, status, error_class, error_message, input_tokens, output_tokens,
 	cached_tokens, reasoning_tokens, estimated, latency_ms, ttft_ms, finish_reason, client_ip,
-	request_body, response_body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	request_body, response_body, cache_write_tokens, cost_micros)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 // timeLayout is how bun stores a time in SQLite, so that rows written here compare and scan
 // like every other time column.
@@ -112,7 +113,7 @@ func insertLogs(ctx context.Context, tx bun.Tx, rows []RequestLog) error {
 		_, err := stmt.ExecContext(ctx, id, r.Time.UTC().Format(timeLayout), r.RequestID, r.ClientID, r.Endpoint,
 			r.ModelRequested, r.ModelUsed, r.Provider, r.Stream, r.Status, r.ErrorClass, r.ErrorMessage,
 			r.InputTokens, r.OutputTokens, r.CachedTokens, r.ReasoningTokens, r.Estimated, r.LatencyMS,
-			r.TTFTMS, r.FinishReason, r.ClientIP, r.RequestBody, r.ResponseBody)
+			r.TTFTMS, r.FinishReason, r.ClientIP, r.RequestBody, r.ResponseBody, r.CacheWriteTokens, r.CostMicros)
 		if err != nil {
 			return fmt.Errorf("insert request log: %w", err)
 		}

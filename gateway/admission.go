@@ -182,6 +182,11 @@ func (g *Gateway) Begin(c *Client, a Admission) (*Call, error) {
 	if outCap > 0 {
 		outCap = res.OutputTokens / choices
 	}
+	spent, outCap, err := g.reserveBudget(c, a, now, model, outCap, choices)
+	if err != nil {
+		g.counters.Release(c.key, res)
+		return nil, err
+	}
 
 	g.inFlight.Add(1)
 	g.metrics.inProgress.Inc()
@@ -195,6 +200,7 @@ func (g *Gateway) Begin(c *Client, a Admission) (*Call, error) {
 		provider:       provider,
 		maxOutput:      int(min(outCap, math.MaxInt32)),
 		res:            res,
+		spent:          spent,
 		start:          a.Received,
 		limits:         limitState(c, rl, du, now),
 	}

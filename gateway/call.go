@@ -24,6 +24,7 @@ type Call struct {
 	provider       providers.Provider
 	maxOutput      int
 	res            Reservation
+	spent          spendReservation // against the dollar budgets
 	start          time.Time
 	limits         rateState
 
@@ -143,6 +144,11 @@ func (c *Call) End(o Outcome) {
 	u := o.Usage
 
 	g.counters.Settle(cl.key, c.res, u)
+	used := strings.Clone(o.ModelUsed) // may point into a reused upstream buffer
+	if used == "" {
+		used = c.model
+	}
+	cost := c.settleSpend(used, u)
 	g.inFlight.Add(-1)
 	m := g.metrics
 	m.inProgress.Dec()
@@ -153,6 +159,7 @@ func (c *Call) End(o Outcome) {
 	if u.OutputTokens > 0 {
 		m.outputTokens.WithLabelValues(cl.Name, c.label).Add(float64(u.OutputTokens))
 	}
+	m.spend(cl.Name, c.label, cost, u)
 	m.duration.WithLabelValues(cl.Name).Observe(latency.Seconds())
 	ttft := time.Duration(c.firstByte.Load())
 	if ttft > 0 {
@@ -172,29 +179,27 @@ func (c *Call) End(o Outcome) {
 	g.stats.Record(StatEvent{Time: now, Client: cl.Name, Model: c.label, Requests: 1, Errors: errs,
 		InputTokens: int64(u.InputTokens), OutputTokens: int64(u.OutputTokens)})
 
-	used := strings.Clone(o.ModelUsed) // may point into a reused upstream buffer
-	if used == "" {
-		used = c.model
-	}
 	row := db.RequestLog{
-		Time:            c.start.UTC(),
-		RequestID:       c.adm.RequestID,
-		ClientID:        cl.ID,
-		Endpoint:        c.adm.Endpoint,
-		ModelRequested:  c.requestedModel,
-		ModelUsed:       used,
-		Provider:        cl.Backend,
-		Stream:          c.adm.Stream,
-		Status:          status,
-		InputTokens:     int64(u.InputTokens),
-		OutputTokens:    int64(u.OutputTokens),
-		CachedTokens:    int64(u.CachedTokens),
-		ReasoningTokens: int64(u.ReasoningTokens),
-		Estimated:       u.Estimated,
-		LatencyMS:       latency.Milliseconds(),
-		TTFTMS:          ttft.Milliseconds(),
-		FinishReason:    strings.Clone(o.FinishReason),
-		ClientIP:        c.adm.ClientIP,
+		Time:             c.start.UTC(),
+		RequestID:        c.adm.RequestID,
+		ClientID:         cl.ID,
+		Endpoint:         c.adm.Endpoint,
+		ModelRequested:   c.requestedModel,
+		ModelUsed:        used,
+		Provider:         cl.Backend,
+		Stream:           c.adm.Stream,
+		Status:           status,
+		InputTokens:      int64(u.InputTokens),
+		OutputTokens:     int64(u.OutputTokens),
+		CachedTokens:     int64(u.CachedTokens),
+		ReasoningTokens:  int64(u.ReasoningTokens),
+		CacheWriteTokens: int64(u.CacheCreationTokens),
+		CostMicros:       cost,
+		Estimated:        u.Estimated,
+		LatencyMS:        latency.Milliseconds(),
+		TTFTMS:           ttft.Milliseconds(),
+		FinishReason:     strings.Clone(o.FinishReason),
+		ClientIP:         c.adm.ClientIP,
 	}
 	if perr != nil {
 		row.ErrorClass = errorClass(perr.Kind)
@@ -207,16 +212,18 @@ func (c *Call) End(o Outcome) {
 		row.ResponseBody = clipBody(o.ResponseBody)
 	}
 	usage := db.UsageDaily{
-		ClientID:        cl.ID,
-		Day:             c.res.Day,
-		Model:           c.model,
-		Requests:        1,
-		Errors:          errs,
-		InputTokens:     int64(u.InputTokens),
-		OutputTokens:    int64(u.OutputTokens),
-		CachedTokens:    int64(u.CachedTokens),
-		ReasoningTokens: int64(u.ReasoningTokens),
+		ClientID:         cl.ID,
+		Day:              c.res.Day,
+		Model:            c.model,
+		Requests:         1,
+		Errors:           errs,
+		InputTokens:      int64(u.InputTokens),
+		OutputTokens:     int64(u.OutputTokens),
+		CachedTokens:     int64(u.CachedTokens),
+		ReasoningTokens:  int64(u.ReasoningTokens),
+		CacheWriteTokens: int64(u.CacheCreationTokens),
 	}
+	usage.CostMicros, usage.Unpriced = costRollup(cost, u)
 	g.writer.add(&pendingLog{row: row, secret: cl.upstreamKey}, &usage)
 }
 

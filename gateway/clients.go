@@ -42,6 +42,7 @@ type Client struct {
 	ToolMode     string
 	RateLimit    RateLimit
 	Quota        Quota
+	Budget       Budget
 
 	provider    providers.Provider
 	providerErr error
@@ -174,6 +175,7 @@ func (g *Gateway) reloadClients(ctx context.Context) error {
 		if n == nil {
 			g.limiter.Forget(c.key)
 			g.counters.Forget(c.key)
+			g.spend.forget(c.key)
 		}
 		if n == nil || n.Name != c.Name {
 			g.metrics.forgetClient(c.Name, next)
@@ -207,6 +209,7 @@ func (g *Gateway) buildClient(row *db.Client, prev *Client) *Client {
 			MaxInputTokens:        row.MaxInputTokens,
 			MaxOutputTokens:       row.MaxOutputTokens,
 		},
+		Budget:      Budget{DayMicros: row.BudgetDayMicros, MonthMicros: row.BudgetMonthMicros},
 		key:         clientKey(row.ID),
 		modelsCache: slices.Clone([]string(row.ModelsCache)),
 		fetchedAt:   row.ModelsFetchedAt,

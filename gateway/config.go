@@ -30,6 +30,14 @@ type Config struct {
 	Logs       LogsConfig       `yaml:"logs"`
 	Prometheus PrometheusConfig `yaml:"prometheus"`
 	Upstream   UpstreamConfig   `yaml:"upstream"`
+	Pricing    PricingConfig    `yaml:"pricing"`
+}
+
+// PricingConfig says where model prices come from (SPEC §16).
+type PricingConfig struct {
+	// URL, when set, is fetched once at start for price data in genai-prices' format (its
+	// data.json); on any failure the embedded snapshot is used. Empty: the snapshot only.
+	URL string `yaml:"url"`
 }
 
 // ServerConfig is where and how the HTTP server listens.
@@ -280,6 +288,9 @@ func (c *Config) Validate() error {
 	if c.Upstream.IdleTimeout < 0 {
 		bad("upstream.idle_timeout: must be 0 (no bound) or more, got %s", c.Upstream.IdleTimeout)
 	}
+	if u := c.Pricing.URL; u != "" && !strings.HasPrefix(u, "https://") && !strings.HasPrefix(u, "http://") {
+		bad("pricing.url: must be an http(s) URL, got %q", u)
+	}
 	return errors.Join(errs...)
 }
 
@@ -461,4 +472,6 @@ prometheus:
 upstream:
   header_timeout: {{d .Upstream.HeaderTimeout}}            # wait for an upstream's response headers
   idle_timeout: {{d .Upstream.IdleTimeout}}              # silence allowed between two bytes of an upstream stream
+pricing:
+  url: {{q .Pricing.URL}}      # genai-prices data.json fetched at start; empty: the embedded snapshot
 `))

@@ -23,6 +23,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/aigateway/ai-gateway/db"
+	"github.com/aigateway/ai-gateway/pricing"
 )
 
 // Options are the Gateway's dependencies and settings.
@@ -45,6 +46,11 @@ type Options struct {
 	// Traffic, when set, gives the dashboard's charts the last day of the request log at Start
 	// (db.RequestLogStore), so a restart does not blank them.
 	Traffic TrafficLoader
+
+	// Prices keeps the administrators' price overrides (db.ModelPrices); nil allows none.
+	Prices PriceStore
+	// PriceTable is the price list (pricing.Parse); nil means the embedded snapshot.
+	PriceTable *pricing.Table
 
 	// Registry gets the metrics of SPEC §9; nil keeps them in a private registry.
 	Registry *prometheus.Registry
@@ -87,6 +93,12 @@ type Gateway struct {
 
 	clients  atomic.Pointer[clientSet]
 	reloadMu sync.Mutex
+
+	// prices are the prices in force (priceMu serialises their reloads); spend is each
+	// client's spend of today and this month against its budgets.
+	prices  atomic.Pointer[priceBook]
+	priceMu sync.Mutex
+	spend   spendCounters
 
 	inFlight      atomic.Int64
 	storeBodies   atomic.Bool
@@ -153,6 +165,11 @@ func New(opts Options) (*Gateway, error) {
 	g.storeBodies.Store(opts.StoreBodies)
 	g.retentionDays.Store(int64(opts.RetentionDays))
 	g.clients.Store(&clientSet{})
+	book, err := newPriceBook(opts.PriceTable, opts.Now())
+	if err != nil {
+		return nil, err
+	}
+	g.prices.Store(book)
 
 	var reg prometheus.Registerer = opts.Registry
 	if opts.Registry == nil {
@@ -182,6 +199,12 @@ func (g *Gateway) Start(ctx context.Context) error {
 		return err
 	}
 	if err := g.restoreUsage(ctx); err != nil {
+		return err
+	}
+	if err := g.reloadPrices(ctx); err != nil {
+		return err
+	}
+	if err := g.restoreSpend(ctx); err != nil {
 		return err
 	}
 	if g.opts.Traffic != nil {
@@ -233,6 +256,29 @@ func (g *Gateway) restoreUsage(ctx context.Context) error {
 		}
 		g.stats.Record(StatEvent{Time: now, Client: name, Model: model, Requests: r.Requests, Errors: r.Errors,
 			InputTokens: r.InputTokens, OutputTokens: r.OutputTokens, TotalsOnly: true})
+	}
+	return nil
+}
+
+// SpendLoader reads back each client's cost per day since a day (db.UsageStore); when Options.Usage
+// is one, Start restores this month's spend so the budgets survive a restart.
+type SpendLoader interface {
+	SpendSince(ctx context.Context, fromDay string) ([]db.UsageDaily, error)
+}
+
+func (g *Gateway) restoreSpend(ctx context.Context) error {
+	sl, ok := g.opts.Usage.(SpendLoader)
+	if !ok {
+		return nil
+	}
+	now := g.now()
+	day, month := dayOf(now), monthOf(now)
+	rows, err := sl.SpendSince(ctx, month+"-01")
+	if err != nil {
+		return fmt.Errorf("load this month's spend: %w", err)
+	}
+	for _, r := range rows {
+		g.spend.restore(clientKey(r.ClientID), day, month, r.Day, r.CostMicros)
 	}
 	return nil
 }
@@ -332,4 +378,6 @@ func clientKey(id int64) string {
 var (
 	_ LogStore    = (*db.RequestLogStore)(nil)
 	_ UsageLoader = (*db.UsageStore)(nil)
+	_ SpendLoader = (*db.UsageStore)(nil)
+	_ PriceStore  = (*db.ModelPrices)(nil)
 )

@@ -205,6 +205,9 @@ func New(d Deps) *fiber.App {
 	api.post("/admin/api/v1/clients/:id/fetch-models", s.apiFetchModels)
 	api.get("/admin/api/v1/stats", s.apiStats)
 	api.get("/admin/api/v1/requests", s.apiRequests)
+	api.get("/admin/api/v1/prices", s.priceList)
+	api.put("/admin/api/v1/prices", s.priceSet)
+	api.delete("/admin/api/v1/prices", s.priceDelete)
 
 	return app
 }
@@ -219,6 +222,7 @@ type group struct {
 func (g group) get(path string, h fiber.Handler)    { g.r.Get(path, with(g.read, h)...) }
 func (g group) post(path string, h fiber.Handler)   { g.r.Post(path, with(g.write, h)...) }
 func (g group) patch(path string, h fiber.Handler)  { g.r.Patch(path, with(g.write, h)...) }
+func (g group) put(path string, h fiber.Handler)    { g.r.Put(path, with(g.write, h)...) }
 func (g group) delete(path string, h fiber.Handler) { g.r.Delete(path, with(g.write, h)...) }
 
 func with(mw []fiber.Handler, h fiber.Handler) []fiber.Handler {
