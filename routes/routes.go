@@ -205,6 +205,7 @@ func New(d Deps) *fiber.App {
 	api.post("/admin/api/v1/clients/:id/fetch-models", s.apiFetchModels)
 	api.get("/admin/api/v1/stats", s.apiStats)
 	api.get("/admin/api/v1/requests", s.apiRequests)
+	api.get("/admin/api/v1/usage", s.apiUsage)
 	api.get("/admin/api/v1/prices", s.priceList)
 	api.put("/admin/api/v1/prices", s.priceSet)
 	api.delete("/admin/api/v1/prices", s.priceDelete)
