@@ -366,6 +366,8 @@ func (g *Gateway) Stats() Snapshot {
 	s.InFlight = g.inFlight.Load()
 	set := g.clients.Load()
 	s.ClientCount, s.ActiveClientCount = len(set.byID), set.active
+	day, month := g.spend.total(dayOf(s.Time), monthOf(s.Time))
+	s.SpendToday, s.SpendMonth = float64(day)/1e6, float64(month)/1e6
 	return s
 }
 

@@ -141,6 +141,17 @@ func (m *spendCounters) get(key, day, month string) Spend {
 	return s
 }
 
+// total sums every client's settled spend of day and month.
+func (m *spendCounters) total(day, month string) (dayMicros, monthMicros int64) {
+	m.keys.Range(func(k, _ any) bool {
+		s := m.get(k.(string), day, month)
+		dayMicros += s.DayMicros
+		monthMicros += s.MonthMicros
+		return true
+	})
+	return dayMicros, monthMicros
+}
+
 func (m *spendCounters) forget(key string) { m.keys.Delete(key) }
 
 // monthOf is t's UTC month, YYYY-MM.

@@ -185,6 +185,7 @@ func New(d Deps) *fiber.App {
 	pages.post("/admin/clients/:id/delete", s.clientDeleteSubmit)
 	pages.get("/admin/requests", s.requestsPage)
 	pages.get("/admin/requests/:id", s.requestDetailPage)
+	pages.get("/admin/usage", s.usagePage)
 	pages.get("/admin/settings", s.settingsPage)
 	pages.post("/admin/settings/password", s.passwordChangeSubmit)
 	pages.post("/admin/settings/tokens", s.tokenCreateSubmit)

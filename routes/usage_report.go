@@ -77,6 +77,11 @@ func usageReport(ctx context.Context, store *db.UsageStore, names map[int64]stri
 	if err != nil {
 		return nil, err
 	}
+	return groupUsage(rows, names, q), nil
+}
+
+// groupUsage sums rows into q's groups: the one summing both the page and the export.
+func groupUsage(rows []db.UsageDaily, names map[int64]string, q usageQuery) []usageLine {
 	idx := map[[3]string]int{}
 	var out []usageLine
 	for i := range rows {
@@ -112,7 +117,7 @@ func usageReport(ctx context.Context, store *db.UsageStore, names map[int64]stri
 		}
 		return strings.Compare(a.Model, b.Model)
 	})
-	return out, nil
+	return out
 }
 
 // usageTotal sums lines.
