@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/aigateway/ai-gateway/db"
 	"github.com/aigateway/ai-gateway/pricing"
 	"github.com/aigateway/ai-gateway/providers"
@@ -199,5 +201,15 @@ func TestCostInLogAndRollup(t *testing.T) {
 	}
 	if cost != want[0]+want[1] || unpriced != 1 || cw != 200 {
 		t.Errorf("rollup cost %d unpriced %d cache writes %d", cost, unpriced, cw)
+	}
+	label := c.modelLabel("gpt-4o-mini")
+	if got := testutil.ToFloat64(e.gw.metrics.cost.WithLabelValues("b", label)); got != float64(want[0]+want[1])/1e6 {
+		t.Errorf("ai_gateway_cost_usd_total = %g, want %g", got, float64(want[0]+want[1])/1e6)
+	}
+	if got := testutil.ToFloat64(e.gw.metrics.cachedTokens.WithLabelValues("b", label)); got != 800 {
+		t.Errorf("ai_gateway_cached_tokens_total = %g, want 800", got)
+	}
+	if got := testutil.ToFloat64(e.gw.metrics.reasonTokens.WithLabelValues("b", label)); got != 10 {
+		t.Errorf("ai_gateway_reasoning_tokens_total = %g, want 10", got)
 	}
 }
