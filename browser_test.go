@@ -451,4 +451,6 @@ func TestAdminUIInBrowser(t *testing.T) {
 		t.Errorf("audit log lacks the changes: %q", got)
 	}
 	u.screenshot("settings")
+
+	browseUsage(t, u, base, dir, token)
 }
