@@ -78,6 +78,25 @@ func wantSpend(backend string) (cost, cached, cacheWrite, reasoning int64) {
 	return 600*2 + 400/2 + 300*10, spendCacheRead, 0, spendReasoning
 }
 
+// doorUsageFields are the usage fields a front door's caller must see for the spend mock's usage.
+func doorUsageFields(door string, reasoning int64) []string {
+	switch door {
+	case "openai":
+		f := []string{`"cached_tokens":400`}
+		if reasoning > 0 {
+			f = append(f, `"reasoning_tokens":100`)
+		}
+		return f
+	case "anthropic":
+		return []string{`"cache_read_input_tokens":400`}
+	}
+	f := []string{`"cachedContentTokenCount":400`}
+	if reasoning > 0 {
+		f = append(f, `"thoughtsTokenCount":100`)
+	}
+	return f
+}
+
 // Every front door × backend pair, whole and streamed, records the cache reads, cache writes
 // and reasoning tokens the backend reported and the exact cost at the model's price; the
 // rollups sum it; an override changes the next request's cost; the CSV export matches.
@@ -97,9 +116,21 @@ func TestSpendCostExactForEveryDoorAndBackend(t *testing.T) {
 		for _, b := range relBackends {
 			for _, stream := range []bool{false, true} {
 				pairs = append(pairs, pair{d, b, stream})
-				resp, body := g.call(d, b, stream, "")
+				req := ""
+				if d.name == "openai" && stream { // an OpenAI stream carries usage only when asked
+					req = `{"model":"m","messages":[{"role":"user","content":"hello there"}],"stream":true,"stream_options":{"include_usage":true}}`
+				}
+				resp, body := g.call(d, b, stream, req)
 				if resp.StatusCode != http.StatusOK {
 					t.Fatalf("%s → %s stream=%v: %d %s", d.name, b, stream, resp.StatusCode, body)
+				}
+				// The caller sees the cache reads (and reasoning, where its protocol has a
+				// field and the backend reported it) in its own protocol's usage fields.
+				_, _, _, reasoning := wantSpend(b)
+				for _, want := range doorUsageFields(d.name, reasoning) {
+					if !strings.Contains(body, want) {
+						t.Errorf("%s → %s stream=%v: the answer lacks %s: %s", d.name, b, stream, want, body)
+					}
 				}
 			}
 		}

@@ -29,6 +29,9 @@ func (r *rule) UnmarshalJSON(b []byte) error {
 	}
 	*r = rule(p)
 	r.set = true
+	// Compared with lower-case ids: lowered once here, not on every lookup.
+	r.Equals, r.StartsWith = strings.ToLower(r.Equals), strings.ToLower(r.StartsWith)
+	r.EndsWith, r.Contains = strings.ToLower(r.EndsWith), strings.ToLower(r.Contains)
 	if r.Regex != "" {
 		// A pattern Go's regexp cannot read matches nothing rather than failing the whole table.
 		r.re, _ = regexp.Compile(r.Regex)
@@ -57,13 +60,13 @@ func (r *rule) matches(id, raw string) bool {
 		}
 		return len(r.And) > 0
 	case r.Equals != "":
-		return id == strings.ToLower(r.Equals)
+		return id == r.Equals
 	case r.StartsWith != "":
-		return strings.HasPrefix(id, strings.ToLower(r.StartsWith))
+		return strings.HasPrefix(id, r.StartsWith)
 	case r.EndsWith != "":
-		return strings.HasSuffix(id, strings.ToLower(r.EndsWith))
+		return strings.HasSuffix(id, r.EndsWith)
 	case r.Contains != "":
-		return strings.Contains(id, strings.ToLower(r.Contains))
+		return strings.Contains(id, r.Contains)
 	case r.Regex != "":
 		return r.re != nil && r.re.MatchString(raw)
 	}

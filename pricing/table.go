@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -15,9 +16,13 @@ type Table struct {
 	source    string
 	providers []*provider
 	byID      map[string]*provider
+	// exact maps a lower-case model id to the first priced model of that id in any provider.
+	exact map[string]Match
 
-	mu    sync.Mutex
-	cache map[string]Match // backend + "\x00" + model → result, bounded by cacheLimit
+	// cache remembers lookups (backend + "\x00" + model → Match), at most cacheLimit of them:
+	// a read needs no lock, so concurrent requests do not queue on it.
+	cache  sync.Map
+	cached atomic.Int64
 }
 
 // cacheLimit bounds the remembered lookups: model ids come from callers, so a flood of made-up
@@ -64,7 +69,7 @@ func Parse(data []byte, now time.Time) (*Table, error) {
 	if len(f.Providers) == 0 {
 		return nil, errors.New("price data: no providers")
 	}
-	t := &Table{source: f.Source, providers: f.Providers, byID: map[string]*provider{}, cache: map[string]Match{}}
+	t := &Table{source: f.Source, providers: f.Providers, byID: map[string]*provider{}, exact: map[string]Match{}}
 	for _, p := range f.Providers {
 		if p == nil {
 			continue
@@ -79,6 +84,11 @@ func Parse(data []byte, now time.Time) (*Table, error) {
 				return nil, fmt.Errorf("price data: %s/%s: %w", p.ID, m.ID, err)
 			}
 			m.price = r
+			if f := found(p, m); f.OK {
+				if _, dup := t.exact[strings.ToLower(m.ID)]; !dup {
+					t.exact[strings.ToLower(m.ID)] = f
+				}
+			}
 		}
 	}
 	return t, nil
@@ -105,11 +115,12 @@ var backendProviders = map[string]string{
 
 // Lookup finds the price of modelID as served by backend (a gateway backend id), trying in order:
 //
-//  1. the exact id, in the backend's provider (then that provider's fallback providers);
+//  1. the exact id, in the backend's provider (then that provider's fallback providers; for a
+//     backend the list does not know, the providers whose rules claim the id, then any provider);
 //  2. a provider-qualified id, "provider/model" (e.g. "anthropic/claude-sonnet-4-5"): the model in
 //     that provider;
-//  3. the price list's own match rules, in the backend's provider (every provider for a backend
-//     the list does not know: the first whose model rules claim the id);
+//  3. the price list's own match rules, in the backend's provider (for a backend the list does
+//     not know, in the providers whose rules claim the id);
 //  4. the same after normalising dates: -YYYYMMDD written -YYYY-MM-DD, then the date removed.
 //
 // No match means the model is unpriced (Match.OK false), never free.
@@ -118,24 +129,19 @@ func (t *Table) Lookup(backend, modelID string) Match {
 		return Match{}
 	}
 	key := backend + "\x00" + modelID
-	t.mu.Lock()
-	m, ok := t.cache[key]
-	t.mu.Unlock()
-	if ok {
-		return m
+	if v, ok := t.cache.Load(key); ok {
+		return v.(Match)
 	}
-	m = t.lookup(backend, modelID)
+	m := t.lookup(backend, modelID)
 	for _, alt := range normalisations(modelID) {
 		if m.OK {
 			break
 		}
 		m = t.lookup(backend, alt)
 	}
-	t.mu.Lock()
-	if len(t.cache) < cacheLimit {
-		t.cache[key] = m
+	if t.cached.Add(1) <= cacheLimit {
+		t.cache.Store(key, m)
 	}
-	t.mu.Unlock()
 	return m
 }
 
@@ -144,17 +150,20 @@ func (t *Table) lookup(backend, raw string) Match {
 	home := t.byID[backendProviders[backend]]
 	scope := t.withFallbacks(home)
 	if home == nil {
-		// A backend the list does not know: first the providers whose rules claim the id (gpt-…
-		// is OpenAI's), then every other.
+		// A backend the list does not know: the providers whose own rules claim the id (gpt-… is
+		// OpenAI's) first, then an exact id in any provider. Only the claiming providers' model
+		// rules are tried below: every provider's would cost a millisecond per made-up id.
 		for _, p := range t.providers {
 			if p != nil && p.ModelMatch.matches(id, raw) {
 				scope = append(scope, t.withFallbacks(p)...)
 			}
 		}
-		scope = append(scope, t.providers...)
 	}
 	// 1. exact id
 	if m := exact(scope, id); m.OK {
+		return m
+	}
+	if m, ok := t.exact[id]; ok && home == nil {
 		return m
 	}
 	// 2. provider-qualified id

@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -124,5 +125,32 @@ func TestLoadFallsBackToTheSnapshot(t *testing.T) {
 	tb, err = Load(t.Context(), srv.Client(), srv.URL+"/missing.json", time.Now())
 	if err == nil || tb == nil || !tb.Lookup("openai", "gpt-4o").OK {
 		t.Fatalf("bad url: err %v, table %v", err, tb)
+	}
+}
+
+// Made-up model ids cannot grow the lookup cache without bound.
+func TestLookupCacheIsBounded(t *testing.T) {
+	tb := snapshotTable(t)
+	for i := range cacheLimit + 100 {
+		tb.Lookup("openai-compatible", "made-up-"+strconv.Itoa(i))
+	}
+	n := 0
+	tb.cache.Range(func(any, any) bool { n++; return true })
+	if n > cacheLimit {
+		t.Errorf("%d cached lookups, limit %d", n, cacheLimit)
+	}
+	if !tb.Lookup("openai", "gpt-4o").OK {
+		t.Error("lookups past the cache limit still work")
+	}
+}
+
+func BenchmarkLookupUnknownModel(b *testing.B) {
+	tb, err := Parse(Snapshot(), time.Now())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := range b.N {
+		tb.lookup("openai-compatible", "made-up-"+strconv.Itoa(i))
 	}
 }
