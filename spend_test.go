@@ -166,6 +166,10 @@ func TestSpendCostExactForEveryDoorAndBackend(t *testing.T) {
 		t.Errorf("cost after the override = %v, want 1300", c)
 	}
 	total += 1300
+	if status, body := g.admin(http.MethodGet, "/admin/api/v1/requests?limit=1", nil); status != http.StatusOK ||
+		!strings.Contains(body, `"cost_usd":0.0013`) {
+		t.Errorf("the request history API lacks the cost: %d %s", status, body)
+	}
 
 	// The CSV export's cost column sums to the same total.
 	csvTotal := spendCSVTotal(t, g, "day,client,model")

@@ -6,6 +6,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/aigateway/ai-gateway/db"
+	"github.com/aigateway/ai-gateway/views"
 )
 
 // requestJSON is one request log row as the admin API returns it (bodies are not listed).
@@ -26,11 +27,15 @@ type requestJSON struct {
 	OutputTokens    int64     `json:"output_tokens"`
 	CachedTokens    int64     `json:"cached_tokens"`
 	ReasoningTokens int64     `json:"reasoning_tokens"`
-	Estimated       bool      `json:"estimated"`
-	LatencyMS       int64     `json:"latency_ms"`
-	TTFTMS          int64     `json:"ttft_ms"`
-	FinishReason    string    `json:"finish_reason"`
-	ClientIP        string    `json:"client_ip"`
+	// CacheWriteTokens are prompt tokens written to the provider's cache; CostUSD is the
+	// request's cost, null when its model has no price.
+	CacheWriteTokens int64    `json:"cache_write_tokens"`
+	CostUSD          *float64 `json:"cost_usd"`
+	Estimated        bool     `json:"estimated"`
+	LatencyMS        int64    `json:"latency_ms"`
+	TTFTMS           int64    `json:"ttft_ms"`
+	FinishReason     string   `json:"finish_reason"`
+	ClientIP         string   `json:"client_ip"`
 }
 
 func toRequestJSON(l db.RequestLog) requestJSON {
@@ -38,7 +43,25 @@ func toRequestJSON(l db.RequestLog) requestJSON {
 		ModelRequested: l.ModelRequested, ModelUsed: l.ModelUsed, Provider: l.Provider, Stream: l.Stream, Status: l.Status,
 		ErrorClass: l.ErrorClass, ErrorMessage: l.ErrorMessage, InputTokens: l.InputTokens, OutputTokens: l.OutputTokens,
 		CachedTokens: l.CachedTokens, ReasoningTokens: l.ReasoningTokens, Estimated: l.Estimated, LatencyMS: l.LatencyMS,
-		TTFTMS: l.TTFTMS, FinishReason: l.FinishReason, ClientIP: l.ClientIP}
+		TTFTMS: l.TTFTMS, FinishReason: l.FinishReason, ClientIP: l.ClientIP, CacheWriteTokens: l.CacheWriteTokens,
+		CostUSD: costUSD(l.CostMicros)}
+}
+
+// costUSD is a logged cost in dollars; nil (unpriced) stays nil.
+func costUSD(micros *int64) *float64 {
+	if micros == nil {
+		return nil
+	}
+	v := dollars(*micros)
+	return &v
+}
+
+// costText is a logged cost for the pages: dollars, or "unpriced" when the model has no price.
+func costText(micros *int64) string {
+	if micros == nil {
+		return "unpriced (the model has no price)"
+	}
+	return views.USD(*micros)
 }
 
 // apiRequests answers GET /admin/api/v1/requests?client_id=&model=&status=&from=&to=&limit=&before=
