@@ -73,7 +73,7 @@ func newMetrics(reg prometheus.Registerer, queueLength func() float64) (*metrics
 			Buckets: overheadBuckets,
 		}),
 		rateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "ai_gateway_rate_limited_total", Help: "Requests refused by a rate limit or a daily quota, by the limit that refused.",
+			Name: "ai_gateway_rate_limited_total", Help: "Requests refused by a rate limit, a daily quota or a dollar budget, by the limit that refused.",
 		}, []string{"client", "reason"}),
 		queueDropped: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "ai_gateway_log_queue_dropped_total", Help: "Request log rows dropped because the write queue was full (usage is never dropped).",

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/aigateway/ai-gateway/db"
+	"github.com/aigateway/ai-gateway/gateway"
+	"github.com/aigateway/ai-gateway/providers"
 )
 
 // usageEdge has two clients and a month of rollups: alpha on two models, beta on one with
@@ -137,5 +139,33 @@ func TestClientFormBudget(t *testing.T) {
 	resp, doc, _ = e.post(s, "/admin/clients/"+edgeID(list[0].ID), form)
 	if resp.StatusCode != http.StatusUnprocessableEntity || doc.Find(`[data-testid="error-budget.usd_per_day"], .field-error`).Length() == 0 {
 		t.Errorf("negative budget: %d", resp.StatusCode)
+	}
+}
+
+// From 80% of a budget the clients list flags the client; past it, says the budget is used up.
+func TestClientsListWarnsAtEightyPercentOfBudget(t *testing.T) {
+	e := newEdge(t, withGateway(t))
+	s := e.login()
+	cl, _ := e.createClient(&db.Client{Name: "spender", Backend: "openai", ToolMode: "passthrough", Active: true,
+		DefaultModel: "gpt-4o-mini", BudgetMonthMicros: 1000}, "sk-test")
+	gc := e.deps.Gateway.ClientByID(cl.ID)
+	spend := func(out int) {
+		call, err := e.deps.Gateway.Begin(gc, gateway.Admission{MaxOutputTokens: int64(out)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		call.End(gateway.Outcome{Status: 200, Usage: providers.Usage{OutputTokens: out}}) // $0.60 per million
+	}
+	_, doc, _ := e.page(s, "/admin/clients")
+	if doc.Find(testid("budget-warning")).Length() != 0 {
+		t.Fatal("a warning before any spend")
+	}
+	spend(1400) // 840 µ$ of 1000
+	_, doc, _ = e.page(s, "/admin/clients")
+	if got := doc.Find(testid("budget-warning")).Text(); !strings.Contains(got, "80%") {
+		t.Errorf("at 84%% of the budget: warning %q", got)
+	}
+	if got := doc.Find(testid("meter-spend-month")).Text(); !strings.Contains(got, "$0.0008 / $0.0010") {
+		t.Errorf("month meter %q", got)
 	}
 }
