@@ -24,31 +24,31 @@ const (
 //
 // A model without a price reserves nothing: its cost is unknown, and refusing every request to
 // an unpriced model would stop clients that run local models.
-func (g *Gateway) reserveBudget(c *Client, a Admission, now time.Time, model string, outCap, choices int64) (spendReservation, int64, error) {
+func (g *Gateway) reserveBudget(c *Client, a Admission, now time.Time, model string, outCap, choices int64) (SpendReservation, int64, error) {
 	if !c.Budget.Set() || model == "" || a.Op == OpCountTokens || a.Op == OpModels {
-		return spendReservation{}, outCap, nil
+		return SpendReservation{}, outCap, nil
 	}
 	p := g.PriceOf(c.Backend, model)
 	if !p.OK {
-		return spendReservation{}, outCap, nil
+		return SpendReservation{}, outCap, nil
 	}
 	day, month := dayOf(now), monthOf(now)
 	inCost := pricing.Cost(p.Rates, pricing.Tokens{Input: max(a.InputTokens, 0)})
 	outPrice := p.Rates.For(a.InputTokens).Output
 	if outCap == 0 && outPrice > 0 && a.Op != OpEmbed {
-		left, _ := g.spend.left(c.key, day, month, c.Budget)
+		left := budgetLeft(g.spend.Get(c.key, day, month), c.Budget)
 		// micro-dollars / (micro-dollars per token) = tokens, shared among the choices.
 		per := math.Floor(float64(left-inCost) / outPrice / float64(choices))
 		outCap = int64(min(max(per, 0), math.MaxInt32))
 		if outCap < 1 {
-			return spendReservation{}, 0, g.refuseBudget(c, a, now, model, "day", left)
+			return SpendReservation{}, 0, g.refuseBudget(c, a, now, model, "day", left)
 		}
 	}
 	worst := pricing.Cost(p.Rates, pricing.Tokens{Input: max(a.InputTokens, 0), Output: outCap * choices})
-	r, refused, _ := g.spend.reserve(c.key, day, month, c.Budget, worst)
+	r, refused := g.spend.Reserve(c.key, day, month, c.Budget, worst)
 	if refused != "" {
-		left, _ := g.spend.left(c.key, day, month, c.Budget)
-		return spendReservation{}, 0, g.refuseBudget(c, a, now, model, refused, left)
+		left := budgetLeft(g.spend.Get(c.key, day, month), c.Budget)
+		return SpendReservation{}, 0, g.refuseBudget(c, a, now, model, refused, left)
 	}
 	return r, outCap, nil
 }
@@ -56,7 +56,7 @@ func (g *Gateway) reserveBudget(c *Client, a Admission, now time.Time, model str
 // refuseBudget accounts for and returns the refusal of a request the budget named by which
 // ("day" or "month", whichever is tighter when unsure) cannot hold.
 func (g *Gateway) refuseBudget(c *Client, a Admission, now time.Time, model, which string, left int64) error {
-	s := g.spend.get(c.key, dayOf(now), monthOf(now))
+	s := g.spend.Get(c.key, dayOf(now), monthOf(now))
 	reason, limit, spent, reset, when := reasonBudgetDay, c.Budget.DayMicros, s.DayMicros, nextMidnight(now), "at 00:00 UTC"
 	if which == "month" || c.Budget.DayMicros <= 0 || (c.Budget.MonthMicros > 0 && c.Budget.MonthMicros-s.MonthMicros < c.Budget.DayMicros-s.DayMicros) {
 		reason, limit, spent, reset, when = reasonBudgetMonth, c.Budget.MonthMicros, s.MonthMicros, nextMonth(now), "on the 1st of next month (UTC)"
@@ -99,7 +99,7 @@ func (c *Call) settleSpend(used string, u providers.Usage) *int64 {
 	if cost != nil {
 		actual = *cost
 	}
-	g.spend.settle(c.client.key, c.spent, dayOf(c.start), monthOf(c.start), actual)
+	g.spend.Settle(c.client.key, c.spent, dayOf(c.start), monthOf(c.start), actual)
 	return cost
 }
 

@@ -213,3 +213,19 @@ func TestCostInLogAndRollup(t *testing.T) {
 		t.Errorf("ai_gateway_reasoning_tokens_total = %g, want 10", got)
 	}
 }
+
+// An override set on one instance prices the next request on another sharing the database.
+func TestPriceOverrideReachesOtherInstances(t *testing.T) {
+	bus := NewMemoryClientEvents()
+	withBus := func(o *Options) { o.ClientEvents = bus }
+	a := newEnv(t, []db.Client{clientRow(1, "b")}, withBus)
+	b := newEnv(t, []db.Client{clientRow(1, "b")}, withBus)
+	a.gw.opts.Prices = db.NewModelPrices(a.db)
+	b.gw.opts.Prices = db.NewModelPrices(a.db) // one shared database
+	if err := a.gw.SetPrice(context.Background(), "my-model", pricing.Price{Input: 7, Output: 9}); err != nil {
+		t.Fatal(err)
+	}
+	if p := b.gw.PriceOf("openai", "my-model"); !p.OK || p.Rates.Base().Input != 7 {
+		t.Errorf("instance b prices my-model as %+v", p)
+	}
+}

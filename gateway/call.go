@@ -24,7 +24,7 @@ type Call struct {
 	provider       providers.Provider
 	maxOutput      int
 	res            Reservation
-	spent          spendReservation // against the dollar budgets
+	spent          SpendReservation // against the dollar budgets
 	start          time.Time
 	limits         rateState
 

@@ -175,7 +175,7 @@ func (g *Gateway) reloadClients(ctx context.Context) error {
 		if n == nil {
 			g.limiter.Forget(c.key)
 			g.counters.Forget(c.key)
-			g.spend.forget(c.key)
+			g.spend.Forget(c.key)
 		}
 		if n == nil || n.Name != c.Name {
 			g.metrics.forgetClient(c.Name, next)

@@ -73,6 +73,7 @@ type Options struct {
 	// Seams for running several instances (SPEC §13); nil means the in-memory implementation.
 	Limiter      Limiter
 	Counters     UsageCounters
+	Spend        SpendCounters
 	Stats        StatsFeed
 	ClientEvents ClientEvents
 }
@@ -98,7 +99,7 @@ type Gateway struct {
 	// client's spend of today and this month against its budgets.
 	prices  atomic.Pointer[priceBook]
 	priceMu sync.Mutex
-	spend   spendCounters
+	spend   SpendCounters
 
 	inFlight      atomic.Int64
 	storeBodies   atomic.Bool
@@ -147,6 +148,7 @@ func New(opts Options) (*Gateway, error) {
 		now:      opts.Now,
 		limiter:  opts.Limiter,
 		counters: opts.Counters,
+		spend:    opts.Spend,
 		stats:    opts.Stats,
 		events:   opts.ClientEvents,
 	}
@@ -155,6 +157,9 @@ func New(opts Options) (*Gateway, error) {
 	}
 	if g.counters == nil {
 		g.counters = NewMemoryCounters()
+	}
+	if g.spend == nil {
+		g.spend = NewMemorySpend()
 	}
 	if g.stats == nil {
 		g.stats = NewMemoryStats()
@@ -225,7 +230,8 @@ func (g *Gateway) Start(ctx context.Context) error {
 	return nil
 }
 
-// clientsChanged reloads the key cache when another instance announced a change.
+// clientsChanged reloads the key cache and the price overrides when another instance announced
+// a change.
 func (g *Gateway) clientsChanged(origin string) {
 	if origin == g.instance {
 		return
@@ -234,6 +240,9 @@ func (g *Gateway) clientsChanged(origin string) {
 	defer cancel()
 	if err := g.reloadClients(ctx); err != nil {
 		g.log.Error("reload clients after a change elsewhere", "err", err)
+	}
+	if err := g.reloadPrices(ctx); err != nil {
+		g.log.Error("reload price overrides after a change elsewhere", "err", err)
 	}
 }
 
@@ -278,7 +287,7 @@ func (g *Gateway) restoreSpend(ctx context.Context) error {
 		return fmt.Errorf("load this month's spend: %w", err)
 	}
 	for _, r := range rows {
-		g.spend.restore(clientKey(r.ClientID), day, month, r.Day, r.CostMicros)
+		g.spend.Restore(clientKey(r.ClientID), day, month, r.Day, r.CostMicros)
 	}
 	return nil
 }
@@ -366,7 +375,7 @@ func (g *Gateway) Stats() Snapshot {
 	s.InFlight = g.inFlight.Load()
 	set := g.clients.Load()
 	s.ClientCount, s.ActiveClientCount = len(set.byID), set.active
-	day, month := g.spend.total(dayOf(s.Time), monthOf(s.Time))
+	day, month := g.spend.Total(dayOf(s.Time), monthOf(s.Time))
 	s.SpendToday, s.SpendMonth = float64(day)/1e6, float64(month)/1e6
 	return s
 }

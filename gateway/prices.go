@@ -69,7 +69,7 @@ func (g *Gateway) SetPrice(ctx context.Context, model string, p pricing.Price) e
 	if err := g.opts.Prices.Set(ctx, row); err != nil {
 		return err
 	}
-	return g.reloadPrices(ctx)
+	return g.pricesChanged(ctx)
 }
 
 // DeletePrice removes the override of model (db.ErrNotFound when there is none); the price list
@@ -81,7 +81,21 @@ func (g *Gateway) DeletePrice(ctx context.Context, model string) error {
 	if err := g.opts.Prices.Delete(ctx, model); err != nil {
 		return err
 	}
-	return g.reloadPrices(ctx)
+	return g.pricesChanged(ctx)
+}
+
+// pricesChanged reloads the overrides and tells the other instances, which reload theirs with
+// their clients (Options.ClientEvents carries both).
+func (g *Gateway) pricesChanged(ctx context.Context) error {
+	if err := g.reloadPrices(ctx); err != nil {
+		return err
+	}
+	if g.events != nil {
+		if err := g.events.Publish(ctx, g.instance); err != nil {
+			return fmt.Errorf("announce price change: %w", err)
+		}
+	}
+	return nil
 }
 
 // reloadPrices reads the overrides into a new price book.

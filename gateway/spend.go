@@ -25,24 +25,49 @@ type Spend struct {
 	Reserved int64
 }
 
-// spendReservation is what one admitted request holds against its client's budgets.
-type spendReservation struct {
-	day, month string
-	micros     int64
+// SpendReservation is what one admitted request holds against its client's budgets.
+type SpendReservation struct {
+	Day, Month string
+	Micros     int64
 }
 
-// spendCounters hold each client's spend of the current day and month in memory: admission
-// reserves and refuses against them, Call.End settles, Start restores them from usage_daily.
-type spendCounters struct {
+// SpendCounters hold each client's spend of the current UTC day and month: admission reserves
+// and refuses against them, Call.End settles, Start restores them from usage_daily. MemorySpend
+// serves a single instance; one backed by Redis can share them (SPEC §17). Keys are opaque (one
+// per client); days are YYYY-MM-DD and months YYYY-MM.
+type SpendCounters interface {
+	// Reserve admits a request whose worst case costs worst micro-dollars when neither budget
+	// of b would then be passed (reservations in flight counted as spent). Refused, nothing
+	// changes and refused names the budget ("day" or "month").
+	Reserve(key, day, month string, b Budget, worst int64) (r SpendReservation, refused string)
+	// Settle drops r and adds the actual cost to the day and month the request started in.
+	Settle(key string, r SpendReservation, day, month string, actual int64)
+	// Restore adds spend already recorded on day (from usage_daily at start).
+	Restore(key, today, month, day string, micros int64)
+	// Get returns key's spend of day and month.
+	Get(key, day, month string) Spend
+	// Total sums every key's settled spend of day and month.
+	Total(day, month string) (dayMicros, monthMicros int64)
+	// Forget drops key (the client was deleted).
+	Forget(key string)
+}
+
+// MemorySpend are SpendCounters held in memory.
+type MemorySpend struct {
 	keys sync.Map // client key → *spendCounter
 }
+
+// NewMemorySpend returns empty in-memory spend counters.
+func NewMemorySpend() *MemorySpend { return &MemorySpend{} }
+
+var _ SpendCounters = (*MemorySpend)(nil)
 
 type spendCounter struct {
 	mu sync.Mutex
 	s  Spend
 }
 
-func (m *spendCounters) counter(key string) *spendCounter {
+func (m *MemorySpend) counter(key string) *spendCounter {
 	v, ok := m.keys.Load(key)
 	if !ok {
 		v, _ = m.keys.LoadOrStore(key, &spendCounter{})
@@ -60,46 +85,43 @@ func (c *spendCounter) roll(day, month string) {
 	}
 }
 
-// reserve admits a request whose worst case costs worst micro-dollars when neither budget of b
-// would then be passed (reservations of requests in flight counted as spent). Refused, nothing
-// changes and which says which budget ("day" or "month") refused.
-func (m *spendCounters) reserve(key, day, month string, b Budget, worst int64) (spendReservation, string, Spend) {
+// Reserve implements SpendCounters.
+func (m *MemorySpend) Reserve(key, day, month string, b Budget, worst int64) (SpendReservation, string) {
 	c := m.counter(key)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.roll(day, month)
 	s := &c.s
 	if b.DayMicros > 0 && s.DayMicros+s.Reserved+worst > b.DayMicros {
-		return spendReservation{}, "day", *s
+		return SpendReservation{}, "day"
 	}
 	if b.MonthMicros > 0 && s.MonthMicros+s.Reserved+worst > b.MonthMicros {
-		return spendReservation{}, "month", *s
+		return SpendReservation{}, "month"
 	}
 	s.Reserved += worst
-	return spendReservation{day: day, month: month, micros: worst}, "", *s
+	return SpendReservation{Day: day, Month: month, Micros: worst}, ""
 }
 
-// left is what the tighter budget of b leaves, in micro-dollars; ok is false without a budget.
-func (m *spendCounters) left(key, day, month string, b Budget) (left int64, ok bool) {
-	s := m.get(key, day, month)
-	left = -1
+// budgetLeft is what the tighter budget of b leaves after s, in micro-dollars (never below 0).
+func budgetLeft(s Spend, b Budget) int64 {
+	left, set := int64(0), false
 	if b.DayMicros > 0 {
-		left = b.DayMicros - s.DayMicros - s.Reserved
+		left, set = b.DayMicros-s.DayMicros-s.Reserved, true
 	}
 	if b.MonthMicros > 0 {
-		if l := b.MonthMicros - s.MonthMicros - s.Reserved; left < 0 || l < left {
+		if l := b.MonthMicros - s.MonthMicros - s.Reserved; !set || l < left {
 			left = l
 		}
 	}
-	return max(left, 0), b.Set()
+	return max(left, 0)
 }
 
-// settle drops r's reservation and adds the request's actual cost to the day and month it started in.
-func (m *spendCounters) settle(key string, r spendReservation, day, month string, actual int64) {
+// Settle implements SpendCounters.
+func (m *MemorySpend) Settle(key string, r SpendReservation, day, month string, actual int64) {
 	c := m.counter(key)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.s.Reserved -= r.micros
+	c.s.Reserved -= r.Micros
 	c.roll(day, month)
 	if day == c.s.Day {
 		c.s.DayMicros += actual
@@ -109,8 +131,8 @@ func (m *spendCounters) settle(key string, r spendReservation, day, month string
 	}
 }
 
-// restore adds spend already recorded on day (loaded from usage_daily at start).
-func (m *spendCounters) restore(key, today, month, day string, micros int64) {
+// Restore implements SpendCounters.
+func (m *MemorySpend) Restore(key, today, month, day string, micros int64) {
 	c := m.counter(key)
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -123,7 +145,8 @@ func (m *spendCounters) restore(key, today, month, day string, micros int64) {
 	}
 }
 
-func (m *spendCounters) get(key, day, month string) Spend {
+// Get implements SpendCounters.
+func (m *MemorySpend) Get(key, day, month string) Spend {
 	v, ok := m.keys.Load(key)
 	if !ok {
 		return Spend{Day: day, Month: month}
@@ -141,10 +164,10 @@ func (m *spendCounters) get(key, day, month string) Spend {
 	return s
 }
 
-// total sums every client's settled spend of day and month.
-func (m *spendCounters) total(day, month string) (dayMicros, monthMicros int64) {
+// Total implements SpendCounters.
+func (m *MemorySpend) Total(day, month string) (dayMicros, monthMicros int64) {
 	m.keys.Range(func(k, _ any) bool {
-		s := m.get(k.(string), day, month)
+		s := m.Get(k.(string), day, month)
 		dayMicros += s.DayMicros
 		monthMicros += s.MonthMicros
 		return true
@@ -152,7 +175,8 @@ func (m *spendCounters) total(day, month string) (dayMicros, monthMicros int64) 
 	return dayMicros, monthMicros
 }
 
-func (m *spendCounters) forget(key string) { m.keys.Delete(key) }
+// Forget implements SpendCounters.
+func (m *MemorySpend) Forget(key string) { m.keys.Delete(key) }
 
 // monthOf is t's UTC month, YYYY-MM.
 func monthOf(t time.Time) string { return t.UTC().Format("2006-01") }
@@ -166,5 +190,5 @@ func nextMonth(t time.Time) time.Time {
 // Spend returns c's spend today and this month (UTC), settled and reserved.
 func (g *Gateway) Spend(c *Client) Spend {
 	now := g.now()
-	return g.spend.get(c.key, dayOf(now), monthOf(now))
+	return g.spend.Get(c.key, dayOf(now), monthOf(now))
 }

@@ -82,7 +82,7 @@ func (g *Gateway) Usage(c *Client) UsageReport {
 	r.Remaining.Requests = left(c.Quota.MaxRequestsPerDay, du.Requests)
 	r.Remaining.InputTokens = left(c.Quota.MaxInputTokensPerDay, du.InputTokens+du.ReservedInput)
 	r.Remaining.OutputTokens = left(c.Quota.MaxOutputTokensPerDay, du.OutputTokens+du.ReservedOutput)
-	sp := g.spend.get(c.key, day, monthOf(now))
+	sp := g.spend.Get(c.key, day, monthOf(now))
 	r.Spend = SpendUSD{TodayUSD: float64(sp.DayMicros) / 1e6, MonthUSD: float64(sp.MonthMicros) / 1e6}
 	r.Budget = BudgetUSD{USDPerDay: float64(c.Budget.DayMicros) / 1e6, USDPerMonth: float64(c.Budget.MonthMicros) / 1e6}
 	usdLeft := func(limit, spent int64) *float64 {
