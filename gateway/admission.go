@@ -245,6 +245,7 @@ func (g *Gateway) reject(c *Client, a Admission, now time.Time, model string, e 
 		ErrorMessage:   e.Message,
 		LatencyMS:      now.Sub(a.Received).Milliseconds(),
 		ClientIP:       a.ClientIP,
+		CostMicros:     new(int64), // refused: nothing spent
 	}}, nil)
 	return e
 }

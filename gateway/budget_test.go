@@ -181,6 +181,7 @@ func TestCostInLogAndRollup(t *testing.T) {
 	e.setPrice(t, "gpt-4o-mini", pricing.Price{Input: 2, Output: 20, CacheRead: 0.5, CacheWrite: 3})
 	end("gpt-4o-mini", providers.Usage{InputTokens: 1000, CachedTokens: 400, CacheCreationTokens: 100, OutputTokens: 30})
 	end("no-such-model-anywhere", providers.Usage{InputTokens: 10, OutputTokens: 10})
+	end("no-such-model-anywhere", providers.Usage{}) // failed before any token: nothing spent
 	e.flush()
 	rows := e.logRows()
 	want := []int64{1000 + 300, 500*2 + 400/2 + 100*3 + 30*20}
@@ -194,6 +195,9 @@ func TestCostInLogAndRollup(t *testing.T) {
 	}
 	if rows[2].CostMicros != nil {
 		t.Errorf("unknown model cost = %d, want NULL (unpriced)", *rows[2].CostMicros)
+	}
+	if rows[3].CostMicros == nil || *rows[3].CostMicros != 0 {
+		t.Errorf("a call without tokens cost %v, want 0", rows[3].CostMicros)
 	}
 	var cost, unpriced, cw int64
 	for _, u := range e.usageRows() {

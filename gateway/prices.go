@@ -145,8 +145,11 @@ func (g *Gateway) callPrice(backend, used, asked string) PriceInfo {
 	return p
 }
 
-// costOf prices a call's usage in micro-dollars: nil when the model is unpriced.
+// costOf prices a call's usage in micro-dollars: nil when it used tokens of an unpriced model.
 func (g *Gateway) costOf(backend, used, asked string, t pricing.Tokens) *int64 {
+	if t == (pricing.Tokens{}) {
+		return new(int64) // no tokens: nothing spent, whatever the price
+	}
 	p := g.callPrice(backend, used, asked)
 	if !p.OK {
 		return nil
