@@ -64,7 +64,9 @@ var rateWindows = [3]string{"minute", "hour", "24 hours"}
 //     → KindRateLimited; the request is counted and its tokens reserved;
 //  4. the per-request caps: an estimate above max_input_tokens → KindBadRequest; the output cap
 //     is the client's own clamped to max_output_tokens, set to max_output_tokens when the
-//     client sent none, and lowered to what is left of the daily output quota.
+//     client sent none, and lowered to what is left of the daily output quota;
+//  5. the dollar budgets (reserveBudget): the worst-case cost is reserved, a request the budgets
+//     cannot hold → KindRateLimited, code "budget_exceeded".
 //
 // The output cap is per choice, as providers define max_tokens: a request for several choices
 // (Admission.Choices, at most MaxChoices, else KindBadRequest before the rate limits) reserves the
