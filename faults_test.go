@@ -37,7 +37,8 @@ func TestUpstreamConnectionRefusedIs502(t *testing.T) {
 	closed := "http://" + ln.Addr().String()
 	ln.Close() // nothing listens there any more: connection refused
 
-	g := startRelGateway(t, nil, closed)
+	// Every request reaches the upstream: no circuit breaker answers for it (SPEC §15).
+	g := startRelGateway(t, map[string]string{"AIGW_UPSTREAM_BREAKER_FAILURES": "0"}, closed)
 	eachRelRoute(t, func(t *testing.T, d relDoor, backend string) {
 		for _, stream := range []bool{false, true} {
 			resp, body := g.call(d, backend, stream, "")
@@ -62,7 +63,8 @@ func TestUpstreamHangBeforeFirstByteIs504(t *testing.T) {
 		released <- struct{}{}
 	})
 	const timeout = 300 * time.Millisecond
-	g := startRelGateway(t, map[string]string{"AIGW_UPSTREAM_HEADER_TIMEOUT": timeout.String()}, mock.URL)
+	g := startRelGateway(t, map[string]string{"AIGW_UPSTREAM_HEADER_TIMEOUT": timeout.String(),
+		"AIGW_UPSTREAM_BREAKER_FAILURES": "0"}, mock.URL)
 	eachRelRoute(t, func(t *testing.T, d relDoor, backend string) {
 		for _, stream := range []bool{false, true} {
 			start := time.Now()

@@ -41,9 +41,9 @@ build:
 release:
     for t in linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64; do os=${t%/*}; arch=${t#*/}; ext=; [ "$os" = windows ] && ext=.exe; CGO_ENABLED=0 GOOS=$os GOARCH=$arch go build -trimpath -ldflags "{{ldflags}}" -o dist/ai-gateway-$os-$arch$ext . || exit 1; done
 
-# measure what the gateway adds over a local mock upstream (latency, throughput, streaming, memory); writes bench-results/bench.json
-bench:
-    go build -o dist/bench/ai-gateway . && go run ./contrib/bench -gateway dist/bench/ai-gateway -out bench-results/bench.json
+# measure what the gateway adds over a local mock upstream (latency, throughput, streaming, memory); writes bench-results/bench.json (just bench -otel: with every request traced)
+bench *args:
+    go build -o dist/bench/ai-gateway . && go run ./contrib/bench -gateway dist/bench/ai-gateway -out bench-results/bench.json {{args}}
 
 # a few minutes of mixed traffic with injected faults against the built gateway, then check the request log and usage against the mock upstream (just soak -duration 1m)
 soak *args:

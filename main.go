@@ -186,6 +186,7 @@ func serve(ctx context.Context, f serveFlags, getenv func(string) string, stdout
 	}
 	clients := db.NewClients(bdb)
 	requestLogs := db.NewRequestLogStore(bdb)
+	storedResponses := db.NewResponses(bdb)
 	deps := routes.Deps{
 		Config:      cfg,
 		DB:          bdb,
@@ -196,10 +197,25 @@ func serve(ctx context.Context, f serveFlags, getenv func(string) string, stdout
 		Audit:       db.NewAuditLogs(bdb),
 		Settings:    db.NewSettings(bdb),
 		RequestLogs: requestLogs,
+		Responses:   storedResponses,
 		Keyring:     keyring,
 		Assets:      assets,
 		Logger:      logger,
 	}
+
+	// Traces (otel.*): the tracer and propagator go to the gateway and the edge; off, both are nil.
+	traces, err := newTracing(ctx, cfg.Otel)
+	if err != nil {
+		return err
+	}
+	tracesClosed := false
+	defer func() {
+		if !tracesClosed { // an early return below
+			closeCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			traces.shutdown(closeCtx) //nolint:errcheck // nothing served, little to lose
+		}
+	}()
 
 	// The gateway: key cache, limits, accounting and the providers. It reads clients and writes
 	// usage through the stores above; the edge calls it, and every admin change to a client
@@ -218,9 +234,13 @@ func serve(ctx context.Context, f serveFlags, getenv func(string) string, stdout
 		Clients:       clients,
 		Secrets:       keyring,
 		Providers:     providerFactories(),
-		HTTPClient:    upstreamHTTPClient(),
+		HTTPClient:    providers.NewHTTPClient(),
 		HeaderTimeout: cfg.Upstream.HeaderTimeout,
 		IdleTimeout:   cfg.Upstream.IdleTimeout,
+		Tracer:        traces.tracer,
+		Propagator:    traces.propagator,
+		Routing: gateway.Routing{Retries: cfg.Upstream.Retries, BackoffMax: cfg.Upstream.RetryBackoffMax,
+			BreakerFailures: cfg.Upstream.Breaker.Failures, BreakerCooldown: cfg.Upstream.Breaker.Cooldown},
 		Logs:          requestLogs,
 		Usage:         db.NewUsageStore(bdb),
 		Traffic:       requestLogs,
@@ -231,6 +251,9 @@ func serve(ctx context.Context, f serveFlags, getenv func(string) string, stdout
 		QueueSize:     cfg.Logs.QueueSize,
 		StoreBodies:   cfg.Logs.StoreBodies,
 		RetentionDays: cfg.Logs.RetentionDays,
+
+		Responses:              storedResponses,
+		ResponsesRetentionDays: cfg.Responses.RetentionDays,
 	})
 	if err != nil {
 		return err
@@ -248,6 +271,7 @@ func serve(ctx context.Context, f serveFlags, getenv func(string) string, stdout
 	}()
 	deps.Gateway = gw
 	deps.Registry = registry
+	deps.Propagator = traces.propagator
 	deps.ClientsChanged = gw.ReloadClients
 	// Every upstream call descends from upstreamCtx, so the shutdown can end the ones still open
 	// when its timeout runs out.
@@ -255,7 +279,7 @@ func serve(ctx context.Context, f serveFlags, getenv func(string) string, stdout
 	defer cutUpstream(nil)
 	deps.UpstreamContext = upstreamCtx
 	// One hub feeds every open dashboard: the live numbers are rendered once per tick for all.
-	hub := routes.NewHub(gw.Stats, logger)
+	hub := routes.NewHub(gw.Stats, requestLogs.Newest, logger)
 	defer hub.Close()
 	deps.Hub = hub
 
@@ -320,6 +344,11 @@ func serve(ctx context.Context, f serveFlags, getenv func(string) string, stdout
 	if err := gw.Close(flushCtx); err != nil {
 		logger.Error("write usage and request log", "error", err.Error())
 	}
+	// Every span has ended by now (Call.End); send what is still queued.
+	tracesClosed = true
+	if err := traces.shutdown(flushCtx); err != nil {
+		logger.Error("send the last traces", "error", err.Error())
+	}
 	logger.Info("stopped")
 	return nil
 }
@@ -357,24 +386,6 @@ func providerFactories() map[string]gateway.ProviderFactory {
 		m[b] = func(c providers.Config) (providers.Provider, error) { return openai.New(c) }
 	}
 	return m
-}
-
-// upstreamHTTPClient is shared by every provider: providers.Transport (pooled keep-alive
-// HTTP/1.1, each request on its caller's goroutine), with net/http's transport for requests that
-// go through a proxy (HTTPS_PROXY, HTTP_PROXY, NO_PROXY). It has no total timeout, since a stream
-// may legally run for many minutes; providers.Do bounds the wait for headers and the silence
-// between bytes instead.
-func upstreamHTTPClient() *http.Client {
-	proxied := http.DefaultTransport.(*http.Transport).Clone()
-	proxied.MaxIdleConns = 1024
-	proxied.MaxIdleConnsPerHost = 256
-	proxied.ForceAttemptHTTP2 = true
-	return &http.Client{Transport: &providers.Transport{
-		Fallback:       proxied,
-		Proxy:          http.ProxyFromEnvironment,
-		TLSConfig:      &tls.Config{MinVersion: tls.VersionTLS12, ClientSessionCache: tls.NewLRUClientSessionCache(256)},
-		MaxIdlePerHost: 256,
-	}}
 }
 
 // browserHost is the host to print in a URL someone can open: a wildcard address becomes localhost.

@@ -473,12 +473,12 @@ func TestProviderFactoriesCoverEveryBackend(t *testing.T) {
 			continue
 		}
 		p, err := factory(providers.Config{Backend: b, BaseURL: "https://upstream.example/v1", APIKey: "k",
-			AzureAPIVersion: "2024-10-21", HTTPClient: upstreamHTTPClient()})
+			AzureAPIVersion: "2024-10-21", HTTPClient: providers.NewHTTPClient()})
 		if err != nil || p == nil {
 			t.Errorf("backend %s: %v", b, err)
 		}
 	}
-	if c := upstreamHTTPClient(); c.Timeout != 0 {
+	if c := providers.NewHTTPClient(); c.Timeout != 0 {
 		t.Errorf("upstream client has a total timeout (%v): long streams would be cut", c.Timeout)
 	}
 }

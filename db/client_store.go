@@ -22,6 +22,13 @@ func NewClients(db *bun.DB) *Clients { return &Clients{db: db} }
 // ToolModePassthrough is the only tool mode offered until the gateway can execute tools (SPEC §6.7).
 const ToolModePassthrough = "passthrough"
 
+// Prompt cache modes of a client: automatic Anthropic cache breakpoints on requests translated
+// from another protocol, or none.
+const (
+	PromptCacheAuto = "auto"
+	PromptCacheOff  = "off"
+)
+
 // List returns every client, oldest first.
 func (s *Clients) List(ctx context.Context) ([]Client, error) {
 	var cs []Client
@@ -59,7 +66,7 @@ func (s *Clients) GetByKeyHash(ctx context.Context, hash string) (*Client, error
 
 // Create inserts c with a new key that starts with c.KeyPrefix (DefaultKeyPrefix when empty) and
 // returns the full key, which is not stored anywhere. It fills c.ID, the key columns and the
-// timestamps; an empty ToolMode becomes passthrough.
+// timestamps; an empty ToolMode becomes passthrough, an empty PromptCache auto.
 func (s *Clients) Create(ctx context.Context, c *Client) (key string, err error) {
 	if c.KeyPrefix == "" {
 		c.KeyPrefix = DefaultKeyPrefix
@@ -70,6 +77,9 @@ func (s *Clients) Create(ctx context.Context, c *Client) (key string, err error)
 	}
 	if c.ToolMode == "" {
 		c.ToolMode = ToolModePassthrough
+	}
+	if c.PromptCache == "" {
+		c.PromptCache = PromptCacheAuto
 	}
 	c.KeyHash, c.KeyHint = HashKey(key), Hint(key)
 	now := time.Now().UTC()
@@ -85,7 +95,7 @@ func (s *Clients) Create(ctx context.Context, c *Client) (key string, err error)
 func clientSettings() []string {
 	return []string{
 		"name", "description", "active", "backend", "base_url", "upstream_key", "upstream_key_hint",
-		"azure_api_version", "default_model", "model_whitelist", "system_prompt", "tool_mode",
+		"azure_api_version", "upstream_keys", "fallbacks", "default_model", "model_whitelist", "system_prompt", "tool_mode", "prompt_cache",
 		"requests_per_minute", "requests_per_hour", "requests_per_day",
 		"max_input_tokens_per_day", "max_output_tokens_per_day", "max_requests_per_day",
 		"max_input_tokens", "max_output_tokens", "budget_day_micros", "budget_month_micros", "updated_at",

@@ -29,6 +29,10 @@ type Client struct {
 	UpstreamKey     []byte `bun:"upstream_key"`
 	UpstreamKeyHint string `bun:"upstream_key_hint,notnull"`
 	AzureAPIVersion string `bun:"azure_api_version,notnull"`
+	// UpstreamKeys are the first target's further keys, used in turn after UpstreamKey (SPEC §15).
+	UpstreamKeys SealedKeys `bun:"upstream_keys,notnull"`
+	// Fallbacks are the further targets, tried in order when the backend above fails.
+	Fallbacks Targets `bun:"fallbacks,notnull"`
 
 	DefaultModel    string    `bun:"default_model,notnull"`
 	ModelWhitelist  Strings   `bun:"model_whitelist,notnull"`
@@ -36,6 +40,8 @@ type Client struct {
 	ModelsFetchedAt time.Time `bun:"models_fetched_at,nullzero"`
 	SystemPrompt    string    `bun:"system_prompt,notnull"`
 	ToolMode        string    `bun:"tool_mode,notnull"`
+	// PromptCache is PromptCacheAuto or PromptCacheOff (see gateway.Client.PromptCache).
+	PromptCache string `bun:"prompt_cache,notnull"`
 
 	RequestsPerMinute int64 `bun:"requests_per_minute,notnull"`
 	RequestsPerHour   int64 `bun:"requests_per_hour,notnull"`
@@ -65,8 +71,12 @@ type UsageDaily struct {
 	Day   string `bun:"day,pk"`
 	Model string `bun:"model,pk"`
 
+	// Requests counts every request, answered or refused; Refused how many of them the gateway
+	// refused itself (403, 429, its own 400s). Only Requests - Refused count against the daily
+	// request quota.
 	Requests        int64 `bun:"requests,notnull"`
 	Errors          int64 `bun:"errors,notnull"`
+	Refused         int64 `bun:"refused,notnull"`
 	InputTokens     int64 `bun:"input_tokens,notnull"`
 	OutputTokens    int64 `bun:"output_tokens,notnull"`
 	CachedTokens    int64 `bun:"cached_tokens,notnull"`
@@ -95,6 +105,10 @@ type RequestLog struct {
 	Status         int       `bun:"status,notnull"`
 	ErrorClass     string    `bun:"error_class,notnull"`
 	ErrorMessage   string    `bun:"error_message,notnull"`
+	// Refused is true when the gateway refused the request itself (it never reached the upstream):
+	// such rows do not count against the rate limits restored at start. A request with an unknown
+	// key is refused and has ClientID 0.
+	Refused bool `bun:"refused,notnull"`
 
 	InputTokens      int64 `bun:"input_tokens,notnull"`
 	OutputTokens     int64 `bun:"output_tokens,notnull"`
@@ -110,10 +124,14 @@ type RequestLog struct {
 	TTFTMS       int64  `bun:"ttft_ms,notnull"`
 	FinishReason string `bun:"finish_reason,notnull"`
 	ClientIP     string `bun:"client_ip,notnull"`
+	// TraceID is the OpenTelemetry trace id (32 hex digits) of a traced request; empty otherwise.
+	TraceID string `bun:"trace_id,notnull"`
 
 	// Bodies are stored only when logs.store_bodies is on: truncated to 64 KiB, secrets redacted.
 	RequestBody  string `bun:"request_body,notnull"`
 	ResponseBody string `bun:"response_body,notnull"`
+	// Attempts are the upstream attempts in order; the last one is the one that answered.
+	Attempts Attempts `bun:"attempts,notnull"`
 }
 
 // AdminUser is a person who may log in to the admin UI.
@@ -218,4 +236,21 @@ func (s *Strings) Scan(src any) error {
 		return nil
 	}
 	return json.Unmarshal(b, (*[]string)(s))
+}
+
+// StoredResponse is one Responses API response kept for continuations (SPEC §14): its
+// Response object and the input items it answered, as JSON, owned by one client; or, for a
+// backend that keeps its responses itself, the id's owner alone.
+type StoredResponse struct {
+	bun.BaseModel `bun:"table:response"`
+
+	ID        string    `bun:"id,pk"`
+	ClientID  int64     `bun:"client_id,notnull"`
+	CreatedAt time.Time `bun:"created_at,notnull"`
+	// Forwarded marks a response its backend keeps itself: only the owner is recorded here.
+	Forwarded bool `bun:"forwarded,notnull"`
+	// Input is the JSON array of the input items of its own turn.
+	Input string `bun:"input,notnull"`
+	// Body is the Response object.
+	Body string `bun:"body,notnull"`
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -86,10 +87,10 @@ func (s *RequestLogStore) WriteBatch(ctx context.Context, b AccountingBatch) err
 // batch: bun would spell every value into one long INSERT that SQLite then has to parse, and read
 // the new ids back, which cost four times as much per row.
 const insertLogSQL = `INSERT INTO request_log (id, time, request_id, client_id, endpoint, model_requested,
-	model_used, provider, stream, status, error_class, error_message, input_tokens, output_tokens,
-	cached_tokens, reasoning_tokens, estimated, latency_ms, ttft_ms, finish_reason, client_ip,
-	request_body, response_body, cache_write_tokens, cost_micros)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	model_used, provider, stream, status, error_class, error_message, refused, input_tokens, output_tokens,
+	cached_tokens, reasoning_tokens, estimated, latency_ms, ttft_ms, finish_reason, client_ip, trace_id,
+	request_body, response_body, attempts, cache_write_tokens, cost_micros)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 // timeLayout is how bun stores a time in SQLite, so that rows written here compare and scan
 // like every other time column.
@@ -111,9 +112,10 @@ func insertLogs(ctx context.Context, tx bun.Tx, rows []RequestLog) error {
 			id = r.ID
 		}
 		_, err := stmt.ExecContext(ctx, id, r.Time.UTC().Format(timeLayout), r.RequestID, r.ClientID, r.Endpoint,
-			r.ModelRequested, r.ModelUsed, r.Provider, r.Stream, r.Status, r.ErrorClass, r.ErrorMessage,
+			r.ModelRequested, r.ModelUsed, r.Provider, r.Stream, r.Status, r.ErrorClass, r.ErrorMessage, r.Refused,
 			r.InputTokens, r.OutputTokens, r.CachedTokens, r.ReasoningTokens, r.Estimated, r.LatencyMS,
-			r.TTFTMS, r.FinishReason, r.ClientIP, r.RequestBody, r.ResponseBody, r.CacheWriteTokens, r.CostMicros)
+			r.TTFTMS, r.FinishReason, r.ClientIP, r.TraceID, r.RequestBody, r.ResponseBody, r.Attempts,
+			r.CacheWriteTokens, r.CostMicros)
 		if err != nil {
 			return fmt.Errorf("insert request log: %w", err)
 		}
@@ -129,11 +131,12 @@ type TrafficMinute struct {
 }
 
 // TrafficSince sums the request log per minute from since on, oldest first. Errors are rows
-// with a status of 400 or more, as the live stats count them.
+// with a status of 400 or more, as the live stats count them. Rows of unknown keys (client 0)
+// belong to no client and are not counted, as the live stats do not count them.
 func (s *RequestLogStore) TrafficSince(ctx context.Context, since time.Time) ([]TrafficMinute, error) {
 	// Times are stored as text in one UTC layout, so its first 16 characters are the minute.
 	rows, err := s.db.QueryContext(ctx, `SELECT substr(time, 1, 16), count(*), sum(status >= 400),
-		sum(input_tokens), sum(output_tokens) FROM request_log WHERE time >= ? GROUP BY 1 ORDER BY 1`,
+		sum(input_tokens), sum(output_tokens) FROM request_log WHERE time >= ? AND client_id != 0 GROUP BY 1 ORDER BY 1`,
 		since.UTC().Format(timeLayout))
 	if err != nil {
 		return nil, fmt.Errorf("request log traffic: %w", err)
@@ -159,40 +162,81 @@ func (s *RequestLogStore) TrafficSince(ctx context.Context, since time.Time) ([]
 	return out, nil
 }
 
+// ClientMinute is how many of one client's requests in one minute were forwarded upstream.
+type ClientMinute struct {
+	ClientID int64
+	Minute   time.Time
+	Requests int64
+}
+
+// ForwardedSince counts each client's forwarded (not refused) requests per minute from since on,
+// oldest first, for the clients given: what the rate-limit windows held before a restart.
+func (s *RequestLogStore) ForwardedSince(ctx context.Context, since time.Time, clientIDs []int64) ([]ClientMinute, error) {
+	if len(clientIDs) == 0 {
+		return nil, nil
+	}
+	var out []ClientMinute
+	q := s.db.NewSelect().TableExpr("request_log").
+		ColumnExpr("client_id, substr(time, 1, 16) AS minute, count(*) AS n").
+		Where("time >= ?", since.UTC().Format(timeLayout)).
+		Where("client_id IN (?)", bun.In(clientIDs)).
+		Where("NOT refused").
+		GroupExpr("1, 2").OrderExpr("2, 1")
+	rows, err := q.Rows(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("request log rate windows: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var m ClientMinute
+		var minute string
+		if err := rows.Scan(&m.ClientID, &minute, &m.Requests); err != nil {
+			return nil, fmt.Errorf("request log rate windows: %w", err)
+		}
+		t, err := time.Parse("2006-01-02 15:04", minute)
+		if err != nil {
+			continue // not a time this store wrote
+		}
+		m.Minute = t
+		out = append(out, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("request log rate windows: %w", err)
+	}
+	return out, nil
+}
+
 // RequestLogFilter selects request log rows for the admin history. Zero fields select everything.
 type RequestLogFilter struct {
 	ClientID int64
-	// Model matches the requested or the used model.
+	// Model is found anywhere in the requested or the used model ("4o" finds "gpt-4o-mini"),
+	// ignoring ASCII case.
 	Model string
 	// Status matches one exact status; StatusClass one class (4 = 400–499).
 	Status      int
 	StatusClass int
 	// From and To bound the time: From ≤ time < To.
 	From, To time.Time
-	// Before is the id cursor: only rows with a smaller id (the next page, newest first).
-	Before int64
+	// Before is the id cursor: only rows with a smaller id (the next page, newest first). After
+	// keeps only rows with a larger id (rows newer than those shown).
+	Before, After int64
 	// Limit is the page size: 50 when 0, at most 1000 (callers cap their own pages lower and may
 	// ask for one row more to learn whether there is a next page).
 	Limit int
 }
 
-// List returns the rows f selects, newest first, without their bodies.
-func (s *RequestLogStore) List(ctx context.Context, f RequestLogFilter) ([]RequestLog, error) {
-	limit := int64(f.Limit)
-	switch {
-	case limit <= 0:
-		limit = 50
-	case limit > 1000:
-		limit = 1000
-	}
-	var rows []RequestLog
-	q := s.db.NewSelect().Model(&rows).ExcludeColumn("request_body", "response_body")
+// likeEscaper makes text match itself in a LIKE pattern with ESCAPE '\'.
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+
+// where adds the filter's conditions (all but the page size) to q.
+func (f RequestLogFilter) where(q *bun.SelectQuery) *bun.SelectQuery {
 	if f.ClientID != 0 {
 		q = q.Where("client_id = ?", f.ClientID)
 	}
 	if f.Model != "" {
+		pattern := "%" + likeEscaper.Replace(f.Model) + "%"
 		q = q.WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
-			return q.Where("model_requested = ?", f.Model).WhereOr("model_used = ?", f.Model)
+			return q.Where(`model_requested LIKE ? ESCAPE '\'`, pattern).WhereOr(`model_used LIKE ? ESCAPE '\'`, pattern)
 		})
 	}
 	if f.Status != 0 {
@@ -210,10 +254,46 @@ func (s *RequestLogStore) List(ctx context.Context, f RequestLogFilter) ([]Reque
 	if f.Before != 0 {
 		q = q.Where("id < ?", f.Before)
 	}
+	if f.After != 0 {
+		q = q.Where("id > ?", f.After)
+	}
+	return q
+}
+
+// List returns the rows f selects, newest first, without their bodies.
+func (s *RequestLogStore) List(ctx context.Context, f RequestLogFilter) ([]RequestLog, error) {
+	limit := int64(f.Limit)
+	switch {
+	case limit <= 0:
+		limit = 50
+	case limit > 1000:
+		limit = 1000
+	}
+	var rows []RequestLog
+	q := f.where(s.db.NewSelect().Model(&rows).ExcludeColumn("request_body", "response_body"))
 	if err := q.OrderExpr("id DESC").Limit(limit).Scan(ctx); err != nil {
 		return nil, fmt.Errorf("list request log: %w", err)
 	}
 	return rows, nil
+}
+
+// Count returns how many rows f selects (its cursors and page size left out: every page).
+func (s *RequestLogStore) Count(ctx context.Context, f RequestLogFilter) (int64, error) {
+	f.Before, f.After = 0, 0
+	n, err := f.where(s.db.NewSelect().TableExpr("request_log")).Count(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("count request log: %w", err)
+	}
+	return int64(n), nil
+}
+
+// Newest returns the id of the newest row, 0 when there is none.
+func (s *RequestLogStore) Newest(ctx context.Context) (int64, error) {
+	var id sql.NullInt64
+	if err := s.db.NewSelect().TableExpr("request_log").ColumnExpr("max(id)").Scan(ctx, &id); err != nil {
+		return 0, fmt.Errorf("newest request log id: %w", err)
+	}
+	return id.Int64, nil
 }
 
 // Get returns one row with its bodies, or an error wrapping ErrNotFound.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -159,6 +160,9 @@ func TestListFilters(t *testing.T) {
 		{"time range [2m,5m)", RequestLogFilter{From: t0.Add(2 * time.Minute), To: t0.Add(5 * time.Minute)}, []string{"r04", "r03", "r02"}},
 		{"model used or requested", RequestLogFilter{Model: "alias", To: t0.Add(6 * time.Minute)}, []string{"r05", "r03", "r01"}},
 		{"combined", RequestLogFilter{ClientID: 1, StatusClass: 2, Model: "claude"}, []string{"r16", "r04"}},
+		{"part of a model, any case", RequestLogFilter{Model: "LIA", To: t0.Add(6 * time.Minute)}, []string{"r05", "r03", "r01"}},
+		{"LIKE wildcards are text", RequestLogFilter{Model: "%"}, nil},
+		{"newer than a row", RequestLogFilter{After: 18}, []string{"r19", "r18"}},
 		{"nothing", RequestLogFilter{ClientID: 99}, nil},
 	}
 	for _, tt := range tests {
@@ -176,6 +180,13 @@ func TestListFilters(t *testing.T) {
 				}
 			}
 		})
+	}
+
+	if n, err := s.Count(ctx, RequestLogFilter{StatusClass: 5, Before: 3, Limit: 1}); n != 5 || err != nil {
+		t.Fatalf("Count(5xx) = %d, %v; want 5 (every page)", n, err)
+	}
+	if n, err := s.Newest(ctx); n != 20 || err != nil {
+		t.Fatalf("Newest() = %d, %v", n, err)
 	}
 
 	row, err := s.Get(ctx, 1)
@@ -254,7 +265,8 @@ func TestWriteBatchRoundTripsEveryColumn(t *testing.T) {
 		ClientID: 42, Endpoint: "/v1/chat/completions", ModelRequested: "gpt-4o", ModelUsed: "gpt-4o-2024-08-06",
 		Provider: "openai", Stream: true, Status: 502, ErrorClass: "upstream", ErrorMessage: "it's \"down\"\x00!",
 		InputTokens: 1, OutputTokens: 2, CachedTokens: 3, ReasoningTokens: 4, Estimated: true, LatencyMS: 5,
-		TTFTMS: 6, FinishReason: "length", ClientIP: "::1", RequestBody: `{"a":"ü"}`, ResponseBody: "{}",
+		TTFTMS: 6, FinishReason: "length", ClientIP: "::1", TraceID: "4bf92f3577b34da6a3ce929d0e0e4736",
+		RequestBody: `{"a":"ü"}`, ResponseBody: "{}",
 	}
 	if err := s.WriteBatch(ctx, AccountingBatch{Logs: []RequestLog{want}}); err != nil {
 		t.Fatal(err)
@@ -271,7 +283,7 @@ func TestWriteBatchRoundTripsEveryColumn(t *testing.T) {
 		t.Errorf("time read back as %v, want %v", got.Time, want.Time)
 	}
 	want.ID, want.Time = got.ID, got.Time
-	if *got != want {
+	if !reflect.DeepEqual(*got, want) {
 		t.Errorf("read back\n%+v\nwant\n%+v", *got, want)
 	}
 }
@@ -282,11 +294,12 @@ func TestTrafficSinceSumsPerMinute(t *testing.T) {
 	s := NewRequestLogStore(bdb)
 	t0 := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
 	logs := []RequestLog{
-		{Time: t0.Add(-2 * time.Minute), Status: 200, InputTokens: 1000}, // before since: left out
-		{Time: t0.Add(5 * time.Second), Status: 200, InputTokens: 10, OutputTokens: 1},
-		{Time: t0.Add(59*time.Second + 999*time.Millisecond), Status: 429, InputTokens: 20},
-		{Time: t0.Add(61 * time.Second).In(time.FixedZone("CET", 3600)), Status: 499, OutputTokens: 7},
-		{Time: t0.Add(3 * time.Minute), Status: 502},
+		{ClientID: 1, Time: t0.Add(-2 * time.Minute), Status: 200, InputTokens: 1000}, // before since: left out
+		{ClientID: 1, Time: t0.Add(5 * time.Second), Status: 200, InputTokens: 10, OutputTokens: 1},
+		{ClientID: 2, Time: t0.Add(59*time.Second + 999*time.Millisecond), Status: 429, InputTokens: 20, Refused: true},
+		{ClientID: 1, Time: t0.Add(61 * time.Second).In(time.FixedZone("CET", 3600)), Status: 499, OutputTokens: 7},
+		{ClientID: 0, Time: t0.Add(62 * time.Second), Status: 401, Refused: true}, // an unknown key: no client's traffic
+		{ClientID: 2, Time: t0.Add(3 * time.Minute), Status: 502},
 	}
 	if err := s.WriteBatch(ctx, AccountingBatch{Logs: logs}); err != nil {
 		t.Fatal(err)
@@ -302,5 +315,15 @@ func TestTrafficSinceSumsPerMinute(t *testing.T) {
 	}
 	if !slices.Equal(got, want) {
 		t.Fatalf("traffic\n%+v\nwant\n%+v", got, want)
+	}
+	// The rate-limit windows: forwarded requests only, per client and minute, of the clients asked.
+	fwd, err := s.ForwardedSince(ctx, t0, []int64{1, 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantFwd := []ClientMinute{{ClientID: 1, Minute: t0, Requests: 1}, {ClientID: 1, Minute: t0.Add(time.Minute), Requests: 1},
+		{ClientID: 2, Minute: t0.Add(3 * time.Minute), Requests: 1}}
+	if !slices.Equal(fwd, wantFwd) {
+		t.Fatalf("forwarded\n%+v\nwant\n%+v", fwd, wantFwd)
 	}
 }

@@ -45,6 +45,17 @@ func (s *Settings) Set(ctx context.Context, key, value string) error {
 	return nil
 }
 
+// Delete removes the keys' stored values (missing ones are no error).
+func (s *Settings) Delete(ctx context.Context, keys ...string) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	if _, err := s.db.NewDelete().Model((*Setting)(nil)).Where("key IN (?)", bun.In(keys)).Exec(ctx); err != nil {
+		return fmt.Errorf("delete settings: %w", err)
+	}
+	return nil
+}
+
 // All returns every stored setting.
 func (s *Settings) All(ctx context.Context) (map[string]string, error) {
 	var sts []Setting

@@ -15,6 +15,7 @@ const (
 	ErrorClassWidth   = 40
 	FinishReasonWidth = 40
 	ClientIPWidth     = 64
+	TraceIDWidth      = 32
 	DayWidth          = 10
 )
 
@@ -52,8 +53,18 @@ func (r RequestLog) Storable() RequestLog {
 	r.ErrorMessage = StorableText(r.ErrorMessage, 0)
 	r.FinishReason = StorableText(r.FinishReason, FinishReasonWidth)
 	r.ClientIP = StorableText(r.ClientIP, ClientIPWidth)
+	r.TraceID = StorableText(r.TraceID, TraceIDWidth)
 	r.RequestBody = StorableText(r.RequestBody, 0)
 	r.ResponseBody = StorableText(r.ResponseBody, 0)
+	if len(r.Attempts) > 0 {
+		r.Attempts = append(Attempts(nil), r.Attempts...)
+		for i := range r.Attempts {
+			a := &r.Attempts[i]
+			a.Provider = StorableText(a.Provider, ProviderWidth)
+			a.BaseURL = StorableText(a.BaseURL, 0)
+			a.Error = StorableText(a.Error, 0)
+		}
+	}
 	return r
 }
 

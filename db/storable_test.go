@@ -48,7 +48,8 @@ func TestColumnWidthsMatchTheSchema(t *testing.T) {
 		"request_log.model_requested": ModelWidth, "request_log.model_used": ModelWidth,
 		"request_log.provider": ProviderWidth, "request_log.error_class": ErrorClassWidth,
 		"request_log.finish_reason": FinishReasonWidth, "request_log.client_ip": ClientIPWidth,
-		"usage_daily.day": DayWidth, "usage_daily.model": ModelWidth,
+		"request_log.trace_id": TraceIDWidth,
+		"usage_daily.day":      DayWidth, "usage_daily.model": ModelWidth,
 	}
 	varchar := regexp.MustCompile(`(?i)(\w+)\s+VARCHAR\((\d+)\)`)
 	got := map[string]int{}
@@ -83,7 +84,7 @@ func TestStorableRowsAreWritten(t *testing.T) {
 
 	row := RequestLog{Time: time.Now(), RequestID: bad, ClientID: 1, Endpoint: bad, ModelRequested: bad,
 		ModelUsed: bad, Provider: bad, Status: 200, ErrorClass: bad, ErrorMessage: bad, FinishReason: bad,
-		ClientIP: bad, RequestBody: bad, ResponseBody: bad}
+		ClientIP: bad, TraceID: bad, RequestBody: bad, ResponseBody: bad}
 	b := AccountingBatch{Logs: []RequestLog{row.Storable()}, Usage: []UsageDaily{usage.Storable()},
 		ModelsCache: []ModelsCacheUpdate{(ModelsCacheUpdate{ClientID: 1, Models: []string{"ok", bad}}).Storable()}}
 	if err := s.WriteBatch(ctx, b); err != nil {
@@ -96,6 +97,9 @@ func TestStorableRowsAreWritten(t *testing.T) {
 	want := "x\uFFFDy\uFFFD" + strings.Repeat("m", 200-4)
 	if got.ModelRequested != want || got.FinishReason != want[:len("x\uFFFDy\uFFFD")+40-4] {
 		t.Errorf("model_requested %q, finish_reason %q: want them cut to their widths", got.ModelRequested, got.FinishReason)
+	}
+	if got.TraceID != want[:len("x\uFFFDy\uFFFD")+32-4] {
+		t.Errorf("trace_id %q: want it cut to its width", got.TraceID)
 	}
 	if got.ErrorMessage != StorableText(bad, 0) || got.RequestBody != StorableText(bad, 0) {
 		t.Errorf("error_message %q: want the whole text with NUL and the invalid byte replaced", got.ErrorMessage)

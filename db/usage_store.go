@@ -62,13 +62,14 @@ func addUsage(ctx context.Context, idb bun.IDB, rows []UsageDaily) error {
 		return nil
 	}
 	rows = mergeUsage(rows)
-	const chunk = 500 // 12 columns each: far below SQLite's bound-parameter limit
+	const chunk = 500 // 13 columns each: far below SQLite's bound-parameter limit
 	for start := 0; start < len(rows); start += chunk {
 		part := rows[start:min(start+chunk, len(rows))]
 		_, err := idb.NewInsert().Model(&part).
 			On("CONFLICT (client_id, day, model) DO UPDATE").
 			Set("requests = usage_daily.requests + EXCLUDED.requests").
 			Set("errors = usage_daily.errors + EXCLUDED.errors").
+			Set("refused = usage_daily.refused + EXCLUDED.refused").
 			Set("input_tokens = usage_daily.input_tokens + EXCLUDED.input_tokens").
 			Set("output_tokens = usage_daily.output_tokens + EXCLUDED.output_tokens").
 			Set("cached_tokens = usage_daily.cached_tokens + EXCLUDED.cached_tokens").
@@ -89,6 +90,7 @@ func addUsage(ctx context.Context, idb bun.IDB, rows []UsageDaily) error {
 func (u *UsageDaily) Add(o *UsageDaily) {
 	u.Requests += o.Requests
 	u.Errors += o.Errors
+	u.Refused += o.Refused
 	u.InputTokens += o.InputTokens
 	u.OutputTokens += o.OutputTokens
 	u.CachedTokens += o.CachedTokens

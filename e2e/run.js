@@ -1,5 +1,5 @@
 // End-to-end suite: builds the gateway, starts it with a mock upstream per protocol, creates one
-// client per backend through the admin API, and drives the real client SDKs and opencode through
+// client per backend through the admin API, and drives the real client SDKs, opencode and Codex through
 // it. Usage: `npm test` (all), `npm test -- <regexp>` (only tests whose name matches).
 // AIGW_E2E_BINARY=path skips the build; AIGW_E2E_KEEP=1 keeps the temporary directory.
 
@@ -22,6 +22,8 @@ import * as policy from './tests/policy.js';
 import * as quirks from './tests/quirks.js';
 import * as translation from './tests/translation.js';
 import * as readme from './tests/readme.js';
+import * as responses from './tests/responses.js';
+import * as codexCLI from './tests/codex.js';
 
 const suites = [
   mockSelftest,
@@ -30,11 +32,13 @@ const suites = [
   anthropicSDK,
   genaiSDK,
   translation,
+  responses,
   quirks,
   policy,
   accounting,
   disconnect,
   opencode,
+  codexCLI,
   readme,
 ];
 

@@ -14,7 +14,7 @@ import (
 type Admission struct {
 	// Endpoint is the route called, e.g. "/v1/chat/completions" (stored in the request log).
 	Endpoint string
-	// FrontDoor is the protocol the client speaks: "openai", "anthropic" or "gemini".
+	// FrontDoor is the protocol the client speaks: "openai", "anthropic", "gemini" or "responses".
 	FrontDoor string
 	// Op is what is asked of the upstream (OpGenerate when empty). Only generations reserve
 	// output tokens; OpCountTokens and OpModels reserve no tokens, OpModels needs no model.
@@ -32,6 +32,9 @@ type Admission struct {
 	Choices   int64
 	RequestID string
 	ClientIP  string
+	// TraceID is the request's trace id when its trace is recorded (SPEC §19), for the request
+	// log; Do fills it in.
+	TraceID string
 	// Received is when the front door got the request; zero means now. Latency, time to first
 	// token and the gateway's overhead are measured from it.
 	Received time.Time
@@ -76,7 +79,8 @@ var rateWindows = [3]string{"minute", "hour", "24 hours"}
 // exhausted quota is.
 //
 // A request that passes step 2 counts against the rate limits even when a quota or a cap then
-// refuses it; only forwarded requests count against the daily quotas.
+// refuses it; only forwarded requests count against the daily quotas. Every request, refused or
+// not, counts in the day's totals (dashboard, clients list, /v1/usage "requests").
 //
 // Refusals are *providers.Error; KindRateLimited ones carry RetryAfter in seconds. Refused
 // requests are counted in the metrics, stats and request log; RateLimitHeaders gives the
@@ -122,6 +126,10 @@ func (g *Gateway) Begin(c *Client, a Admission) (*Call, error) {
 			Message: fmt.Sprintf("the request asks for %d choices; at most %d are allowed per request", choices, MaxChoices)})
 	}
 	provider, err := c.Provider()
+	if a.Op != OpModels {
+		// A call is routed (SPEC §15): a fallback serves it when the client's own backend cannot.
+		provider, err = c.callable()
+	}
 	if err != nil {
 		return nil, g.reject(c, a, now, model, err.(*providers.Error))
 	}
@@ -227,12 +235,16 @@ func (g *Gateway) rejectLimit(c *Client, a Admission, now time.Time, model, reas
 		Type: "rate_limit_error", Message: msg, RetryAfter: fmt.Sprint(int64(ceilSeconds(wait) / time.Second))})
 }
 
-// reject accounts for a refused request (metrics, stats, request log; no usage) and returns e.
+// reject accounts for a refused request and returns e. A refused request is a request: it is
+// counted in the metrics, the live stats, the request log and usage_daily (as refused, so a
+// restart restores the same totals), but spends no quota.
 func (g *Gateway) reject(c *Client, a Admission, now time.Time, model string, e *providers.Error) *providers.Error {
 	status := e.Status()
 	label := c.modelLabel(model)
+	day := dayOf(now)
 	g.metrics.requests.WithLabelValues(c.Name, label, statusLabel(status)).Inc()
 	g.stats.Record(StatEvent{Time: now, Client: c.Name, Model: label, Requests: 1, Errors: 1})
+	g.counters.Refuse(c.key, day)
 	g.writer.add(&pendingLog{row: db.RequestLog{
 		Time:           a.Received.UTC(),
 		RequestID:      a.RequestID,
@@ -245,10 +257,12 @@ func (g *Gateway) reject(c *Client, a Admission, now time.Time, model string, e 
 		Status:         status,
 		ErrorClass:     errorClass(e.Kind),
 		ErrorMessage:   e.Message,
+		Refused:        true,
 		LatencyMS:      now.Sub(a.Received).Milliseconds(),
 		ClientIP:       a.ClientIP,
+		TraceID:        a.TraceID,
 		CostMicros:     new(int64), // refused: nothing spent
-	}}, nil)
+	}}, &db.UsageDaily{ClientID: c.ID, Day: day, Model: model, Requests: 1, Errors: 1, Refused: 1})
 	return e
 }
 

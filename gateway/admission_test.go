@@ -101,9 +101,9 @@ func TestBeginOutputAndInputCaps(t *testing.T) {
 			}
 		})
 	}
-	// The refused oversized request is not counted against the daily request quota.
-	if u := e.gw.Usage(e.auth("capped")); u.Usage.Requests != 4 || u.Usage.InFlight != 0 {
-		t.Fatalf("usage after the table = %+v, want 4 requests (the oversized one not counted), none in flight", u.Usage)
+	// The refused oversized request is a request of the day, not counted against the daily quota.
+	if u := e.gw.Usage(e.auth("capped")); u.Usage.Requests != 5 || u.Usage.Refused != 1 || u.Usage.InFlight != 0 {
+		t.Fatalf("usage after the table = %+v, want 5 requests of which 1 refused (not counted), none in flight", u.Usage)
 	}
 }
 

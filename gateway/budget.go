@@ -18,9 +18,11 @@ const (
 // reserveBudget is admission's last step (SPEC §16): it reserves the request's worst-case cost,
 // the estimated input plus the output cap of every choice at the model's price, against the
 // client's dollar budgets. Without a cap (outCap 0) the cap becomes what the budgets leave, as
-// the daily output quota does, so no answer can cost more than was reserved. A request the
-// budgets cannot hold is refused with KindRateLimited, code "budget_exceeded" and Retry-After
-// to the reset (the next UTC midnight, or the first of next month for the monthly budget).
+// the daily output quota does, so no answer can cost more than was reserved. With fallbacks the
+// worst case is the dearest target's (targetRates): whichever answers, the budget holds. A
+// request the budgets cannot hold is refused with KindRateLimited, code "budget_exceeded" and
+// Retry-After to the reset (the next UTC midnight, or the first of next month for the monthly
+// budget).
 //
 // A model without a price reserves nothing: its cost is unknown, and refusing every request to
 // an unpriced model would stop clients that run local models.
@@ -28,13 +30,17 @@ func (g *Gateway) reserveBudget(c *Client, a Admission, now time.Time, model str
 	if !c.Budget.Set() || model == "" || a.Op == OpCountTokens || a.Op == OpModels {
 		return SpendReservation{}, outCap, nil
 	}
-	p := g.PriceOf(c.Backend, model)
-	if !p.OK {
+	rates := g.targetRates(c, model)
+	if len(rates) == 0 {
 		return SpendReservation{}, outCap, nil
 	}
 	day, month := dayOf(now), monthOf(now)
-	inCost := pricing.Cost(p.Rates, pricing.Tokens{Input: max(a.InputTokens, 0)})
-	outPrice := p.Rates.For(a.InputTokens).Output
+	var inCost int64
+	var outPrice float64
+	for _, r := range rates {
+		inCost = max(inCost, pricing.Cost(r, pricing.Tokens{Input: max(a.InputTokens, 0)}))
+		outPrice = max(outPrice, r.For(a.InputTokens).Output)
+	}
 	if outCap == 0 && outPrice > 0 && a.Op != OpEmbed {
 		left := budgetLeft(g.spend.Get(c.key, day, month), c.Budget)
 		// micro-dollars / (micro-dollars per token) = tokens, shared among the choices.
@@ -44,13 +50,40 @@ func (g *Gateway) reserveBudget(c *Client, a Admission, now time.Time, model str
 			return SpendReservation{}, 0, g.refuseBudget(c, a, now, model, "day", left)
 		}
 	}
-	worst := pricing.Cost(p.Rates, pricing.Tokens{Input: max(a.InputTokens, 0), Output: outCap * choices})
+	var worst int64
+	for _, r := range rates {
+		worst = max(worst, pricing.Cost(r, pricing.Tokens{Input: max(a.InputTokens, 0), Output: outCap * choices}))
+	}
 	r, refused := g.spend.Reserve(c.key, day, month, c.Budget, worst)
 	if refused != "" {
 		left := budgetLeft(g.spend.Get(c.key, day, month), c.Budget)
 		return SpendReservation{}, 0, g.refuseBudget(c, a, now, model, refused, left)
 	}
 	return r, outCap, nil
+}
+
+// targetRates are the prices of every target that may answer a call for model (SPEC §15): the
+// client's own backend and each fallback, at the model it would be asked for. Any of them may
+// answer, so the reservation holds the dearest; an unpriced target reserves nothing (its cost
+// is unknown), as an unpriced client does.
+func (g *Gateway) targetRates(c *Client, model string) []pricing.Rates {
+	if len(c.targets) == 0 {
+		if p := g.PriceOf(c.Backend, model); p.OK {
+			return []pricing.Rates{p.Rates}
+		}
+		return nil
+	}
+	out := make([]pricing.Rates, 0, len(c.targets))
+	for _, t := range c.targets {
+		m := model
+		if t.model != "" {
+			m = t.model
+		}
+		if p := g.PriceOf(t.backend, m); p.OK {
+			out = append(out, p.Rates)
+		}
+	}
+	return out
 }
 
 // refuseBudget accounts for and returns the refusal of a request the budget named by which
@@ -89,11 +122,11 @@ func USD(micros int64) string {
 	return fmt.Sprintf("%s$%d.%s", sign, whole, s)
 }
 
-// settleSpend prices the call's usage (nil: unpriced), adds it to the client's spend and drops
-// the call's budget reservation.
-func (c *Call) settleSpend(used string, u providers.Usage) *int64 {
+// settleSpend prices the call's usage at the price of the backend that answered (nil:
+// unpriced), adds it to the client's spend and drops the call's budget reservation.
+func (c *Call) settleSpend(backend, used, asked string, u providers.Usage) *int64 {
 	g := c.g
-	cost := g.costOf(c.client.Backend, used, c.model, pricing.Tokens{Input: int64(u.InputTokens),
+	cost := g.costOf(backend, used, asked, pricing.Tokens{Input: int64(u.InputTokens),
 		CacheRead: int64(u.CachedTokens), CacheWrite: int64(u.CacheCreationTokens), Output: int64(u.OutputTokens)})
 	var actual int64
 	if cost != nil {

@@ -34,13 +34,13 @@ type Call struct {
 	ended      atomic.Bool
 	// ctx is the upstream context made by Context, if any; it is in client.running until End.
 	ctx context.Context
+	// spans are the call's spans (trace.go); nil when tracing is off.
+	spans *callSpans
+	// attempts are the upstream attempts so far and answered the target that answered (route.go);
+	// written by the goroutine of Do before it returns, read by End.
+	attempts db.Attempts
+	answered *target
 }
-
-// Client is the caller.
-func (c *Call) Client() *Client { return c.client }
-
-// Admission is what Begin was given (Received filled in).
-func (c *Call) Admission() Admission { return c.adm }
 
 // Model is the model to ask the upstream for: the requested one or the client's default.
 func (c *Call) Model() string { return c.model }
@@ -48,12 +48,6 @@ func (c *Call) Model() string { return c.model }
 // MaxOutputTokens is the output-token cap to send upstream, in whatever field the protocol
 // uses; 0 means no cap (leave the client's request as it is).
 func (c *Call) MaxOutputTokens() int { return c.maxOutput }
-
-// SystemPrompt is the client's system prompt, to inject before the client's own system messages.
-func (c *Call) SystemPrompt() string { return c.client.SystemPrompt }
-
-// Provider is the client's upstream.
-func (c *Call) Provider() providers.Provider { return c.provider }
 
 // RateLimitHeaders are the x-ratelimit-* headers for this response, as of admission.
 func (c *Call) RateLimitHeaders() []Header { return c.limits.headers() }
@@ -144,11 +138,22 @@ func (c *Call) End(o Outcome) {
 	u := o.Usage
 
 	g.counters.Settle(cl.key, c.res, u)
+	// The answer served is the target that answered (route.go): its backend and the model it was
+	// asked for name the request in the log and price its usage, once.
+	provider, asked := cl.Backend, c.model
+	if c.answered != nil {
+		provider = c.answered.backend
+		if c.answered.model != "" {
+			asked = c.answered.model
+		}
+	} else if n := len(c.attempts); n > 0 {
+		provider = c.attempts[n-1].Provider
+	}
 	used := strings.Clone(o.ModelUsed) // may point into a reused upstream buffer
 	if used == "" {
-		used = c.model
+		used = asked
 	}
-	cost := c.settleSpend(used, u)
+	cost := c.settleSpend(provider, used, asked, u)
 	g.inFlight.Add(-1)
 	m := g.metrics
 	m.inProgress.Dec()
@@ -169,7 +174,7 @@ func (c *Call) End(o Outcome) {
 		m.overhead.Observe(overhead.Seconds())
 	}
 	if upstreamFailure(perr, status) {
-		m.upstreamErrors.WithLabelValues(cl.Name, cl.Backend).Inc()
+		m.upstreamErrors.WithLabelValues(cl.Name, provider).Inc()
 	}
 
 	var errs int64
@@ -177,7 +182,7 @@ func (c *Call) End(o Outcome) {
 		errs = 1
 	}
 	g.stats.Record(StatEvent{Time: now, Client: cl.Name, Model: c.label, Requests: 1, Errors: errs,
-		InputTokens: int64(u.InputTokens), OutputTokens: int64(u.OutputTokens)})
+		InputTokens: int64(u.InputTokens), OutputTokens: int64(u.OutputTokens), CachedTokens: int64(u.CachedTokens)})
 
 	row := db.RequestLog{
 		Time:             c.start.UTC(),
@@ -186,7 +191,8 @@ func (c *Call) End(o Outcome) {
 		Endpoint:         c.adm.Endpoint,
 		ModelRequested:   c.requestedModel,
 		ModelUsed:        used,
-		Provider:         cl.Backend,
+		Provider:         provider,
+		Attempts:         c.attempts,
 		Stream:           c.adm.Stream,
 		Status:           status,
 		InputTokens:      int64(u.InputTokens),
@@ -200,6 +206,7 @@ func (c *Call) End(o Outcome) {
 		TTFTMS:           ttft.Milliseconds(),
 		FinishReason:     strings.Clone(o.FinishReason),
 		ClientIP:         c.adm.ClientIP,
+		TraceID:          c.adm.TraceID,
 	}
 	if perr != nil {
 		row.ErrorClass = errorClass(perr.Kind)
@@ -224,7 +231,8 @@ func (c *Call) End(o Outcome) {
 		CacheWriteTokens: int64(u.CacheCreationTokens),
 	}
 	usage.CostMicros, usage.Unpriced = costRollup(cost, u)
-	g.writer.add(&pendingLog{row: row, secret: cl.upstreamKey}, &usage)
+	g.writer.add(&pendingLog{row: row, secrets: cl.upstreamKeys}, &usage)
+	c.endTrace(&o, status, perr, used, ttft)
 }
 
 // upstreamFailure reports whether the upstream failed the call (as opposed to the client going

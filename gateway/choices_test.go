@@ -106,7 +106,7 @@ func TestBeginCapsOutputPerChoice(t *testing.T) {
 	// Settlement counts what the upstream really produced, every choice's tokens.
 	first.End(ok200(5, 80))
 	second.End(ok200(5, 16))
-	if u := e.gw.Usage(c).Usage; u.OutputTokens != 96 || u.InFlight != 0 || u.Requests != 2 {
-		t.Fatalf("after both calls: %+v, want 96 output tokens from 2 requests", u)
+	if u := e.gw.Usage(c).Usage; u.OutputTokens != 96 || u.InFlight != 0 || u.Requests-u.Refused != 2 {
+		t.Fatalf("after both calls: %+v, want 96 output tokens from 2 forwarded requests", u)
 	}
 }

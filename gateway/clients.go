@@ -40,15 +40,21 @@ type Client struct {
 	Whitelist    []string
 	SystemPrompt string
 	ToolMode     string
-	RateLimit    RateLimit
-	Quota        Quota
-	Budget       Budget
+	// PromptCache is "auto" (automatic Anthropic cache breakpoints on translated requests, see
+	// providers.Request.AutoCache) or "off".
+	PromptCache string
+	RateLimit   RateLimit
+	Quota       Quota
+	Budget      Budget
 
+	// provider is the first target's first key: model listing and test connection use it.
 	provider    providers.Provider
 	providerErr error
-	// upstreamKey is the decrypted upstream key, kept only to redact it from stored bodies.
-	upstreamKey string
-	keyHash     [sha256.Size]byte
+	// targets are the upstreams in routing order (targets.go).
+	targets []*target
+	// upstreamKeys are the decrypted upstream keys of every target, kept only to redact them.
+	upstreamKeys []string
+	keyHash      [sha256.Size]byte
 	// key names the client in the limiter and counters.
 	key       string
 	rates     [3]Rate
@@ -197,6 +203,7 @@ func (g *Gateway) buildClient(row *db.Client, prev *Client) *Client {
 		Whitelist:    slices.Clone([]string(row.ModelWhitelist)),
 		SystemPrompt: row.SystemPrompt,
 		ToolMode:     row.ToolMode,
+		PromptCache:  row.PromptCache,
 		RateLimit: RateLimit{
 			RequestsPerMinute: row.RequestsPerMinute,
 			RequestsPerHour:   row.RequestsPerHour,
@@ -218,6 +225,8 @@ func (g *Gateway) buildClient(row *db.Client, prev *Client) *Client {
 	c.row.ModelWhitelist = slices.Clone(row.ModelWhitelist)
 	c.row.ModelsCache = slices.Clone(row.ModelsCache)
 	c.row.UpstreamKey = bytes.Clone(row.UpstreamKey)
+	c.row.UpstreamKeys = slices.Clone(row.UpstreamKeys)
+	c.row.Fallbacks = slices.Clone(row.Fallbacks)
 	c.rates = [3]Rate{
 		{Limit: row.RequestsPerMinute, Window: time.Minute},
 		{Limit: row.RequestsPerHour, Window: time.Hour},
@@ -250,28 +259,28 @@ func (g *Gateway) buildClient(row *db.Client, prev *Client) *Client {
 	}
 
 	if prev != nil && prev.providerErr == nil && sameConnection(&prev.row, row) {
-		c.provider, c.upstreamKey = prev.provider, prev.upstreamKey
+		c.provider, c.targets, c.upstreamKeys = prev.provider, prev.targets, prev.upstreamKeys
 		return c
 	}
-	c.provider, c.upstreamKey, c.providerErr = g.buildProvider(row)
-	if c.providerErr != nil {
-		// The error names the backend and the cause, never the key.
-		g.log.Error("client provider unavailable", "client_id", row.ID, "client", row.Name, "backend", row.Backend, "err", c.providerErr)
-	}
+	// A client saved with other connection settings: its keys get a new chance.
+	g.buildTargets(c, row, prev != nil)
 	return c
 }
 
-func (g *Gateway) buildProvider(row *db.Client) (providers.Provider, string, error) {
+// buildProvider is the one place a provider is built: target t reached with the key sealed
+// (nil for none). It returns the decrypted key too, for redaction.
+func (g *Gateway) buildProvider(t db.Target, sealed []byte) (providers.Provider, string, error) {
+	row := &t
 	factory := g.opts.Providers[row.Backend]
 	if factory == nil {
 		return nil, "", fmt.Errorf("unknown backend %q", row.Backend)
 	}
 	var key string
-	if len(row.UpstreamKey) > 0 {
+	if len(sealed) > 0 {
 		if g.opts.Secrets == nil {
 			return nil, "", fmt.Errorf("upstream key is encrypted but no decrypter is configured")
 		}
-		k, err := g.opts.Secrets.Decrypt(row.UpstreamKey)
+		k, err := g.opts.Secrets.Decrypt(sealed)
 		if err != nil {
 			return nil, "", fmt.Errorf("decrypt upstream key: %w", err)
 		}
@@ -285,6 +294,7 @@ func (g *Gateway) buildProvider(row *db.Client) (providers.Provider, string, err
 		HTTPClient:      g.opts.HTTPClient,
 		HeaderTimeout:   g.opts.HeaderTimeout,
 		IdleTimeout:     g.opts.IdleTimeout,
+		Propagator:      g.opts.Propagator,
 	})
 	if err != nil {
 		return nil, "", fmt.Errorf("build %s provider: %w", row.Backend, err)
@@ -295,12 +305,6 @@ func (g *Gateway) buildProvider(row *db.Client) (providers.Provider, string, err
 	return p, key, nil
 }
 
-// sameConnection reports whether a and b reach the upstream the same way.
-func sameConnection(a, b *db.Client) bool {
-	return a.Backend == b.Backend && a.BaseURL == b.BaseURL && a.AzureAPIVersion == b.AzureAPIVersion &&
-		bytes.Equal(a.UpstreamKey, b.UpstreamKey)
-}
-
 // sameSettings reports whether a and b are the same client settings; last_used_at (written by
 // the gateway itself) does not count.
 func sameSettings(a, b *db.Client) bool {
@@ -308,6 +312,7 @@ func sameSettings(a, b *db.Client) bool {
 		sameConnection(a, b) && a.DefaultModel == b.DefaultModel &&
 		slices.Equal(a.ModelWhitelist, b.ModelWhitelist) && slices.Equal(a.ModelsCache, b.ModelsCache) &&
 		a.ModelsFetchedAt.Equal(b.ModelsFetchedAt) && a.SystemPrompt == b.SystemPrompt && a.ToolMode == b.ToolMode &&
+		a.PromptCache == b.PromptCache &&
 		a.RequestsPerMinute == b.RequestsPerMinute && a.RequestsPerHour == b.RequestsPerHour &&
 		a.RequestsPerDay == b.RequestsPerDay && a.MaxInputTokensPerDay == b.MaxInputTokensPerDay &&
 		a.MaxOutputTokensPerDay == b.MaxOutputTokensPerDay && a.MaxRequestsPerDay == b.MaxRequestsPerDay &&

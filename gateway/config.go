@@ -28,8 +28,10 @@ type Config struct {
 	Defaults   Limits           `yaml:"defaults"`
 	Database   DatabaseConfig   `yaml:"database"`
 	Logs       LogsConfig       `yaml:"logs"`
+	Responses  ResponsesConfig  `yaml:"responses"`
 	Prometheus PrometheusConfig `yaml:"prometheus"`
 	Upstream   UpstreamConfig   `yaml:"upstream"`
+	Otel       OtelConfig       `yaml:"otel"`
 	Pricing    PricingConfig    `yaml:"pricing"`
 }
 
@@ -134,6 +136,12 @@ type LogsConfig struct {
 	QueueSize int `yaml:"queue_size"`
 }
 
+// ResponsesConfig controls the Responses API's stored state (SPEC §14).
+type ResponsesConfig struct {
+	// RetentionDays is how long stored responses are kept; 0 keeps them forever.
+	RetentionDays int `yaml:"retention_days"`
+}
+
 // PrometheusConfig guards /metrics with HTTP Basic auth.
 type PrometheusConfig struct {
 	Enabled  bool   `yaml:"enabled"`
@@ -148,6 +156,20 @@ type UpstreamConfig struct {
 	HeaderTimeout time.Duration `yaml:"header_timeout"`
 	// IdleTimeout bounds the silence between two bytes of an upstream body; 0 = none.
 	IdleTimeout time.Duration `yaml:"idle_timeout"`
+	// Retries is how many times a failed attempt is retried on the same target before the next
+	// target is tried (SPEC §15); 0 = go straight to the next target.
+	Retries int `yaml:"retries"`
+	// RetryBackoffMax caps the jittered wait before a retry, Retry-After included.
+	RetryBackoffMax time.Duration `yaml:"retry_backoff_max"`
+	Breaker         BreakerConfig `yaml:"breaker"`
+}
+
+// BreakerConfig is the circuit breaker of every upstream target (SPEC §15).
+type BreakerConfig struct {
+	// Failures is how many consecutive failed attempts open a target's breaker; 0 = never.
+	Failures int `yaml:"failures"`
+	// Cooldown is how long an open breaker refuses calls before one probe may pass.
+	Cooldown time.Duration `yaml:"cooldown"`
 }
 
 // DefaultConfig returns the configuration of SPEC §2 with an empty Prometheus password.
@@ -167,8 +189,12 @@ func DefaultConfig() *Config {
 		},
 		Database:   DatabaseConfig{Path: "./data/gateway.db"},
 		Logs:       LogsConfig{RetentionDays: 30, QueueSize: 10000},
+		Responses:  ResponsesConfig{RetentionDays: 30},
 		Prometheus: PrometheusConfig{Username: "prometheus"},
-		Upstream:   UpstreamConfig{HeaderTimeout: 300 * time.Second, IdleTimeout: 300 * time.Second},
+		Upstream: UpstreamConfig{HeaderTimeout: 300 * time.Second, IdleTimeout: 300 * time.Second,
+			Retries: 1, RetryBackoffMax: 2 * time.Second,
+			Breaker: BreakerConfig{Failures: 5, Cooldown: 30 * time.Second}},
+		Otel: OtelConfig{Headers: map[string]string{}, SampleRatio: 1, ServiceName: "ai-gateway"},
 	}
 }
 
@@ -195,9 +221,13 @@ func LoadConfig(path string, getenv func(string) string) (cfg *Config, created b
 	if err := decodeYAML(b, cfg); err != nil {
 		return nil, false, fmt.Errorf("config %s: %w", path, err)
 	}
+	if err := applyOtelEnv(&cfg.Otel, getenv); err != nil {
+		return nil, false, err
+	}
 	if err := applyEnv(cfg, getenv); err != nil {
 		return nil, false, err
 	}
+	applyOtelOff(&cfg.Otel, getenv)
 	if cfg.Database.Path != "" && !filepath.IsAbs(cfg.Database.Path) {
 		abs, err := filepath.Abs(filepath.Join(filepath.Dir(path), cfg.Database.Path))
 		if err != nil {
@@ -217,6 +247,9 @@ func decodeYAML(b []byte, cfg *Config) error {
 	// An empty file means "all defaults"; the decoder reports it as io.EOF.
 	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
 		return err
+	}
+	if cfg.Otel.Headers == nil { // "headers:" with nothing after it reads as no map at all
+		cfg.Otel.Headers = map[string]string{}
 	}
 	return nil
 }
@@ -265,6 +298,7 @@ func (c *Config) Validate() error {
 		{"defaults.quota.max_input_tokens", c.Defaults.Quota.MaxInputTokens},
 		{"defaults.quota.max_output_tokens", c.Defaults.Quota.MaxOutputTokens},
 		{"logs.retention_days", int64(c.Logs.RetentionDays)},
+		{"responses.retention_days", int64(c.Responses.RetentionDays)},
 	} {
 		if l.v < 0 {
 			bad("%s: must be 0 (no limit) or more, got %d", l.key, l.v)
@@ -287,6 +321,19 @@ func (c *Config) Validate() error {
 	}
 	if c.Upstream.IdleTimeout < 0 {
 		bad("upstream.idle_timeout: must be 0 (no bound) or more, got %s", c.Upstream.IdleTimeout)
+	}
+	c.Otel.validate(bad)
+	if c.Upstream.Retries < 0 || c.Upstream.Retries > 10 {
+		bad("upstream.retries: must be 0 to 10, got %d", c.Upstream.Retries)
+	}
+	if c.Upstream.RetryBackoffMax < 0 {
+		bad("upstream.retry_backoff_max: must be 0 (no wait) or more, got %s", c.Upstream.RetryBackoffMax)
+	}
+	if c.Upstream.Breaker.Failures < 0 {
+		bad("upstream.breaker.failures: must be 0 (no breaker) or more, got %d", c.Upstream.Breaker.Failures)
+	}
+	if c.Upstream.Breaker.Cooldown < 0 {
+		bad("upstream.breaker.cooldown: must be 0 or more, got %s", c.Upstream.Breaker.Cooldown)
 	}
 	if u := c.Pricing.URL; u != "" && !strings.HasPrefix(u, "https://") && !strings.HasPrefix(u, "http://") {
 		bad("pricing.url: must be an http(s) URL, got %q", u)
@@ -342,7 +389,10 @@ func walkConfig(v reflect.Value, env, key string, fn func(env, key string, v ref
 	return nil
 }
 
-var durationType = reflect.TypeFor[time.Duration]()
+var (
+	durationType = reflect.TypeFor[time.Duration]()
+	headersType  = reflect.TypeFor[map[string]string]()
+)
 
 func applyEnv(cfg *Config, getenv func(string) string) error {
 	if getenv == nil {
@@ -363,6 +413,18 @@ func applyEnv(cfg *Config, getenv func(string) string) error {
 			f.SetInt(int64(d))
 		case f.Kind() == reflect.String:
 			f.SetString(s)
+		case f.Kind() == reflect.Float64:
+			x, err := strconv.ParseFloat(s, 64)
+			if err != nil {
+				return fmt.Errorf("%s: %q is not a number", env, s)
+			}
+			f.SetFloat(x)
+		case f.Type() == headersType:
+			h, err := parseHeaderList(s)
+			if err != nil {
+				return fmt.Errorf("%s: %v (use name=value,name2=value2)", env, err)
+			}
+			f.Set(reflect.ValueOf(h))
 		case f.Kind() == reflect.Bool:
 			b, err := strconv.ParseBool(s)
 			if err != nil {
@@ -425,13 +487,22 @@ func yamlDuration(d time.Duration) string {
 	return d.String()
 }
 
+// yamlMap writes m as a JSON object, which is a valid YAML flow mapping.
+func yamlMap(m map[string]string) string {
+	if len(m) == 0 {
+		return "{}"
+	}
+	b, _ := json.Marshal(m)
+	return string(b)
+}
+
 func yamlString(s string) string {
 	b, _ := json.Marshal(s) // a JSON string is a valid YAML double-quoted scalar
 	return string(b)
 }
 
 var defaultConfigTemplate = template.Must(template.New("config").Funcs(template.FuncMap{
-	"d": yamlDuration, "q": yamlString,
+	"d": yamlDuration, "q": yamlString, "m": yamlMap,
 }).Parse(`# AI Gateway configuration, written with every default on first launch.
 # Every key can also be set by environment variable AIGW_<SECTION>_<KEY>, e.g.
 # AIGW_SERVER_PORT=9000 or AIGW_DEFAULTS_QUOTA_MAX_OUTPUT_TOKENS=4096. Env beats this file;
@@ -465,6 +536,8 @@ logs:
   retention_days: {{.Logs.RetentionDays}}             # 0 keeps request logs forever
   store_bodies: {{.Logs.StoreBodies}}
   queue_size: {{.Logs.QueueSize}}              # request log rows waiting to be written; overflow is counted and dropped
+responses:
+  retention_days: {{.Responses.RetentionDays}}             # stored Responses API responses; 0 keeps them forever
 prometheus:
   enabled: {{.Prometheus.Enabled}}
   username: {{q .Prometheus.Username}}
@@ -472,6 +545,16 @@ prometheus:
 upstream:
   header_timeout: {{d .Upstream.HeaderTimeout}}            # wait for an upstream's response headers
   idle_timeout: {{d .Upstream.IdleTimeout}}              # silence allowed between two bytes of an upstream stream
+  retries: {{.Upstream.Retries}}                      # retries on the same target before the next one (SPEC §15)
+  retry_backoff_max: {{d .Upstream.RetryBackoffMax}}          # cap of the jittered wait before a retry, Retry-After included
+  breaker:
+    failures: {{.Upstream.Breaker.Failures}}                   # consecutive failed attempts that open a target's breaker; 0 = never
+    cooldown: {{d .Upstream.Breaker.Cooldown}}                 # how long an open breaker skips its target before one probe
+otel:                          # OpenTelemetry traces over OTLP/HTTP; off while endpoint is empty (OTEL_EXPORTER_OTLP_* work too)
+  endpoint: {{q .Otel.Endpoint}}                 # the collector, e.g. "http://localhost:4318"
+  headers: {{m .Otel.Headers}}                  # sent with every export, e.g. {"x-api-key": "..."}
+  sample_ratio: {{.Otel.SampleRatio}}               # share of new traces recorded, 0 to 1
+  service_name: {{q .Otel.ServiceName}}
 pricing:
   url: {{q .Pricing.URL}}      # genai-prices data.json fetched at start; empty: the embedded snapshot
 `))

@@ -61,7 +61,7 @@ func TestLoadConfigFirstLaunchWritesDefaults(t *testing.T) {
 		cfg.Defaults.Quota != (Quota{1_000_000, 500_000, 1000, 1_000_000, 8192}) ||
 		cfg.Logs != (LogsConfig{RetentionDays: 30, StoreBodies: false, QueueSize: 10000}) ||
 		cfg.Prometheus.Enabled || cfg.Prometheus.Username != "prometheus" ||
-		cfg.Upstream != (UpstreamConfig{300 * time.Second, 300 * time.Second}) {
+		cfg.Upstream != (UpstreamConfig{300 * time.Second, 300 * time.Second, 1, 2 * time.Second, BreakerConfig{5, 30 * time.Second}}) {
 		t.Errorf("defaults differ from SPEC §2: %+v", cfg)
 	}
 
@@ -219,6 +219,7 @@ func TestLoadConfigValidation(t *testing.T) {
 		{"negative quota", "defaults:\n  quota:\n    max_output_tokens: -1\n", nil,
 			"defaults.quota.max_output_tokens: must be 0 (no limit) or more, got -1"},
 		{"negative retention", "logs:\n  retention_days: -1\n", nil, "logs.retention_days: must be 0 (no limit) or more"},
+		{"negative responses retention", "responses:\n  retention_days: -1\n", nil, "responses.retention_days: must be 0 (no limit) or more"},
 		{"zero queue", "logs:\n  queue_size: 0\n", nil, "logs.queue_size: must be more than 0"},
 		{"zero shutdown timeout", "server:\n  shutdown_timeout: 0s\n", nil, "server.shutdown_timeout: must be more than 0"},
 		{"zero read timeout", "server:\n  read_timeout: 0s\n", nil, "server.read_timeout: must be more than 0"},

@@ -11,8 +11,12 @@ import (
 type DayUsage struct {
 	// Day is the UTC date, YYYY-MM-DD.
 	Day string
-	// Requests counts admitted requests, including those still in flight.
-	Requests        int64
+	// Requests counts admitted requests, including those still in flight: what the daily
+	// request quota limits.
+	Requests int64
+	// Refused counts the requests the gateway refused itself (they count in the day's totals,
+	// not against the quotas).
+	Refused         int64
 	InputTokens     int64
 	OutputTokens    int64
 	CachedTokens    int64
@@ -58,6 +62,8 @@ type UsageCounters interface {
 	Release(key string, r Reservation)
 	// Settle replaces a reservation with the request's real usage (counted on the reservation's day).
 	Settle(key string, r Reservation, u providers.Usage)
+	// Refuse counts one request of key on day that the gateway refused (no quota is spent).
+	Refuse(key, day string)
 	// Restore adds usage already spent on day (loaded from usage_daily at start).
 	Restore(key, day string, u DayUsage)
 	// Get returns key's usage of day.
@@ -161,6 +167,17 @@ func (m *MemoryCounters) Settle(key string, r Reservation, us providers.Usage) {
 	}
 }
 
+// Refuse implements UsageCounters.
+func (m *MemoryCounters) Refuse(key, day string) {
+	c := m.counter(key)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.roll(day)
+	if c.u.Day == day {
+		c.u.Refused++
+	}
+}
+
 // Restore implements UsageCounters.
 func (m *MemoryCounters) Restore(key, day string, add DayUsage) {
 	c := m.counter(key)
@@ -171,6 +188,7 @@ func (m *MemoryCounters) Restore(key, day string, add DayUsage) {
 		return
 	}
 	c.u.Requests += add.Requests
+	c.u.Refused += add.Refused
 	c.u.InputTokens += add.InputTokens
 	c.u.OutputTokens += add.OutputTokens
 	c.u.CachedTokens += add.CachedTokens

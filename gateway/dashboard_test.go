@@ -47,6 +47,9 @@ func TestGrafanaDashboardUsesTheGatewayMetrics(t *testing.T) {
 	call.FirstByte()
 	call.End(Outcome{Status: 502, Usage: providers.Usage{InputTokens: 1, OutputTokens: 1, CachedTokens: 1, ReasoningTokens: 1}})
 	e.gw.metrics.rateLimited.WithLabelValues("app", "requests_per_minute").Inc()
+	e.gw.routing.attempts.WithLabelValues("openai", outcomeServerError).Inc()
+	e.gw.routing.fallbacks.WithLabelValues("app").Inc()
+	e.gw.routing.breakerOpen.WithLabelValues("openai default …abcd").Set(1)
 	families, err := e.reg.Gather()
 	if err != nil {
 		t.Fatal(err)
@@ -94,7 +97,8 @@ func TestGrafanaDashboardUsesTheGatewayMetrics(t *testing.T) {
 	for _, m := range []string{"ai_gateway_requests_total", "ai_gateway_requests_in_progress", "ai_gateway_input_tokens_total",
 		"ai_gateway_output_tokens_total", "ai_gateway_request_duration_seconds", "ai_gateway_active_clients",
 		"ai_gateway_upstream_errors_total", "ai_gateway_time_to_first_token_seconds", "ai_gateway_overhead_seconds",
-		"ai_gateway_rate_limited_total", "ai_gateway_log_queue_dropped_total"} {
+		"ai_gateway_rate_limited_total", "ai_gateway_log_queue_dropped_total", "ai_gateway_upstream_attempts_total",
+		"ai_gateway_fallbacks_total", "ai_gateway_breaker_open"} {
 		if !used[m] {
 			t.Errorf("no panel charts %s", m)
 		}

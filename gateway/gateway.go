@@ -21,9 +21,12 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/aigateway/ai-gateway/db"
 	"github.com/aigateway/ai-gateway/pricing"
+	"github.com/aigateway/ai-gateway/providers"
 )
 
 // Options are the Gateway's dependencies and settings.
@@ -38,6 +41,14 @@ type Options struct {
 	HTTPClient    *http.Client
 	HeaderTimeout time.Duration
 	IdleTimeout   time.Duration
+	// Routing is how failed attempts are retried and targets skipped (SPEC §15).
+	Routing Routing
+
+	// Tracer makes the spans of SPEC §19 (each request, each upstream attempt); nil traces
+	// nothing and costs nothing. Propagator, set with it, writes each attempt's trace context
+	// into its upstream request (providers.Config).
+	Tracer     trace.Tracer
+	Propagator propagation.TextMapPropagator
 
 	// Logs receives the request log and usage rollups (db.RequestLogStore). Required.
 	Logs LogStore
@@ -69,6 +80,11 @@ type Options struct {
 	StoreBodies bool
 	// RetentionDays is how long request log rows are kept (logs.retention_days); 0 = forever.
 	RetentionDays int
+	// Responses holds the Responses API's stored responses (db.Responses); the retention job
+	// deletes those older than ResponsesRetentionDays (responses.retention_days; 0 = forever).
+	// Nil keeps none.
+	Responses              Expirer
+	ResponsesRetentionDays int
 
 	// Seams for running several instances (SPEC §13); nil means the in-memory implementation.
 	Limiter      Limiter
@@ -88,7 +104,11 @@ type Gateway struct {
 	stats    StatsFeed
 	events   ClientEvents
 	metrics  *metrics
-	writer   *writer
+	routing  *routingMetrics
+	// health is the state of every upstream target (key): breaker, benched, resting (health.go).
+	health sync.Map // string → *upstreamHealth
+	writer *writer
+	tracer trace.Tracer // nil: tracing is off
 	// instance identifies this gateway to ClientEvents, so it skips its own announcements.
 	instance string
 
@@ -102,6 +122,7 @@ type Gateway struct {
 	spend   SpendCounters
 
 	inFlight      atomic.Int64
+	unauthorized  unauthorizedLog
 	storeBodies   atomic.Bool
 	retentionDays atomic.Int64
 
@@ -140,7 +161,7 @@ func New(opts Options) (*Gateway, error) {
 		opts.FlushInterval = time.Second
 	}
 	if opts.HTTPClient == nil {
-		opts.HTTPClient = http.DefaultClient
+		opts.HTTPClient = providers.NewHTTPClient()
 	}
 	g := &Gateway{
 		opts:     opts,
@@ -151,6 +172,7 @@ func New(opts Options) (*Gateway, error) {
 		spend:    opts.Spend,
 		stats:    opts.Stats,
 		events:   opts.ClientEvents,
+		tracer:   opts.Tracer,
 	}
 	if g.limiter == nil {
 		g.limiter = NewMemoryLimiter()
@@ -186,8 +208,16 @@ func New(opts Options) (*Gateway, error) {
 		return nil, err
 	}
 	g.metrics = m
+	if g.routing, err = newRoutingMetrics(reg); err != nil {
+		return nil, err
+	}
+	m.perClient = append(m.perClient, g.routing.fallbacks.MetricVec)
 	w = newWriter(opts.Logs, g.log, m, g.now, func() int { return int(g.retentionDays.Load()) },
 		opts.QueueSize, opts.BatchSize, opts.FlushInterval)
+	if opts.Responses != nil {
+		days := opts.ResponsesRetentionDays
+		w.expire = append(w.expire, expiry{what: "stored responses", store: opts.Responses, days: func() int { return days }})
+	}
 	g.writer = w
 	return g, nil
 }
@@ -210,6 +240,9 @@ func (g *Gateway) Start(ctx context.Context) error {
 		return err
 	}
 	if err := g.restoreSpend(ctx); err != nil {
+		return err
+	}
+	if err := g.restoreLimits(ctx); err != nil {
 		return err
 	}
 	if g.opts.Traffic != nil {
@@ -256,7 +289,7 @@ func (g *Gateway) restoreUsage(ctx context.Context) error {
 	set := g.clients.Load()
 	for _, r := range rows {
 		g.counters.Restore(clientKey(r.ClientID), day, DayUsage{
-			Requests: r.Requests, InputTokens: r.InputTokens, OutputTokens: r.OutputTokens,
+			Requests: r.Requests - r.Refused, Refused: r.Refused, InputTokens: r.InputTokens, OutputTokens: r.OutputTokens,
 			CachedTokens: r.CachedTokens, ReasoningTokens: r.ReasoningTokens,
 		})
 		name, model := fmt.Sprintf("client %d", r.ClientID), "other"
@@ -264,7 +297,48 @@ func (g *Gateway) restoreUsage(ctx context.Context) error {
 			name, model = c.Name, c.modelLabel(r.Model)
 		}
 		g.stats.Record(StatEvent{Time: now, Client: name, Model: model, Requests: r.Requests, Errors: r.Errors,
-			InputTokens: r.InputTokens, OutputTokens: r.OutputTokens, TotalsOnly: true})
+			InputTokens: r.InputTokens, OutputTokens: r.OutputTokens, CachedTokens: r.CachedTokens, TotalsOnly: true})
+	}
+	return nil
+}
+
+// restoreLimits puts each client's forwarded requests of the last rate-limit window back into
+// the limiter, so a restart is no way around a rate limit. The log is read per minute and each
+// minute's requests counted at the minute's end: right after a restart a window may refuse up to
+// a minute early, never admit more than its limit.
+func (g *Gateway) restoreLimits(ctx context.Context) error {
+	if g.opts.Traffic == nil {
+		return nil
+	}
+	set := g.clients.Load()
+	var ids []int64
+	var longest time.Duration
+	for id, c := range set.byID {
+		limited := false
+		for _, r := range c.rates {
+			if r.Limit > 0 {
+				limited, longest = true, max(longest, r.Window)
+			}
+		}
+		if limited {
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	now := g.now()
+	minutes, err := g.opts.Traffic.ForwardedSince(ctx, now.Add(-longest).Truncate(time.Minute), ids)
+	if err != nil {
+		return fmt.Errorf("load the rate-limit windows from the request log: %w", err)
+	}
+	for _, m := range minutes {
+		c := set.byID[m.ClientID]
+		at := m.Minute.Add(time.Minute - time.Nanosecond)
+		if at.After(now) {
+			at = now
+		}
+		g.limiter.Restore(c.key, c.rates[:], at, m.Requests)
 	}
 	return nil
 }
@@ -377,6 +451,7 @@ func (g *Gateway) Stats() Snapshot {
 	s.ClientCount, s.ActiveClientCount = len(set.byID), set.active
 	day, month := g.spend.Total(dayOf(s.Time), monthOf(s.Time))
 	s.SpendToday, s.SpendMonth = float64(day)/1e6, float64(month)/1e6
+	s.Targets = g.Health()
 	return s
 }
 

@@ -38,6 +38,9 @@ type Limiter interface {
 	Status(key string, rates []Rate, now time.Time) RateResult
 	// Forget drops everything known about key (the client was deleted).
 	Forget(key string)
+	// Restore counts n requests admitted at the time at in every rate, as Allow would have: what
+	// a restart loads back from the request log. Call it oldest first, before serving.
+	Restore(key string, rates []Rate, at time.Time, n int64)
 }
 
 // windowBuckets is the resolution of a sliding window: it is counted in this many buckets
@@ -134,6 +137,32 @@ func (l *MemoryLimiter) Status(key string, rates []Rate, now time.Time) RateResu
 
 // Forget implements Limiter.
 func (l *MemoryLimiter) Forget(key string) { l.keys.Delete(key) }
+
+// Restore implements Limiter.
+func (l *MemoryLimiter) Restore(key string, rates []Rate, at time.Time, n int64) {
+	if !anyRate(rates) || n <= 0 {
+		return
+	}
+	k := l.state(key)
+	t := at.UnixNano()
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if len(k.windows) != len(rates) {
+		k.windows = make([]slidingWindow, len(rates))
+	}
+	for i, r := range rates {
+		if r.Limit <= 0 {
+			continue
+		}
+		w := &k.windows[i]
+		if w.window != r.Window {
+			w.reset(r.Window)
+		}
+		w.advance(t / w.width)
+		w.counts[w.last%int64(len(w.counts))] += n
+		w.sum += n
+	}
+}
 
 func (l *MemoryLimiter) decide(key string, rates []Rate, now time.Time, count bool) RateResult {
 	res := RateResult{Allowed: true, Refused: -1}

@@ -3,7 +3,9 @@ package gateway
 import (
 	"bytes"
 	"context"
+	"net/http"
 
+	"github.com/aigateway/ai-gateway/db"
 	"github.com/aigateway/ai-gateway/providers"
 )
 
@@ -39,6 +41,9 @@ type Exchange struct {
 	Decode func() (*providers.Request, error)
 	// Embed is the embeddings request (OpEmbed).
 	Embed *providers.EmbedRequest
+	// Target is which of the client's targets OpProbe asks: 0 its own backend, n its n-th
+	// fallback (an administrator's per-target Test Connection).
+	Target int
 }
 
 // Answer is the pipeline's result. Headers (the x-ratelimit-* headers) are set even when Do
@@ -58,6 +63,8 @@ type Answer struct {
 	Embeddings *providers.EmbedResponse
 	// Usage is what the answer was accounted with.
 	Usage providers.Usage
+	// outcome is how a whole answer is settled, once routing is over.
+	outcome Outcome
 }
 
 // Do is the one upstream call point of every front door (SPEC §13): admission (the client's
@@ -72,14 +79,15 @@ func (g *Gateway) Do(ctx context.Context, x *Exchange) (*Answer, error) {
 	if x.Admission.Op == "" {
 		x.Admission.Op = OpGenerate
 	}
+	ctx, span := g.startRequest(ctx, x)
 	if m := x.Admission.Model; m != "" {
 		// A model id is checked before anything else: it names upstream paths.
 		if err := providers.CheckModelID(m); err != nil {
-			return &Answer{}, err
+			return &Answer{}, refused(span, err)
 		}
 	}
 	if x.Admission.Op == OpProbe {
-		ms, err := g.probe(ctx, x.Client)
+		ms, err := g.probeTarget(ctx, x.Client, x.Target)
 		if err != nil {
 			return &Answer{}, x.Client.RedactError(providers.AsError(err))
 		}
@@ -87,13 +95,14 @@ func (g *Gateway) Do(ctx context.Context, x *Exchange) (*Answer, error) {
 	}
 	if x.Admission.Op == OpEmbed {
 		if err := embeddable(x); err != nil {
-			return &Answer{}, err
+			return &Answer{}, refused(span, err)
 		}
 	}
 	call, err := g.Begin(x.Client, x.Admission)
 	if err != nil {
-		return &Answer{Headers: g.RateLimitHeaders(x.Client)}, err
+		return &Answer{Headers: g.RateLimitHeaders(x.Client)}, refused(span, err)
 	}
+	call.traced(span) // Call.End ends the span
 	a := &Answer{Headers: call.RateLimitHeaders()}
 	// The call's own context: the gateway ends it when an administrator deletes, disables or
 	// re-keys the client meanwhile, with a cause the caller sees (see Call.Context).
@@ -123,22 +132,84 @@ func (g *Gateway) Do(ctx context.Context, x *Exchange) (*Answer, error) {
 	return a, nil
 }
 
-// policy is what the client's policy changes in a forwarded body.
-func (c *Call) policy() providers.Policy {
-	return providers.Policy{Model: c.model, SystemPrompt: c.client.SystemPrompt, MaxTokens: c.maxOutput}
+// policy is what the client's policy changes in a forwarded body; model is the target's.
+func (c *Call) policy(model string) providers.Policy {
+	return providers.Policy{Model: model, SystemPrompt: c.client.SystemPrompt, MaxTokens: c.maxOutput}
 }
 
-// forwarder is the call's provider as a same-protocol Forwarder for door, if it is one.
-func (c *Call) forwarder(door providers.Door) (providers.Forwarder, bool) {
-	fw, ok := c.provider.(providers.Forwarder)
-	return fw, ok && door != nil && fw.Protocol() == door.Protocol()
+// forwarder is p as a same-protocol Forwarder for door, if it is one: its own protocol, or one
+// its backend also serves natively (NativeForwarder).
+func forwarder(p providers.Provider, door providers.Door) (providers.Forwarder, bool) {
+	if door == nil {
+		return nil, false
+	}
+	if nf, ok := p.(providers.NativeForwarder); ok && nf.ServesNatively(door.Protocol()) {
+		return nativeForwarder{nf, door.Protocol()}, true
+	}
+	fw, ok := p.(providers.Forwarder)
+	return fw, ok && fw.Protocol() == door.Protocol()
 }
 
-// generate serves OpGenerate.
+// nativeForwarder is a NativeForwarder as the Forwarder of one protocol.
+type nativeForwarder struct {
+	nf       providers.NativeForwarder
+	protocol string
+}
+
+func (n nativeForwarder) Protocol() string { return n.protocol }
+func (n nativeForwarder) Forward(ctx context.Context, req *providers.ForwardRequest) (*providers.Forwarded, error) {
+	return n.nf.ForwardNative(ctx, n.protocol, req)
+}
+
+// Forwards reports whether c's backend answers door's protocol itself (forwarded, not
+// translated): the state of such a conversation is the upstream's.
+func Forwards(c *Client, door providers.Door) bool {
+	p, err := c.Provider()
+	if err != nil {
+		return false
+	}
+	_, ok := forwarder(p, door)
+	return ok
+}
+
+// ForwardState reads (OpRead) or deletes (OpDelete) what c's backend keeps at path for the
+// door's protocol (a stored response). It is neither admitted nor accounted: it generates
+// nothing. The caller checks that the client owns path.
+func (g *Gateway) ForwardState(ctx context.Context, c *Client, door providers.Door, op, path string) ([]byte, error) {
+	p, err := c.Provider()
+	if err != nil {
+		return nil, err
+	}
+	fw, ok := forwarder(p, door)
+	if !ok {
+		return nil, &providers.Error{Kind: providers.KindBadRequest, Message: "the " + c.Backend + " backend keeps no state of its own"}
+	}
+	f, err := fw.Forward(ctx, &providers.ForwardRequest{Op: op, Path: path})
+	if err != nil {
+		return nil, c.RedactError(providers.AsError(err))
+	}
+	return c.Redact(f.Body), nil
+}
+
+// generate serves OpGenerate, routed over the client's targets (route.go).
 func (g *Gateway) generate(ctx context.Context, call *Call, x *Exchange, a *Answer) error {
-	if fw, ok := call.forwarder(x.Door); ok {
+	if err := g.route(ctx, call, func(ctx context.Context, up upstream) error {
+		return g.generateOn(ctx, call, x, a, up)
+	}); err != nil {
+		return err
+	}
+	if a.Stream == nil {
+		call.End(a.outcome)
+	}
+	return nil
+}
+
+// generateOn makes one attempt of OpGenerate on up. On success the answer is in a (a.outcome
+// holds how to settle a whole one); nothing is settled, so a failure can be retried.
+func (g *Gateway) generateOn(ctx context.Context, call *Call, x *Exchange, a *Answer, up upstream) error {
+	if fw, ok := forwarder(up.provider, x.Door); ok {
 		req := x.Forward
-		req.Op, req.Body, req.Policy = OpGenerate, x.Body, call.policy()
+		req.Op, req.Body, req.Policy = OpGenerate, x.Body, call.policy(up.model)
 		f, err := fw.Forward(ctx, &req)
 		if err != nil {
 			return err
@@ -153,24 +224,25 @@ func (g *Gateway) generate(ctx context.Context, call *Call, x *Exchange, a *Answ
 			sum.Usage = call.estimatedUsage(len(f.Body))
 		}
 		a.Body, a.Usage = f.Body, sum.Usage
-		call.End(Outcome{Status: 200, Usage: sum.Usage, FinishReason: sum.FinishReason, ModelUsed: sum.Model,
-			RequestBody: x.Body, ResponseBody: a.Body})
+		a.outcome = Outcome{Status: 200, Usage: sum.Usage, FinishReason: sum.FinishReason, ModelUsed: sum.Model,
+			RequestBody: x.Body, ResponseBody: a.Body}
 		return nil
 	}
+	// Decoded afresh for every attempt: policy changes the canonical request.
 	req, err := x.Decode()
 	if err != nil {
 		return err
 	}
-	call.applyPolicy(req)
+	call.applyPolicy(req, up.model)
 	if req.Stream {
-		st, err := call.provider.Stream(ctx, req)
+		st, err := up.provider.Stream(ctx, req)
 		if err != nil {
 			return err
 		}
 		a.Stream = newStream(call, x, nil, st)
 		return nil
 	}
-	resp, err := call.provider.Chat(ctx, req)
+	resp, err := up.provider.Chat(ctx, req)
 	if err != nil {
 		return err
 	}
@@ -184,7 +256,7 @@ func (g *Gateway) generate(ctx context.Context, call *Call, x *Exchange, a *Answ
 	}
 	a.Body, a.Usage = x.Door.EncodeResponse(resp), o.Usage
 	o.ResponseBody = a.Body
-	call.End(o)
+	a.outcome = o
 	return nil
 }
 
@@ -192,42 +264,59 @@ func (g *Gateway) generate(ctx context.Context, call *Call, x *Exchange, a *Answ
 // door's protocol or through translation when it has one, else the estimate of one token per
 // four bytes of prompt. The client's system prompt is counted too, as it will be sent.
 func (g *Gateway) countTokens(ctx context.Context, call *Call, x *Exchange, a *Answer) error {
-	if fw, ok := call.forwarder(x.Door); ok {
-		req := x.Forward
-		req.Op, req.Body, req.Policy, req.Stream = OpCountTokens, x.Body, call.policy(), false
-		f, err := fw.Forward(ctx, &req)
-		if err != nil {
-			return err
-		}
-		a.Body = f.Body
-	} else {
-		req, err := x.Decode()
-		if err != nil {
-			return err
-		}
-		call.applyPolicy(req)
-		var n int
-		if tc, ok := call.provider.(providers.TokenCounter); ok {
-			if n, err = tc.CountTokens(ctx, req); err != nil {
-				return err
-			}
-		} else {
-			n = estimateTokens(canonicalTextLen(req))
-		}
-		a.Body = x.Door.EncodeCount(n)
+	if err := g.route(ctx, call, func(ctx context.Context, up upstream) error {
+		return g.countTokensOn(ctx, call, x, a, up)
+	}); err != nil {
+		return err
 	}
 	call.FirstByte()
 	call.End(Outcome{Status: 200, RequestBody: x.Body, ResponseBody: a.Body})
 	return nil
 }
 
-// embed serves OpEmbed.
-func (g *Gateway) embed(ctx context.Context, call *Call, x *Exchange, a *Answer) error {
-	emb := call.provider.(providers.Embedder) // checked by embeddable
-	req := *x.Embed
-	req.Model = call.model
-	resp, err := emb.Embed(ctx, &req)
+func (g *Gateway) countTokensOn(ctx context.Context, call *Call, x *Exchange, a *Answer, up upstream) error {
+	if fw, ok := forwarder(up.provider, x.Door); ok {
+		req := x.Forward
+		req.Op, req.Body, req.Policy, req.Stream = OpCountTokens, x.Body, call.policy(up.model), false
+		f, err := fw.Forward(ctx, &req)
+		if err != nil {
+			return err
+		}
+		a.Body = f.Body
+		return nil
+	}
+	req, err := x.Decode()
 	if err != nil {
+		return err
+	}
+	call.applyPolicy(req, up.model)
+	var n int
+	if tc, ok := up.provider.(providers.TokenCounter); ok {
+		if n, err = tc.CountTokens(ctx, req); err != nil {
+			return err
+		}
+	} else {
+		n = estimateTokens(canonicalTextLen(req))
+	}
+	a.Body = x.Door.EncodeCount(n)
+	return nil
+}
+
+// embed serves OpEmbed. A target whose backend has no embeddings endpoint is skipped.
+func (g *Gateway) embed(ctx context.Context, call *Call, x *Exchange, a *Answer) error {
+	var resp *providers.EmbedResponse
+	if err := g.route(ctx, call, func(ctx context.Context, up upstream) error {
+		emb, ok := up.provider.(providers.Embedder)
+		if !ok {
+			return &providers.Error{Kind: providers.KindUnavailable, Provider: up.backend, HTTPStatus: http.StatusNotImplemented,
+				Message: "the " + up.backend + " backend has no embeddings endpoint"}
+		}
+		req := *x.Embed
+		req.Model = up.model
+		r, err := emb.Embed(ctx, &req)
+		resp = r
+		return err
+	}); err != nil {
 		return err
 	}
 	call.FirstByte()
@@ -284,6 +373,26 @@ func (g *Gateway) probe(ctx context.Context, c *Client) ([]providers.Model, erro
 	return ms, nil
 }
 
+// probeTarget asks target n of c for its models, with that target's first key.
+func (g *Gateway) probeTarget(ctx context.Context, c *Client, n int) ([]providers.Model, error) {
+	if n == 0 {
+		return g.probe(ctx, c)
+	}
+	if n < 0 || n >= len(c.targets) {
+		return nil, &providers.Error{Kind: providers.KindNotFound, Message: "this client has no such fallback"}
+	}
+	k := c.targets[n].keys[0]
+	if k.err != nil {
+		return nil, &providers.Error{Kind: providers.KindInternal, Provider: c.targets[n].backend,
+			Message: "this fallback's settings are incomplete or invalid; check its backend, base URL and key"}
+	}
+	ms, err := k.provider.Models(ctx)
+	if err != nil {
+		return nil, providers.AsError(err)
+	}
+	return ms, nil
+}
+
 // listModels serves OpModels (see Models).
 func (g *Gateway) listModels(ctx context.Context, call *Call, a *Answer) error {
 	ms, err := g.Models(ctx, call.client)
@@ -296,10 +405,12 @@ func (g *Gateway) listModels(ctx context.Context, call *Call, a *Answer) error {
 	return nil
 }
 
-// applyPolicy makes a canonical request say what policy decided: the model, the client's
-// system prompt first (the caller's own system messages stay after it) and the output cap.
-func (c *Call) applyPolicy(req *providers.Request) {
-	req.Model = c.model
+// applyPolicy makes a canonical request say what policy decided: the target's model, the
+// client's system prompt first (the caller's own system messages stay after it), the output cap
+// and whether the encoder places prompt-cache breakpoints (prompt_cache, auto unless "off").
+func (c *Call) applyPolicy(req *providers.Request, model string) {
+	req.Model = model
+	req.AutoCache = c.client.PromptCache != db.PromptCacheOff
 	if sp := c.client.SystemPrompt; sp != "" {
 		msgs := make([]providers.Message, 0, len(req.Messages)+1)
 		msgs = append(msgs, providers.Message{Role: providers.RoleSystem, Content: []providers.Part{providers.TextPart(sp)}})

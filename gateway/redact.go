@@ -33,14 +33,16 @@ func clipBody(b []byte) string {
 	return string(b)
 }
 
-// redact removes secret (the client's upstream key) and anything that looks like an API key
+// redact removes secrets (the client's upstream keys) and anything that looks like an API key
 // from s, then cuts it to limit bytes on a UTF-8 boundary.
-func redact(s, secret string, limit int) string {
+func redact(s string, secrets []string, limit int) string {
 	if s == "" {
 		return s
 	}
-	if len(secret) >= 8 {
-		s = strings.ReplaceAll(s, secret, redacted)
+	for _, secret := range secrets {
+		if len(secret) >= 8 {
+			s = strings.ReplaceAll(s, secret, redacted)
+		}
 	}
 	s = keyPattern.ReplaceAllString(s, redacted)
 	if len(s) > limit {
@@ -53,33 +55,50 @@ func redact(s, secret string, limit int) string {
 	return s
 }
 
-func redactRow(r *db.RequestLog, secret string) {
-	r.RequestBody = redact(r.RequestBody, secret, maxBodyBytes)
-	r.ResponseBody = redact(r.ResponseBody, secret, maxBodyBytes)
-	r.ErrorMessage = redact(r.ErrorMessage, secret, maxErrorBytes)
+func redactRow(r *db.RequestLog, secrets []string) {
+	r.RequestBody = redact(r.RequestBody, secrets, maxBodyBytes)
+	r.ResponseBody = redact(r.ResponseBody, secrets, maxBodyBytes)
+	r.ErrorMessage = redact(r.ErrorMessage, secrets, maxErrorBytes)
+	if len(r.Attempts) > 0 {
+		r.Attempts = append(db.Attempts(nil), r.Attempts...)
+		for i := range r.Attempts {
+			r.Attempts[i].Error = redact(r.Attempts[i].Error, secrets, maxErrorBytes)
+		}
+	}
 }
 
-// Leaks reports whether b holds the client's upstream key: the cheap test before Redact copies.
+// Leaks reports whether b holds one of the client's upstream keys: the cheap test before Redact
+// copies.
 func (c *Client) Leaks(b []byte) bool {
-	return len(c.upstreamKey) >= 8 && bytes.Contains(b, []byte(c.upstreamKey))
+	for _, k := range c.upstreamKeys {
+		if len(k) >= 8 && bytes.Contains(b, []byte(k)) {
+			return true
+		}
+	}
+	return false
 }
 
-// Redact returns b with the client's upstream key replaced by [REDACTED], or b itself when the
-// key is not in it. Upstream text passed on to the caller goes through it: some providers echo
-// the key they were sent in their error messages.
+// Redact returns b with the client's upstream keys replaced by [REDACTED], or b itself when no
+// key is in it. Upstream text passed on to the caller goes through it: some providers echo the
+// key they were sent in their error messages.
 func (c *Client) Redact(b []byte) []byte {
 	if !c.Leaks(b) {
 		return b
 	}
-	return bytes.ReplaceAll(b, []byte(c.upstreamKey), []byte(redacted))
+	for _, k := range c.upstreamKeys {
+		if len(k) >= 8 {
+			b = bytes.ReplaceAll(b, []byte(k), []byte(redacted))
+		}
+	}
+	return b
 }
 
-// RedactError returns e, or a copy of it whose message no longer holds the client's upstream key.
+// RedactError returns e, or a copy of it whose message no longer holds the client's upstream keys.
 func (c *Client) RedactError(e *providers.Error) *providers.Error {
-	if e == nil || len(c.upstreamKey) < 8 || !strings.Contains(e.Message, c.upstreamKey) {
+	if e == nil || !c.Leaks([]byte(e.Message)) {
 		return e
 	}
 	out := *e
-	out.Message = strings.ReplaceAll(e.Message, c.upstreamKey, redacted)
+	out.Message = string(c.Redact([]byte(e.Message)))
 	return &out
 }

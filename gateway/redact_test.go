@@ -23,7 +23,7 @@ func TestRedact(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := redact(tt.in, tt.secret, tt.limit); got != tt.want {
+			if got := redact(tt.in, []string{tt.secret}, tt.limit); got != tt.want {
 				t.Fatalf("redact(%q) = %q, want %q", tt.in, got, tt.want)
 			}
 		})

@@ -4,6 +4,9 @@ import (
 	"context"
 	"testing"
 
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+
 	"github.com/aigateway/ai-gateway/db"
 )
 
@@ -64,24 +67,35 @@ func TestRequestPathWorksWithTheDatabaseClosed(t *testing.T) {
 }
 
 // BenchmarkRequestPath measures Authenticate + Begin + Context + End, the gateway's whole share
-// of a request (run with -benchmem for allocations). "db-open": the background writer drains to
-// SQLite on the other core as in production. "db-closed": the database is closed after warm-up;
-// the request path does no database I/O, so nothing changes for requests (rows beyond the
-// queue bound are dropped and counted, usage still accounted in memory).
+// of a request (run with -benchmem for allocations), with Do's tracing hooks (request span,
+// attempt span). "db-open": the background writer drains to SQLite on the other core as in
+// production. "db-closed": the database is closed after warm-up; the request path does no
+// database I/O, so nothing changes for requests (rows beyond the queue bound are dropped and
+// counted, usage still accounted in memory). Tracing is off in both: its hooks must cost nothing.
+// "db-closed-traced": tracing on, every request sampled (ratio 1.0), spans batched to an
+// exporter that drops them.
 func BenchmarkRequestPath(b *testing.B) {
-	for _, closed := range []bool{false, true} {
-		name := "db-open"
-		if closed {
-			name = "db-closed"
-		}
-		b.Run(name, func(b *testing.B) {
+	for _, bc := range []struct {
+		name           string
+		closed, traced bool
+	}{{"db-open", false, false}, {"db-closed", true, false}, {"db-closed-traced", true, true}} {
+		b.Run(bc.name, func(b *testing.B) {
+			closed := bc.closed
 			row := clientRow(1, "app")
 			row.RequestsPerMinute = 1 << 40
 			row.MaxRequestsPerDay = 1 << 40
 			row.MaxInputTokensPerDay = 1 << 40
 			row.MaxOutputTokens = 4096
 			row.ModelWhitelist = db.Strings{"gpt-4o", "gpt-4o-mini"}
-			e := newEnv(b, []db.Client{row}, func(o *Options) { o.FlushInterval = 0 })
+			e := newEnv(b, []db.Client{row}, func(o *Options) {
+				o.FlushInterval = 0
+				if bc.traced {
+					tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(tracetest.NewNoopExporter()),
+						sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.TraceIDRatioBased(1))))
+					b.Cleanup(func() { tp.Shutdown(context.Background()) })
+					o.Tracer = tp.Tracer("bench")
+				}
+			})
 			adm := Admission{Endpoint: "/v1/chat/completions", FrontDoor: "openai", Model: "gpt-4o", InputTokens: 120,
 				MaxOutputTokens: 1000, RequestID: "req-1", ClientIP: "127.0.0.1"}
 			out := ok200(120, 40)
@@ -93,12 +107,16 @@ func BenchmarkRequestPath(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				call, err := e.gw.Begin(c, adm)
+				x := Exchange{Client: c, Admission: adm}
+				ctx, span := e.gw.startRequest(parent, &x)
+				call, err := e.gw.Begin(c, x.Admission)
 				if err != nil {
 					b.Fatal(err)
 				}
-				_, cancel := call.Context(parent)
+				call.traced(span)
+				ctx, cancel := call.Context(ctx)
 				call.Upstream()
+				_ = call.startAttempt(ctx)
 				call.FirstByte()
 				_ = call.RateLimitHeaders()
 				cancel()

@@ -11,7 +11,7 @@ import (
 // What the edge passes on from an upstream (stream bytes, error messages) loses the client's
 // upstream key; text without it is returned as is, without a copy.
 func TestClientRedactsItsUpstreamKey(t *testing.T) {
-	c := &Client{upstreamKey: "sk-upstream-0123456789"}
+	c := &Client{upstreamKeys: []string{"sk-upstream-0123456789"}}
 	tests := []struct{ in, want string }{
 		{`{"error":{"message":"Incorrect API key provided: sk-upstream-0123456789."}}`, `{"error":{"message":"Incorrect API key provided: [REDACTED]."}}`},
 		{"data: sk-upstream-0123456789 and sk-upstream-0123456789\n\n", "data: [REDACTED] and [REDACTED]\n\n"},
@@ -50,7 +50,7 @@ func TestClientRedactsItsUpstreamKey(t *testing.T) {
 // Leaks is the per-answer cost every whole front-door answer pays (routes' redactAnswer): one
 // bytes.Contains over the body when it is clean.
 func BenchmarkLeaksCleanAnswer(b *testing.B) {
-	c := &Client{upstreamKey: "sk-proj-" + strings.Repeat("x7Q", 40)}
+	c := &Client{upstreamKeys: []string{"sk-proj-" + strings.Repeat("x7Q", 40)}}
 	for _, size := range []int{1 << 10, 16 << 10, 256 << 10} {
 		body := []byte(strings.Repeat(`{"text":"the quick brown fox jumps over the lazy dog sk-"},`, size/58+1)[:size])
 		b.Run(fmt.Sprintf("%dKiB", size>>10), func(b *testing.B) {

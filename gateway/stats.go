@@ -16,6 +16,8 @@ type StatEvent struct {
 	Errors       int64
 	InputTokens  int64
 	OutputTokens int64
+	// CachedTokens are the input tokens read from the provider's prompt cache (part of InputTokens).
+	CachedTokens int64
 	// TotalsOnly adds to today's totals and top lists but not to the time series: usage restored
 	// at start happened earlier in the day, at times nobody recorded.
 	TotalsOnly bool
@@ -56,6 +58,8 @@ type Snapshot struct {
 	// (UTC), in US dollars (left to the caller too: the spend counters know them).
 	SpendToday float64 `json:"spend_today_usd"`
 	SpendMonth float64 `json:"spend_month_usd"`
+	// Targets is the health of every upstream target key (SPEC §15), left to the caller too.
+	Targets []HealthStatus `json:"targets"`
 }
 
 // Totals are counts over a period.
@@ -64,6 +68,8 @@ type Totals struct {
 	Errors       int64 `json:"errors"`
 	InputTokens  int64 `json:"input_tokens"`
 	OutputTokens int64 `json:"output_tokens"`
+	// CachedTokens are the input tokens read from the prompt cache; InputTokens includes them.
+	CachedTokens int64 `json:"cached_tokens"`
 }
 
 // Point is the traffic of one interval starting at Time.
@@ -115,6 +121,7 @@ func (t *Totals) add(e *StatEvent) {
 	t.Errors += e.Errors
 	t.InputTokens += e.InputTokens
 	t.OutputTokens += e.OutputTokens
+	t.CachedTokens += e.CachedTokens
 }
 
 func (s *MemoryStats) rollDay(day string) {

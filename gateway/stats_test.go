@@ -22,10 +22,10 @@ func TestStatsSnapshot(t *testing.T) {
 		ev(-time.Duration(i%10)*time.Second-time.Second, "a", "m2", 0, 2, 1)
 	}
 	ev(0, "b", "m1", 0, 3, 3) // the current second does not count towards requests/s yet
-	s.Record(StatEvent{Time: base, Client: "a", Model: "m1", Requests: 100, InputTokens: 1000, TotalsOnly: true})
+	s.Record(StatEvent{Time: base, Client: "a", Model: "m1", Requests: 100, InputTokens: 1000, CachedTokens: 600, TotalsOnly: true})
 
 	snap := s.Snapshot(base)
-	if want := (Totals{Requests: 124, Errors: 1, InputTokens: 1054, OutputTokens: 29}); snap.Today != want {
+	if want := (Totals{Requests: 124, Errors: 1, InputTokens: 1054, OutputTokens: 29, CachedTokens: 600}); snap.Today != want {
 		t.Fatalf("today %+v, want %+v", snap.Today, want)
 	}
 	if snap.RequestsPerSecond != 2.1 {

@@ -31,7 +31,11 @@ type BudgetUSD struct {
 
 // UsageToday is what a client used today; tokens of requests still in flight are not in it yet.
 type UsageToday struct {
+	// Requests counts every request of the day, as the dashboard does: forwarded ones and those the
+	// gateway refused (Refused of them: rate limits, quotas, models not allowed). Only
+	// Requests - Refused count against the daily request quota.
 	Requests        int64 `json:"requests"`
+	Refused         int64 `json:"refused"`
 	InputTokens     int64 `json:"input_tokens"`
 	OutputTokens    int64 `json:"output_tokens"`
 	CachedTokens    int64 `json:"cached_tokens"`
@@ -68,7 +72,7 @@ func (g *Gateway) Usage(c *Client) UsageReport {
 		RateLimit: c.RateLimit,
 		Quota:     c.Quota,
 		Usage: UsageToday{
-			Requests: du.Requests, InputTokens: du.InputTokens, OutputTokens: du.OutputTokens,
+			Requests: du.Requests + du.Refused, Refused: du.Refused, InputTokens: du.InputTokens, OutputTokens: du.OutputTokens,
 			CachedTokens: du.CachedTokens, ReasoningTokens: du.ReasoningTokens, InFlight: du.InFlight,
 		},
 	}

@@ -32,7 +32,7 @@ func TestUsageReportJSON(t *testing.T) {
 	want := `{"client":"app","day":"2026-03-14","resets_at":"2026-03-15T00:00:00Z",` +
 		`"rate_limit":{"requests_per_minute":10,"requests_per_hour":0,"requests_per_day":100},` +
 		`"quota":{"max_input_tokens_per_day":1000,"max_output_tokens_per_day":0,"max_requests_per_day":50,"max_input_tokens":0,"max_output_tokens":256},` +
-		`"usage":{"requests":4,"input_tokens":300,"output_tokens":120,"cached_tokens":0,"reasoning_tokens":0,"in_flight":1},` +
+		`"usage":{"requests":4,"refused":0,"input_tokens":300,"output_tokens":120,"cached_tokens":0,"reasoning_tokens":0,"in_flight":1},` +
 		// gpt-4o-mini at the snapshot's $0.15 / $0.60 per million: 300 × 0.15 + 120 × 0.6 µ$
 		`"spend":{"today_usd":0.000117,"month_usd":0.000117},"budget":{"usd_per_day":0,"usd_per_month":0},` +
 		`"remaining":{"requests":46,"input_tokens":650,"output_tokens":null,` +

@@ -19,9 +19,11 @@ type LogStore interface {
 	DeleteBefore(ctx context.Context, t time.Time) (int64, error)
 }
 
-// TrafficLoader reads back the request log's traffic per minute at start (db.RequestLogStore).
+// TrafficLoader reads back the request log at start (db.RequestLogStore): its traffic per minute
+// for the charts, and each client's forwarded requests per minute for the rate-limit windows.
 type TrafficLoader interface {
 	TrafficSince(ctx context.Context, since time.Time) ([]db.TrafficMinute, error)
+	ForwardedSince(ctx context.Context, since time.Time, clientIDs []int64) ([]db.ClientMinute, error)
 }
 
 // UsageLoader reads back one day of usage_daily at start (db.UsageStore).
@@ -29,11 +31,23 @@ type UsageLoader interface {
 	ForDay(ctx context.Context, day string) ([]db.UsageDaily, error)
 }
 
+// Expirer deletes what was stored before t (db.Responses): a retention job's other half.
+type Expirer interface {
+	DeleteBefore(ctx context.Context, t time.Time) (int64, error)
+}
+
+// expiry is one more store the retention job keeps within its retention period.
+type expiry struct {
+	what  string
+	store Expirer
+	days  func() int
+}
+
 // pendingLog is one request log row waiting for the writer, with what it needs to redact it.
 type pendingLog struct {
 	row db.RequestLog
-	// secret is the client's upstream key, to be redacted from the bodies.
-	secret string
+	// secrets are the client's upstream keys, to be redacted from the bodies.
+	secrets []string
 }
 
 type usageKey struct {
@@ -57,6 +71,8 @@ type writer struct {
 	m         *metrics
 	now       func() time.Time
 	retention func() int
+	// expire lists the other stores the retention job trims (stored responses).
+	expire    []expiry
 	queueSize int
 	batchSize int
 	interval  time.Duration
@@ -114,7 +130,7 @@ func (w *writer) add(l *pendingLog, usage *db.UsageDaily) {
 			w.usage[k] = &u
 		}
 	}
-	if l.row.Time.After(w.lastUsed[l.row.ClientID]) {
+	if l.row.ClientID != 0 && l.row.Time.After(w.lastUsed[l.row.ClientID]) { // 0: an unknown key
 		w.lastUsed[l.row.ClientID] = l.row.Time
 	}
 	dropped := len(w.logs) >= w.queueSize
@@ -187,7 +203,7 @@ func (w *writer) take() *db.AccountingBatch {
 		b.Logs = make([]db.RequestLog, len(logs))
 		for i := range logs {
 			b.Logs[i] = logs[i].row.Storable()
-			redactRow(&b.Logs[i], logs[i].secret)
+			redactRow(&b.Logs[i], logs[i].secrets)
 		}
 	}
 	if b.Empty() {
@@ -302,23 +318,31 @@ func (w *writer) drainUntilDone(ctx context.Context, tick <-chan time.Time) erro
 	}
 }
 
-// deleteOld is the retention job: request log rows older than the retention period go.
+// deleteOld is the retention job: request log rows older than the retention period go, and
+// so does whatever else is kept for a period of its own (stored responses).
 func (w *writer) deleteOld() {
-	days := w.retention()
+	w.expireOld(expiry{what: "request log", store: w.store, days: w.retention})
+	for _, e := range w.expire {
+		w.expireOld(e)
+	}
+}
+
+func (w *writer) expireOld(e expiry) {
+	days := e.days()
 	if days <= 0 {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	cutoff := w.now().Add(-time.Duration(days) * 24 * time.Hour)
-	n, err := w.store.DeleteBefore(ctx, cutoff)
+	n, err := e.store.DeleteBefore(ctx, cutoff)
 	if err != nil {
 		w.m.dbWriteErrors.Inc()
-		w.log.Error("request log retention failed", "err", err)
+		w.log.Error(e.what+" retention failed", "err", err)
 		return
 	}
 	if n > 0 {
-		w.log.Info("request log retention", "deleted", n, "retention_days", days)
+		w.log.Info(e.what+" retention", "deleted", n, "retention_days", days)
 	}
 }
 

@@ -335,13 +335,14 @@ func TestRequestLogRows(t *testing.T) {
 	if nobody.RequestBody != "" || nobody.ResponseBody != "" {
 		t.Fatal("bodies stored with body logging off")
 	}
-	// The refusal is logged but not in usage_daily.
-	var requests int64
+	// The refusal is logged, marked, and in usage_daily as a refused request.
+	var requests, refused int64
 	for _, u := range e.usageRows() {
 		requests += u.Requests
+		refused += u.Refused
 	}
-	if requests != 3 {
-		t.Fatalf("usage_daily requests = %d, want 3", requests)
+	if requests != 4 || refused != 1 || !limited.Refused || timeout.Refused {
+		t.Fatalf("usage_daily requests = %d, refused %d; rows refused: %v, %v; want 4, 1, true, false", requests, refused, limited.Refused, timeout.Refused)
 	}
 }
 
@@ -402,5 +403,32 @@ func TestRestartKeepsTheCharts(t *testing.T) {
 	}
 	if hourRequests != 6 || hourErrors != 1 {
 		t.Errorf("the last hour holds %d requests and %d errors, want 6 and 1", hourRequests, hourErrors)
+	}
+}
+
+// expirerFunc records the cutoff the retention job asked for.
+type expirerFunc func(time.Time) (int64, error)
+
+func (f expirerFunc) DeleteBefore(_ context.Context, t time.Time) (int64, error) { return f(t) }
+
+// Stored responses have their own retention period, applied by the same job; 0 keeps them.
+func TestRetentionDeletesOldResponses(t *testing.T) {
+	for _, days := range []int{7, 0} {
+		var cutoffs []time.Time
+		e := newEnv(t, nil, func(o *Options) {
+			o.RetentionDays = 30
+			o.Responses = expirerFunc(func(t time.Time) (int64, error) { cutoffs = append(cutoffs, t); return 1, nil })
+			o.ResponsesRetentionDays = days
+		})
+		e.flush()
+		if days == 0 {
+			if len(cutoffs) != 0 {
+				t.Fatalf("retention 0 deleted responses before %v", cutoffs)
+			}
+			continue
+		}
+		if want := day0.Add(-7 * 24 * time.Hour); len(cutoffs) != 1 || !cutoffs[0].Equal(want) {
+			t.Fatalf("cutoffs %v, want [%v]", cutoffs, want)
+		}
 	}
 }

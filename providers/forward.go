@@ -45,6 +45,8 @@ type ForwardRequest struct {
 	// Header holds the caller's headers the protocol passes on (anthropic-beta,
 	// anthropic-version); nil = none.
 	Header http.Header
+	// Path names the resource of OpRead and OpDelete (see NativeForwarder).
+	Path string
 }
 
 // Forwarded is a backend's successful answer on the same-protocol path: a whole answer in Body,

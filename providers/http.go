@@ -17,28 +17,44 @@ var (
 
 // Do sends req with cfg.HTTPClient. The wait for response headers is bounded by cfg.HeaderTimeout
 // and the silence between two body reads by cfg.IdleTimeout; there is no total timeout, so a
-// ten-minute stream is fine. Closing the returned body cancels the upstream request.
+// ten-minute stream is fine. Closing the returned body cancels the upstream request; once Do
+// returned an error, or Close returned, req's body is not read any more (net/http may still be
+// writing it when an upstream answered early), so the caller may reuse its bytes.
+//
+// Redirects are never followed, whatever client cfg carries: a 3xx is a RedirectError (502).
 //
 // Errors are *Error: KindTimeout when a timer fired, KindCanceled when req's context was
-// cancelled, KindUnavailable when the upstream could not be reached. Any HTTP status is a
-// response, not an error.
+// cancelled, KindUnavailable when the upstream could not be reached, KindUpstream (502) for a
+// redirect. Any other HTTP status is a response, not an error.
 func Do(cfg *Config, req *http.Request) (*http.Response, error) {
 	ctx, cancel := context.WithCancelCause(req.Context())
 	var headerTimer *time.Timer
 	if cfg.HeaderTimeout > 0 {
 		headerTimer = time.AfterFunc(cfg.HeaderTimeout, func() { cancel(ErrHeaderTimeout) })
 	}
-	client := cfg.HTTPClient
-	if client == nil {
-		client = http.DefaultClient
+	// A copy, so that no client (http.DefaultClient included) replays the request and its
+	// upstream key to wherever a Location points.
+	var client http.Client
+	if cfg.HTTPClient != nil {
+		client = *cfg.HTTPClient
 	}
-	resp, err := client.Do(req.WithContext(ctx))
+	client.CheckRedirect = refuseRedirect
+	var attempt upstreamSpan
+	if cfg.Propagator != nil {
+		attempt = traceRequest(cfg.Propagator, req)
+	}
+	req = req.WithContext(withDialOwner(ctx))
+	guard := &bodyGuard{}
+	guard.track(req)
+	resp, err := client.Do(req)
 	if headerTimer != nil {
 		headerTimer.Stop()
 	}
+	attempt.answered(resp)
 	if err != nil {
 		cause := context.Cause(ctx)
 		cancel(nil)
+		guard.release()
 		if cause != nil && !errors.Is(cause, context.Canceled) {
 			err = cause
 		}
@@ -46,7 +62,13 @@ func Do(cfg *Config, req *http.Request) (*http.Response, error) {
 		e.Provider = cfg.Backend
 		return nil, e
 	}
-	body := &idleBody{rc: resp.Body, cancel: cancel, ctx: ctx}
+	if isRedirect(resp.StatusCode) {
+		resp.Body.Close()
+		cancel(nil)
+		guard.release()
+		return nil, RedirectError(cfg.Backend, resp)
+	}
+	body := &idleBody{rc: resp.Body, cancel: cancel, ctx: ctx, guard: guard}
 	if cfg.IdleTimeout > 0 {
 		body.idle = cfg.IdleTimeout
 		body.timer = time.AfterFunc(cfg.IdleTimeout, func() { cancel(ErrIdleTimeout) })
@@ -63,6 +85,8 @@ type idleBody struct {
 	idle   time.Duration
 	timer  *time.Timer
 	once   sync.Once
+	// guard is released on Close: net/http may still be writing the request body.
+	guard *bodyGuard
 }
 
 func (b *idleBody) Read(p []byte) (int, error) {
@@ -86,6 +110,7 @@ func (b *idleBody) Close() error {
 		}
 		err = b.rc.Close()
 		b.cancel(context.Canceled)
+		b.guard.release()
 	})
 	return err
 }

@@ -5,6 +5,24 @@
 // implements, and the typed errors that carry an upstream failure to the caller's front door.
 // Same-protocol traffic does not go through this model: it is forwarded close to
 // byte-for-byte (see Forwarder).
+//
+// Every protocol package (openai, anthropic, gemini) uses the same file for the same role:
+//
+//	client.go                  the upstream HTTP client: New, Do, Chat, Stream, Models
+//	door.go                    the front door's protocol on the way out (Door, its StreamWriter)
+//	frontdoor_decode.go        a caller's body → canonical Request (DecodeRequest)
+//	frontdoor_peek.go          what policy reads from a caller's body without decoding it (PeekRequest)
+//	frontdoor_encode.go        canonical Response → the caller's wire (EncodeResponse)
+//	frontdoor_encode_stream.go canonical stream events → the caller's wire (StreamEncoder)
+//	upstream_encode.go         canonical Request → the upstream's body (EncodeRequest)
+//	upstream_decode.go         the upstream's answer → canonical Response
+//	upstream_decode_stream.go  the upstream's stream → canonical events
+//	forward.go                 same-protocol forwarding (Forward) and the sniffers of relayed bytes
+//	forward_rewrite.go         policy's edits of a forwarded body (RewriteRequest)
+//	errors.go                  error bodies in the protocol's shape, both directions
+//	wire.go, json.go           wire structs; JSON writing helpers
+//
+// Raw JSON is scanned and edited with providers/jsonscan.
 package providers
 
 import (
@@ -14,6 +32,8 @@ import (
 	"io"
 	"net/http"
 	"time"
+
+	"go.opentelemetry.io/otel/propagation"
 )
 
 // Roles of a canonical message. "developer" messages are mapped to RoleSystem on input.
@@ -65,6 +85,11 @@ type Request struct {
 	// User identifies the end user (OpenAI user / Anthropic metadata.user_id).
 	User string
 
+	// AutoCache asks an encoder whose protocol caches only what the request marks (Anthropic's
+	// cache_control) to place the marks itself; the gateway sets it from the client's
+	// prompt_cache (auto). Marks the caller sent (Part.CacheControl) are kept either way.
+	AutoCache bool
+
 	// Extra holds top-level fields of the source protocol that the canonical model does not map.
 	// Translators may forward those that mean the same thing on their wire; others are dropped.
 	Extra map[string]json.RawMessage
@@ -109,6 +134,7 @@ type Part struct {
 	// Detail is OpenAI's image detail hint.
 	Detail string
 	// CacheControl is Anthropic's cache_control object, kept so Anthropic→Anthropic-shaped translations keep it.
+	// A caller's mark wins over the automatic ones (Request.AutoCache) and counts toward Anthropic's limit of 4.
 	CacheControl json.RawMessage
 }
 
@@ -194,13 +220,20 @@ type Choice struct {
 	FinishReason string
 }
 
-// Usage counts tokens. InputTokens includes cached and cache-creation tokens; OutputTokens includes reasoning tokens.
+// Usage counts tokens. InputTokens includes cached and cache-creation tokens (as OpenAI's
+// prompt_tokens and Gemini's promptTokenCount do; Anthropic's input_tokens does not); OutputTokens
+// includes reasoning tokens.
 type Usage struct {
-	InputTokens         int
-	OutputTokens        int
-	CachedTokens        int
-	CacheCreationTokens int
-	ReasoningTokens     int
+	InputTokens int
+	// OutputTokens includes ReasoningTokens.
+	OutputTokens int
+	// CachedTokens are input tokens read from the provider's prompt cache.
+	CachedTokens int
+	// CacheCreationTokens are input tokens written to the prompt cache (Anthropic);
+	// CacheCreation1hTokens are those of them written with the one-hour TTL.
+	CacheCreationTokens   int
+	CacheCreation1hTokens int
+	ReasoningTokens       int
 	// Estimated is true when the upstream reported nothing and the gateway counted itself.
 	Estimated bool
 }
@@ -211,6 +244,7 @@ func (u *Usage) Add(u2 Usage) {
 	u.OutputTokens += u2.OutputTokens
 	u.CachedTokens += u2.CachedTokens
 	u.CacheCreationTokens += u2.CacheCreationTokens
+	u.CacheCreation1hTokens += u2.CacheCreation1hTokens
 	u.ReasoningTokens += u2.ReasoningTokens
 	u.Estimated = u.Estimated || u2.Estimated
 }
@@ -327,6 +361,10 @@ type Config struct {
 	HeaderTimeout time.Duration
 	// IdleTimeout bounds the silence between two reads of a streamed body; 0 = none.
 	IdleTimeout time.Duration
+	// Propagator is set when tracing is on (SPEC §19): Do writes the trace context of each
+	// request's context into its headers (W3C traceparent) and notes the upstream's answer on
+	// that context's span. Nil: no header, no note.
+	Propagator propagation.TextMapPropagator
 }
 
 // ReadAllLimited reads at most limit bytes of r; used for upstream error bodies.

@@ -11,22 +11,24 @@ import (
 
 // requestJSON is one request log row as the admin API returns it (bodies are not listed).
 type requestJSON struct {
-	ID              int64     `json:"id"`
-	Time            time.Time `json:"time"`
-	RequestID       string    `json:"request_id"`
-	ClientID        int64     `json:"client_id"`
-	Endpoint        string    `json:"endpoint"`
-	ModelRequested  string    `json:"model_requested"`
-	ModelUsed       string    `json:"model_used"`
-	Provider        string    `json:"provider"`
-	Stream          bool      `json:"stream"`
-	Status          int       `json:"status"`
-	ErrorClass      string    `json:"error_class"`
-	ErrorMessage    string    `json:"error_message"`
-	InputTokens     int64     `json:"input_tokens"`
-	OutputTokens    int64     `json:"output_tokens"`
-	CachedTokens    int64     `json:"cached_tokens"`
-	ReasoningTokens int64     `json:"reasoning_tokens"`
+	ID             int64     `json:"id"`
+	Time           time.Time `json:"time"`
+	RequestID      string    `json:"request_id"`
+	ClientID       int64     `json:"client_id"`
+	Endpoint       string    `json:"endpoint"`
+	ModelRequested string    `json:"model_requested"`
+	ModelUsed      string    `json:"model_used"`
+	Provider       string    `json:"provider"`
+	Stream         bool      `json:"stream"`
+	Status         int       `json:"status"`
+	ErrorClass     string    `json:"error_class"`
+	ErrorMessage   string    `json:"error_message"`
+	// Refused is true when the gateway refused the request itself (never sent upstream).
+	Refused         bool  `json:"refused"`
+	InputTokens     int64 `json:"input_tokens"`
+	OutputTokens    int64 `json:"output_tokens"`
+	CachedTokens    int64 `json:"cached_tokens"`
+	ReasoningTokens int64 `json:"reasoning_tokens"`
 	// CacheWriteTokens are prompt tokens written to the provider's cache; CostUSD is the
 	// request's cost, null when its model has no price.
 	CacheWriteTokens int64    `json:"cache_write_tokens"`
@@ -36,15 +38,36 @@ type requestJSON struct {
 	TTFTMS           int64    `json:"ttft_ms"`
 	FinishReason     string   `json:"finish_reason"`
 	ClientIP         string   `json:"client_ip"`
+	// TraceID is the OpenTelemetry trace id of a traced request, else empty.
+	TraceID string `json:"trace_id"`
+	// Attempts are the upstream attempts in order; the last one is the one that answered.
+	Attempts []attemptJSON `json:"attempts"`
+}
+
+// attemptJSON is one upstream attempt (SPEC §8): error is empty on success.
+type attemptJSON struct {
+	Provider  string `json:"provider"`
+	BaseURL   string `json:"base_url"`
+	Status    int    `json:"status"`
+	LatencyMS int64  `json:"latency_ms"`
+	Error     string `json:"error"`
+}
+
+func toAttemptsJSON(as db.Attempts) []attemptJSON {
+	out := make([]attemptJSON, 0, len(as))
+	for _, a := range as {
+		out = append(out, attemptJSON(a))
+	}
+	return out
 }
 
 func toRequestJSON(l db.RequestLog) requestJSON {
 	return requestJSON{ID: l.ID, Time: l.Time.UTC(), RequestID: l.RequestID, ClientID: l.ClientID, Endpoint: l.Endpoint,
 		ModelRequested: l.ModelRequested, ModelUsed: l.ModelUsed, Provider: l.Provider, Stream: l.Stream, Status: l.Status,
-		ErrorClass: l.ErrorClass, ErrorMessage: l.ErrorMessage, InputTokens: l.InputTokens, OutputTokens: l.OutputTokens,
+		ErrorClass: l.ErrorClass, ErrorMessage: l.ErrorMessage, Refused: l.Refused, InputTokens: l.InputTokens, OutputTokens: l.OutputTokens,
 		CachedTokens: l.CachedTokens, ReasoningTokens: l.ReasoningTokens, Estimated: l.Estimated, LatencyMS: l.LatencyMS,
-		TTFTMS: l.TTFTMS, FinishReason: l.FinishReason, ClientIP: l.ClientIP, CacheWriteTokens: l.CacheWriteTokens,
-		CostUSD: costUSD(l.CostMicros)}
+		TTFTMS: l.TTFTMS, FinishReason: l.FinishReason, ClientIP: l.ClientIP, TraceID: l.TraceID,
+		Attempts: toAttemptsJSON(l.Attempts), CacheWriteTokens: l.CacheWriteTokens, CostUSD: costUSD(l.CostMicros)}
 }
 
 // costUSD is a logged cost in dollars; nil (unpriced) stays nil.

@@ -62,6 +62,11 @@ func (s *server) liveClient(cl *db.Client) (*gateway.Client, *providers.Error) {
 // testConnection asks the client's backend for its models with the saved settings: the cheapest
 // call every provider has, never a paid completion.
 func (s *server) testConnection(ctx context.Context, cl *db.Client) connectionTest {
+	return s.testTarget(ctx, cl, 0)
+}
+
+// testTarget is testConnection for target n of cl: 0 its own backend, n its n-th fallback.
+func (s *server) testTarget(ctx context.Context, cl *db.Client, target int) connectionTest {
 	gc, perr := s.liveClient(cl)
 	if perr != nil {
 		return connectionTest{Err: perr}
@@ -69,7 +74,7 @@ func (s *server) testConnection(ctx context.Context, cl *db.Client) connectionTe
 	ctx, cancel := context.WithTimeout(ctx, connectionTimeout)
 	defer cancel()
 	start := time.Now()
-	a, err := s.Gateway.Do(ctx, &gateway.Exchange{Client: gc, Admission: gateway.Admission{Op: gateway.OpProbe}})
+	a, err := s.Gateway.Do(ctx, &gateway.Exchange{Client: gc, Admission: gateway.Admission{Op: gateway.OpProbe}, Target: target})
 	if err != nil {
 		return connectionTest{Err: s.scrubError(cl, err), Latency: time.Since(start)}
 	}
@@ -102,8 +107,19 @@ func (s *server) fetchModels(ctx context.Context, cl *db.Client) ([]string, *pro
 // when a backend echoes it back.
 func (s *server) scrubError(cl *db.Client, err error) *providers.Error {
 	pe := *providers.AsError(err)
-	if key, derr := s.Keyring.Decrypt(cl.UpstreamKey); derr == nil && len(key) >= 4 {
-		pe.Message = strings.ReplaceAll(pe.Message, key, "[REDACTED]")
+	sealed := [][]byte{cl.UpstreamKey}
+	for _, k := range cl.UpstreamKeys {
+		sealed = append(sealed, k.Ciphertext)
+	}
+	for _, fb := range cl.Fallbacks {
+		for _, k := range fb.Keys {
+			sealed = append(sealed, k.Ciphertext)
+		}
+	}
+	for _, ct := range sealed {
+		if key, derr := s.Keyring.Decrypt(ct); derr == nil && len(key) >= 4 {
+			pe.Message = strings.ReplaceAll(pe.Message, key, "[REDACTED]")
+		}
 	}
 	return &pe
 }

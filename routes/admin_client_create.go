@@ -7,8 +7,8 @@ import (
 	"github.com/aigateway/ai-gateway/views"
 )
 
-// clientCreateSubmit creates a client from the form and shows its key, once. With errors it
-// shows the form again (422) with each error next to its field.
+// clientCreateSubmit creates a client from the form and redirects to its key, shown once. With
+// errors it shows the form again (422) with each error next to its field.
 func (s *server) clientCreateSubmit(c *fiber.Ctx) error {
 	form := parseClientForm(c)
 	cl := newClientFromDefaults(s.Config.Defaults)
@@ -38,7 +38,5 @@ func (s *server) clientCreateSubmit(c *fiber.Ctx) error {
 	if err := s.clientChanged(c, "client.create", cl.ID, "name="+cl.Name+" backend="+cl.Backend); err != nil {
 		return err
 	}
-	v := views.ClientKeyView{ClientID: cl.ID, ClientName: cl.Name, Key: key}
-	p := s.page(c, "Client created", "clients")
-	return render(c, fiber.StatusOK, views.ClientKeyPage(p, v), views.ClientKeyContent(p, v))
+	return s.showKey(c, reveal{Secret: key, Name: cl.Name, ID: cl.ID})
 }

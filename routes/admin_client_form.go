@@ -65,6 +65,10 @@ func parseClientForm(c *fiber.Ctx) clientForm {
 	if *f.in.ToolMode == "" {
 		*f.in.ToolMode = db.ToolModePassthrough
 	}
+	f.in.PromptCache = text("prompt_cache")
+	if *f.in.PromptCache == "" {
+		*f.in.PromptCache = db.PromptCacheAuto
+	}
 	active := c.FormValue("active") == "true"
 	f.in.Active = &active
 
@@ -85,7 +89,7 @@ func parseClientForm(c *fiber.Ctx) clientForm {
 	f.values = views.ClientValues{
 		Name: *f.in.Name, Description: *f.in.Description, Active: active, Backend: *f.in.Backend,
 		BaseURL: *f.in.BaseURL, AzureAPIVersion: *f.in.AzureAPIVersion, DefaultModel: *f.in.DefaultModel,
-		SystemPrompt: *f.in.SystemPrompt, ToolMode: *f.in.ToolMode, KeyPrefix: strings.Clone(c.FormValue("key_prefix")),
+		SystemPrompt: *f.in.SystemPrompt, ToolMode: *f.in.ToolMode, PromptCache: *f.in.PromptCache, KeyPrefix: strings.Clone(c.FormValue("key_prefix")),
 		RemoveUpstreamKey: remove, Limits: map[string]string{},
 	}
 	for name, dst := range limitTargets(&f.in) {
@@ -183,7 +187,7 @@ func clientValues(cl *db.Client) views.ClientValues {
 	return views.ClientValues{
 		Name: cl.Name, Description: cl.Description, Active: cl.Active, Backend: cl.Backend, BaseURL: cl.BaseURL,
 		AzureAPIVersion: cl.AzureAPIVersion, DefaultModel: cl.DefaultModel, SystemPrompt: cl.SystemPrompt,
-		ToolMode: cl.ToolMode, KeyPrefix: cl.KeyPrefix,
+		ToolMode: cl.ToolMode, PromptCache: cl.PromptCache, KeyPrefix: cl.KeyPrefix,
 		Limits: map[string]string{
 			"rate_limit.requests_per_minute":  i64s(cl.RequestsPerMinute),
 			"rate_limit.requests_per_hour":    i64s(cl.RequestsPerHour),
@@ -223,6 +227,7 @@ func (s *server) clientFormView(cl *db.Client) views.ClientForm {
 	f := s.newClientFormView()
 	f.ID = cl.ID
 	f.Values = clientValues(cl)
+	s.storedTargets(cl, &f.Values)
 	f.UpstreamKeyHint = cl.UpstreamKeyHint
 	f.KeyPrefix, f.KeyHint, f.Active = cl.KeyPrefix, cl.KeyHint, cl.Active
 	f.Created = formatTime(cl.CreatedAt)
@@ -243,7 +248,23 @@ func (s *server) newClientFormView() views.ClientForm {
 
 // withSubmitted shows what was submitted instead of what is stored, so nothing typed is lost.
 func withSubmitted(f views.ClientForm, cl *db.Client, sub clientForm) views.ClientForm {
+	stored := f.Values
 	f.Values = sub.values
+	if sub.in.Fallbacks == nil { // a form without the targets' fields: show the stored ones
+		f.Values.Keys, f.Values.Fallbacks = stored.Keys, stored.Fallbacks
+	} else {
+		// The keys' health, which the form does not send, comes from the stored view.
+		for i := range f.Values.Keys {
+			for _, k := range stored.Keys {
+				if k.Index == f.Values.Keys[i].Index {
+					f.Values.Keys[i].Status, f.Values.Keys[i].Bad, f.Values.Keys[i].Warn = k.Status, k.Bad, k.Warn
+				}
+			}
+		}
+		if len(stored.Keys) > 0 && stored.Keys[0].Index == -1 {
+			f.Values.Keys = append([]views.KeyRow{stored.Keys[0]}, f.Values.Keys...)
+		}
+	}
 	f.Picker = modelPicker(cl.ID, cl.ModelsCache, sub.selected, f.Picker.FetchedAt)
 	return f
 }
@@ -260,7 +281,7 @@ func (s *server) usageMeters(id int64) []views.Meter {
 	u := s.Gateway.Usage(gc)
 	sp := s.Gateway.Spend(gc)
 	return []views.Meter{
-		{Key: "requests", Label: "requests", Used: u.Usage.Requests, Limit: u.Quota.MaxRequestsPerDay},
+		{Key: "requests", Label: "requests", Used: u.Usage.Requests, Refused: u.Usage.Refused, Limit: u.Quota.MaxRequestsPerDay},
 		{Key: "input", Label: "tokens in", Used: u.Usage.InputTokens, Limit: u.Quota.MaxInputTokensPerDay},
 		{Key: "output", Label: "tokens out", Used: u.Usage.OutputTokens, Limit: u.Quota.MaxOutputTokensPerDay},
 		{Key: "spend-day", Label: "spent today", Used: sp.DayMicros, Limit: gc.Budget.DayMicros, Dollars: true},

@@ -16,8 +16,13 @@ func (s *server) clientTestConnectionSubmit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	t := s.testConnection(c.UserContext(), cl)
-	res := &views.ConnectionResult{OK: t.OK, Message: t.Message(cl.Backend)}
+	target := c.QueryInt("target", 0)
+	backend := cl.Backend
+	if target > 0 && target <= len(cl.Fallbacks) {
+		backend = cl.Fallbacks[target-1].Backend
+	}
+	t := s.testTarget(c.UserContext(), cl, target)
+	res := &views.ConnectionResult{OK: t.OK, Message: t.Message(backend)}
 	if t.OK {
 		res.Models = t.Models
 		if len(res.Models) > testResultModels {
@@ -26,9 +31,19 @@ func (s *server) clientTestConnectionSubmit(c *fiber.Ctx) error {
 	}
 	f := s.clientFormView(cl)
 	if c.FormValue("name") != "" { // the whole form came along: show it as typed
-		f = withSubmitted(f, cl, parseClientForm(c))
+		form := parseClientForm(c)
+		parseTargetsForm(c, cl, &form)
+		f = withSubmitted(f, cl, form)
+	}
+	p := s.page(c, cl.Name, "clients")
+	if target > 0 {
+		for i := range f.Values.Fallbacks {
+			if f.Values.Fallbacks[i].TestTarget() == target {
+				f.Values.Fallbacks[i].Test = res
+			}
+		}
+		return render(c, fiber.StatusOK, views.ClientFormPage(p, f), views.TargetTestResult(target, res))
 	}
 	f.Test = res
-	p := s.page(c, cl.Name, "clients")
 	return render(c, fiber.StatusOK, views.ClientFormPage(p, f), views.TestResult(res))
 }

@@ -20,6 +20,7 @@ func (s *server) clientUpdateSubmit(c *fiber.Ctx) error {
 	}
 	view := s.clientFormView(cl) // before apply changes cl
 	form := parseClientForm(c)
+	parseTargetsForm(c, cl, &form)
 	changed, err := form.in.apply(cl, s.Keyring)
 	if err != nil {
 		if err := mergeFieldErrors(form.bad, err); err != nil {

@@ -31,9 +31,15 @@ func TestClientCreateForm(t *testing.T) {
 	form["model_whitelist"] = []string{"gpt-4o"}
 	form.Set("model_whitelist_extra", "gpt-4o-mini\no3-mini, gpt-4o")
 	form.Set("default_model", "gpt-4o-mini")
-	resp, doc, body := e.post(s, "/admin/clients", form)
+	form.Set("prompt_cache", "off")
+	resp, _, body := e.post(s, "/admin/clients", form)
+	keyPage := resp.Header.Get("Location")
+	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(keyPage, "/admin/clients/") {
+		t.Fatalf("create: %d → %q %s", resp.StatusCode, keyPage, body)
+	}
+	resp, doc, body = e.page(s, keyPage)
 	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("create: %d %s", resp.StatusCode, body)
+		t.Fatalf("key page: %d %s", resp.StatusCode, body)
 	}
 	key := doc.Find(testid("new-key")).AttrOr("value", "")
 	if !strings.HasPrefix(key, "sk-") || len(key) < 40 || doc.Find(testid("copy-new-key")).AttrOr("data-copy", "") != "new-key" {
@@ -42,6 +48,10 @@ func TestClientCreateForm(t *testing.T) {
 	if cc := resp.Header.Get("Cache-Control"); cc != "no-store" {
 		t.Errorf("the key page may be cached: %q", cc)
 	}
+	// Shown once: a reload says it is gone, and nothing is created twice.
+	if _, again, body := e.page(s, keyPage); again.Find(testid("key-gone")).Length() != 1 || strings.Contains(body, key) {
+		t.Errorf("the key page opened again shows %q", again.Find(testid("key-card")).Text())
+	}
 	rows := e.clientRows()
 	if len(rows) != 1 {
 		t.Fatalf("%d clients", len(rows))
@@ -49,7 +59,7 @@ func TestClientCreateForm(t *testing.T) {
 	cl := rows[0]
 	if cl.KeyHash != db.HashKey(key) || cl.Description != "Invoices <and> reminders" || cl.RequestsPerMinute != 5 ||
 		cl.UpstreamKeyHint != "6789" || !slices.Equal(cl.ModelWhitelist, []string{"gpt-4o", "gpt-4o-mini", "o3-mini"}) ||
-		cl.DefaultModel != "gpt-4o-mini" || !cl.Active || cl.MaxInputTokensPerDay != 1_000_000 {
+		cl.DefaultModel != "gpt-4o-mini" || !cl.Active || cl.MaxInputTokensPerDay != 1_000_000 || cl.PromptCache != "off" {
 		t.Errorf("stored client %+v", cl)
 	}
 	if strings.Contains(body, "sk-live-upstream-secret") {
@@ -68,6 +78,7 @@ func TestClientCreateShowsFieldErrorsInline(t *testing.T) {
 	form.Set("rate_limit.requests_per_hour", "lots")
 	form.Set("quota.max_output_tokens", "-1")
 	form.Set("tool_mode", "gateway")
+	form.Set("prompt_cache", "sometimes")
 	form.Set("key_prefix", "xx_")
 	resp, doc, _ := e.post(s, "/admin/clients", form, "HX-Request", "true", "HX-Boosted", "true")
 	if resp.StatusCode != http.StatusUnprocessableEntity {
@@ -79,6 +90,7 @@ func TestClientCreateShowsFieldErrorsInline(t *testing.T) {
 		"rate_limit.requests_per_hour":   "must be a whole number",
 		"quota.max_output_tokens":        "must be 0 (no limit) or more",
 		"tool_mode":                      "not available yet",
+		"prompt_cache":                   `"sometimes" is not a prompt cache mode`,
 		"key_prefix":                     "must be one of gm_, sk-, sk-ant-",
 		"rate_limit.requests_per_minute": "",
 	} {
@@ -102,10 +114,13 @@ func TestClientEditNeverRendersTheUpstreamKey(t *testing.T) {
 	e := newEdge(t)
 	s := e.login()
 	const secret = "sk-live-upstream-secret-0123456789"
-	cl, _ := e.createClient(&db.Client{Name: "bot", Backend: "openai", ToolMode: "passthrough", Active: true}, secret)
+	cl, _ := e.createClient(&db.Client{Name: "bot", Backend: "openai", ToolMode: "passthrough", PromptCache: "off", Active: true}, secret)
 	resp, doc, body := e.page(s, "/admin/clients/"+edgeID(cl.ID))
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("status %d", resp.StatusCode)
+	}
+	if v := doc.Find(testid("field-prompt-cache")+" option[selected]").AttrOr("value", ""); v != "off" {
+		t.Errorf("prompt cache shown as %q, want off", v)
 	}
 	if strings.Contains(body, secret) || strings.Contains(body, "upstream-secret") {
 		t.Fatal("the upstream key is in the page")
@@ -233,7 +248,7 @@ func TestClientEnableDisableRotateDelete(t *testing.T) {
 		t.Errorf("audit %q", a[:2])
 	}
 
-	resp, doc, _ = e.post(s, "/admin/clients/"+id+"/rotate-key", url.Values{"key_prefix": {"sk-ant-"}})
+	resp, doc, _ = e.postRedirect(s, "/admin/clients/"+id+"/rotate-key", url.Values{"key_prefix": {"sk-ant-"}})
 	newKey := doc.Find(testid("new-key")).AttrOr("value", "")
 	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(newKey, "sk-ant-") || newKey == oldKey {
 		t.Fatalf("rotate: %d key %q", resp.StatusCode, newKey)
@@ -288,5 +303,29 @@ func TestClientsListShowsUsageAgainstQuota(t *testing.T) {
 		!strings.Contains(row.Find(testid("meter-output")).AttrOr("class", ""), "level-ok") {
 		t.Errorf("meter levels: requests %q, output %q", row.Find(testid("meter-requests")).AttrOr("class", ""),
 			row.Find(testid("meter-output")).AttrOr("class", ""))
+	}
+}
+
+// The client form shows each backend's own fields: its base URL default or that it needs one,
+// and the Azure API version only for azure (also after a failed submission without JavaScript).
+func TestClientFormFieldsPerBackend(t *testing.T) {
+	e := newEdge(t)
+	s := e.login()
+	_, doc, _ := e.page(s, "/admin/clients/new")
+	if _, hidden := doc.Find(testid("azure-api-version-field")).Attr("hidden"); !hidden {
+		t.Error("the Azure API version shows for a new client of another backend")
+	}
+	if note := doc.Find(testid("base-url-note")).Text(); strings.Contains(note, "required") {
+		t.Errorf("base URL note for the default backend %q", note)
+	}
+	if got := doc.Find(`option[value="openai-compatible"]`).AttrOr("data-note", ""); got != "(required for this backend)" {
+		t.Errorf("openai-compatible's base URL note %q", got)
+	}
+	_, doc, _ = e.post(s, "/admin/clients", clientFormValues("az", "azure", ""))
+	if _, hidden := doc.Find(testid("azure-api-version-field")).Attr("hidden"); hidden {
+		t.Error("the Azure API version is hidden on an azure client's form")
+	}
+	if note := doc.Find(testid("base-url-note")).Text(); note != "(required for this backend)" {
+		t.Errorf("azure's base URL note %q", note)
 	}
 }

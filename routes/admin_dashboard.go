@@ -21,7 +21,7 @@ func (s *server) dashboardPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	d := views.DashboardView{Live: dashboardLive(s.stats())}
+	d := views.DashboardView{Live: dashboardLive(s.stats()), BaseURL: c.BaseURL()}
 	// The page counts from the database; the pushed updates from the gateway's key cache, which
 	// every admin change reloads.
 	d.Live.Clients, d.Live.ActiveClients = len(clients), 0
@@ -68,20 +68,42 @@ func dashboardLive(snap gateway.Snapshot) views.DashboardLive {
 			{Key: "requests", Label: "Requests today", Value: views.Thousands(t.Requests)},
 			{Key: "input-tokens", Label: "Tokens in", Value: views.Compact(t.InputTokens), Note: exact(t.InputTokens)},
 			{Key: "output-tokens", Label: "Tokens out", Value: views.Compact(t.OutputTokens), Note: exact(t.OutputTokens)},
+			cacheHitStat(t),
 			{Key: "errors", Label: "Errors", Value: views.Thousands(t.Errors), Note: errNote, Alert: t.Errors > 0},
 			{Key: "in-flight", Label: "In flight", Value: views.Thousands(snap.InFlight)},
 			{Key: "rps", Label: "Requests / s", Value: fmt.Sprintf("%.1f", snap.RequestsPerSecond), Note: "last 10 s"},
 			{Key: "spend-today", Label: "Spend today", Value: views.USD(micros(snap.SpendToday)), Note: "priced models, UTC"},
 			{Key: "spend-month", Label: "Spend this month", Value: views.USD(micros(snap.SpendMonth)), Note: "month to date"},
 		},
-		TopModels:     topList("dash-top-models", "Top models today", "No requests today yet.", snap.Models),
-		TopClients:    topList("dash-top-clients", "Top clients today", "No requests today yet.", snap.Clients),
+		TopModels:     topList("dash-top-models", "Top models today", "No requests today yet.", "models", snap.Models),
+		TopClients:    topList("dash-top-clients", "Top clients today", "No requests today yet.", "clients", snap.Clients),
 		Clients:       snap.ClientCount,
 		ActiveClients: snap.ActiveClientCount,
 	}
+	l.Health = healthRows(snap.Targets)
 	l.HourRequests, l.HourTokens = charts("hour", "last hour", snap.LastHour, 15, "15:04")
 	l.DayRequests, l.DayTokens = charts("day", "last 24 hours", snap.LastDay, 36, "15:04")
 	return l
+}
+
+// healthRows is the screen's view of the upstream targets' health.
+func healthRows(hs []gateway.HealthStatus) []views.TargetHealthRow {
+	const at = "2006-01-02 15:04:05"
+	out := make([]views.TargetHealthRow, 0, len(hs))
+	for _, h := range hs {
+		r := views.TargetHealthRow{Target: h.Target, Breaker: h.Breaker, BenchError: h.BenchError}
+		if !h.OpenUntil.IsZero() {
+			r.OpenUntil = h.OpenUntil.UTC().Format(at)
+		}
+		if !h.BenchedAt.IsZero() {
+			r.Benched = h.BenchedAt.UTC().Format(at)
+		}
+		if !h.RestUntil.IsZero() {
+			r.RestUntil = h.RestUntil.UTC().Format(at)
+		}
+		out = append(out, r)
+	}
+	return out
 }
 
 // charts draws the requests and tokens charts of one period. Errors are stacked on the
@@ -111,6 +133,17 @@ func charts(key, period string, points []gateway.Point, labelEvery int, layout s
 	return req, tok
 }
 
+// cacheHitStat is today's cache hit ratio: the input tokens read from a provider's prompt cache
+// over all input tokens (which include them).
+func cacheHitStat(t gateway.Totals) views.Stat {
+	s := views.Stat{Key: "cache-hit", Label: "Cache hits", Value: "–", Note: "no input tokens yet"}
+	if t.InputTokens > 0 {
+		s.Value = fmt.Sprintf("%.1f%%", float64(t.CachedTokens)*100/float64(t.InputTokens))
+		s.Note = views.Compact(t.CachedTokens) + " of " + views.Compact(t.InputTokens) + " input tokens cached"
+	}
+	return s
+}
+
 // exact is the full number under a compact one, when the compact one rounded it.
 func exact(n int64) string {
 	if views.Compact(n) == views.Thousands(n) {
@@ -127,9 +160,25 @@ func count(n int64, one, many string) string {
 	return views.Thousands(n) + " " + many
 }
 
-func topList(id, title, empty string, tops []gateway.Top) views.TopList {
+// topList lists the first topRows entries and sums the rest in one "N more" row, so the
+// table adds up to today's totals.
+func topList(id, title, empty, what string, tops []gateway.Top) views.TopList {
 	l := views.TopList{ID: id, Title: title, Empty: empty}
+	for _, t := range tops {
+		if t.Name == "other" && what == "models" {
+			l.Note = `"other" is every model outside its client's whitelist, fetched model list and default model ` +
+				`(such as a refused or mistyped one): they share one line, so callers cannot add names without end.`
+		}
+	}
 	if len(tops) > topRows {
+		rest := views.TopRow{Name: fmt.Sprintf("%d more %s", len(tops)-topRows, what), Rest: true}
+		for _, t := range tops[topRows:] {
+			rest.Requests += t.Requests
+			rest.Errors += t.Errors
+			rest.InputTokens += t.InputTokens
+			rest.OutputTokens += t.OutputTokens
+		}
+		l.More = &rest
 		tops = tops[:topRows]
 	}
 	var most int64

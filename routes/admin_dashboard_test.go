@@ -2,6 +2,7 @@ package routes
 
 import (
 	"bytes"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
+	"github.com/aigateway/ai-gateway/db"
 	"github.com/aigateway/ai-gateway/gateway"
 )
 
@@ -17,7 +19,7 @@ func snapshot() gateway.Snapshot {
 	now := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
 	s := gateway.Snapshot{
 		Time:              now,
-		Today:             gateway.Totals{Requests: 1234, Errors: 12, InputTokens: 2_500_000, OutputTokens: 40_000},
+		Today:             gateway.Totals{Requests: 1234, Errors: 12, InputTokens: 2_500_000, OutputTokens: 40_000, CachedTokens: 1_750_000},
 		InFlight:          3,
 		RequestsPerSecond: 2.5,
 		Models: []gateway.Top{
@@ -53,10 +55,14 @@ func TestDashboardLiveFragments(t *testing.T) {
 		"stat-errors-value":        "12",
 		"stat-in-flight-value":     "3",
 		"stat-rps-value":           "2.5",
+		"stat-cache-hit-value":     "70.0%",
 	} {
 		if got := strings.TrimSpace(doc.Find(testid(id)).Text()); got != want {
 			t.Errorf("%s = %q, want %q", id, got, want)
 		}
+	}
+	if got := doc.Find(testid("stat-cache-hit")).Text(); !strings.Contains(got, "1.8M of 2.5M input tokens cached") {
+		t.Errorf("cache hit note: %q", got)
 	}
 	if !strings.Contains(doc.Find(testid("stat-errors")).Text(), "1.0% of requests") {
 		t.Errorf("error rate: %q", doc.Find(testid("stat-errors")).Text())
@@ -142,5 +148,41 @@ func TestDashboardPushesTheClientCount(t *testing.T) {
 	}
 	if !strings.HasPrefix(line, "3 clients, 2 active") {
 		t.Errorf("client line %q, want it to start with %q", line, "3 clients, 2 active")
+	}
+}
+
+// A gateway without clients says how to get to the first request; the top tables add up to
+// the totals (entries past the first rows summed in one line) and explain "other".
+func TestDashboardGettingStartedAndTopTablesAddUp(t *testing.T) {
+	e := newEdge(t)
+	s := e.login()
+	_, doc, _ := e.page(s, "/admin")
+	if doc.Find(testid("getting-started")).Length() != 1 || doc.Find(`[data-testid="get-started-create"]`).AttrOr("href", "") != "/admin/clients/new" ||
+		!strings.Contains(doc.Find(testid("get-started-curl")).Text(), "/v1/chat/completions") {
+		t.Fatalf("no getting-started guide on an empty gateway")
+	}
+	e.createClient(&db.Client{Name: "bot", Backend: "openai", ToolMode: "passthrough", Active: true}, "")
+	if _, doc, _ := e.page(s, "/admin"); doc.Find(testid("getting-started")).Length() != 0 {
+		t.Error("the getting-started guide stays once there is a client")
+	}
+
+	var tops []gateway.Top
+	var total int64
+	for i := range topRows + 3 {
+		n := int64(100 - i)
+		tops = append(tops, gateway.Top{Name: fmt.Sprintf("m%d", i), Totals: gateway.Totals{Requests: n, Errors: 1}})
+		total += n
+	}
+	tops[topRows+2].Name = "other"
+	l := topList("x", "Top models today", "", "models", tops)
+	sum := l.More.Requests
+	for _, r := range l.Rows {
+		sum += r.Requests
+	}
+	if len(l.Rows) != topRows || sum != total || l.More.Name != "3 more models" || l.More.Errors != 3 {
+		t.Errorf("%d rows + %q = %d requests, want %d", len(l.Rows), l.More.Name, sum, total)
+	}
+	if !strings.Contains(l.Note, `"other"`) {
+		t.Errorf("no note on other: %q", l.Note)
 	}
 }

@@ -2,11 +2,13 @@ package routes
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
+	"github.com/gofiber/fiber/v2"
 
 	"github.com/aigateway/ai-gateway/db"
 )
@@ -75,5 +77,39 @@ func TestSettingsPageListsTokens(t *testing.T) {
 	row := doc.Find(`[data-testid="token-row"]`)
 	if row.Length() != 1 || !strings.Contains(row.Text(), "…"+tok[len(tok)-4:]) || strings.Contains(body, tok) {
 		t.Errorf("token row %q (the full token must never be shown)", row.Text())
+	}
+}
+
+// The server's address leads to the admin UI, browsers get an icon, a logged-in admin's 404
+// keeps the navigation, and a POST-only address opened with GET leads to its form's page.
+func TestHomeFaviconNotFoundAndGetOnActions(t *testing.T) {
+	e := newEdge(t)
+	resp, _ := e.do(newReq("GET", "/", ""))
+	if resp.StatusCode != fiber.StatusFound || resp.Header.Get("Location") != "/admin" {
+		t.Errorf("GET /: %d → %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	for _, path := range []string{"/favicon.ico", "/favicon.svg"} {
+		resp, body := e.do(newReq("GET", path, ""))
+		if resp.StatusCode != fiber.StatusOK || resp.Header.Get("Content-Type") != "image/svg+xml" || !strings.HasPrefix(body, "<svg") {
+			t.Errorf("GET %s: %d %q", path, resp.StatusCode, resp.Header.Get("Content-Type"))
+		}
+	}
+	s := e.login()
+	resp, doc, _ := e.page(s, "/admin/no-such-page")
+	if resp.StatusCode != fiber.StatusNotFound || doc.Find(testid("nav-clients")).Length() != 1 || doc.Find(testid("error-status")).Text() != "404" {
+		t.Errorf("404 for an admin: %d, navigation %d", resp.StatusCode, doc.Find(testid("nav-clients")).Length())
+	}
+	cl, _ := e.createClient(&db.Client{Name: "bot", Backend: "openai", ToolMode: "passthrough", Active: true}, "")
+	id := strconv.FormatInt(cl.ID, 10)
+	for path, want := range map[string]string{
+		"/admin/clients/" + id + "/rotate-key": "/admin/clients/" + id,
+		"/admin/clients/" + id + "/test":       "/admin/clients/" + id,
+		"/admin/settings/password":             "/admin/settings#password",
+		"/admin/settings/tokens":               "/admin/settings#tokens",
+	} {
+		resp, _, _ := e.page(s, path)
+		if resp.StatusCode != fiber.StatusSeeOther || resp.Header.Get("Location") != want {
+			t.Errorf("GET %s: %d → %q, want 303 → %s", path, resp.StatusCode, resp.Header.Get("Location"), want)
+		}
 	}
 }

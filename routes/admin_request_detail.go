@@ -28,7 +28,9 @@ func (s *server) requestDetailPage(c *fiber.Ctx) error {
 		return err
 	}
 	name := "deleted client " + strconv.FormatInt(l.ClientID, 10)
-	if cl, err := s.Clients.Get(c.UserContext(), l.ClientID); err == nil {
+	if l.ClientID == 0 {
+		name = "unknown key"
+	} else if cl, err := s.Clients.Get(c.UserContext(), l.ClientID); err == nil {
 		name = cl.Name
 	} else if !errors.Is(err, db.ErrNotFound) {
 		return err
@@ -49,7 +51,11 @@ func (s *server) requestDetailPage(c *fiber.Ctx) error {
 		Client: name, Endpoint: l.Endpoint, ModelRequested: l.ModelRequested, ModelUsed: l.ModelUsed,
 		Provider: l.Provider, Stream: l.Stream, Status: l.Status, ErrorClass: l.ErrorClass, ErrorMessage: l.ErrorMessage,
 		Tokens: tokens, LatencyMS: l.LatencyMS, TTFTMS: l.TTFTMS, FinishReason: l.FinishReason, ClientIP: l.ClientIP,
+		TraceID:     l.TraceID,
 		RequestBody: l.RequestBody, ResponseBody: l.ResponseBody,
+	}
+	for _, a := range l.Attempts {
+		d.Attempts = append(d.Attempts, views.Attempt(a))
 	}
 	p := s.page(c, "Request "+strconv.FormatInt(l.ID, 10), "requests")
 	return render(c, fiber.StatusOK, views.RequestDetailPage(p, d), views.RequestDetailContent(p, d))

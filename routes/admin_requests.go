@@ -46,10 +46,22 @@ func (s *server) requestsPage(c *fiber.Ctx) error {
 		for _, l := range logs {
 			v.Rows = append(v.Rows, requestRow(l, names))
 		}
+		if v.Total, err = s.RequestLogs.Count(c.UserContext(), q.filter); err != nil {
+			return err
+		}
 		newest := q.values()
 		v.NewestURL = "/admin/requests"
+		v.CSVURL = "/admin/requests.csv"
 		if enc := newest.Encode(); enc != "" {
 			v.NewestURL += "?" + enc
+			v.CSVURL += "?" + enc
+		}
+		if !v.Paged {
+			// On the first page new rows are put on top as they are logged (requests_live.go).
+			v.LiveURL = "/admin/requests/live"
+			if enc := newest.Encode(); enc != "" {
+				v.LiveURL += "?" + enc
+			}
 		}
 		if more {
 			older := q.values()
@@ -66,6 +78,9 @@ func clientName(names map[int64]string, id int64) string {
 	if name, ok := names[id]; ok {
 		return name
 	}
+	if id == 0 {
+		return "unknown key"
+	}
 	return "deleted client " + strconv.FormatInt(id, 10)
 }
 
@@ -76,5 +91,5 @@ func requestRow(l db.RequestLog, names map[int64]string) views.RequestRow {
 	}
 	return views.RequestRow{ID: l.ID, Time: l.Time.UTC().Format("2006-01-02 15:04:05"), Client: clientName(names, l.ClientID),
 		Model: model, Endpoint: l.Endpoint, Stream: l.Stream, Status: l.Status, LatencyMS: l.LatencyMS, TTFTMS: l.TTFTMS,
-		InputTokens: l.InputTokens, OutputTokens: l.OutputTokens, Error: l.ErrorMessage}
+		InputTokens: l.InputTokens, OutputTokens: l.OutputTokens, CachedTokens: l.CachedTokens, Error: l.ErrorMessage, Refused: l.Refused}
 }

@@ -31,6 +31,9 @@ func historyEdge(t *testing.T) (*edge, edgeSession, []db.RequestLog) {
 		if i%2 == 1 {
 			r.ClientID, r.ModelRequested, r.ModelUsed = b.ID, `<script>alert("model")</script>`, ""
 		}
+		if i == 119 {
+			r.InputTokens, r.CachedTokens = 12_000, 9_500 // a prompt-cache hit
+		}
 		if i%10 == 0 {
 			r.Status, r.ErrorClass, r.ErrorMessage = 429, "rate_limited", "requests per minute exceeded"
 		}
@@ -59,6 +62,10 @@ func TestRequestHistoryFiltersAndPages(t *testing.T) {
 	ids := rowIDs(doc)
 	if len(ids) != 50 || ids[0] != edgeID(rows[119].ID) || ids[49] != edgeID(rows[70].ID) {
 		t.Fatalf("first page: %d rows, %s … %s", len(ids), ids[0], ids[len(ids)-1])
+	}
+	// A cache hit shows its cached input tokens; rows without one show nothing extra.
+	if got := doc.Find(testid("request-cached")); got.Length() != 1 || got.Text() != "9500 cached" {
+		t.Errorf("cache hits shown: %d, %q", got.Length(), got.Text())
 	}
 	older := doc.Find(testid("page-older")).AttrOr("href", "")
 	if older != "/admin/requests?before="+edgeID(rows[70].ID) {
@@ -203,5 +210,38 @@ func TestAdminAPIRequests(t *testing.T) {
 	}
 	if resp := e.api("wrong", "GET", "/admin/api/v1/requests", "", nil); resp.StatusCode != 401 {
 		t.Errorf("bad token: %d", resp.StatusCode)
+	}
+}
+
+// The detail page and the admin API show a traced request's trace id (SPEC §19), a dash when
+// the request was not traced.
+func TestRequestDetailShowsTraceID(t *testing.T) {
+	e := newEdge(t)
+	s := e.login()
+	const id = "4bf92f3577b34da6a3ce929d0e0e4736"
+	traced := db.RequestLog{Time: time.Now(), ClientID: 42, Status: 200, TraceID: id}
+	plain := db.RequestLog{Time: time.Now(), ClientID: 42, Status: 200}
+	for _, r := range []*db.RequestLog{&traced, &plain} {
+		if _, err := e.deps.DB.NewInsert().Model(r).Exec(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, doc, _ := e.page(s, "/admin/requests/"+edgeID(traced.ID)); doc.Find(testid("detail-trace-id")).Text() != id {
+		t.Errorf("trace id shown as %q, want %q", doc.Find(testid("detail-trace-id")).Text(), id)
+	}
+	if _, doc, _ := e.page(s, "/admin/requests/"+edgeID(plain.ID)); strings.TrimSpace(doc.Find(testid("detail-trace-id")).Text()) != "—" {
+		t.Errorf("untraced request's trace id shown as %q", doc.Find(testid("detail-trace-id")).Text())
+	}
+	var page struct {
+		Requests []struct {
+			ID      int64  `json:"id"`
+			TraceID string `json:"trace_id"`
+		} `json:"requests"`
+	}
+	if resp := e.api(e.adminToken(), "GET", "/admin/api/v1/requests?client_id=42", "", &page); resp.StatusCode != 200 {
+		t.Fatalf("admin API requests: %d", resp.StatusCode)
+	}
+	if len(page.Requests) != 2 || page.Requests[0].TraceID != "" || page.Requests[1].TraceID != id {
+		t.Errorf("admin API requests %+v, want the newest untraced and the older with trace id %s", page.Requests, id)
 	}
 }

@@ -34,12 +34,14 @@ func (s *server) passwordChangeSubmit(c *fiber.Ctx) error {
 	} else if err != nil {
 		return err
 	}
+	// Every field is checked, so one submission shows every error.
 	switch n := utf8.RuneCountInString(next); {
 	case n < minPasswordLen:
 		bad["new_password"] = "must be at least " + strconv.Itoa(minPasswordLen) + " characters"
 	case len(next) > maxPasswordLen:
 		bad["new_password"] = "must be at most " + strconv.Itoa(maxPasswordLen) + " bytes"
-	case next != confirm:
+	}
+	if next != confirm {
 		bad["confirm_password"] = "does not match the new password"
 	}
 	if len(bad) > 0 {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/PuerkitoBio/goquery"
 	"github.com/gofiber/fiber/v2"
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -36,6 +37,15 @@ func TestChangePassword(t *testing.T) {
 		}
 		if strings.Contains(body, tt.next) && tt.next != "short" || strings.Contains(body, "wrong password") {
 			t.Error("a typed password is echoed back")
+		}
+	}
+
+	// Every error at once, not one stage at a time.
+	_, doc, _ := e.post(s, "/admin/settings/password", url.Values{"current_password": {"wrong password"},
+		"new_password": {"short"}, "confirm_password": {"shorter"}})
+	for _, field := range []string{"current_password", "new_password", "confirm_password"} {
+		if doc.Find(testid("error-"+field)).Length() != 1 {
+			t.Errorf("three wrong fields: no error shown for %s", field)
 		}
 	}
 
@@ -84,7 +94,7 @@ func TestAdminTokensCreateAndRevoke(t *testing.T) {
 		t.Errorf("token without a name: %d", resp.StatusCode)
 	}
 
-	resp, doc, _ = e.post(s, "/admin/settings/tokens", url.Values{"name": {"terraform <ci>"}})
+	resp, doc, _ = e.postRedirect(s, "/admin/settings/tokens", url.Values{"name": {"terraform <ci>"}})
 	tok := doc.Find(testid("new-token")).AttrOr("value", "")
 	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(tok, db.AdminTokenPrefix) {
 		t.Fatalf("create: %d token %q", resp.StatusCode, tok)
@@ -255,7 +265,7 @@ func TestAuditLogPages(t *testing.T) {
 	}
 	older := doc.Find(testid("audit-older")).AttrOr("href", "")
 	_, doc, _ = e.page(s, older)
-	if rows := doc.Find(testid("audit-row")); rows.Length() != 11 || !strings.Contains(rows.Last().Text(), "client:0") ||
+	if rows := doc.Find(testid("audit-row")); rows.Length() != 11 || !strings.Contains(rows.Last().Text(), "deleted client 0") ||
 		doc.Find(testid("audit-older")).Length() != 0 {
 		t.Errorf("second page (%s): %d rows", older, rows.Length())
 	}
@@ -295,5 +305,43 @@ func TestAdminAPIStats(t *testing.T) {
 	}
 	if resp := e.api("nope", "GET", "/admin/api/v1/stats", "", nil); resp.StatusCode != 401 {
 		t.Errorf("stats without a token: %d", resp.StatusCode)
+	}
+}
+
+// The audit log names clients, not their ids; the Settings page says which Prometheus and log
+// settings are in force and where they come from, and can drop the values saved on it.
+func TestSettingsShowOriginAndAuditNames(t *testing.T) {
+	e := newEdge(t)
+	s := e.login()
+	e.createClient(&db.Client{Name: "billing-bot", Backend: "openai", ToolMode: "passthrough", Active: true}, "")
+	cl := e.clientRows()[0]
+	if err := e.deps.Audit.Add(context.Background(), &db.AuditLog{Actor: "admin", Action: "client.update",
+		Target: "client:" + strconv.FormatInt(cl.ID, 10)}); err != nil {
+		t.Fatal(err)
+	}
+	_, doc, _ := e.page(s, "/admin/settings")
+	if got := doc.Find(testid("audit-row")).First().Find("td").Eq(3).Text(); got != "client billing-bot" {
+		t.Errorf("audit target %q, want the client's name", got)
+	}
+	source := func(doc *goquery.Document) string {
+		return doc.Find(`[data-testid="origin-prometheus.enabled"] [data-testid="origin-source"]`).Text()
+	}
+	if got := source(doc); !strings.Contains(got, "from the configuration") || !strings.Contains(got, "AIGW_PROMETHEUS_ENABLED") {
+		t.Errorf("before saving: %q", got)
+	}
+	e.postRedirect(s, "/admin/settings/prometheus", url.Values{"enabled": {"true"}, "username": {"prom"}, "password": {"a-long-password-123"}})
+	_, doc, _ = e.page(s, "/admin/settings")
+	if got := source(doc); !strings.Contains(got, "saved on this page") || !strings.Contains(got, "false") {
+		t.Errorf("after saving: %q", got)
+	}
+	if got := doc.Find(`[data-testid="origin-prometheus.enabled"] [data-testid="origin-value"]`).Text(); got != "true" {
+		t.Errorf("in force %q", got)
+	}
+	_, doc, _ = e.postRedirect(s, "/admin/settings/prometheus/reset", nil)
+	if got := source(doc); !strings.Contains(got, "from the configuration") {
+		t.Errorf("after dropping the saved values: %q", got)
+	}
+	if got := doc.Find(`[data-testid="origin-prometheus.enabled"] [data-testid="origin-value"]`).Text(); got != "false" {
+		t.Errorf("in force after the reset %q", got)
 	}
 }

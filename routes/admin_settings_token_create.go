@@ -23,26 +23,23 @@ func (s *server) tokenCreateSubmit(c *fiber.Ctx) error {
 	case len(name) > maxTokenNameLen:
 		bad["name"] = "must be at most " + strconv.Itoa(maxTokenNameLen) + " characters"
 	}
-	var token string
-	if len(bad) == 0 {
-		name = strings.Clone(name)
-		tok, t, err := s.Tokens.Create(c.UserContext(), name)
+	if len(bad) > 0 {
+		v, err := s.settingsView(c.UserContext(), 0)
 		if err != nil {
 			return err
 		}
-		if err := s.audit(c, "admin_token.create", "admin_token:"+strconv.FormatInt(t.ID, 10), "name="+name); err != nil {
-			return err
-		}
-		token = tok
-	}
-	v, err := s.settingsView(c.UserContext(), 0)
-	if err != nil {
-		return err
-	}
-	if len(bad) > 0 {
 		v.TokenErrors = views.FieldErrors(bad)
 		return s.renderSettings(c, fiber.StatusUnprocessableEntity, v)
 	}
-	v.NewToken, v.NewTokenName = token, name
-	return s.renderSettings(c, fiber.StatusOK, v)
+	name = strings.Clone(name)
+	tok, t, err := s.Tokens.Create(c.UserContext(), name)
+	if err != nil {
+		return err
+	}
+	if err := s.audit(c, "admin_token.create", "admin_token:"+strconv.FormatInt(t.ID, 10), "name="+name); err != nil {
+		return err
+	}
+	// Shown once, on the settings page the redirect opens (settingsPage takes it).
+	id := s.reveals.put(sessionOf(c).ID, reveal{Secret: tok, Name: name, ID: t.ID})
+	return seeOther(c, "/admin/settings?reveal="+id+"#tokens")
 }

@@ -142,6 +142,17 @@ func (e *edge) page(s edgeSession, path string, headers ...string) (*http.Respon
 	return resp, doc, body
 }
 
+// postRedirect submits a form that must answer 303 (post, redirect, get) and opens where it
+// points, as a browser does.
+func (e *edge) postRedirect(s edgeSession, path string, form url.Values) (*http.Response, *goquery.Document, string) {
+	e.t.Helper()
+	resp, _, body := e.post(s, path, form)
+	if resp.StatusCode != http.StatusSeeOther {
+		e.t.Fatalf("POST %s: %d, want 303 to a page\n%s", path, resp.StatusCode, body)
+	}
+	return e.page(s, resp.Header.Get("Location"))
+}
+
 // post submits a form as the logged-in browser, with its CSRF token.
 func (e *edge) post(s edgeSession, path string, form url.Values, headers ...string) (*http.Response, *goquery.Document, string) {
 	e.t.Helper()

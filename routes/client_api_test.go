@@ -103,7 +103,7 @@ func TestClientLifecycleThroughAPI(t *testing.T) {
 	if !strings.HasPrefix(created.Key, "gm_") || len(created.Key) < 3+43 || created.KeyHint != created.Key[len(created.Key)-4:] {
 		t.Fatalf("created key %q hint %q", created.Key, created.KeyHint)
 	}
-	if created.Name != "app" || !created.Active || created.ToolMode != "passthrough" || created.UpstreamKeyHint != "c3d4" ||
+	if created.Name != "app" || !created.Active || created.ToolMode != "passthrough" || created.PromptCache != "auto" || created.UpstreamKeyHint != "c3d4" ||
 		strings.Join(created.ModelWhitelist, ",") != "gpt-4o,gpt-4o-mini" {
 		t.Fatalf("created = %+v", created)
 	}
@@ -140,8 +140,9 @@ func TestClientLifecycleThroughAPI(t *testing.T) {
 
 	// PATCH changes only what it names.
 	var patched clientJSON
-	resp = call("PATCH", "/admin/api/v1/clients/"+edgeID(created.ID), `{"name":"renamed","active":false,"quota":{"max_requests_per_day":0}}`, &patched)
+	resp = call("PATCH", "/admin/api/v1/clients/"+edgeID(created.ID), `{"name":"renamed","active":false,"prompt_cache":"off","quota":{"max_requests_per_day":0}}`, &patched)
 	if resp.StatusCode != 200 || patched.Name != "renamed" || patched.Active || patched.Quota.MaxRequestsPerDay != 0 ||
+		patched.PromptCache != "off" || e.client(created.ID).PromptCache != "off" ||
 		patched.Quota.MaxOutputTokens != 4096 || patched.RateLimit.RequestsPerMinute != 5 || patched.UpstreamKeyHint != "c3d4" ||
 		patched.DefaultModel != "gpt-4o" {
 		t.Fatalf("patch: %d %+v", resp.StatusCode, patched)
@@ -256,6 +257,8 @@ func TestClientValidation(t *testing.T) {
 		{"bad key prefix", "POST", `{"name":"a","backend":"openai","key_prefix":"pk_"}`, "key_prefix", "must be one of gm_, sk-, sk-ant-"},
 		{"default model outside whitelist", "POST", `{"name":"a","backend":"openai","model_whitelist":["m1"],"default_model":"m2"}`, "default_model", `"m2" is not in model_whitelist`},
 		{"upstream key with newline", "POST", `{"name":"a","backend":"openai","upstream_key":"sk-a\nX-Evil: 1"}`, "upstream_key", "must not contain spaces"},
+		{"prompt_cache unknown", "POST", `{"name":"a","backend":"anthropic","prompt_cache":"always"}`, "prompt_cache", `"always" is not a prompt cache mode`},
+		{"patch prompt_cache empty", "PATCH", `{"prompt_cache":""}`, "prompt_cache", `"" is not a prompt cache mode`},
 		{"patch tool_mode gateway", "PATCH", `{"tool_mode":"gateway"}`, "tool_mode", `"gateway" is not available yet`},
 		{"patch clears name", "PATCH", `{"name":""}`, "name", "is required"},
 		{"patch key prefix", "PATCH", `{"key_prefix":"sk-"}`, "key_prefix", "changes only with a new key"},

@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -32,29 +31,33 @@ func backendNeedsBaseURL(b string) bool { return b == "azure" || b == "openai-co
 // clientJSON is a client as the admin API returns it. The upstream key is never in it, only its
 // hint; Key is set only in the answer to create and rotate-key, the one time a key is shown.
 type clientJSON struct {
-	ID              int64             `json:"id"`
-	Name            string            `json:"name"`
-	Description     string            `json:"description"`
-	Active          bool              `json:"active"`
-	Backend         string            `json:"backend"`
-	BaseURL         string            `json:"base_url"`
-	UpstreamKeyHint string            `json:"upstream_key_hint"`
-	AzureAPIVersion string            `json:"azure_api_version"`
-	DefaultModel    string            `json:"default_model"`
-	ModelWhitelist  []string          `json:"model_whitelist"`
-	ModelsCache     []string          `json:"models_cache"`
-	ModelsFetchedAt *time.Time        `json:"models_fetched_at"`
-	SystemPrompt    string            `json:"system_prompt"`
-	ToolMode        string            `json:"tool_mode"`
-	KeyPrefix       string            `json:"key_prefix"`
-	KeyHint         string            `json:"key_hint"`
-	RateLimit       gateway.RateLimit `json:"rate_limit"`
-	Quota           gateway.Quota     `json:"quota"`
-	Budget          budgetJSON        `json:"budget"`
-	CreatedAt       time.Time         `json:"created_at"`
-	UpdatedAt       time.Time         `json:"updated_at"`
-	LastUsedAt      *time.Time        `json:"last_used_at"`
-	Key             string            `json:"key,omitempty"`
+	ID              int64  `json:"id"`
+	Name            string `json:"name"`
+	Description     string `json:"description"`
+	Active          bool   `json:"active"`
+	Backend         string `json:"backend"`
+	BaseURL         string `json:"base_url"`
+	UpstreamKeyHint string `json:"upstream_key_hint"`
+	// UpstreamKeyHints are the hints of every key of the client's own backend, in turn order.
+	UpstreamKeyHints []string          `json:"upstream_key_hints"`
+	Fallbacks        []fallbackJSON    `json:"fallbacks"`
+	AzureAPIVersion  string            `json:"azure_api_version"`
+	DefaultModel     string            `json:"default_model"`
+	ModelWhitelist   []string          `json:"model_whitelist"`
+	ModelsCache      []string          `json:"models_cache"`
+	ModelsFetchedAt  *time.Time        `json:"models_fetched_at"`
+	SystemPrompt     string            `json:"system_prompt"`
+	ToolMode         string            `json:"tool_mode"`
+	PromptCache      string            `json:"prompt_cache"`
+	KeyPrefix        string            `json:"key_prefix"`
+	KeyHint          string            `json:"key_hint"`
+	RateLimit        gateway.RateLimit `json:"rate_limit"`
+	Quota            gateway.Quota     `json:"quota"`
+	Budget           budgetJSON        `json:"budget"`
+	CreatedAt        time.Time         `json:"created_at"`
+	UpdatedAt        time.Time         `json:"updated_at"`
+	LastUsedAt       *time.Time        `json:"last_used_at"`
+	Key              string            `json:"key,omitempty"`
 }
 
 func nonNil(s []string) []string {
@@ -76,9 +79,10 @@ func toClientJSON(c *db.Client) clientJSON {
 	return clientJSON{
 		ID: c.ID, Name: c.Name, Description: c.Description, Active: c.Active,
 		Backend: c.Backend, BaseURL: c.BaseURL, UpstreamKeyHint: c.UpstreamKeyHint, AzureAPIVersion: c.AzureAPIVersion,
+		UpstreamKeyHints: upstreamKeyHints(c), Fallbacks: toFallbacksJSON(c.Fallbacks),
 		DefaultModel: c.DefaultModel, ModelWhitelist: nonNil(c.ModelWhitelist), ModelsCache: nonNil(c.ModelsCache),
 		ModelsFetchedAt: timePtr(c.ModelsFetchedAt), SystemPrompt: c.SystemPrompt, ToolMode: c.ToolMode,
-		KeyPrefix: c.KeyPrefix, KeyHint: c.KeyHint,
+		PromptCache: c.PromptCache, KeyPrefix: c.KeyPrefix, KeyHint: c.KeyHint,
 		RateLimit: gateway.RateLimit{
 			RequestsPerMinute: c.RequestsPerMinute, RequestsPerHour: c.RequestsPerHour, RequestsPerDay: c.RequestsPerDay,
 		},
@@ -94,17 +98,23 @@ func toClientJSON(c *db.Client) clientJSON {
 // clientInput is the body of create and update: every field optional, so an update changes only
 // what it names and a create takes the defaults for the rest.
 type clientInput struct {
-	Name            *string         `json:"name"`
-	Description     *string         `json:"description"`
-	Active          *bool           `json:"active"`
-	Backend         *string         `json:"backend"`
-	BaseURL         *string         `json:"base_url"`
-	UpstreamKey     *string         `json:"upstream_key"`
+	Name        *string `json:"name"`
+	Description *string `json:"description"`
+	Active      *bool   `json:"active"`
+	Backend     *string `json:"backend"`
+	BaseURL     *string `json:"base_url"`
+	UpstreamKey *string `json:"upstream_key"`
+	// UpstreamKeys replaces every key of the client's own backend (write-only; used in turn).
+	UpstreamKeys *[]string        `json:"upstream_keys"`
+	Fallbacks    *[]fallbackInput `json:"fallbacks"`
+	// formKeys is the client form's edit of the further keys of the client's own backend.
+	formKeys        *formKeyEdit
 	AzureAPIVersion *string         `json:"azure_api_version"`
 	DefaultModel    *string         `json:"default_model"`
 	ModelWhitelist  *[]string       `json:"model_whitelist"`
 	SystemPrompt    *string         `json:"system_prompt"`
 	ToolMode        *string         `json:"tool_mode"`
+	PromptCache     *string         `json:"prompt_cache"`
 	KeyPrefix       *string         `json:"key_prefix"`
 	RateLimit       *rateLimitInput `json:"rate_limit"`
 	Quota           *quotaInput     `json:"quota"`
@@ -150,8 +160,9 @@ func decodeJSON(c *fiber.Ctx, v any, allowEmpty bool) error {
 // the config's default limits.
 func newClientFromDefaults(d gateway.Limits) *db.Client {
 	return &db.Client{
-		Active:   true,
-		ToolMode: db.ToolModePassthrough,
+		Active:      true,
+		ToolMode:    db.ToolModePassthrough,
+		PromptCache: db.PromptCacheAuto,
 
 		RequestsPerMinute: d.RateLimit.RequestsPerMinute,
 		RequestsPerHour:   d.RateLimit.RequestsPerHour,
@@ -228,6 +239,7 @@ func (in *clientInput) apply(c *db.Client, keyring *db.Keyring) (changed []strin
 	}
 	set("system_prompt", &c.SystemPrompt, in.SystemPrompt, maxPromptLen, true)
 	set("tool_mode", &c.ToolMode, in.ToolMode, 40, false)
+	set("prompt_cache", &c.PromptCache, in.PromptCache, 40, false)
 
 	if in.ModelWhitelist != nil {
 		var list []string
@@ -266,13 +278,11 @@ func (in *clientInput) apply(c *db.Client, keyring *db.Keyring) (changed []strin
 	}
 	in.Budget.apply(c, bad, &changed)
 
-	if in.UpstreamKey != nil {
+	if in.UpstreamKey != nil && in.UpstreamKeys == nil {
 		k := strings.TrimSpace(*in.UpstreamKey)
-		switch {
-		case len(k) > maxUpstreamKeyLen:
-			bad["upstream_key"] = fmt.Sprintf("must be at most %d characters", maxUpstreamKeyLen)
-		case !utf8.ValidString(k) || strings.ContainsFunc(k, func(r rune) bool { return r <= ' ' || r == 0x7f }):
-			bad["upstream_key"] = "must not contain spaces, line breaks, control characters or invalid UTF-8"
+		switch msg := checkUpstreamKey(k); {
+		case msg != "":
+			bad["upstream_key"] = msg
 		case k == "":
 			if len(c.UpstreamKey) > 0 {
 				c.UpstreamKey, c.UpstreamKeyHint = nil, ""
@@ -286,6 +296,22 @@ func (in *clientInput) apply(c *db.Client, keyring *db.Keyring) (changed []strin
 			c.UpstreamKey, c.UpstreamKeyHint = ct, db.Hint(k)
 			changed = append(changed, "upstream_key")
 		}
+	}
+
+	if ok, err := in.applyUpstreamKeys(c, keyring, bad); err != nil {
+		return nil, err
+	} else if ok {
+		changed = append(changed, "upstream_keys")
+	}
+	if ok, err := in.applyFormKeys(c, keyring, bad); err != nil {
+		return nil, err
+	} else if ok {
+		changed = append(changed, "upstream_keys")
+	}
+	if ok, err := in.applyFallbacks(c, keyring, bad); err != nil {
+		return nil, err
+	} else if ok {
+		changed = append(changed, "fallbacks")
 	}
 
 	validateClient(c, bad)
@@ -333,6 +359,9 @@ func validateClient(c *db.Client, bad fieldErrors) {
 		default:
 			bad["tool_mode"] = fmt.Sprintf("%q is not a tool mode; use \"passthrough\"", c.ToolMode)
 		}
+	}
+	if _, done := bad["prompt_cache"]; !done && c.PromptCache != db.PromptCacheAuto && c.PromptCache != db.PromptCacheOff {
+		bad["prompt_cache"] = fmt.Sprintf("%q is not a prompt cache mode; use \"auto\" (automatic Anthropic cache breakpoints) or \"off\"", c.PromptCache)
 	}
 	if c.DefaultModel != "" && len(c.ModelWhitelist) > 0 && !slices.Contains(c.ModelWhitelist, c.DefaultModel) {
 		if _, done := bad["default_model"]; !done {

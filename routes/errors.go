@@ -169,9 +169,16 @@ func sendProtocolError(c *fiber.Ctx, status int, body []byte) error {
 func (s *server) renderErrorPage(c *fiber.Ctx, status int, message string) error {
 	c.Status(status)
 	c.Type("html", "utf-8")
-	return views.ErrorPage(views.ErrorView{
-		Assets: s.viewAssets(), Status: status, Message: message, RequestID: requestIDOf(c),
-	}).Render(c.UserContext(), c.Response().BodyWriter())
+	v := views.ErrorView{Assets: s.viewAssets(), Status: status, Message: message, RequestID: requestIDOf(c)}
+	// A logged-in admin keeps the navigation (an unknown address never ran the session check).
+	if sessionOf(c) == nil && status != fiber.StatusUnauthorized && s.Sessions != nil && c.Cookies(sessionCookie) != "" {
+		_, _ = s.loadSession(c)
+	}
+	if sessionOf(c) != nil {
+		p := s.page(c, "Error "+strconv.Itoa(status), "")
+		return views.ErrorInShell(p, v).Render(c.UserContext(), c.Response().BodyWriter())
+	}
+	return views.ErrorPage(v).Render(c.UserContext(), c.Response().BodyWriter())
 }
 
 // headerOverflowPath is the path of a request whose headers did not fit the read buffer, read

@@ -2,6 +2,7 @@ package routes
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -28,6 +29,8 @@ func (s *server) clientAuth(c *fiber.Ctx) error {
 	}
 	cl, err := s.Gateway.Authenticate(key)
 	if err != nil {
+		// In the request history (rate-limited, key hint only), so "401 bad key" finds them.
+		s.Gateway.Unauthorized(s.admission(c, "", strings.Clone(c.Path()), time.Now()), key, err)
 		return err
 	}
 	c.Locals(localClient, cl)
@@ -51,7 +54,7 @@ func (s *server) admission(c *fiber.Ctx, door, endpoint string, received time.Ti
 // a whole body, or a stream relayed frame by frame. The x-ratelimit-* headers go on every
 // answer, refusals included; an error is written by the error handler in the door's shape.
 func (s *server) serve(c *fiber.Ctx, x *gateway.Exchange) error {
-	ctx, cancel := s.upstreamContext()
+	ctx, cancel := s.upstreamContext(c)
 	stopWatch := cancelIfClientLeaves(c, cancel)
 	a, err := s.Gateway.Do(ctx, x)
 	stopWatch()
@@ -79,7 +82,7 @@ func (s *server) serve(c *fiber.Ctx, x *gateway.Exchange) error {
 // call runs an exchange whose answer the front door encodes itself (model lists, translated
 // embeddings) and sets the x-ratelimit-* headers.
 func (s *server) call(c *fiber.Ctx, x *gateway.Exchange) (*gateway.Answer, error) {
-	ctx, cancel := s.upstreamContext()
+	ctx, cancel := s.upstreamContext(c)
 	defer cancel()
 	defer cancelIfClientLeaves(c, cancel)()
 	a, err := s.Gateway.Do(ctx, x)
@@ -93,9 +96,11 @@ func setHeaders(c *fiber.Ctx, hs []gateway.Header) {
 	}
 }
 
-// upstreamContext is the context of one upstream call. It is not the fiber context (fasthttp
-// reuses those), and it outlives the handler while a stream is relayed; cancel ends it, and so
-// does cancelling Deps.UpstreamContext (its cause becomes the error the caller sees).
-func (s *server) upstreamContext() (context.Context, context.CancelFunc) {
-	return context.WithCancel(s.UpstreamContext)
+// upstreamContext is the context of one upstream call, with the caller's trace context when
+// tracing is on (callerTrace). It is not the fiber context (fasthttp reuses those), and it
+// outlives the handler while a stream is relayed; cancel ends it, and so does cancelling
+// Deps.UpstreamContext (its cause becomes the error the caller sees).
+func (s *server) upstreamContext(c *fiber.Ctx) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(s.UpstreamContext)
+	return s.callerTrace(c, ctx), cancel
 }

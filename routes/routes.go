@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/uptrace/bun"
 	"github.com/valyala/fasthttp"
+	"go.opentelemetry.io/otel/propagation"
 
 	"github.com/aigateway/ai-gateway/db"
 	"github.com/aigateway/ai-gateway/gateway"
@@ -37,6 +38,8 @@ type Deps struct {
 	Settings   *db.Settings
 	// RequestLogs is read by the request history page.
 	RequestLogs *db.RequestLogStore
+	// Responses keeps the Responses API's stored responses; nil keeps none.
+	Responses *db.Responses
 	// Keyring encrypts upstream keys before they are stored.
 	Keyring *db.Keyring
 	Assets  *static.Assets
@@ -50,6 +53,9 @@ type Deps struct {
 	Logger *slog.Logger
 	// Now is the clock (sessions, login throttling); nil means time.Now.
 	Now func() time.Time
+	// Propagator reads a caller's trace context (W3C traceparent) when tracing is on (SPEC §19);
+	// nil ignores it.
+	Propagator propagation.TextMapPropagator
 	// UpstreamContext is the parent of every upstream call: cancelling it with a cause (a
 	// *providers.Error) ends the calls still running with that error, e.g. when the shutdown
 	// timeout has run out. Nil means never cancelled.
@@ -78,6 +84,8 @@ type server struct {
 	hub           *Hub
 	// live holds the runtime settings (Prometheus, log retention, bodies) in force.
 	live runtimeSettings
+	// reveals hold new keys and tokens for the page that shows them once (admin_reveal.go).
+	reveals reveals
 	// trusted are the reverse proxies whose X-Forwarded-For names the client.
 	trusted []netip.Prefix
 }
@@ -102,7 +110,11 @@ func New(d Deps) *fiber.App {
 	s.initSettings()
 	s.hub = d.Hub
 	if s.hub == nil {
-		s.hub = NewHub(s.stats, s.log)
+		var newest func(context.Context) (int64, error)
+		if s.RequestLogs != nil {
+			newest = s.RequestLogs.Newest
+		}
+		s.hub = NewHub(s.stats, newest, s.log)
 	}
 
 	// A slow client is cut off (read timeout: from a connection's accept, or a kept-alive one's
@@ -141,6 +153,9 @@ func New(d Deps) *fiber.App {
 
 	// Public.
 	public := group{r: app}
+	public.get("/", s.home)
+	public.get("/favicon.svg", s.favicon)
+	public.get("/favicon.ico", s.favicon)
 	public.get("/healthz", s.healthz)
 	public.get("/readyz", s.readyz)
 	public.get(static.Prefix+":file", s.staticFile)
@@ -155,6 +170,13 @@ func New(d Deps) *fiber.App {
 	doors.get("/v1/models/*", s.getModel)
 	doors.post("/v1/embeddings", s.embeddings)
 	doors.get("/v1/usage", s.usage)
+	doors.post("/v1/responses", s.createResponse)
+	doors.post("/v1/responses/input_tokens", s.responsesInputTokens)
+	doors.post("/v1/responses/compact", s.responsesUnsupported)
+	doors.get("/v1/responses/:id", s.getResponse)
+	doors.delete("/v1/responses/:id", s.deleteResponse)
+	doors.get("/v1/responses/:id/input_items", s.responseInputItems)
+	doors.post("/v1/responses/:id/cancel", s.responsesUnsupported)
 	doors.post("/v1/messages", s.messages)
 	doors.post("/v1/messages/count_tokens", s.countTokens)
 	doors.get("/v1beta/models", s.geminiModels)
@@ -179,22 +201,33 @@ func New(d Deps) *fiber.App {
 	pages.post("/admin/clients/:id", s.clientUpdateSubmit)
 	pages.post("/admin/clients/:id/active", s.clientActiveSubmit)
 	pages.post("/admin/clients/:id/rotate-key", s.clientRotateKeySubmit)
+	pages.get("/admin/clients/:id/key", s.clientKeyPage)
 	pages.post("/admin/clients/:id/test", s.clientTestConnectionSubmit)
+	pages.post("/admin/clients/:id/fallbacks", s.clientFallbacksSubmit)
 	pages.post("/admin/clients/:id/fetch-models", s.clientFetchModelsSubmit)
 	pages.get("/admin/clients/:id/delete", s.clientDeletePage)
 	pages.post("/admin/clients/:id/delete", s.clientDeleteSubmit)
 	pages.get("/admin/requests", s.requestsPage)
+	pages.get("/admin/requests.csv", s.requestsCSV)
+	pages.get("/admin/requests/live", s.requestsLive)
 	pages.get("/admin/requests/:id", s.requestDetailPage)
 	pages.get("/admin/usage", s.usagePage)
 	pages.get("/admin/prices", s.pricesPage)
 	pages.post("/admin/prices", s.priceSubmit)
 	pages.post("/admin/prices/delete", s.priceDeleteSubmit)
 	pages.get("/admin/settings", s.settingsPage)
+	// A POST-only address opened with GET (a reload, a bookmark, the back button) leads to the
+	// page its form is on instead of a 405.
+	for _, action := range []string{"active", "rotate-key", "test", "fetch-models"} {
+		pages.get("/admin/clients/:id/"+action, s.toClientPage)
+	}
+	pages.get("/admin/settings/:section", s.toSettingsSection)
 	pages.post("/admin/settings/password", s.passwordChangeSubmit)
 	pages.post("/admin/settings/tokens", s.tokenCreateSubmit)
 	pages.post("/admin/settings/tokens/:id/revoke", s.tokenRevokeSubmit)
 	pages.post("/admin/settings/prometheus", s.prometheusSubmit)
 	pages.post("/admin/settings/logs", s.logsSubmit)
+	pages.post("/admin/settings/:section/reset", s.settingsResetSubmit)
 
 	// Admin JSON API (SPEC §8): Authorization: Bearer <admin token>, or the session cookie plus
 	// X-CSRF-Token on state changes (apiAuth checks both).

@@ -64,10 +64,20 @@ const (
 	closeSessionEnd = 1008 // policy violation: the session ended
 )
 
-// NewHub returns the hub of the dashboard's live numbers, rendered from stats (Gateway.Stats).
-func NewHub(stats func() gateway.Snapshot, logger *slog.Logger) *Hub {
+// NewHub returns the hub of the dashboard's live numbers, rendered from stats (Gateway.Stats),
+// and of the request log's newest id (newest, db.RequestLogStore.Newest; nil: none), which
+// the request history watches to put new rows on top.
+func NewHub(stats func() gateway.Snapshot, newest func(context.Context) (int64, error), logger *slog.Logger) *Hub {
 	return newHub(func(ctx context.Context) ([][]byte, error) {
-		return renderLive(ctx, dashboardLive(stats()))
+		l := dashboardLive(stats())
+		if newest != nil {
+			id, err := newest(ctx)
+			if err != nil {
+				return nil, err
+			}
+			l.NewestRequest = id
+		}
+		return renderLive(ctx, l)
 	}, logger)
 }
 

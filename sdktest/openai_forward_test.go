@@ -117,9 +117,13 @@ func TestOpenAIForwardKeepsBody(t *testing.T) {
 type usageReport struct {
 	Usage struct {
 		Requests     int64 `json:"requests"`
+		Refused      int64 `json:"refused"`
 		InputTokens  int64 `json:"input_tokens"`
 		OutputTokens int64 `json:"output_tokens"`
 	} `json:"usage"`
+	Remaining struct {
+		Requests *int64 `json:"requests"`
+	} `json:"remaining"`
 }
 
 func (g *gateway) usage(key string) usageReport {

@@ -63,7 +63,10 @@ func translatedBackends() []translatedBackend {
 				want := []any{
 					map[string]any{"type": "text", "text": "What is in these images?"},
 					map[string]any{"type": "image", "source": map[string]any{"type": "base64", "media_type": "image/png", "data": pngData}},
-					map[string]any{"type": "image", "source": map[string]any{"type": "url", "url": "https://example.com/cat.jpg"}},
+					// Two images count as 3,200 tokens, over Claude's cacheable minimum: the
+					// gateway marks the end of the user turn for prompt caching.
+					map[string]any{"type": "image", "source": map[string]any{"type": "url", "url": "https://example.com/cat.jpg"},
+						"cache_control": map[string]any{"type": "ephemeral"}},
 				}
 				if !jsonEqual(content, want) {
 					t.Errorf("content %s", jsonString(content))

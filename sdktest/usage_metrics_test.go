@@ -80,8 +80,11 @@ func TestUsageAndRateLimitHeaders(t *testing.T) {
 	if at(decode(t, []byte(out)), "error", "type") != "rate_limit_error" || len(up.requests()) != n {
 		t.Errorf("refusal %s (upstream called: %v)", out, len(up.requests()) != n)
 	}
-	if u := g.usage(key); u.Usage.Requests != 3 {
-		t.Errorf("a refused request was counted as used: %+v", u.Usage)
+	// A refused request is a request of the day (SPEC: refused ones count in every total), but
+	// it spends no quota.
+	if u := g.usage(key); u.Usage.Requests != 4 || u.Usage.Refused != 1 || u.Remaining.Requests == nil || *u.Remaining.Requests != 47 {
+		t.Errorf("after a refusal: usage %+v, remaining requests %v; want 4 requests, 1 refused, 47 left of the quota",
+			u.Usage, u.Remaining.Requests)
 	}
 }
 

@@ -54,17 +54,28 @@ type Meter struct {
 	Key   string
 	Label string
 	Used  int64
+	// Refused is how many of Used the gateway refused: they are in the total, not in what counts
+	// against Limit.
+	Refused int64
 	// Limit 0 means no limit.
 	Limit int64
 	// Dollars means Used and Limit are micro-dollars (spend against a budget).
 	Dollars bool
 }
 
-// Text is "1,204 / 10,000", or "1,204 · no limit"; "$3.20 / $10.00" for dollars.
+// Text is "1,204 / 10,000", or "1,204 · no limit"; "$3.20 / $10.00" for dollars; with refused
+// requests "1,213 (9 refused) · 1,204 / 10,000 counted".
 func (m Meter) Text() string {
 	f := Thousands
 	if m.Dollars {
 		f = USD
+	}
+	if m.Refused > 0 {
+		s := f(m.Used) + " (" + Thousands(m.Refused) + " refused)"
+		if m.Limit <= 0 {
+			return s + " · no limit"
+		}
+		return s + " · " + f(m.counted()) + " / " + f(m.Limit) + " counted"
 	}
 	if m.Limit <= 0 {
 		return f(m.Used) + " · no limit"
@@ -93,15 +104,18 @@ func USD(micros int64) string {
 	return s
 }
 
-// Fill is the used share of the limit in percent, 0–100 (0 without a limit).
+func (m Meter) counted() int64 { return m.Used - m.Refused }
+
+// Fill is the share of the limit counted against it in percent, 0–100 (0 without a limit).
 func (m Meter) Fill() int {
-	if m.Limit <= 0 || m.Used <= 0 {
+	used := m.counted()
+	if m.Limit <= 0 || used <= 0 {
 		return 0
 	}
-	if m.Used >= m.Limit {
+	if used >= m.Limit {
 		return 100
 	}
-	p := int(m.Used * 100 / m.Limit)
+	p := int(used * 100 / m.Limit)
 	if p == 0 {
 		p = 1 // something was used: show it
 	}
@@ -111,7 +125,7 @@ func (m Meter) Fill() int {
 // Level names how close to the limit the meter is, for its colour: "ok", "warn" (≥ 80%), "full".
 func (m Meter) Level() string {
 	switch f := m.Fill(); {
-	case m.Limit > 0 && m.Used >= m.Limit:
+	case m.Limit > 0 && m.counted() >= m.Limit:
 		return "full"
 	case f >= 80:
 		return "warn"

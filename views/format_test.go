@@ -38,6 +38,8 @@ func TestMeter(t *testing.T) {
 		{Meter{Used: 1000, Limit: 1000}, "1,000 / 1,000", "full", 100},
 		{Meter{Used: 1500, Limit: 1000}, "1,500 / 1,000", "full", 100},
 		{Meter{Used: 5, Limit: 0}, "5 · no limit", "ok", 0},
+		{Meter{Used: 57, Refused: 9, Limit: 0}, "57 (9 refused) · no limit", "ok", 0},
+		{Meter{Used: 57, Refused: 9, Limit: 48}, "57 (9 refused) · 48 / 48 counted", "full", 100},
 	} {
 		if tt.m.Text() != tt.text || tt.m.Level() != tt.level || tt.m.Fill() != tt.fill {
 			t.Errorf("%+v: %q %q %d, want %q %q %d", tt.m, tt.m.Text(), tt.m.Level(), tt.m.Fill(), tt.text, tt.level, tt.fill)

@@ -41,6 +41,7 @@ type options struct {
 	streams    int
 	events     int
 	open       int
+	otel       bool
 }
 
 func run() error {
@@ -53,6 +54,7 @@ func run() error {
 	flag.IntVar(&o.streams, "streams", 100, "streamed requests per target for the streaming numbers")
 	flag.IntVar(&o.events, "events", 200, "content events per streamed answer")
 	flag.IntVar(&o.open, "open", 1000, "concurrent open streams for the memory number")
+	flag.BoolVar(&o.otel, "otel", false, "trace every request (otel.sample_ratio 1) to a collector in this process that drops the spans: the cost of tracing")
 	flag.Parse()
 
 	switch {
@@ -74,7 +76,13 @@ func run() error {
 	}
 	defer bare.stop()
 
-	gw, clientKey, err := startGateway(o.gateway, mockURL)
+	var env []string
+	if o.otel {
+		sink := newSpanSink()
+		defer sink.Close()
+		env = []string{"AIGW_OTEL_ENDPOINT=" + sink.URL, "AIGW_OTEL_SAMPLE_RATIO=1"}
+	}
+	gw, clientKey, err := startGateway(o.gateway, mockURL, env)
 	if err != nil {
 		return err
 	}
@@ -85,7 +93,7 @@ func run() error {
 	via := newTarget("gateway", gw.Base+"/v1/chat/completions", clientKey, 64)
 	nonStream := chatBody("bench", false)
 
-	r := report{Machine: machine(), When: time.Now().UTC().Format(time.RFC3339)}
+	r := report{Machine: machine(), When: time.Now().UTC().Format(time.RFC3339), Tracing: o.otel}
 	r.IdleRSSMB = rssMB(gw.Pid())
 
 	// Warm up both paths (connections, caches, the gateway's model and client state).
@@ -169,8 +177,10 @@ func us(d time.Duration) float64 { return float64(d) / float64(time.Microsecond)
 
 // report is the JSON the benchmark writes; the budgets are SPEC §10's.
 type report struct {
-	Machine      string  `json:"machine"`
-	When         string  `json:"when"`
+	Machine string `json:"machine"`
+	When    string `json:"when"`
+	// Tracing is on (-otel): every request traced and exported.
+	Tracing      bool    `json:"tracing"`
 	DirectP50us  float64 `json:"direct_p50_us"`
 	DirectP99us  float64 `json:"direct_p99_us"`
 	GatewayP50us float64 `json:"gateway_p50_us"`
@@ -204,7 +214,8 @@ func (r report) print(w io.Writer) {
 		}
 		fmt.Fprintf(w, "| %-40s | %-22s | %-12s | %-4s |\n", name, value, budget, mark)
 	}
-	fmt.Fprintf(w, "machine: %s\n\n", r.Machine)
+	fmt.Fprintf(w, "machine: %s\n", r.Machine)
+	fmt.Fprintf(w, "tracing: %v\n\n", r.Tracing)
 	fmt.Fprintf(w, "| %-40s | %-22s | %-12s | %-4s |\n", "measure", "value", "budget", "")
 	fmt.Fprintf(w, "|%s|%s|%s|%s|\n", strings.Repeat("-", 42), strings.Repeat("-", 24), strings.Repeat("-", 14), strings.Repeat("-", 6))
 	row("added latency p50, c=1", fmt.Sprintf("%.0f µs (%.0f→%.0f)", r.AddedP50us, r.DirectP50us, r.GatewayP50us), "≤ 100 µs", r.AddedP50us <= 100)
@@ -264,8 +275,8 @@ func rssMB(pid int) float64 {
 // startGateway starts the binary in a fresh directory with every feature on (auth, rate limits,
 // quotas, accounting, request log), creates an admin token with the CLI and a client whose backend
 // is the mock through the admin API, and returns the process and the client's key.
-func startGateway(bin, mockURL string) (*gwproc.Process, string, error) {
-	gw, err := gwproc.New(bin, "aigw-bench-", nil)
+func startGateway(bin, mockURL string, env []string) (*gwproc.Process, string, error) {
+	gw, err := gwproc.New(bin, "aigw-bench-", env)
 	if err != nil {
 		return nil, "", err
 	}

@@ -16,7 +16,7 @@ import (
 // upstream transport as the gateway, and nothing else (no auth, limits, rewriting, accounting
 // or logging). What it adds over direct is what any proxy process costs on this machine.
 func serveBareProxy(upstream string) error {
-	client := &http.Client{Transport: &providers.Transport{Fallback: http.DefaultTransport}}
+	client := providers.NewHTTPClient()
 	app := fiber.New(fiber.Config{DisableStartupMessage: true})
 	app.Post("/v1/chat/completions", func(c *fiber.Ctx) error {
 		req, err := http.NewRequestWithContext(c.Context(), http.MethodPost, upstream+"/v1/chat/completions", bytes.NewReader(c.Body()))

@@ -1,6 +1,7 @@
 package anthropic
 
 import (
+	"os"
 	"testing"
 
 	"github.com/aigateway/ai-gateway/providers"
@@ -60,5 +61,21 @@ func BenchmarkUsageSnifferTextDelta(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		s.Observe("content_block_delta", data)
+	}
+}
+
+// BenchmarkRewriteRequest is the same-protocol path's policy step on a Claude Code request.
+func BenchmarkRewriteRequest(b *testing.B) {
+	body, err := os.ReadFile("testdata/decode_claude_code.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	rw := Rewrite{Model: "claude-sonnet-4-5", System: "Gateway policy prompt.", MaxTokens: 8192}
+	b.ReportAllocs()
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		if _, err := RewriteRequest(body, rw); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

@@ -1,7 +1,11 @@
 package anthropic
 
 import (
+	"bytes"
+	"encoding/json"
+	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/aigateway/ai-gateway/providers"
 )
@@ -78,4 +82,72 @@ func appendError(dst []byte, e *providers.Error) []byte {
 	dst = append(dst, `,"message":`...)
 	dst = appendString(dst, msg)
 	return append(dst, "}}"...)
+}
+
+// invalidResponse is the error for an upstream answer the gateway cannot read.
+func invalidResponse(what string, err error) *providers.Error {
+	return &providers.Error{Kind: providers.KindUpstream, HTTPStatus: http.StatusBadGateway,
+		Message: fmt.Sprintf("anthropic returned an invalid %s: %v", what, err)}
+}
+
+// typeStatus is the HTTP status Anthropic uses for each error type; it is how an error that
+// arrives without a status (an SSE error event) gets one.
+func typeStatus(typ string) (int, bool) {
+	switch typ {
+	case "invalid_request_error":
+		return http.StatusBadRequest, true
+	case "authentication_error":
+		return http.StatusUnauthorized, true
+	case "billing_error":
+		return http.StatusPaymentRequired, true
+	case "permission_error":
+		return http.StatusForbidden, true
+	case "not_found_error":
+		return http.StatusNotFound, true
+	case "request_too_large":
+		return http.StatusRequestEntityTooLarge, true
+	case "rate_limit_error":
+		return http.StatusTooManyRequests, true
+	case "api_error":
+		return http.StatusInternalServerError, true
+	case "timeout_error":
+		return http.StatusGatewayTimeout, true
+	case "overloaded_error":
+		return 529, true
+	}
+	return 0, false
+}
+
+// DecodeError turns an upstream error response ({"type":"error","error":{"type","message"}})
+// into a *providers.Error that keeps the status, the message, the error type and retryAfter
+// (the Retry-After header value). A body that is not in that shape still gives an error with
+// the status and a short excerpt of the body. Provider is "anthropic".
+func DecodeError(status int, retryAfter string, body []byte) *providers.Error {
+	var env struct {
+		Error *wireError `json:"error"`
+	}
+	msg, typ := "", ""
+	if json.Unmarshal(body, &env) == nil && env.Error != nil {
+		msg, typ = env.Error.Message, env.Error.Type
+	} else if t := bytes.TrimSpace(body); len(t) > 0 && t[0] != '<' {
+		if len(t) > 200 {
+			t = t[:200]
+		}
+		msg = fmt.Sprintf("upstream returned HTTP %d: %s", status, strings.ToValidUTF8(string(t), "\uFFFD"))
+	}
+	return providers.UpstreamError("anthropic", status, msg, typ, "", retryAfter)
+}
+
+// streamError is the *providers.Error for an error event inside a stream, whose status comes
+// from its type (overloaded_error → 529 and so on; an unknown type → 502).
+func streamError(e *wireError) *providers.Error {
+	status, ok := typeStatus(e.Type)
+	if !ok {
+		status = http.StatusBadGateway
+	}
+	return providers.UpstreamError("anthropic", status, e.Message, e.Type, "", "")
+}
+
+func badRequest(format string, args ...any) *providers.Error {
+	return providers.Errorf(providers.KindBadRequest, format, args...)
 }

@@ -187,3 +187,36 @@ func FuzzStreamEncoder(f *testing.F) {
 		}
 	})
 }
+
+// FuzzRewriteRequest: for any body, the rewrite is an error or valid JSON in which the model,
+// the cap and the injected system text hold, whatever the body's keys look like (duplicated,
+// escaped, any type).
+func FuzzRewriteRequest(f *testing.F) {
+	if b, err := os.ReadFile("testdata/decode_claude_code.json"); err == nil {
+		f.Add(b)
+	}
+	f.Add([]byte(`{"model":"x","max_tokens":99999,"system":[{"type":"text","text":"s"}],"messages":[]}`))
+	f.Add([]byte(`{"m\u006fdel":"x","max_tokens":1e9,"max_tokens":null,"system":"s"}`))
+	f.Add([]byte(` { } `))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		out, err := RewriteRequest(body, Rewrite{Model: "gw-model", System: "G\"<", MaxTokens: 77})
+		if err != nil {
+			return
+		}
+		var got map[string]json.RawMessage
+		if err := json.Unmarshal(out, &got); err != nil {
+			t.Fatalf("rewrite of %q is not a JSON object: %q (%v)", body, out, err)
+		}
+		var model string
+		if json.Unmarshal(got["model"], &model) != nil || model != "gw-model" {
+			t.Fatalf("model not replaced: %q → %q", body, out)
+		}
+		var maxTokens float64
+		if json.Unmarshal(got["max_tokens"], &maxTokens) != nil || maxTokens > 77 {
+			t.Fatalf("cap not enforced: %q → %q", body, out)
+		}
+		if !strings.Contains(string(got["system"]), `"G\"\u003c"`) && !strings.Contains(string(got["system"]), `"G\"<"`) {
+			t.Fatalf("system text not injected: %q → %q", body, out)
+		}
+	})
+}

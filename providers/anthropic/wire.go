@@ -116,10 +116,17 @@ type wireResponse struct {
 // wireUsage is a usage object. Pointers tell "absent" from 0: message_delta carries only the
 // counts that changed.
 type wireUsage struct {
-	InputTokens              *int `json:"input_tokens"`
-	OutputTokens             *int `json:"output_tokens"`
-	CacheCreationInputTokens *int `json:"cache_creation_input_tokens"`
-	CacheReadInputTokens     *int `json:"cache_read_input_tokens"`
+	InputTokens              *int               `json:"input_tokens"`
+	OutputTokens             *int               `json:"output_tokens"`
+	CacheCreationInputTokens *int               `json:"cache_creation_input_tokens"`
+	CacheReadInputTokens     *int               `json:"cache_read_input_tokens"`
+	CacheCreation            *wireCacheCreation `json:"cache_creation"`
+}
+
+// wireCacheCreation splits cache_creation_input_tokens by the TTL the entries were written with.
+type wireCacheCreation struct {
+	Ephemeral5m *int `json:"ephemeral_5m_input_tokens"`
+	Ephemeral1h *int `json:"ephemeral_1h_input_tokens"`
 }
 
 type wireError struct {

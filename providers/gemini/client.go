@@ -398,36 +398,6 @@ func statusError(resp *http.Response) *providers.Error {
 	return DecodeError(resp.StatusCode, resp.Header.Get("Retry-After"), providers.ReadAllLimited(resp.Body, 1<<20))
 }
 
-// DecodeError turns a Gemini error response body into a *providers.Error that keeps the status,
-// the message, the status string as type and code, and retry (the Retry-After value; Gemini's
-// RetryInfo detail stands in when it is empty). Used by the front door when it forwards.
-func DecodeError(status int, retry string, raw []byte) *providers.Error {
-	type envelope struct {
-		Error *gError `json:"error"`
-	}
-	var env envelope
-	trimmed := bytes.TrimSpace(raw)
-	if len(trimmed) > 0 && trimmed[0] == '[' {
-		var arr []envelope
-		if json.Unmarshal(trimmed, &arr) == nil && len(arr) > 0 {
-			env = arr[0]
-		}
-	} else {
-		_ = json.Unmarshal(trimmed, &env)
-	}
-	if env.Error != nil {
-		if retry == "" {
-			retry = retryDelay(env.Error.Details)
-		}
-		return providers.UpstreamError("gemini", status, env.Error.Message, env.Error.Status, env.Error.Status, retry)
-	}
-	msg := fmt.Sprintf("Gemini returned HTTP %d", status)
-	if s := strings.TrimSpace(string(trimmed)); s != "" && len(s) <= 200 {
-		msg += ": " + s
-	}
-	return providers.UpstreamError("gemini", status, msg, "", "", retry)
-}
-
 func contains(list []string, s string) bool {
 	for _, v := range list {
 		if v == s {
@@ -435,55 +405,4 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
-}
-
-// stream is an open streamGenerateContent?alt=sse answer.
-type stream struct {
-	body io.ReadCloser
-	sse  *providers.SSEReader
-	dec  streamDecoder
-	c    *Client
-
-	queue []providers.StreamEvent
-	next  int
-	err   error
-}
-
-// Next returns the next canonical event, io.EOF after the last, or a *providers.Error.
-func (s *stream) Next() (providers.StreamEvent, error) {
-	for {
-		if s.next < len(s.queue) {
-			ev := s.queue[s.next]
-			s.next++
-			return ev, nil
-		}
-		if s.err != nil {
-			return providers.StreamEvent{}, s.err
-		}
-		s.queue, s.next = s.queue[:0], 0
-		ev, err := s.sse.Next()
-		switch {
-		case err == io.EOF:
-			events := 0
-			if s.dec.started {
-				events = 1
-			}
-			s.err = providers.EndOfStream("gemini", events, s.dec.finished)
-			if s.err == nil {
-				s.err = io.EOF
-			}
-		case err != nil:
-			s.err = s.c.asError(err)
-		default:
-			var derr error
-			if s.queue, derr = s.dec.decode(ev.Data, s.queue); derr != nil {
-				s.err = derr
-			}
-		}
-	}
-}
-
-// Close releases the upstream connection; safe to call more than once.
-func (s *stream) Close() error {
-	return s.body.Close()
 }

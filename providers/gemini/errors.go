@@ -1,8 +1,13 @@
 package gemini
 
 import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/aigateway/ai-gateway/providers"
 )
@@ -93,4 +98,100 @@ func appendError(dst []byte, e *providers.Error) []byte {
 	dst = append(dst, `,"status":`...)
 	dst = appendJSONString(dst, status)
 	return append(dst, '}', '}')
+}
+
+// DecodeError turns a Gemini error response body into a *providers.Error that keeps the status,
+// the message, the status string as type and code, and retry (the Retry-After value; Gemini's
+// RetryInfo detail stands in when it is empty). Used by the front door when it forwards.
+func DecodeError(status int, retry string, raw []byte) *providers.Error {
+	type envelope struct {
+		Error *gError `json:"error"`
+	}
+	var env envelope
+	trimmed := bytes.TrimSpace(raw)
+	if len(trimmed) > 0 && trimmed[0] == '[' {
+		var arr []envelope
+		if json.Unmarshal(trimmed, &arr) == nil && len(arr) > 0 {
+			env = arr[0]
+		}
+	} else {
+		_ = json.Unmarshal(trimmed, &env)
+	}
+	if env.Error != nil {
+		if retry == "" {
+			retry = retryDelay(env.Error.Details)
+		}
+		return providers.UpstreamError("gemini", status, env.Error.Message, env.Error.Status, env.Error.Status, retry)
+	}
+	msg := fmt.Sprintf("Gemini returned HTTP %d", status)
+	if s := strings.TrimSpace(string(trimmed)); s != "" && len(s) <= 200 {
+		msg += ": " + s
+	}
+	return providers.UpstreamError("gemini", status, msg, "", "", retry)
+}
+
+// errorFrom builds the *providers.Error for a Gemini error object; status is used when the
+// object carries no code.
+func errorFrom(e *gError, status int, retryAfter string) *providers.Error {
+	if e.Code >= 400 && e.Code <= 599 {
+		status = e.Code
+	}
+	if retryAfter == "" {
+		retryAfter = retryDelay(e.Details)
+	}
+	return providers.UpstreamError("gemini", status, e.Message, e.Status, e.Status, retryAfter)
+}
+
+// retryDelay reads the google.rpc.RetryInfo detail ("retryDelay":"17s" or "1.5s") that Gemini puts
+// on 429s instead of a Retry-After header, as whole seconds (rounded up).
+func retryDelay(details json.RawMessage) string {
+	if len(details) == 0 || !bytes.Contains(details, []byte("retryDelay")) {
+		return ""
+	}
+	var ds []struct {
+		RetryDelay string `json:"retryDelay"`
+	}
+	if json.Unmarshal(details, &ds) != nil {
+		return ""
+	}
+	for _, d := range ds {
+		s, ok := strings.CutSuffix(d.RetryDelay, "s")
+		if !ok || s == "" {
+			continue
+		}
+		whole, frac, _ := strings.Cut(s, ".")
+		n := 0
+		for _, c := range whole {
+			if c < '0' || c > '9' || n > 1e6 {
+				n = -1
+				break
+			}
+			n = n*10 + int(c-'0')
+		}
+		if n < 0 {
+			continue
+		}
+		if strings.Trim(frac, "0") != "" {
+			n++
+		}
+		return strconv.Itoa(n)
+	}
+	return ""
+}
+
+// badJSON turns a decoding error into a 400 that names the offending field in wire terms.
+func badJSON(err error) *providers.Error {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		field := te.Field
+		if field == "" {
+			field = "request body"
+		}
+		return providers.Errorf(providers.KindBadRequest, "invalid JSON payload: %s: cannot use a JSON %s here", field, te.Value)
+	}
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return providers.Errorf(providers.KindBadRequest, "invalid JSON payload: %s (at byte %d)", se.Error(), se.Offset)
+	}
+	return providers.Errorf(providers.KindBadRequest, "invalid JSON payload: %s", strings.TrimPrefix(err.Error(), "json: "))
 }

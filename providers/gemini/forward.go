@@ -1,13 +1,16 @@
 package gemini
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
 	"strings"
 
 	"github.com/aigateway/ai-gateway/providers"
+	"github.com/aigateway/ai-gateway/providers/jsonscan"
 )
 
 // Protocol is the native Gemini API (providers.Forwarder).
@@ -75,6 +78,100 @@ func (c *Client) redact(e *providers.Error) *providers.Error {
 	return e
 }
 
+const usageKey = `"usageMetadata"`
+
+// UsageFromChunk finds the usage in relayed Gemini bytes: one SSE chunk's data, a piece of a
+// JSON-array stream, or a whole non-stream body. It looks for the last complete "usageMetadata"
+// object (Gemini repeats it cumulatively, so the last one wins) and only parses that object;
+// bytes without the key cost one bytes.Contains. ok is false when there is none.
+func UsageFromChunk(data []byte) (providers.Usage, bool) {
+	key := []byte(usageKey)
+	if !bytes.Contains(data, key) {
+		return providers.Usage{}, false
+	}
+	for idx := bytes.LastIndex(data, key); idx >= 0; idx = bytes.LastIndex(data[:idx], key) {
+		j := jsonscan.SkipSpace(data, idx+len(usageKey))
+		if j >= len(data) || data[j] != ':' {
+			continue
+		}
+		v := jsonscan.SkipSpace(data, j+1)
+		if v >= len(data) || data[v] != '{' {
+			continue
+		}
+		end, err := jsonscan.SkipValue(data, v, 0)
+		if err != nil {
+			continue
+		}
+		var u gUsage
+		if json.Unmarshal(data[v:end], &u) == nil {
+			return usageFrom(&u), true
+		}
+	}
+	return providers.Usage{}, false
+}
+
+// CandidatesIn counts the candidates of one relayed stream chunk, at least 1. A streamed chunk
+// carries about one token for each candidate in it, so this is a chunk's output estimate when the
+// upstream reports no usage (a request with candidateCount gets several per chunk).
+func CandidatesIn(data []byte) int {
+	n := 0
+	_ = jsonscan.EachMember(data, func(key, val []byte) bool {
+		if val[0] == '[' && jsonscan.KeyIs(key, "candidates") {
+			_ = jsonscan.EachElement(val, func([]byte) bool { n++; return true })
+		}
+		return true
+	})
+	return max(n, 1)
+}
+
+// FinishSniffer reads the canonical finish reason from relayed Gemini bytes (each SSE chunk's
+// data, or a whole non-stream body): the first candidate's finishReason mapped like a translated
+// answer (STOP after a functionCall part is tool_calls), and content_filter for a blocked prompt.
+// The zero value is ready. Bytes without those keys cost a few bytes.Contains calls.
+type FinishSniffer struct {
+	reason  string
+	sawCall bool
+	blocked bool
+}
+
+// Observe looks at one chunk.
+func (f *FinishSniffer) Observe(data []byte) {
+	if bytes.Contains(data, []byte(`"functionCall"`)) {
+		f.sawCall = true
+	}
+	if bytes.Contains(data, []byte(`"blockReason"`)) {
+		f.blocked = true
+	}
+	if !bytes.Contains(data, []byte(`"finishReason"`)) {
+		return
+	}
+	var r struct {
+		Candidates []struct {
+			Index        int    `json:"index"`
+			FinishReason string `json:"finishReason"`
+		} `json:"candidates"`
+	}
+	if json.Unmarshal(data, &r) != nil {
+		return
+	}
+	for _, c := range r.Candidates {
+		if c.Index == 0 && c.FinishReason != "" {
+			f.reason = c.FinishReason
+		}
+	}
+}
+
+// FinishReason is the canonical finish reason seen so far ("" when none).
+func (f *FinishSniffer) FinishReason() string {
+	switch {
+	case f.reason != "":
+		return finishReason(f.reason, f.sawCall)
+	case f.blocked:
+		return providers.FinishContentFilter
+	}
+	return ""
+}
+
 // frames relays a Gemini SSE stream chunk by chunk, sniffing usage and the finish reason.
 type frames struct {
 	c        *Client
@@ -122,4 +219,4 @@ func (f *frames) Summary() providers.Summary {
 	return providers.Summary{Usage: f.usage, HasUsage: f.hasUsage, FinishReason: f.finish.FinishReason()}
 }
 
-func (f *frames) Close() error { return f.body.Close() }
+func (f *frames) Close() error { return providers.CloseStream(f.body, f.err == io.EOF) }

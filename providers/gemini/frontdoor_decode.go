@@ -3,13 +3,13 @@ package gemini
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
 	"strconv"
 	"strings"
 
 	"github.com/aigateway/ai-gateway/providers"
+	"github.com/aigateway/ai-gateway/providers/jsonscan"
 )
 
 // DecodeRequest translates a GenerateContentRequest body (the Gemini front door, any backend) into
@@ -51,28 +51,6 @@ func DecodeCountTokensRequest(model string, body []byte) (*providers.Request, er
 	}
 	g.normalize()
 	return requestFrom(modelName(model), &g)
-}
-
-// EncodeCountTokensResponse is the countTokens answer.
-func EncodeCountTokensResponse(totalTokens int) []byte {
-	return []byte(`{"totalTokens":` + strconv.Itoa(totalTokens) + `}`)
-}
-
-// badJSON turns a decoding error into a 400 that names the offending field in wire terms.
-func badJSON(err error) *providers.Error {
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) {
-		field := te.Field
-		if field == "" {
-			field = "request body"
-		}
-		return providers.Errorf(providers.KindBadRequest, "invalid JSON payload: %s: cannot use a JSON %s here", field, te.Value)
-	}
-	var se *json.SyntaxError
-	if errors.As(err, &se) {
-		return providers.Errorf(providers.KindBadRequest, "invalid JSON payload: %s (at byte %d)", se.Error(), se.Offset)
-	}
-	return providers.Errorf(providers.KindBadRequest, "invalid JSON payload: %s", strings.TrimPrefix(err.Error(), "json: "))
 }
 
 type pendingCall struct {
@@ -250,9 +228,11 @@ func toolMessage(fr *gFunctionResponse, calls []pendingCall, ci, pi int) provide
 	text := ""
 	if resp := bytes.TrimSpace(fr.Response); len(resp) > 0 && string(resp) != "null" {
 		text = compactJSON(resp)
-		if ms, err := objectMembers(resp); err == nil && len(ms) == 1 && (ms[0].Key == "output" || ms[0].Key == "error") {
-			val := resp[ms[0].ValStart:ms[0].ValEnd]
-			msg.IsError = ms[0].Key == "error"
+		if o, err := jsonscan.ParseObject(resp); err == nil && o.Len() == 1 && (o.Has("output") || o.Has("error")) {
+			val := o.Get("output")
+			if val == nil {
+				val, msg.IsError = o.Get("error"), true
+			}
 			var s string
 			if len(val) > 0 && val[0] == '"' && json.Unmarshal(val, &s) == nil {
 				text = s

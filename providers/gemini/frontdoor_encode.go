@@ -2,6 +2,7 @@ package gemini
 
 import (
 	"encoding/base64"
+	"strconv"
 
 	"github.com/aigateway/ai-gateway/providers"
 )
@@ -117,4 +118,9 @@ func modelOut(m providers.Model) gModel {
 	}
 	return gModel{Name: "models/" + id, BaseModelID: id, DisplayName: display,
 		SupportedGenerationMethods: []string{"generateContent", "countTokens"}}
+}
+
+// EncodeCountTokensResponse is the countTokens answer.
+func EncodeCountTokensResponse(totalTokens int) []byte {
+	return []byte(`{"totalTokens":` + strconv.Itoa(totalTokens) + `}`)
 }

@@ -5,10 +5,11 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"github.com/aigateway/ai-gateway/providers"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/aigateway/ai-gateway/providers"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")

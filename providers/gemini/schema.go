@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/aigateway/ai-gateway/providers/jsonscan"
 )
 
 // stripSchemaKeyword removes the root "$schema" keyword from a JSON Schema. Gemini's
@@ -13,7 +15,14 @@ import (
 // which agents such as opencode put on every tool. Nothing else changes: keywords like
 // exclusiveMinimum and ±2^53 bounds are valid there and are kept byte for byte.
 func stripSchemaKeyword(schema json.RawMessage) json.RawMessage {
-	return withoutMember(schema, "$schema")
+	if !bytes.Contains(schema, []byte(`"$schema"`)) {
+		return schema
+	}
+	o, err := jsonscan.ParseObject(schema)
+	if err != nil || !o.Del("$schema") {
+		return schema
+	}
+	return o.Bytes()
 }
 
 // orderedObject is a JSON object that keeps its member order when re-encoded (property order

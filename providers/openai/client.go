@@ -25,6 +25,7 @@ import (
 	"strings"
 
 	"github.com/aigateway/ai-gateway/providers"
+	"github.com/aigateway/ai-gateway/providers/jsonscan"
 )
 
 // DefaultAzureAPIVersion is the api-version sent to Azure when the client sets none.
@@ -132,9 +133,9 @@ func (c *Client) endpoint(op, model string) (string, error) {
 func (c *Client) Do(ctx context.Context, op string, body []byte, stream bool) (*http.Response, error) {
 	model := ""
 	if c.preset.azure && !c.azureV1 && body != nil {
-		i := skipSpace(body, 0)
+		i := jsonscan.SkipSpace(body, 0)
 		if i < len(body) && body[i] == '{' {
-			model, _ = stringValue(field(body[i:], "model"))
+			model, _ = jsonscan.StringValue(jsonscan.Field(body[i:], "model"))
 		}
 	}
 	u, err := c.endpoint(op, model)
@@ -181,23 +182,23 @@ func (c *Client) prepare(body []byte, stream bool) ([]byte, *exchange, error) {
 	if c.preset.skip != nil && c.preset.skip(body) {
 		return body, x, nil
 	}
-	o, err := parseObject(body)
+	o, err := jsonscan.ParseObject(body)
 	if err != nil {
 		return nil, nil, bodyError(body, err)
 	}
-	x.model, _ = stringValue(o.get("model"))
+	x.model, _ = jsonscan.StringValue(o.Get("model"))
 	if c.preset.dropTopK {
-		o.del("top_k")
+		o.Del("top_k")
 	}
 	if c.preset.request != nil {
 		if err := c.preset.request(o, x); err != nil {
 			return nil, nil, err
 		}
 	}
-	if !o.changed {
+	if !o.Changed() {
 		return body, x, nil
 	}
-	return o.bytes(), x, nil
+	return o.Bytes(), x, nil
 }
 
 // readBody reads a whole non-streamed answer.
@@ -458,19 +459,19 @@ func cohereModels(ctx context.Context, c *Client) ([]providers.Model, error) {
 func (c *Client) Embed(ctx context.Context, req *providers.EmbedRequest) (*providers.EmbedResponse, error) {
 	var body []byte
 	if len(req.Raw) > 0 {
-		o, err := parseObject(req.Raw)
+		o, err := jsonscan.ParseObject(req.Raw)
 		if err != nil {
 			return nil, bodyError(req.Raw, err)
 		}
 		if req.Model != "" {
-			o.set("model", appendString(nil, req.Model))
+			o.Set("model", appendString(nil, req.Model))
 		}
 		for _, k := range c.preset.embedDrop {
-			o.del(k)
+			o.Del(k)
 		}
 		body = req.Raw
-		if o.changed {
-			body = o.bytes()
+		if o.Changed() {
+			body = o.Bytes()
 		}
 	} else {
 		w := struct {
@@ -523,7 +524,7 @@ func (c *Client) Embed(ctx context.Context, req *providers.EmbedRequest) (*provi
 	if u, ok := parseUsage(w.Usage); ok {
 		out.Usage = u
 		if out.Usage.InputTokens == 0 {
-			out.Usage.InputTokens, _ = intValue(field(w.Usage, "total_tokens"))
+			out.Usage.InputTokens, _ = jsonscan.IntValue(jsonscan.Field(w.Usage, "total_tokens"))
 		}
 	}
 	if out.Model == "" {
@@ -535,7 +536,7 @@ func (c *Client) Embed(ctx context.Context, req *providers.EmbedRequest) (*provi
 // decodeEmbedding reads a float array or a base64 string of little-endian float32s.
 func decodeEmbedding(raw json.RawMessage) ([]float64, error) {
 	if len(raw) > 0 && raw[0] == '"' {
-		s, _ := stringValue(raw)
+		s, _ := jsonscan.StringValue(raw)
 		b, err := base64.StdEncoding.DecodeString(s)
 		if err != nil {
 			return nil, err

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/aigateway/ai-gateway/providers"
+	"github.com/aigateway/ai-gateway/providers/jsonscan"
 )
 
 // errorObject decides the OpenAI error object for e, the one place both the HTTP error body and
@@ -117,28 +118,28 @@ type errorInfo struct {
 // ok is false when b is not a JSON object with any of those.
 func parseErrorBody(b []byte) (errorInfo, bool) {
 	var info errorInfo
-	if validate(b) != nil {
+	if jsonscan.Validate(b) != nil {
 		return info, false
 	}
-	i := skipSpace(b, 0)
+	i := jsonscan.SkipSpace(b, 0)
 	if b[i] != '{' {
 		return info, false
 	}
 	obj := b[i:]
-	if ev := field(obj, "error"); !isNull(ev) {
+	if ev := jsonscan.Field(obj, "error"); !jsonscan.IsNull(ev) {
 		switch ev[0] {
 		case '{':
 			readErrorFields(ev, &info)
 		case '"':
-			info.message, _ = stringValue(ev)
-			info.code = scalarString(field(obj, "code"))
-			info.typ = scalarString(field(obj, "type"))
+			info.message, _ = jsonscan.StringValue(ev)
+			info.code = scalarString(jsonscan.Field(obj, "code"))
+			info.typ = scalarString(jsonscan.Field(obj, "type"))
 		}
 		return info, info.message != "" || info.code != "" || info.typ != ""
 	}
 	readErrorFields(obj, &info)
 	if info.message == "" {
-		info.message = detailMessage(field(obj, "detail"))
+		info.message = detailMessage(jsonscan.Field(obj, "detail"))
 	}
 	return info, info.message != ""
 }
@@ -146,48 +147,48 @@ func parseErrorBody(b []byte) (errorInfo, bool) {
 // readErrorFields fills info from an object with message/type/code/param members. A message that
 // is itself an object (Mistral's validation errors) is flattened.
 func readErrorFields(obj []byte, info *errorInfo) {
-	m := field(obj, "message")
+	m := jsonscan.Field(obj, "message")
 	switch {
-	case isNull(m):
+	case jsonscan.IsNull(m):
 	case m[0] == '"':
-		s, _ := stringValue(m)
+		s, _ := jsonscan.StringValue(m)
 		// Older Mistral errors carry the validation detail as a JSON document inside the string.
 		if strings.HasPrefix(s, `{"detail"`) {
-			if d := detailMessage(field([]byte(s), "detail")); d != "" {
+			if d := detailMessage(jsonscan.Field([]byte(s), "detail")); d != "" {
 				s = d
 			}
 		}
 		info.message = s
 	case m[0] == '{':
-		info.message = detailMessage(field(m, "detail"))
+		info.message = detailMessage(jsonscan.Field(m, "detail"))
 	}
-	info.typ = scalarString(field(obj, "type"))
-	info.code = scalarString(field(obj, "code"))
-	info.param = scalarString(field(obj, "param"))
+	info.typ = scalarString(jsonscan.Field(obj, "type"))
+	info.code = scalarString(jsonscan.Field(obj, "code"))
+	info.param = scalarString(jsonscan.Field(obj, "param"))
 }
 
 // detailMessage flattens FastAPI/pydantic validation details into one sentence:
 // "body.stream_options: Extra inputs are not permitted".
 func detailMessage(d []byte) string {
-	if isNull(d) {
+	if jsonscan.IsNull(d) {
 		return ""
 	}
 	if d[0] == '"' {
-		s, _ := stringValue(d)
+		s, _ := jsonscan.StringValue(d)
 		return s
 	}
 	if d[0] != '[' {
 		return ""
 	}
 	var parts []string
-	_ = eachElement(d, func(item []byte) bool {
+	_ = jsonscan.EachElement(d, func(item []byte) bool {
 		if len(item) == 0 || item[0] != '{' {
 			return true
 		}
-		msg, _ := stringValue(field(item, "msg"))
+		msg, _ := jsonscan.StringValue(jsonscan.Field(item, "msg"))
 		var loc []string
-		if l := field(item, "loc"); len(l) > 0 && l[0] == '[' {
-			_ = eachElement(l, func(p []byte) bool {
+		if l := jsonscan.Field(item, "loc"); len(l) > 0 && l[0] == '[' {
+			_ = jsonscan.EachElement(l, func(p []byte) bool {
 				loc = append(loc, scalarString(p))
 				return true
 			})
@@ -205,11 +206,11 @@ func detailMessage(d []byte) string {
 
 // scalarString renders a raw JSON string or number as text ("" for anything else).
 func scalarString(raw []byte) string {
-	if isNull(raw) {
+	if jsonscan.IsNull(raw) {
 		return ""
 	}
 	if raw[0] == '"' {
-		s, _ := stringValue(raw)
+		s, _ := jsonscan.StringValue(raw)
 		return s
 	}
 	if raw[0] == '-' || (raw[0] >= '0' && raw[0] <= '9') {
@@ -263,4 +264,16 @@ func (c *Client) scrub(s string) string {
 		s = strings.ReplaceAll(s, k, "[redacted]")
 	}
 	return s
+}
+
+func badRequest(format string, args ...any) *providers.Error {
+	return providers.Errorf(providers.KindBadRequest, format, args...)
+}
+
+// bodyError turns a scanner error into the client-facing 400.
+func bodyError(body []byte, err error) *providers.Error {
+	if err == jsonscan.ErrNotObject {
+		return badRequest("invalid JSON body: the request must be a JSON object")
+	}
+	return badRequest("invalid JSON body: %s", jsonscan.SyntaxError(body))
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 
 	"github.com/aigateway/ai-gateway/providers"
+	"github.com/aigateway/ai-gateway/providers/jsonscan"
 )
 
 // Forwarded is an upstream's successful answer on the same-protocol path, with the backend's
@@ -139,24 +140,24 @@ func (c *Client) ForwardChat(ctx context.Context, body []byte, stream bool) (*Fo
 // complete checks a non-streamed answer and reads its usage, finish reason and model.
 func (f *Forwarded) complete(data []byte) error {
 	c := f.c
-	if validate(data) != nil {
+	if jsonscan.Validate(data) != nil {
 		return &providers.Error{Kind: providers.KindUpstream, Provider: c.preset.id,
-			Message: "upstream sent a malformed chat completion: " + syntaxError(data)}
+			Message: "upstream sent a malformed chat completion: " + jsonscan.SyntaxError(data)}
 	}
-	obj := data[skipSpace(data, 0):]
+	obj := data[jsonscan.SkipSpace(data, 0):]
 	if obj[0] != '{' {
 		return &providers.Error{Kind: providers.KindUpstream, Provider: c.preset.id,
 			Message: "upstream sent a chat completion that is not a JSON object"}
 	}
 	var choices, errRaw []byte
-	_ = eachMember(obj, func(k, v []byte) bool {
+	_ = jsonscan.EachMember(obj, func(k, v []byte) bool {
 		switch string(k) {
 		case "usage":
 			if u, ok := parseUsage(v); ok {
 				f.Usage, f.HasUsage = u, true
 			}
 		case "model":
-			f.Model, _ = stringValue(v)
+			f.Model, _ = jsonscan.StringValue(v)
 		case "choices":
 			choices = v
 		case "error":
@@ -164,15 +165,15 @@ func (f *Forwarded) complete(data []byte) error {
 		}
 		return true
 	})
-	if !isNull(errRaw) && isNull(choices) {
+	if !jsonscan.IsNull(errRaw) && jsonscan.IsNull(choices) {
 		e := c.streamError(data)
 		e.HTTPStatus = http.StatusBadGateway
 		return e
 	}
 	if len(choices) > 0 && choices[0] == '[' {
-		_ = eachElement(choices, func(ch []byte) bool {
-			if fr := field(ch, "finish_reason"); len(fr) > 0 && fr[0] == '"' {
-				f.FinishReason, _ = stringValue(fr)
+		_ = jsonscan.EachElement(choices, func(ch []byte) bool {
+			if fr := jsonscan.Field(ch, "finish_reason"); len(fr) > 0 && fr[0] == '"' {
+				f.FinishReason, _ = jsonscan.StringValue(fr)
 			}
 			return true
 		})
@@ -217,22 +218,22 @@ func (f *Forwarded) Next() ([]byte, error) {
 			f.done = true
 			return nil, io.EOF
 		}
-		if validate(data) != nil {
+		if jsonscan.Validate(data) != nil {
 			return nil, f.fail(&providers.Error{Kind: providers.KindUpstream,
-				Message: "upstream sent malformed stream data: " + syntaxError(data)})
+				Message: "upstream sent malformed stream data: " + jsonscan.SyntaxError(data)})
 		}
 		if ev.Name == "error" || (bytes.Contains(data, []byte(`"error"`)) && isErrorChunk(data)) {
 			return nil, f.fail(f.c.streamError(data))
 		}
 		if f.Model == "" {
-			if i := valueAfterKey(data, `"model"`); i >= 0 && i < len(data) && data[i] == '"' {
-				if end, err := skipString(data, i); err == nil {
-					f.Model, _ = stringValue(data[i:end])
+			if i := jsonscan.ValueAfterKey(data, `"model"`); i >= 0 && i < len(data) && data[i] == '"' {
+				if end, err := jsonscan.SkipString(data, i); err == nil {
+					f.Model, _ = jsonscan.StringValue(data[i:end])
 				}
 			}
 		}
-		if i := valueAfterKey(data, `"usage"`); i >= 0 && i < len(data) && data[i] == '{' {
-			if end, err := skipValue(data, i, 1); err == nil {
+		if i := jsonscan.ValueAfterKey(data, `"usage"`); i >= 0 && i < len(data) && data[i] == '{' {
+			if end, err := jsonscan.SkipValue(data, i, 1); err == nil {
 				if u, ok := parseUsage(data[i:end]); ok {
 					f.Usage, f.HasUsage = u, true
 				}
@@ -241,9 +242,9 @@ func (f *Forwarded) Next() ([]byte, error) {
 				}
 			}
 		}
-		if i := valueAfterKey(data, `"finish_reason"`); i >= 0 && i < len(data) && data[i] == '"' {
-			if end, err := skipString(data, i); err == nil && !stringEquals(data[i:end], f.FinishReason) {
-				f.FinishReason, _ = stringValue(data[i:end])
+		if i := jsonscan.ValueAfterKey(data, `"finish_reason"`); i >= 0 && i < len(data) && data[i] == '"' {
+			if end, err := jsonscan.SkipString(data, i); err == nil && !jsonscan.StringEquals(data[i:end], f.FinishReason) {
+				f.FinishReason, _ = jsonscan.StringValue(data[i:end])
 			}
 		}
 		if f.x != nil {
@@ -265,28 +266,29 @@ func (f *Forwarded) fail(e *providers.Error) error {
 // isErrorChunk reports whether a stream payload is an error event rather than a chunk that merely
 // mentions an "error" key somewhere (e.g. in Azure's content filter results).
 func isErrorChunk(data []byte) bool {
-	if e := field(data, "error"); !isNull(e) {
+	if e := jsonscan.Field(data, "error"); !jsonscan.IsNull(e) {
 		return true
 	}
-	return stringEquals(field(data, "object"), "error") && isNull(field(data, "choices"))
+	return jsonscan.StringEquals(jsonscan.Field(data, "object"), "error") && jsonscan.IsNull(jsonscan.Field(data, "choices"))
 }
 
 // emptyChoices reports whether the chunk's choices array is empty (the usage-only chunk).
 func emptyChoices(data []byte) bool {
-	i := valueAfterKey(data, `"choices"`)
+	i := jsonscan.ValueAfterKey(data, `"choices"`)
 	if i < 0 || i >= len(data) || data[i] != '[' {
 		return false
 	}
-	j := skipSpace(data, i+1)
+	j := jsonscan.SkipSpace(data, i+1)
 	return j < len(data) && data[j] == ']'
 }
 
-// Close releases the upstream connection; it is safe to call more than once.
+// Close releases the upstream connection, for reuse when the stream ended whole; it is safe to
+// call more than once.
 func (f *Forwarded) Close() error {
 	if f.body == nil {
 		return nil
 	}
-	err := f.body.Close()
+	err := providers.CloseStream(f.body, f.done)
 	f.body = nil
 	return err
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/aigateway/ai-gateway/providers"
+	"github.com/aigateway/ai-gateway/providers/jsonscan"
 )
 
 // authStyle is how a preset sends the upstream key.
@@ -34,7 +35,7 @@ type preset struct {
 	skip func(body []byte) bool
 	// request applies the vendor's request quirks to the top level of the body (nil = none).
 	// It runs on both paths: the raw body of ForwardChat and the encoded canonical request.
-	request func(o *object, x *exchange) error
+	request func(o *jsonscan.Object, x *exchange) error
 	// models lists the upstream's models; nil means GET {base}/models in OpenAI's shape.
 	models func(ctx context.Context, c *Client) ([]providers.Model, error)
 	// embedDrop lists embeddings request fields the upstream rejects.

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"strings"
+
+	"github.com/aigateway/ai-gateway/providers/jsonscan"
 )
 
 // Request quirks of the vendors, applied to the top level of a Chat Completions body. Each one
@@ -11,9 +13,9 @@ import (
 
 // quirkOpenAI: OpenAI's reasoning models (o1, o3, o4, gpt-5 families) reject max_tokens and want
 // max_completion_tokens. Azure deployments named after those models get the same treatment.
-func quirkOpenAI(o *object, x *exchange) error {
+func quirkOpenAI(o *jsonscan.Object, x *exchange) error {
 	if isOpenAIReasoningModel(x.model) {
-		o.rename("max_tokens", "max_completion_tokens")
+		o.Rename("max_tokens", "max_completion_tokens")
 	}
 	return nil
 }
@@ -27,15 +29,15 @@ func skipOpenAI(body []byte) bool {
 	if !bytes.Contains(body, []byte(`"max_tokens"`)) {
 		return true
 	}
-	i := valueAfterKey(body, `"model"`)
+	i := jsonscan.ValueAfterKey(body, `"model"`)
 	if i < 0 || i >= len(body) || body[i] != '"' {
 		return false
 	}
-	end, err := skipString(body, i)
+	end, err := jsonscan.SkipString(body, i)
 	if err != nil {
 		return false
 	}
-	model, _ := stringValue(body[i:end])
+	model, _ := jsonscan.StringValue(body[i:end])
 	return !isOpenAIReasoningModel(model)
 }
 
@@ -56,17 +58,17 @@ const mistralBridge = `{"role":"assistant","content":"OK."}`
 // quirkMistral rewrites tool-call ids to Mistral's 9-character form (recording how to map them
 // back), bridges tool→user turns, renames max_completion_tokens and seed, and drops fields Mistral
 // rejects.
-func quirkMistral(o *object, x *exchange) error {
+func quirkMistral(o *jsonscan.Object, x *exchange) error {
 	// OpenAI fields Mistral's strict schema rejects with 422 "Extra inputs are not permitted"
 	// (stream_options among them: Mistral always puts usage on its last chunk).
 	for _, k := range [...]string{"stream_options", "metadata", "store", "service_tier", "user", "logit_bias",
 		"logprobs", "top_logprobs", "modalities", "audio", "safety_identifier", "prompt_cache_key", "verbosity",
 		"web_search_options"} {
-		o.del(k)
+		o.Del(k)
 	}
-	o.rename("max_completion_tokens", "max_tokens")
-	o.rename("seed", "random_seed")
-	msgs := o.get("messages")
+	o.Rename("max_completion_tokens", "max_tokens")
+	o.Rename("seed", "random_seed")
+	msgs := o.Get("messages")
 	if len(msgs) == 0 || msgs[0] != '[' {
 		return nil
 	}
@@ -82,36 +84,36 @@ func quirkMistral(o *object, x *exchange) error {
 		out = append(out, b...)
 		n++
 	}
-	err := eachElement(msgs, func(m []byte) bool {
-		mo, e := parseObject(m)
+	err := jsonscan.EachElement(msgs, func(m []byte) bool {
+		mo, e := jsonscan.ParseObject(m)
 		if e != nil { // not an object: leave it to the upstream to complain
 			add(m)
 			prevRole = ""
 			return true
 		}
-		role, _ := stringValue(mo.get("role"))
+		role, _ := jsonscan.StringValue(mo.Get("role"))
 		if prevRole == "tool" && role == "user" {
 			add([]byte(mistralBridge))
 			changed = true
 		}
 		switch role {
 		case "assistant":
-			if tcs := mo.get("tool_calls"); len(tcs) > 0 && tcs[0] == '[' {
+			if tcs := mo.Get("tool_calls"); len(tcs) > 0 && tcs[0] == '[' {
 				if nt, ok := mistralToolCalls(tcs, x); ok {
-					mo.set("tool_calls", nt)
+					mo.Set("tool_calls", nt)
 				}
 			}
 		case "tool":
-			if id, ok := stringValue(mo.get("tool_call_id")); ok {
+			if id, ok := jsonscan.StringValue(mo.Get("tool_call_id")); ok {
 				if nid := mistralID(id); nid != id {
 					x.mapID(nid, id)
-					mo.set("tool_call_id", appendString(nil, nid))
+					mo.Set("tool_call_id", appendString(nil, nid))
 				}
 			}
 		}
-		if mo.changed {
+		if mo.Changed() {
 			changed = true
-			add(mo.bytes())
+			add(mo.Bytes())
 		} else {
 			add(m)
 		}
@@ -121,7 +123,7 @@ func quirkMistral(o *object, x *exchange) error {
 	if err != nil || !changed {
 		return nil
 	}
-	o.set("messages", append(out, ']'))
+	o.Set("messages", append(out, ']'))
 	return nil
 }
 
@@ -131,22 +133,22 @@ func mistralToolCalls(tcs []byte, x *exchange) ([]byte, bool) {
 	out = append(out, '[')
 	changed := false
 	n := 0
-	_ = eachElement(tcs, func(tc []byte) bool {
+	_ = jsonscan.EachElement(tcs, func(tc []byte) bool {
 		if n > 0 {
 			out = append(out, ',')
 		}
 		n++
-		to, err := parseObject(tc)
+		to, err := jsonscan.ParseObject(tc)
 		if err != nil {
 			out = append(out, tc...)
 			return true
 		}
-		if id, ok := stringValue(to.get("id")); ok {
+		if id, ok := jsonscan.StringValue(to.Get("id")); ok {
 			if nid := mistralID(id); nid != id {
 				x.mapID(nid, id)
-				to.set("id", appendString(nil, nid))
+				to.Set("id", appendString(nil, nid))
 				changed = true
-				out = to.appendTo(out)
+				out = to.AppendTo(out)
 				return true
 			}
 		}
@@ -212,31 +214,31 @@ func (x *exchange) mapIDsBack(b []byte) []byte {
 // quirkPerplexity drops tools (Perplexity has none) and merges consecutive messages of the same
 // role: Perplexity rejects anything but strict user/assistant alternation after the system
 // message(s) (opencode's title request is system, user, user).
-func quirkPerplexity(o *object, x *exchange) error {
-	o.del("tools")
-	o.del("tool_choice")
-	o.del("parallel_tool_calls")
-	msgs := o.get("messages")
+func quirkPerplexity(o *jsonscan.Object, x *exchange) error {
+	o.Del("tools")
+	o.Del("tool_choice")
+	o.Del("parallel_tool_calls")
+	msgs := o.Get("messages")
 	if len(msgs) == 0 || msgs[0] != '[' {
 		return nil
 	}
 	type msg struct {
 		role string
-		obj  *object
+		obj  *jsonscan.Object
 		raw  []byte
 	}
 	var list []msg
 	merged := false
-	_ = eachElement(msgs, func(m []byte) bool {
-		mo, err := parseObject(m)
+	_ = jsonscan.EachElement(msgs, func(m []byte) bool {
+		mo, err := jsonscan.ParseObject(m)
 		if err != nil {
 			list = append(list, msg{raw: m})
 			return true
 		}
-		role, _ := stringValue(mo.get("role"))
+		role, _ := jsonscan.StringValue(mo.Get("role"))
 		if n := len(list); n > 0 && role != "" && list[n-1].obj != nil && list[n-1].role == role {
 			prev := list[n-1].obj
-			prev.set("content", mergeContent(prev.get("content"), mo.get("content")))
+			prev.Set("content", mergeContent(prev.Get("content"), mo.Get("content")))
 			merged = true
 			return true
 		}
@@ -252,27 +254,27 @@ func quirkPerplexity(o *object, x *exchange) error {
 		if i > 0 {
 			out = append(out, ',')
 		}
-		if m.obj != nil && m.obj.changed {
-			out = m.obj.appendTo(out)
+		if m.obj != nil && m.obj.Changed() {
+			out = m.obj.AppendTo(out)
 		} else {
 			out = append(out, m.raw...)
 		}
 	}
-	o.set("messages", append(out, ']'))
+	o.Set("messages", append(out, ']'))
 	return nil
 }
 
 // mergeContent joins two message contents: two strings become one string separated by a blank
 // line; anything else becomes one array of parts.
 func mergeContent(a, b []byte) []byte {
-	if isNull(a) {
+	if jsonscan.IsNull(a) {
 		return b
 	}
-	if isNull(b) {
+	if jsonscan.IsNull(b) {
 		return a
 	}
-	as, aok := stringValue(a)
-	bs, bok := stringValue(b)
+	as, aok := jsonscan.StringValue(a)
+	bs, bok := jsonscan.StringValue(b)
 	if aok && bok {
 		return appendString(nil, as+"\n\n"+bs)
 	}
@@ -289,7 +291,7 @@ func mergeContent(a, b []byte) []byte {
 			n++
 			continue
 		}
-		_ = eachElement(c, func(p []byte) bool {
+		_ = jsonscan.EachElement(c, func(p []byte) bool {
 			if n > 0 {
 				out = append(out, ',')
 			}
@@ -311,46 +313,46 @@ func isXAIReasoningModel(model string) bool {
 
 // quirkXAI: xAI's reasoning models reject presence_penalty, frequency_penalty and stop, and want
 // max_completion_tokens; the grok-4 family also rejects reasoning_effort.
-func quirkXAI(o *object, x *exchange) error {
+func quirkXAI(o *jsonscan.Object, x *exchange) error {
 	if !isXAIReasoningModel(x.model) {
 		return nil
 	}
-	o.del("presence_penalty")
-	o.del("frequency_penalty")
-	o.del("stop")
-	o.rename("max_tokens", "max_completion_tokens")
+	o.Del("presence_penalty")
+	o.Del("frequency_penalty")
+	o.Del("stop")
+	o.Rename("max_tokens", "max_completion_tokens")
 	if m := strings.ToLower(x.model); strings.HasPrefix(m, "grok-4") || strings.HasPrefix(m, "grok-code") {
-		o.del("reasoning_effort")
+		o.Del("reasoning_effort")
 	}
 	return nil
 }
 
 // quirkCohere drops what the Compatibility API rejects, uses max_tokens (the documented name), and
 // maps reasoning_effort onto the two values it supports: "none" and "high" (thinking off/on).
-func quirkCohere(o *object, x *exchange) error {
+func quirkCohere(o *jsonscan.Object, x *exchange) error {
 	// The chat parameters Cohere's Compatibility API documents as unsupported
 	// (docs.cohere.com/docs/compatibility-api, "Unsupported parameters"), plus logprobs, which
 	// only makes sense with top_logprobs.
 	for _, k := range [...]string{"store", "metadata", "logit_bias", "logprobs", "top_logprobs", "n",
 		"modalities", "prediction", "audio", "service_tier", "parallel_tool_calls"} {
-		o.del(k)
+		o.Del(k)
 	}
-	o.rename("max_completion_tokens", "max_tokens")
-	if so := o.get("stream_options"); len(so) > 0 && so[0] == '{' {
-		if soo, err := parseObject(so); err == nil && soo.del("include_obfuscation") {
-			o.set("stream_options", soo.bytes())
+	o.Rename("max_completion_tokens", "max_tokens")
+	if so := o.Get("stream_options"); len(so) > 0 && so[0] == '{' {
+		if soo, err := jsonscan.ParseObject(so); err == nil && soo.Del("include_obfuscation") {
+			o.Set("stream_options", soo.Bytes())
 		}
 	}
-	if re := o.get("reasoning_effort"); re != nil {
-		v, _ := stringValue(re)
+	if re := o.Get("reasoning_effort"); re != nil {
+		v, _ := jsonscan.StringValue(re)
 		switch v {
 		case "none", "high":
 		case "minimal":
-			o.set("reasoning_effort", []byte(`"none"`))
+			o.Set("reasoning_effort", []byte(`"none"`))
 		case "":
-			o.del("reasoning_effort")
+			o.Del("reasoning_effort")
 		default:
-			o.set("reasoning_effort", []byte(`"high"`))
+			o.Set("reasoning_effort", []byte(`"high"`))
 		}
 	}
 	return nil

@@ -1,0 +1,3 @@
+ALTER TABLE request_log DROP COLUMN refused;
+--bun:split
+ALTER TABLE usage_daily DROP COLUMN refused;

@@ -1,0 +1,65 @@
+package providers
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"sync"
+)
+
+// net/http may still be reading a request body after RoundTrip returned: an upstream that
+// answers early (a 413 before it read a large body) hands back its response while the body is
+// being written, and the write stops only when the connection fails. The gateway's request
+// bodies are buffers it reuses (the server's request buffer, pooled encoders) as soon as the
+// call is over; an upstream must never receive another request's bytes from them. So every body
+// given to net/http reads through a guard, and once the call is over the guard is shut: a read
+// in progress finishes first, later reads fail without touching the buffer.
+
+// errBodyReleased is what a request body read after its call ended returns.
+var errBodyReleased = errors.New("request body read after the upstream call ended")
+
+// bodyGuard guards the bodies of one request: the first, and any GetBody hands out.
+type bodyGuard struct {
+	mu       sync.Mutex
+	released bool
+}
+
+// track replaces req's body and GetBody with guarded ones. Call it before req is sent.
+func (g *bodyGuard) track(req *http.Request) {
+	if req.Body == nil || req.Body == http.NoBody {
+		return
+	}
+	req.Body = &guardedBody{g: g, rc: req.Body}
+	if get := req.GetBody; get != nil {
+		req.GetBody = func() (io.ReadCloser, error) {
+			rc, err := get()
+			if err != nil || rc == nil || rc == http.NoBody {
+				return rc, err
+			}
+			return &guardedBody{g: g, rc: rc}, nil
+		}
+	}
+}
+
+// release ends every read of the request's bodies; it returns once none is in progress.
+func (g *bodyGuard) release() {
+	g.mu.Lock()
+	g.released = true
+	g.mu.Unlock()
+}
+
+type guardedBody struct {
+	g  *bodyGuard
+	rc io.ReadCloser
+}
+
+func (b *guardedBody) Read(p []byte) (int, error) {
+	b.g.mu.Lock()
+	defer b.g.mu.Unlock()
+	if b.g.released {
+		return 0, errBodyReleased
+	}
+	return b.rc.Read(p)
+}
+
+func (b *guardedBody) Close() error { return b.rc.Close() }
