@@ -621,6 +621,8 @@ func TestAdminUIInBrowser(t *testing.T) {
 	if u.eval(`String(!!`+q(`[data-testid="nav-requests"]`)+`)`) != "true" {
 		t.Error("the 404 page has no navigation")
 	}
+
+	browseUsage(t, u, base, dir, token)
 }
 
 // dayNumbersJS reads the dashboard's requests and errors cards, the sums of the top clients and

@@ -24,10 +24,10 @@ func allowedInternal(pkg string) (allowed []string, all, ok bool) {
 	case pkg == "sdktest": // tests only: official SDKs against the built binary
 		return nil, true, true
 	case pkg == "gateway":
-		return []string{"providers", "db", "migrations"}, false, true
+		return []string{"providers", "db", "migrations", "pricing"}, false, true
 	case pkg == "db":
 		return []string{"migrations"}, false, true
-	case pkg == "providers" || pkg == "views" || pkg == "static" || pkg == "migrations":
+	case pkg == "providers" || pkg == "views" || pkg == "static" || pkg == "migrations" || pkg == "pricing":
 		return nil, false, true
 	case strings.HasPrefix(pkg, "providers/"):
 		return []string{"providers", "providers/..."}, false, true

@@ -35,6 +35,7 @@ import (
 
 	"github.com/aigateway/ai-gateway/db"
 	"github.com/aigateway/ai-gateway/gateway"
+	"github.com/aigateway/ai-gateway/pricing"
 	"github.com/aigateway/ai-gateway/providers"
 	"github.com/aigateway/ai-gateway/providers/anthropic"
 	"github.com/aigateway/ai-gateway/providers/gemini"
@@ -222,6 +223,13 @@ func serve(ctx context.Context, f serveFlags, getenv func(string) string, stdout
 	// One registry for everything /metrics shows: the gateway's metrics and the process's own.
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	prices, err := pricing.Load(ctx, &http.Client{Timeout: 30 * time.Second}, cfg.Pricing.URL, time.Now())
+	if prices == nil {
+		return err
+	}
+	if err != nil {
+		logger.Warn("price list", "err", err)
+	}
 	gw, err := gateway.New(gateway.Options{
 		Clients:       clients,
 		Secrets:       keyring,
@@ -236,6 +244,8 @@ func serve(ctx context.Context, f serveFlags, getenv func(string) string, stdout
 		Logs:          requestLogs,
 		Usage:         db.NewUsageStore(bdb),
 		Traffic:       requestLogs,
+		Prices:        db.NewModelPrices(bdb),
+		PriceTable:    prices,
 		Registry:      registry,
 		Logger:        logger,
 		QueueSize:     cfg.Logs.QueueSize,

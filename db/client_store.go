@@ -98,7 +98,7 @@ func clientSettings() []string {
 		"azure_api_version", "upstream_keys", "fallbacks", "default_model", "model_whitelist", "system_prompt", "tool_mode", "prompt_cache",
 		"requests_per_minute", "requests_per_hour", "requests_per_day",
 		"max_input_tokens_per_day", "max_output_tokens_per_day", "max_requests_per_day",
-		"max_input_tokens", "max_output_tokens", "updated_at",
+		"max_input_tokens", "max_output_tokens", "budget_day_micros", "budget_month_micros", "updated_at",
 	}
 }
 

@@ -53,6 +53,10 @@ type Client struct {
 	MaxInputTokens        int64 `bun:"max_input_tokens,notnull"`
 	MaxOutputTokens       int64 `bun:"max_output_tokens,notnull"`
 
+	// Dollar budgets in micro-dollars per UTC day and calendar month (SPEC §16); 0 = none.
+	BudgetDayMicros   int64 `bun:"budget_day_micros,notnull"`
+	BudgetMonthMicros int64 `bun:"budget_month_micros,notnull"`
+
 	CreatedAt  time.Time `bun:"created_at,notnull"`
 	UpdatedAt  time.Time `bun:"updated_at,notnull"`
 	LastUsedAt time.Time `bun:"last_used_at,nullzero"`
@@ -77,6 +81,12 @@ type UsageDaily struct {
 	OutputTokens    int64 `bun:"output_tokens,notnull"`
 	CachedTokens    int64 `bun:"cached_tokens,notnull"`
 	ReasoningTokens int64 `bun:"reasoning_tokens,notnull"`
+	// CacheWriteTokens are prompt tokens written to the provider's cache (Anthropic's cache creation).
+	CacheWriteTokens int64 `bun:"cache_write_tokens,notnull"`
+	// CostMicros sums the priced requests' cost in micro-dollars; Unpriced counts the requests
+	// whose model has no price (their cost is unknown, not zero).
+	CostMicros int64 `bun:"cost_micros,notnull"`
+	Unpriced   int64 `bun:"unpriced,notnull"`
 }
 
 // RequestLog is one proxied request.
@@ -100,10 +110,13 @@ type RequestLog struct {
 	// key is refused and has ClientID 0.
 	Refused bool `bun:"refused,notnull"`
 
-	InputTokens     int64 `bun:"input_tokens,notnull"`
-	OutputTokens    int64 `bun:"output_tokens,notnull"`
-	CachedTokens    int64 `bun:"cached_tokens,notnull"`
-	ReasoningTokens int64 `bun:"reasoning_tokens,notnull"`
+	InputTokens      int64 `bun:"input_tokens,notnull"`
+	OutputTokens     int64 `bun:"output_tokens,notnull"`
+	CachedTokens     int64 `bun:"cached_tokens,notnull"`
+	ReasoningTokens  int64 `bun:"reasoning_tokens,notnull"`
+	CacheWriteTokens int64 `bun:"cache_write_tokens,notnull"`
+	// CostMicros is the request's cost in micro-dollars; nil when its model has no price.
+	CostMicros *int64 `bun:"cost_micros"`
 	// Estimated is true when the upstream reported no usage and the gateway estimated it.
 	Estimated bool `bun:"estimated,notnull"`
 
@@ -177,6 +190,19 @@ type Setting struct {
 	Key       string    `bun:"key,pk"`
 	Value     string    `bun:"value,notnull"`
 	UpdatedAt time.Time `bun:"updated_at,notnull"`
+}
+
+// ModelPrice is an administrator's price for a model, in US dollars per million tokens; it
+// overrides the price list (SPEC §16).
+type ModelPrice struct {
+	bun.BaseModel `bun:"table:model_price"`
+
+	Model      string    `bun:"model,pk"`
+	Input      float64   `bun:"input_usd_mtok,notnull"`
+	Output     float64   `bun:"output_usd_mtok,notnull"`
+	CacheRead  float64   `bun:"cache_read_usd_mtok,notnull"`
+	CacheWrite float64   `bun:"cache_write_usd_mtok,notnull"`
+	UpdatedAt  time.Time `bun:"updated_at,notnull"`
 }
 
 // Strings is a list of strings stored as a JSON array, so the SQL stays portable.

@@ -62,7 +62,7 @@ func addUsage(ctx context.Context, idb bun.IDB, rows []UsageDaily) error {
 		return nil
 	}
 	rows = mergeUsage(rows)
-	const chunk = 500 // 10 columns each: far below SQLite's bound-parameter limit
+	const chunk = 500 // 13 columns each: far below SQLite's bound-parameter limit
 	for start := 0; start < len(rows); start += chunk {
 		part := rows[start:min(start+chunk, len(rows))]
 		_, err := idb.NewInsert().Model(&part).
@@ -74,12 +74,30 @@ func addUsage(ctx context.Context, idb bun.IDB, rows []UsageDaily) error {
 			Set("output_tokens = usage_daily.output_tokens + EXCLUDED.output_tokens").
 			Set("cached_tokens = usage_daily.cached_tokens + EXCLUDED.cached_tokens").
 			Set("reasoning_tokens = usage_daily.reasoning_tokens + EXCLUDED.reasoning_tokens").
+			Set("cache_write_tokens = usage_daily.cache_write_tokens + EXCLUDED.cache_write_tokens").
+			Set("cost_micros = usage_daily.cost_micros + EXCLUDED.cost_micros").
+			Set("unpriced = usage_daily.unpriced + EXCLUDED.unpriced").
 			Exec(ctx)
 		if err != nil {
 			return fmt.Errorf("add usage: %w", err)
 		}
 	}
 	return nil
+}
+
+// Add adds o's counters to u (the key is not compared). Every counter of the rollup is summed
+// here, so a new column cannot be summed in one place and forgotten in another.
+func (u *UsageDaily) Add(o *UsageDaily) {
+	u.Requests += o.Requests
+	u.Errors += o.Errors
+	u.Refused += o.Refused
+	u.InputTokens += o.InputTokens
+	u.OutputTokens += o.OutputTokens
+	u.CachedTokens += o.CachedTokens
+	u.ReasoningTokens += o.ReasoningTokens
+	u.CacheWriteTokens += o.CacheWriteTokens
+	u.CostMicros += o.CostMicros
+	u.Unpriced += o.Unpriced
 }
 
 // mergeUsage sums rows with the same key (one INSERT may not touch a row twice) and sorts them.
@@ -94,14 +112,7 @@ func mergeUsage(rows []UsageDaily) []UsageDaily {
 	for _, r := range rows {
 		k := key{r.ClientID, r.Day, r.Model}
 		if i, ok := idx[k]; ok {
-			o := &out[i]
-			o.Requests += r.Requests
-			o.Errors += r.Errors
-			o.Refused += r.Refused
-			o.InputTokens += r.InputTokens
-			o.OutputTokens += r.OutputTokens
-			o.CachedTokens += r.CachedTokens
-			o.ReasoningTokens += r.ReasoningTokens
+			out[i].Add(&r)
 			continue
 		}
 		idx[k] = len(out)
@@ -118,4 +129,17 @@ func mergeUsage(rows []UsageDaily) []UsageDaily {
 		return a.Model < b.Model
 	})
 	return out
+}
+
+// SpendSince sums each client's cost in micro-dollars from fromDay (YYYY-MM-DD) on: what the
+// gateway loads at start so that a restart keeps the month's spend against the budgets.
+func (s *UsageStore) SpendSince(ctx context.Context, fromDay string) ([]UsageDaily, error) {
+	var rows []UsageDaily
+	err := s.db.NewSelect().Model((*UsageDaily)(nil)).
+		Column("client_id", "day").ColumnExpr("SUM(cost_micros) AS cost_micros").
+		Where("day >= ?", fromDay).Group("client_id", "day").OrderExpr("client_id, day").Scan(ctx, &rows)
+	if err != nil {
+		return nil, fmt.Errorf("load spend since %s: %w", fromDay, err)
+	}
+	return rows, nil
 }

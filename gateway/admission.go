@@ -67,7 +67,9 @@ var rateWindows = [3]string{"minute", "hour", "24 hours"}
 //     → KindRateLimited; the request is counted and its tokens reserved;
 //  4. the per-request caps: an estimate above max_input_tokens → KindBadRequest; the output cap
 //     is the client's own clamped to max_output_tokens, set to max_output_tokens when the
-//     client sent none, and lowered to what is left of the daily output quota.
+//     client sent none, and lowered to what is left of the daily output quota;
+//  5. the dollar budgets (reserveBudget): the worst-case cost is reserved, a request the budgets
+//     cannot hold → KindRateLimited, code "budget_exceeded".
 //
 // The output cap is per choice, as providers define max_tokens: a request for several choices
 // (Admission.Choices, at most MaxChoices, else KindBadRequest before the rate limits) reserves the
@@ -190,6 +192,11 @@ func (g *Gateway) Begin(c *Client, a Admission) (*Call, error) {
 	if outCap > 0 {
 		outCap = res.OutputTokens / choices
 	}
+	spent, outCap, err := g.reserveBudget(c, a, now, model, outCap, choices)
+	if err != nil {
+		g.counters.Release(c.key, res)
+		return nil, err
+	}
 
 	g.inFlight.Add(1)
 	g.metrics.inProgress.Inc()
@@ -203,6 +210,7 @@ func (g *Gateway) Begin(c *Client, a Admission) (*Call, error) {
 		provider:       provider,
 		maxOutput:      int(min(outCap, math.MaxInt32)),
 		res:            res,
+		spent:          spent,
 		start:          a.Received,
 		limits:         limitState(c, rl, du, now),
 	}
@@ -253,6 +261,7 @@ func (g *Gateway) reject(c *Client, a Admission, now time.Time, model string, e 
 		LatencyMS:      now.Sub(a.Received).Milliseconds(),
 		ClientIP:       a.ClientIP,
 		TraceID:        a.TraceID,
+		CostMicros:     new(int64), // refused: nothing spent
 	}}, &db.UsageDaily{ClientID: c.ID, Day: day, Model: model, Requests: 1, Errors: 1, Refused: 1})
 	return e
 }

@@ -24,6 +24,7 @@ type Call struct {
 	provider       providers.Provider
 	maxOutput      int
 	res            Reservation
+	spent          SpendReservation // against the dollar budgets
 	start          time.Time
 	limits         rateState
 
@@ -137,6 +138,22 @@ func (c *Call) End(o Outcome) {
 	u := o.Usage
 
 	g.counters.Settle(cl.key, c.res, u)
+	// The answer served is the target that answered (route.go): its backend and the model it was
+	// asked for name the request in the log and price its usage, once.
+	provider, asked := cl.Backend, c.model
+	if c.answered != nil {
+		provider = c.answered.backend
+		if c.answered.model != "" {
+			asked = c.answered.model
+		}
+	} else if n := len(c.attempts); n > 0 {
+		provider = c.attempts[n-1].Provider
+	}
+	used := strings.Clone(o.ModelUsed) // may point into a reused upstream buffer
+	if used == "" {
+		used = asked
+	}
+	cost := c.settleSpend(provider, used, asked, u)
 	g.inFlight.Add(-1)
 	m := g.metrics
 	m.inProgress.Dec()
@@ -147,6 +164,7 @@ func (c *Call) End(o Outcome) {
 	if u.OutputTokens > 0 {
 		m.outputTokens.WithLabelValues(cl.Name, c.label).Add(float64(u.OutputTokens))
 	}
+	m.spend(cl.Name, c.label, cost, u)
 	m.duration.WithLabelValues(cl.Name).Observe(latency.Seconds())
 	ttft := time.Duration(c.firstByte.Load())
 	if ttft > 0 {
@@ -154,12 +172,6 @@ func (c *Call) End(o Outcome) {
 	}
 	if overhead := time.Duration(c.upstreamAt.Load() + c.extra.Load()); overhead > 0 {
 		m.overhead.Observe(overhead.Seconds())
-	}
-	provider := cl.Backend
-	if c.answered != nil {
-		provider = c.answered.backend
-	} else if n := len(c.attempts); n > 0 {
-		provider = c.attempts[n-1].Provider
 	}
 	if upstreamFailure(perr, status) {
 		m.upstreamErrors.WithLabelValues(cl.Name, provider).Inc()
@@ -172,31 +184,29 @@ func (c *Call) End(o Outcome) {
 	g.stats.Record(StatEvent{Time: now, Client: cl.Name, Model: c.label, Requests: 1, Errors: errs,
 		InputTokens: int64(u.InputTokens), OutputTokens: int64(u.OutputTokens), CachedTokens: int64(u.CachedTokens)})
 
-	used := strings.Clone(o.ModelUsed) // may point into a reused upstream buffer
-	if used == "" {
-		used = c.model
-	}
 	row := db.RequestLog{
-		Time:            c.start.UTC(),
-		RequestID:       c.adm.RequestID,
-		ClientID:        cl.ID,
-		Endpoint:        c.adm.Endpoint,
-		ModelRequested:  c.requestedModel,
-		ModelUsed:       used,
-		Provider:        provider,
-		Attempts:        c.attempts,
-		Stream:          c.adm.Stream,
-		Status:          status,
-		InputTokens:     int64(u.InputTokens),
-		OutputTokens:    int64(u.OutputTokens),
-		CachedTokens:    int64(u.CachedTokens),
-		ReasoningTokens: int64(u.ReasoningTokens),
-		Estimated:       u.Estimated,
-		LatencyMS:       latency.Milliseconds(),
-		TTFTMS:          ttft.Milliseconds(),
-		FinishReason:    strings.Clone(o.FinishReason),
-		ClientIP:        c.adm.ClientIP,
-		TraceID:         c.adm.TraceID,
+		Time:             c.start.UTC(),
+		RequestID:        c.adm.RequestID,
+		ClientID:         cl.ID,
+		Endpoint:         c.adm.Endpoint,
+		ModelRequested:   c.requestedModel,
+		ModelUsed:        used,
+		Provider:         provider,
+		Attempts:         c.attempts,
+		Stream:           c.adm.Stream,
+		Status:           status,
+		InputTokens:      int64(u.InputTokens),
+		OutputTokens:     int64(u.OutputTokens),
+		CachedTokens:     int64(u.CachedTokens),
+		ReasoningTokens:  int64(u.ReasoningTokens),
+		CacheWriteTokens: int64(u.CacheCreationTokens),
+		CostMicros:       cost,
+		Estimated:        u.Estimated,
+		LatencyMS:        latency.Milliseconds(),
+		TTFTMS:           ttft.Milliseconds(),
+		FinishReason:     strings.Clone(o.FinishReason),
+		ClientIP:         c.adm.ClientIP,
+		TraceID:          c.adm.TraceID,
 	}
 	if perr != nil {
 		row.ErrorClass = errorClass(perr.Kind)
@@ -209,16 +219,18 @@ func (c *Call) End(o Outcome) {
 		row.ResponseBody = clipBody(o.ResponseBody)
 	}
 	usage := db.UsageDaily{
-		ClientID:        cl.ID,
-		Day:             c.res.Day,
-		Model:           c.model,
-		Requests:        1,
-		Errors:          errs,
-		InputTokens:     int64(u.InputTokens),
-		OutputTokens:    int64(u.OutputTokens),
-		CachedTokens:    int64(u.CachedTokens),
-		ReasoningTokens: int64(u.ReasoningTokens),
+		ClientID:         cl.ID,
+		Day:              c.res.Day,
+		Model:            c.model,
+		Requests:         1,
+		Errors:           errs,
+		InputTokens:      int64(u.InputTokens),
+		OutputTokens:     int64(u.OutputTokens),
+		CachedTokens:     int64(u.CachedTokens),
+		ReasoningTokens:  int64(u.ReasoningTokens),
+		CacheWriteTokens: int64(u.CacheCreationTokens),
 	}
+	usage.CostMicros, usage.Unpriced = costRollup(cost, u)
 	g.writer.add(&pendingLog{row: row, secrets: cl.upstreamKeys}, &usage)
 	c.endTrace(&o, status, perr, used, ttft)
 }

@@ -45,6 +45,7 @@ type Client struct {
 	PromptCache string
 	RateLimit   RateLimit
 	Quota       Quota
+	Budget      Budget
 
 	// provider is the first target's first key: model listing and test connection use it.
 	provider    providers.Provider
@@ -180,6 +181,7 @@ func (g *Gateway) reloadClients(ctx context.Context) error {
 		if n == nil {
 			g.limiter.Forget(c.key)
 			g.counters.Forget(c.key)
+			g.spend.Forget(c.key)
 		}
 		if n == nil || n.Name != c.Name {
 			g.metrics.forgetClient(c.Name, next)
@@ -214,6 +216,7 @@ func (g *Gateway) buildClient(row *db.Client, prev *Client) *Client {
 			MaxInputTokens:        row.MaxInputTokens,
 			MaxOutputTokens:       row.MaxOutputTokens,
 		},
+		Budget:      Budget{DayMicros: row.BudgetDayMicros, MonthMicros: row.BudgetMonthMicros},
 		key:         clientKey(row.ID),
 		modelsCache: slices.Clone([]string(row.ModelsCache)),
 		fetchedAt:   row.ModelsFetchedAt,

@@ -32,6 +32,14 @@ type Config struct {
 	Prometheus PrometheusConfig `yaml:"prometheus"`
 	Upstream   UpstreamConfig   `yaml:"upstream"`
 	Otel       OtelConfig       `yaml:"otel"`
+	Pricing    PricingConfig    `yaml:"pricing"`
+}
+
+// PricingConfig says where model prices come from (SPEC §16).
+type PricingConfig struct {
+	// URL, when set, is fetched once at start for price data in genai-prices' format (its
+	// data.json); on any failure the embedded snapshot is used. Empty: the snapshot only.
+	URL string `yaml:"url"`
 }
 
 // ServerConfig is where and how the HTTP server listens.
@@ -327,6 +335,9 @@ func (c *Config) Validate() error {
 	if c.Upstream.Breaker.Cooldown < 0 {
 		bad("upstream.breaker.cooldown: must be 0 or more, got %s", c.Upstream.Breaker.Cooldown)
 	}
+	if u := c.Pricing.URL; u != "" && !strings.HasPrefix(u, "https://") && !strings.HasPrefix(u, "http://") {
+		bad("pricing.url: must be an http(s) URL, got %q", u)
+	}
 	return errors.Join(errs...)
 }
 
@@ -544,4 +555,6 @@ otel:                          # OpenTelemetry traces over OTLP/HTTP; off while 
   headers: {{m .Otel.Headers}}                  # sent with every export, e.g. {"x-api-key": "..."}
   sample_ratio: {{.Otel.SampleRatio}}               # share of new traces recorded, 0 to 1
   service_name: {{q .Otel.ServiceName}}
+pricing:
+  url: {{q .Pricing.URL}}      # genai-prices data.json fetched at start; empty: the embedded snapshot
 `))

@@ -45,7 +45,7 @@ func TestGrafanaDashboardUsesTheGatewayMetrics(t *testing.T) {
 	call, _ := e.gw.Begin(e.auth("app"), Admission{})
 	call.Upstream()
 	call.FirstByte()
-	call.End(Outcome{Status: 502, Usage: providers.Usage{InputTokens: 1, OutputTokens: 1}})
+	call.End(Outcome{Status: 502, Usage: providers.Usage{InputTokens: 1, OutputTokens: 1, CachedTokens: 1, ReasoningTokens: 1}})
 	e.gw.metrics.rateLimited.WithLabelValues("app", "requests_per_minute").Inc()
 	e.gw.routing.attempts.WithLabelValues("openai", outcomeServerError).Inc()
 	e.gw.routing.fallbacks.WithLabelValues("app").Inc()

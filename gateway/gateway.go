@@ -25,6 +25,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/aigateway/ai-gateway/db"
+	"github.com/aigateway/ai-gateway/pricing"
 	"github.com/aigateway/ai-gateway/providers"
 )
 
@@ -57,6 +58,11 @@ type Options struct {
 	// (db.RequestLogStore), so a restart does not blank them.
 	Traffic TrafficLoader
 
+	// Prices keeps the administrators' price overrides (db.ModelPrices); nil allows none.
+	Prices PriceStore
+	// PriceTable is the price list (pricing.Parse); nil means the embedded snapshot.
+	PriceTable *pricing.Table
+
 	// Registry gets the metrics of SPEC §9; nil keeps them in a private registry.
 	Registry *prometheus.Registry
 	// Now is the clock; nil means time.Now.
@@ -83,6 +89,7 @@ type Options struct {
 	// Seams for running several instances (SPEC §13); nil means the in-memory implementation.
 	Limiter      Limiter
 	Counters     UsageCounters
+	Spend        SpendCounters
 	Stats        StatsFeed
 	ClientEvents ClientEvents
 }
@@ -107,6 +114,12 @@ type Gateway struct {
 
 	clients  atomic.Pointer[clientSet]
 	reloadMu sync.Mutex
+
+	// prices are the prices in force (priceMu serialises their reloads); spend is each
+	// client's spend of today and this month against its budgets.
+	prices  atomic.Pointer[priceBook]
+	priceMu sync.Mutex
+	spend   SpendCounters
 
 	inFlight      atomic.Int64
 	unauthorized  unauthorizedLog
@@ -156,6 +169,7 @@ func New(opts Options) (*Gateway, error) {
 		now:      opts.Now,
 		limiter:  opts.Limiter,
 		counters: opts.Counters,
+		spend:    opts.Spend,
 		stats:    opts.Stats,
 		events:   opts.ClientEvents,
 		tracer:   opts.Tracer,
@@ -166,6 +180,9 @@ func New(opts Options) (*Gateway, error) {
 	if g.counters == nil {
 		g.counters = NewMemoryCounters()
 	}
+	if g.spend == nil {
+		g.spend = NewMemorySpend()
+	}
 	if g.stats == nil {
 		g.stats = NewMemoryStats()
 	}
@@ -175,6 +192,11 @@ func New(opts Options) (*Gateway, error) {
 	g.storeBodies.Store(opts.StoreBodies)
 	g.retentionDays.Store(int64(opts.RetentionDays))
 	g.clients.Store(&clientSet{})
+	book, err := newPriceBook(opts.PriceTable, opts.Now())
+	if err != nil {
+		return nil, err
+	}
+	g.prices.Store(book)
 
 	var reg prometheus.Registerer = opts.Registry
 	if opts.Registry == nil {
@@ -214,6 +236,12 @@ func (g *Gateway) Start(ctx context.Context) error {
 	if err := g.restoreUsage(ctx); err != nil {
 		return err
 	}
+	if err := g.reloadPrices(ctx); err != nil {
+		return err
+	}
+	if err := g.restoreSpend(ctx); err != nil {
+		return err
+	}
 	if err := g.restoreLimits(ctx); err != nil {
 		return err
 	}
@@ -235,7 +263,8 @@ func (g *Gateway) Start(ctx context.Context) error {
 	return nil
 }
 
-// clientsChanged reloads the key cache when another instance announced a change.
+// clientsChanged reloads the key cache and the price overrides when another instance announced
+// a change.
 func (g *Gateway) clientsChanged(origin string) {
 	if origin == g.instance {
 		return
@@ -244,6 +273,9 @@ func (g *Gateway) clientsChanged(origin string) {
 	defer cancel()
 	if err := g.reloadClients(ctx); err != nil {
 		g.log.Error("reload clients after a change elsewhere", "err", err)
+	}
+	if err := g.reloadPrices(ctx); err != nil {
+		g.log.Error("reload price overrides after a change elsewhere", "err", err)
 	}
 }
 
@@ -307,6 +339,29 @@ func (g *Gateway) restoreLimits(ctx context.Context) error {
 			at = now
 		}
 		g.limiter.Restore(c.key, c.rates[:], at, m.Requests)
+	}
+	return nil
+}
+
+// SpendLoader reads back each client's cost per day since a day (db.UsageStore); when Options.Usage
+// is one, Start restores this month's spend so the budgets survive a restart.
+type SpendLoader interface {
+	SpendSince(ctx context.Context, fromDay string) ([]db.UsageDaily, error)
+}
+
+func (g *Gateway) restoreSpend(ctx context.Context) error {
+	sl, ok := g.opts.Usage.(SpendLoader)
+	if !ok {
+		return nil
+	}
+	now := g.now()
+	day, month := dayOf(now), monthOf(now)
+	rows, err := sl.SpendSince(ctx, month+"-01")
+	if err != nil {
+		return fmt.Errorf("load this month's spend: %w", err)
+	}
+	for _, r := range rows {
+		g.spend.Restore(clientKey(r.ClientID), day, month, r.Day, r.CostMicros)
 	}
 	return nil
 }
@@ -394,6 +449,8 @@ func (g *Gateway) Stats() Snapshot {
 	s.InFlight = g.inFlight.Load()
 	set := g.clients.Load()
 	s.ClientCount, s.ActiveClientCount = len(set.byID), set.active
+	day, month := g.spend.Total(dayOf(s.Time), monthOf(s.Time))
+	s.SpendToday, s.SpendMonth = float64(day)/1e6, float64(month)/1e6
 	s.Targets = g.Health()
 	return s
 }
@@ -407,4 +464,6 @@ func clientKey(id int64) string {
 var (
 	_ LogStore    = (*db.RequestLogStore)(nil)
 	_ UsageLoader = (*db.UsageStore)(nil)
+	_ SpendLoader = (*db.UsageStore)(nil)
+	_ PriceStore  = (*db.ModelPrices)(nil)
 )

@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/aigateway/ai-gateway/providers"
 )
 
 // metrics are the Prometheus series of SPEC §9. Labels stay bounded: the client name, the
@@ -23,6 +25,9 @@ type metrics struct {
 	queueDropped   prometheus.Counter
 	dbWriteErrors  prometheus.Counter
 	rowsRejected   *prometheus.CounterVec // outcome
+	cost           *prometheus.CounterVec // client, model
+	cachedTokens   *prometheus.CounterVec // client, model
+	reasonTokens   *prometheus.CounterVec // client, model
 
 	// perClient are the vectors with a client label, for forgetting a deleted client.
 	perClient []*prometheus.MetricVec
@@ -68,7 +73,7 @@ func newMetrics(reg prometheus.Registerer, queueLength func() float64) (*metrics
 			Buckets: overheadBuckets,
 		}),
 		rateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "ai_gateway_rate_limited_total", Help: "Requests refused by a rate limit or a daily quota, by the limit that refused.",
+			Name: "ai_gateway_rate_limited_total", Help: "Requests refused by a rate limit, a daily quota or a dollar budget, by the limit that refused.",
 		}, []string{"client", "reason"}),
 		queueDropped: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "ai_gateway_log_queue_dropped_total", Help: "Request log rows dropped because the write queue was full (usage is never dropped).",
@@ -80,18 +85,28 @@ func newMetrics(reg prometheus.Registerer, queueLength func() float64) (*metrics
 			Name: "ai_gateway_db_rows_rejected_total",
 			Help: "Accounting rows the database rejected for their values even alone: stored in plain form (outcome=stored_plain) or dropped (outcome=dropped).",
 		}, []string{"outcome"}),
+		cost: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "ai_gateway_cost_usd_total", Help: "Cost of priced requests in US dollars by client and model (unpriced models add nothing).",
+		}, []string{"client", "model"}),
+		cachedTokens: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "ai_gateway_cached_tokens_total", Help: "Input tokens read from the provider's prompt cache, by client and model.",
+		}, []string{"client", "model"}),
+		reasonTokens: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "ai_gateway_reasoning_tokens_total", Help: "Reasoning (thinking) tokens by client and model, also counted in the output tokens.",
+		}, []string{"client", "model"}),
 	}
 	for _, o := range []string{rejectedPlain, rejectedDropped} {
 		m.rowsRejected.WithLabelValues(o) // both series exist from the start, at 0
 	}
 	m.perClient = []*prometheus.MetricVec{m.requests.MetricVec, m.inputTokens.MetricVec, m.outputTokens.MetricVec,
-		m.duration.MetricVec, m.upstreamErrors.MetricVec, m.ttft.MetricVec, m.rateLimited.MetricVec}
+		m.duration.MetricVec, m.upstreamErrors.MetricVec, m.ttft.MetricVec, m.rateLimited.MetricVec,
+		m.cost.MetricVec, m.cachedTokens.MetricVec, m.reasonTokens.MetricVec}
 	queue := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "ai_gateway_log_queue_length", Help: "Request log rows waiting for the background writer.",
 	}, queueLength)
 	for _, c := range []prometheus.Collector{m.requests, m.inProgress, m.inputTokens, m.outputTokens, m.duration,
 		m.activeClients, m.upstreamErrors, m.ttft, m.overhead, m.rateLimited, m.queueDropped, m.dbWriteErrors, m.rowsRejected,
-		queue} {
+		m.cost, m.cachedTokens, m.reasonTokens, queue} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("register metrics: %w", err)
 		}
@@ -108,5 +123,18 @@ func (m *metrics) forgetClient(name string, current *clientSet) {
 	}
 	for _, v := range m.perClient {
 		v.DeletePartialMatch(prometheus.Labels{"client": name})
+	}
+}
+
+// spend adds a settled call's cost (nil: unpriced) and its cached and reasoning tokens.
+func (m *metrics) spend(client, model string, cost *int64, u providers.Usage) {
+	if cost != nil && *cost > 0 {
+		m.cost.WithLabelValues(client, model).Add(float64(*cost) / 1e6)
+	}
+	if u.CachedTokens > 0 {
+		m.cachedTokens.WithLabelValues(client, model).Add(float64(u.CachedTokens))
+	}
+	if u.ReasoningTokens > 0 {
+		m.reasonTokens.WithLabelValues(client, model).Add(float64(u.ReasoningTokens))
 	}
 }

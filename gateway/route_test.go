@@ -21,6 +21,7 @@ type scriptedUpstream struct {
 	mu     sync.Mutex
 	script []error
 	calls  []string // the key of each call
+	caps   []int    // the output cap (MaxTokens) of each call
 	// hold, when set, blocks every call until it is closed.
 	hold chan struct{}
 }
@@ -52,6 +53,9 @@ type scriptedProvider struct {
 }
 
 func (p *scriptedProvider) Chat(ctx context.Context, req *providers.Request) (*providers.Response, error) {
+	p.up.mu.Lock()
+	p.up.caps = append(p.up.caps, req.MaxTokens)
+	p.up.mu.Unlock()
 	if err := p.up.next(p.cfg.APIKey); err != nil {
 		return nil, err
 	}

@@ -54,6 +54,10 @@ type Snapshot struct {
 	// to the caller, like InFlight: the gateway's key cache knows them).
 	ClientCount       int `json:"client_count"`
 	ActiveClientCount int `json:"active_client_count"`
+	// SpendToday and SpendMonth are every current client's settled cost today and this month
+	// (UTC), in US dollars (left to the caller too: the spend counters know them).
+	SpendToday float64 `json:"spend_today_usd"`
+	SpendMonth float64 `json:"spend_month_usd"`
 	// Targets is the health of every upstream target key (SPEC §15), left to the caller too.
 	Targets []HealthStatus `json:"targets"`
 }

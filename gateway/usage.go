@@ -11,7 +11,22 @@ type UsageReport struct {
 	RateLimit RateLimit      `json:"rate_limit"`
 	Quota     Quota          `json:"quota"`
 	Usage     UsageToday     `json:"usage"`
+	Spend     SpendUSD       `json:"spend"`
+	Budget    BudgetUSD      `json:"budget"`
 	Remaining UsageRemaining `json:"remaining"`
+}
+
+// SpendUSD is what a client spent today and this month (UTC), in dollars; requests to models
+// without a price add nothing.
+type SpendUSD struct {
+	TodayUSD float64 `json:"today_usd"`
+	MonthUSD float64 `json:"month_usd"`
+}
+
+// BudgetUSD is a client's dollar budgets; 0 means none.
+type BudgetUSD struct {
+	USDPerDay   float64 `json:"usd_per_day"`
+	USDPerMonth float64 `json:"usd_per_month"`
 }
 
 // UsageToday is what a client used today; tokens of requests still in flight are not in it yet.
@@ -39,6 +54,10 @@ type UsageRemaining struct {
 	RequestsThisMinute *int64 `json:"requests_this_minute"`
 	RequestsThisHour   *int64 `json:"requests_this_hour"`
 	RequestsThisDay    *int64 `json:"requests_this_day"`
+	// USDToday and USDMonth are left of the dollar budgets, in dollars (in-flight reservations
+	// count as spent); never below 0.
+	USDToday *float64 `json:"usd_today"`
+	USDMonth *float64 `json:"usd_month"`
 }
 
 // Usage reports c's limits, today's usage and what remains. It counts nothing.
@@ -67,6 +86,18 @@ func (g *Gateway) Usage(c *Client) UsageReport {
 	r.Remaining.Requests = left(c.Quota.MaxRequestsPerDay, du.Requests)
 	r.Remaining.InputTokens = left(c.Quota.MaxInputTokensPerDay, du.InputTokens+du.ReservedInput)
 	r.Remaining.OutputTokens = left(c.Quota.MaxOutputTokensPerDay, du.OutputTokens+du.ReservedOutput)
+	sp := g.spend.Get(c.key, day, monthOf(now))
+	r.Spend = SpendUSD{TodayUSD: float64(sp.DayMicros) / 1e6, MonthUSD: float64(sp.MonthMicros) / 1e6}
+	r.Budget = BudgetUSD{USDPerDay: float64(c.Budget.DayMicros) / 1e6, USDPerMonth: float64(c.Budget.MonthMicros) / 1e6}
+	usdLeft := func(limit, spent int64) *float64 {
+		if limit <= 0 {
+			return nil
+		}
+		v := float64(max(limit-spent-sp.Reserved, 0)) / 1e6
+		return &v
+	}
+	r.Remaining.USDToday = usdLeft(c.Budget.DayMicros, sp.DayMicros)
+	r.Remaining.USDMonth = usdLeft(c.Budget.MonthMicros, sp.MonthMicros)
 	rateLeft := [3]**int64{&r.Remaining.RequestsThisMinute, &r.Remaining.RequestsThisHour, &r.Remaining.RequestsThisDay}
 	for i, rate := range c.rates {
 		if rate.Limit <= 0 {

@@ -124,13 +124,7 @@ func (w *writer) add(l *pendingLog, usage *db.UsageDaily) {
 	if usage != nil {
 		k := usageKey{usage.ClientID, usage.Day, usage.Model}
 		if u := w.usage[k]; u != nil {
-			u.Requests += usage.Requests
-			u.Errors += usage.Errors
-			u.Refused += usage.Refused
-			u.InputTokens += usage.InputTokens
-			u.OutputTokens += usage.OutputTokens
-			u.CachedTokens += usage.CachedTokens
-			u.ReasoningTokens += usage.ReasoningTokens
+			u.Add(usage)
 		} else {
 			u := *usage
 			w.usage[k] = &u

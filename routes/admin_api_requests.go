@@ -6,6 +6,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/aigateway/ai-gateway/db"
+	"github.com/aigateway/ai-gateway/views"
 )
 
 // requestJSON is one request log row as the admin API returns it (bodies are not listed).
@@ -23,16 +24,20 @@ type requestJSON struct {
 	ErrorClass     string    `json:"error_class"`
 	ErrorMessage   string    `json:"error_message"`
 	// Refused is true when the gateway refused the request itself (never sent upstream).
-	Refused         bool   `json:"refused"`
-	InputTokens     int64  `json:"input_tokens"`
-	OutputTokens    int64  `json:"output_tokens"`
-	CachedTokens    int64  `json:"cached_tokens"`
-	ReasoningTokens int64  `json:"reasoning_tokens"`
-	Estimated       bool   `json:"estimated"`
-	LatencyMS       int64  `json:"latency_ms"`
-	TTFTMS          int64  `json:"ttft_ms"`
-	FinishReason    string `json:"finish_reason"`
-	ClientIP        string `json:"client_ip"`
+	Refused         bool  `json:"refused"`
+	InputTokens     int64 `json:"input_tokens"`
+	OutputTokens    int64 `json:"output_tokens"`
+	CachedTokens    int64 `json:"cached_tokens"`
+	ReasoningTokens int64 `json:"reasoning_tokens"`
+	// CacheWriteTokens are prompt tokens written to the provider's cache; CostUSD is the
+	// request's cost, null when its model has no price.
+	CacheWriteTokens int64    `json:"cache_write_tokens"`
+	CostUSD          *float64 `json:"cost_usd"`
+	Estimated        bool     `json:"estimated"`
+	LatencyMS        int64    `json:"latency_ms"`
+	TTFTMS           int64    `json:"ttft_ms"`
+	FinishReason     string   `json:"finish_reason"`
+	ClientIP         string   `json:"client_ip"`
 	// TraceID is the OpenTelemetry trace id of a traced request, else empty.
 	TraceID string `json:"trace_id"`
 	// Attempts are the upstream attempts in order; the last one is the one that answered.
@@ -62,7 +67,24 @@ func toRequestJSON(l db.RequestLog) requestJSON {
 		ErrorClass: l.ErrorClass, ErrorMessage: l.ErrorMessage, Refused: l.Refused, InputTokens: l.InputTokens, OutputTokens: l.OutputTokens,
 		CachedTokens: l.CachedTokens, ReasoningTokens: l.ReasoningTokens, Estimated: l.Estimated, LatencyMS: l.LatencyMS,
 		TTFTMS: l.TTFTMS, FinishReason: l.FinishReason, ClientIP: l.ClientIP, TraceID: l.TraceID,
-		Attempts: toAttemptsJSON(l.Attempts)}
+		Attempts: toAttemptsJSON(l.Attempts), CacheWriteTokens: l.CacheWriteTokens, CostUSD: costUSD(l.CostMicros)}
+}
+
+// costUSD is a logged cost in dollars; nil (unpriced) stays nil.
+func costUSD(micros *int64) *float64 {
+	if micros == nil {
+		return nil
+	}
+	v := dollars(*micros)
+	return &v
+}
+
+// costText is a logged cost for the pages: dollars, or "unpriced" when the model has no price.
+func costText(micros *int64) string {
+	if micros == nil {
+		return "unpriced (the model has no price)"
+	}
+	return views.USD(*micros)
 }
 
 // apiRequests answers GET /admin/api/v1/requests?client_id=&model=&status=&from=&to=&limit=&before=

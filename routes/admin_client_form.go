@@ -49,7 +49,7 @@ type clientForm struct {
 // every field is set in the input (an unticked box means false); the upstream key only when a
 // new one was typed or removal was asked for.
 func parseClientForm(c *fiber.Ctx) clientForm {
-	f := clientForm{bad: fieldErrors{}, in: clientInput{RateLimit: &rateLimitInput{}, Quota: &quotaInput{}}}
+	f := clientForm{bad: fieldErrors{}, in: clientInput{RateLimit: &rateLimitInput{}, Quota: &quotaInput{}, Budget: &budgetInput{}}}
 	text := func(name string) *string {
 		v := strings.Clone(c.FormValue(name))
 		return &v
@@ -105,6 +105,19 @@ func parseClientForm(c *fiber.Ctx) clientForm {
 			continue
 		}
 		*dst = &n
+	}
+	for name, dst := range map[string]**float64{"budget.usd_per_day": &f.in.Budget.USDPerDay, "budget.usd_per_month": &f.in.Budget.USDPerMonth} {
+		raw := strings.TrimSpace(c.FormValue(name))
+		f.values.Limits[name] = strings.Clone(raw)
+		if raw == "" {
+			raw = "0" // an empty budget is no budget
+		}
+		v, err := strconv.ParseFloat(raw, 64)
+		if err != nil {
+			f.bad[name] = "must be a dollar amount, e.g. 25 or 2.50 (0 = no budget)"
+			continue
+		}
+		*dst = &v
 	}
 	return f
 }
@@ -184,6 +197,8 @@ func clientValues(cl *db.Client) views.ClientValues {
 			"quota.max_requests_per_day":      i64s(cl.MaxRequestsPerDay),
 			"quota.max_input_tokens":          i64s(cl.MaxInputTokens),
 			"quota.max_output_tokens":         i64s(cl.MaxOutputTokens),
+			"budget.usd_per_day":              strconv.FormatFloat(dollars(cl.BudgetDayMicros), 'f', -1, 64),
+			"budget.usd_per_month":            strconv.FormatFloat(dollars(cl.BudgetMonthMicros), 'f', -1, 64),
 		},
 	}
 }
@@ -264,9 +279,12 @@ func (s *server) usageMeters(id int64) []views.Meter {
 		return nil
 	}
 	u := s.Gateway.Usage(gc)
+	sp := s.Gateway.Spend(gc)
 	return []views.Meter{
 		{Key: "requests", Label: "requests", Used: u.Usage.Requests, Refused: u.Usage.Refused, Limit: u.Quota.MaxRequestsPerDay},
 		{Key: "input", Label: "tokens in", Used: u.Usage.InputTokens, Limit: u.Quota.MaxInputTokensPerDay},
 		{Key: "output", Label: "tokens out", Used: u.Usage.OutputTokens, Limit: u.Quota.MaxOutputTokensPerDay},
+		{Key: "spend-day", Label: "spent today", Used: sp.DayMicros, Limit: gc.Budget.DayMicros, Dollars: true},
+		{Key: "spend-month", Label: "spent this month", Used: sp.MonthMicros, Limit: gc.Budget.MonthMicros, Dollars: true},
 	}
 }

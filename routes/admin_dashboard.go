@@ -72,6 +72,8 @@ func dashboardLive(snap gateway.Snapshot) views.DashboardLive {
 			{Key: "errors", Label: "Errors", Value: views.Thousands(t.Errors), Note: errNote, Alert: t.Errors > 0},
 			{Key: "in-flight", Label: "In flight", Value: views.Thousands(snap.InFlight)},
 			{Key: "rps", Label: "Requests / s", Value: fmt.Sprintf("%.1f", snap.RequestsPerSecond), Note: "last 10 s"},
+			{Key: "spend-today", Label: "Spend today", Value: views.USD(micros(snap.SpendToday)), Note: "priced models, UTC"},
+			{Key: "spend-month", Label: "Spend this month", Value: views.USD(micros(snap.SpendMonth)), Note: "month to date"},
 		},
 		TopModels:     topList("dash-top-models", "Top models today", "No requests today yet.", "models", snap.Models),
 		TopClients:    topList("dash-top-clients", "Top clients today", "No requests today yet.", "clients", snap.Clients),

@@ -50,6 +50,10 @@ func noticeText(code string) string {
 		return "Prometheus settings saved."
 	case "logs":
 		return "Request log settings saved."
+	case "price-saved":
+		return "Price saved. It applies from the next request."
+	case "price-removed":
+		return "Override removed. The price list prices the model again."
 	}
 	return ""
 }

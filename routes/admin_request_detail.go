@@ -40,6 +40,8 @@ func (s *server) requestDetailPage(c *fiber.Ctx) error {
 		{Label: "Output tokens", Value: views.Thousands(l.OutputTokens)},
 		{Label: "Cached tokens", Value: views.Thousands(l.CachedTokens)},
 		{Label: "Reasoning tokens", Value: views.Thousands(l.ReasoningTokens)},
+		{Label: "Cache-write tokens", Value: views.Thousands(l.CacheWriteTokens)},
+		{Label: "Cost", Value: costText(l.CostMicros)},
 	}
 	if l.Estimated {
 		tokens = append(tokens, views.Fact{Label: "Token counts", Value: "estimated by the gateway (the upstream reported none)"})

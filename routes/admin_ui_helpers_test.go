@@ -105,6 +105,7 @@ func withGateway(t *testing.T) func(*Deps) {
 			HeaderTimeout: 10 * time.Second,
 			Logs:          d.RequestLogs,
 			Usage:         db.NewUsageStore(d.DB),
+			Prices:        db.NewModelPrices(d.DB),
 			Registry:      reg,
 			FlushInterval: 20 * time.Millisecond,
 		})

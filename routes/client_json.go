@@ -53,6 +53,7 @@ type clientJSON struct {
 	KeyHint          string            `json:"key_hint"`
 	RateLimit        gateway.RateLimit `json:"rate_limit"`
 	Quota            gateway.Quota     `json:"quota"`
+	Budget           budgetJSON        `json:"budget"`
 	CreatedAt        time.Time         `json:"created_at"`
 	UpdatedAt        time.Time         `json:"updated_at"`
 	LastUsedAt       *time.Time        `json:"last_used_at"`
@@ -89,6 +90,7 @@ func toClientJSON(c *db.Client) clientJSON {
 			MaxInputTokensPerDay: c.MaxInputTokensPerDay, MaxOutputTokensPerDay: c.MaxOutputTokensPerDay,
 			MaxRequestsPerDay: c.MaxRequestsPerDay, MaxInputTokens: c.MaxInputTokens, MaxOutputTokens: c.MaxOutputTokens,
 		},
+		Budget:    toBudgetJSON(c),
 		CreatedAt: c.CreatedAt.UTC(), UpdatedAt: c.UpdatedAt.UTC(), LastUsedAt: timePtr(c.LastUsedAt),
 	}
 }
@@ -116,6 +118,7 @@ type clientInput struct {
 	KeyPrefix       *string         `json:"key_prefix"`
 	RateLimit       *rateLimitInput `json:"rate_limit"`
 	Quota           *quotaInput     `json:"quota"`
+	Budget          *budgetInput    `json:"budget"`
 }
 
 type rateLimitInput struct {
@@ -273,6 +276,7 @@ func (in *clientInput) apply(c *db.Client, keyring *db.Keyring) (changed []strin
 		setLimit("quota.max_input_tokens", &c.MaxInputTokens, q.MaxInputTokens)
 		setLimit("quota.max_output_tokens", &c.MaxOutputTokens, q.MaxOutputTokens)
 	}
+	in.Budget.apply(c, bad, &changed)
 
 	if in.UpstreamKey != nil && in.UpstreamKeys == nil {
 		k := strings.TrimSpace(*in.UpstreamKey)

@@ -211,6 +211,10 @@ func New(d Deps) *fiber.App {
 	pages.get("/admin/requests.csv", s.requestsCSV)
 	pages.get("/admin/requests/live", s.requestsLive)
 	pages.get("/admin/requests/:id", s.requestDetailPage)
+	pages.get("/admin/usage", s.usagePage)
+	pages.get("/admin/prices", s.pricesPage)
+	pages.post("/admin/prices", s.priceSubmit)
+	pages.post("/admin/prices/delete", s.priceDeleteSubmit)
 	pages.get("/admin/settings", s.settingsPage)
 	// A POST-only address opened with GET (a reload, a bookmark, the back button) leads to the
 	// page its form is on instead of a 405.
@@ -238,6 +242,10 @@ func New(d Deps) *fiber.App {
 	api.post("/admin/api/v1/clients/:id/fetch-models", s.apiFetchModels)
 	api.get("/admin/api/v1/stats", s.apiStats)
 	api.get("/admin/api/v1/requests", s.apiRequests)
+	api.get("/admin/api/v1/usage", s.apiUsage)
+	api.get("/admin/api/v1/prices", s.priceList)
+	api.put("/admin/api/v1/prices", s.priceSet)
+	api.delete("/admin/api/v1/prices", s.priceDelete)
 
 	return app
 }
@@ -252,6 +260,7 @@ type group struct {
 func (g group) get(path string, h fiber.Handler)    { g.r.Get(path, with(g.read, h)...) }
 func (g group) post(path string, h fiber.Handler)   { g.r.Post(path, with(g.write, h)...) }
 func (g group) patch(path string, h fiber.Handler)  { g.r.Patch(path, with(g.write, h)...) }
+func (g group) put(path string, h fiber.Handler)    { g.r.Put(path, with(g.write, h)...) }
 func (g group) delete(path string, h fiber.Handler) { g.r.Delete(path, with(g.write, h)...) }
 
 func with(mw []fiber.Handler, h fiber.Handler) []fiber.Handler {

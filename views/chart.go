@@ -79,6 +79,16 @@ func (BarChart) Viewbox() string {
 // NewBarChart lays out points as stacked bars. Every labelEvery-th point (counted back from the
 // newest, which is always labelled) gets an axis label.
 func NewBarChart(id, title, summary string, series []ChartSeries, points []ChartPoint, labelEvery int) BarChart {
+	return newBarChart(id, title, summary, series, points, labelEvery, Compact, Thousands)
+}
+
+// NewDollarChart is NewBarChart for values in micro-dollars: its axis and tooltips show dollars.
+func NewDollarChart(id, title, summary string, series []ChartSeries, points []ChartPoint, labelEvery int) BarChart {
+	return newBarChart(id, title, summary, series, points, labelEvery, USD, USD)
+}
+
+// newBarChart lays out the chart; axis formats the gridline values and tip the tooltips' values.
+func newBarChart(id, title, summary string, series []ChartSeries, points []ChartPoint, labelEvery int, axis, tip func(int64) string) BarChart {
 	ch := BarChart{ID: id, Title: title, Summary: summary, Series: series}
 	var top int64
 	for _, p := range points {
@@ -94,7 +104,7 @@ func NewBarChart(id, title, summary string, series []ChartSeries, points []Chart
 	for i := 0; i <= 2; i++ {
 		v := scale * int64(i) / 2
 		y := chartBottom - plotH*float64(i)/2
-		ch.Grid = append(ch.Grid, GridLine{Y: coord(y), Label: Compact(v)})
+		ch.Grid = append(ch.Grid, GridLine{Y: coord(y), Label: axis(v)})
 	}
 	n := len(points)
 	if n == 0 {
@@ -111,7 +121,7 @@ func NewBarChart(id, title, summary string, series []ChartSeries, points []Chart
 		y := float64(chartBottom)
 		for j, v := range p.Values {
 			if j < len(series) {
-				b.Tip += " · " + series[j].Label + " " + Thousands(v)
+				b.Tip += " · " + series[j].Label + " " + tip(v)
 			}
 			if v <= 0 {
 				continue

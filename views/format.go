@@ -1,6 +1,7 @@
 package views
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 )
@@ -58,22 +59,49 @@ type Meter struct {
 	Refused int64
 	// Limit 0 means no limit.
 	Limit int64
+	// Dollars means Used and Limit are micro-dollars (spend against a budget).
+	Dollars bool
 }
 
-// Text is "1,204 / 10,000", or "1,204 · no limit"; with refused requests
-// "1,213 (9 refused) · 1,204 / 10,000 counted".
+// Text is "1,204 / 10,000", or "1,204 · no limit"; "$3.20 / $10.00" for dollars; with refused
+// requests "1,213 (9 refused) · 1,204 / 10,000 counted".
 func (m Meter) Text() string {
+	f := Thousands
+	if m.Dollars {
+		f = USD
+	}
 	if m.Refused > 0 {
-		s := Thousands(m.Used) + " (" + Thousands(m.Refused) + " refused)"
+		s := f(m.Used) + " (" + Thousands(m.Refused) + " refused)"
 		if m.Limit <= 0 {
 			return s + " · no limit"
 		}
-		return s + " · " + Thousands(m.counted()) + " / " + Thousands(m.Limit) + " counted"
+		return s + " · " + f(m.counted()) + " / " + f(m.Limit) + " counted"
 	}
 	if m.Limit <= 0 {
-		return Thousands(m.Used) + " · no limit"
+		return f(m.Used) + " · no limit"
 	}
-	return Thousands(m.Used) + " / " + Thousands(m.Limit)
+	return f(m.Used) + " / " + f(m.Limit)
+}
+
+// USD formats micro-dollars as dollars: cents from a cent up ("$1,204.50"), four decimals below
+// ("$0.0044"), "$0.00" for nothing.
+func USD(micros int64) string {
+	neg := micros < 0
+	if neg {
+		micros = -micros
+	}
+	var s string
+	switch {
+	case micros == 0 || micros >= 10_000:
+		cents := (micros + 5_000) / 10_000
+		s = "$" + Thousands(cents/100) + "." + fmt.Sprintf("%02d", cents%100)
+	default:
+		s = fmt.Sprintf("$0.%04d", (micros+50)/100)
+	}
+	if neg {
+		return "-" + s
+	}
+	return s
 }
 
 func (m Meter) counted() int64 { return m.Used - m.Refused }

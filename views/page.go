@@ -17,7 +17,7 @@ type Assets struct {
 type Page struct {
 	// Title is the page's name, shown in the tab and as its heading.
 	Title string
-	// Nav is the active navigation entry: "dashboard", "clients", "requests" or "settings".
+	// Nav is the active navigation entry: "dashboard", "clients", "requests", "usage", "prices" or "settings".
 	Nav       string
 	Username  string
 	CSRFToken string
@@ -35,6 +35,8 @@ func navItems() []navItem {
 		{"dashboard", "Dashboard", "/admin"},
 		{"clients", "Clients", "/admin/clients"},
 		{"requests", "Requests", "/admin/requests"},
+		{"usage", "Usage", "/admin/usage"},
+		{"prices", "Prices", "/admin/prices"},
 		{"settings", "Settings", "/admin/settings"},
 	}
 }
