@@ -230,7 +230,9 @@ export function register(t, ctx) {
     });
 
     t.test(`openai sdk [${b.name}]: upstream 429 becomes RateLimitError`, async () => {
-      b.mock.script({ error: { status: 429, message: 'mock: slow down', headers: { 'retry-after': '7' } } });
+      // Retry-After 0: a longer one would rest the client's only upstream key for that long
+      // (SPEC §15), and the next tests would get this 429 from the gateway without a call.
+      b.mock.script({ error: { status: 429, message: 'mock: slow down', headers: { 'retry-after': '0' } } });
       const err = await rejects(
         () => client().chat.completions.create({ model: b.model, messages: [{ role: 'user', content: 'x' }] }),
         'create',
