@@ -78,6 +78,30 @@ func wantSpend(backend string) (cost, cached, cacheWrite, reasoning int64) {
 	return 600*2 + 400/2 + 300*10, spendCacheRead, 0, spendReasoning
 }
 
+// wantSaved is what the cache saved on one request to backend at spendPrice, net of writes:
+// 400 reads × (2 − 0.5), less, on Anthropic, 100 writes × (4 − 2).
+func wantSaved(backend string) int64 {
+	if backend == beAnthropic {
+		return 400*3/2 - 100*2
+	}
+	return 400 * 3 / 2
+}
+
+// statsSaved is today's cache saving in /admin/api/v1/stats, in micro-dollars.
+func statsSaved(t *testing.T, g *relGateway) int64 {
+	t.Helper()
+	status, body := g.admin(http.MethodGet, "/admin/api/v1/stats", nil)
+	var snap struct {
+		Today struct {
+			Saved *int64 `json:"cache_saved_micros"`
+		} `json:"today"`
+	}
+	if err := json.Unmarshal([]byte(body), &snap); status != http.StatusOK || err != nil || snap.Today.Saved == nil {
+		t.Fatalf("stats: %d %v %s", status, err, body)
+	}
+	return *snap.Today.Saved
+}
+
 // doorUsageFields are the usage fields a front door's caller must see for the spend mock's usage.
 func doorUsageFields(door string, reasoning int64) []string {
 	switch door {
@@ -138,7 +162,7 @@ func TestSpendCostExactForEveryDoorAndBackend(t *testing.T) {
 	h := g.openDB()
 	var rows = h.requestLogs()
 	relWaitFor(t, "the request log", 10*time.Second, func() bool { rows = h.requestLogs(); return len(rows) == len(pairs) })
-	var total int64
+	var total, saved int64
 	for i, p := range pairs {
 		r := rows[i]
 		cost, cached, cw, reasoning := wantSpend(p.backend)
@@ -151,6 +175,11 @@ func TestSpendCostExactForEveryDoorAndBackend(t *testing.T) {
 				r.InputTokens, r.OutputTokens, r.CachedTokens, r.CacheWriteTokens, r.ReasoningTokens, spendIn, spendOut, cached, cw, reasoning)
 		}
 		total += cost
+		saved += wantSaved(p.backend)
+	}
+	// The dashboard's numbers say what the cache saved, net of the writes.
+	if got := statsSaved(t, g); got != saved {
+		t.Errorf("cache saved today = %d µ$, want %d", got, saved)
 	}
 
 	// An override changes the very next request's cost.
@@ -175,6 +204,11 @@ func TestSpendCostExactForEveryDoorAndBackend(t *testing.T) {
 	csvTotal := spendCSVTotal(t, g, "day,client,model")
 	if csvTotal != total {
 		t.Errorf("CSV total %d µ$, want %d", csvTotal, total)
+	}
+	// Cache reads priced as input save nothing; a restart keeps today's saving.
+	g.restart()
+	if got := statsSaved(t, g); got != saved {
+		t.Errorf("after a restart cache saved today = %d µ$, want %d", got, saved)
 	}
 }
 

@@ -87,6 +87,9 @@ type UsageDaily struct {
 	// whose model has no price (their cost is unknown, not zero).
 	CostMicros int64 `bun:"cost_micros,notnull"`
 	Unpriced   int64 `bun:"unpriced,notnull"`
+	// SavedMicros sums what the prompt cache saved on the priced requests, in micro-dollars:
+	// cache reads at (input − cache read price) less cache writes at (cache write − input price).
+	SavedMicros int64 `bun:"saved_micros,notnull"`
 }
 
 // RequestLog is one proxied request.

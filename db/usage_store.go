@@ -62,7 +62,7 @@ func addUsage(ctx context.Context, idb bun.IDB, rows []UsageDaily) error {
 		return nil
 	}
 	rows = mergeUsage(rows)
-	const chunk = 500 // 13 columns each: far below SQLite's bound-parameter limit
+	const chunk = 500 // 14 columns each: far below SQLite's bound-parameter limit
 	for start := 0; start < len(rows); start += chunk {
 		part := rows[start:min(start+chunk, len(rows))]
 		_, err := idb.NewInsert().Model(&part).
@@ -77,6 +77,7 @@ func addUsage(ctx context.Context, idb bun.IDB, rows []UsageDaily) error {
 			Set("cache_write_tokens = usage_daily.cache_write_tokens + EXCLUDED.cache_write_tokens").
 			Set("cost_micros = usage_daily.cost_micros + EXCLUDED.cost_micros").
 			Set("unpriced = usage_daily.unpriced + EXCLUDED.unpriced").
+			Set("saved_micros = usage_daily.saved_micros + EXCLUDED.saved_micros").
 			Exec(ctx)
 		if err != nil {
 			return fmt.Errorf("add usage: %w", err)
@@ -98,6 +99,7 @@ func (u *UsageDaily) Add(o *UsageDaily) {
 	u.CacheWriteTokens += o.CacheWriteTokens
 	u.CostMicros += o.CostMicros
 	u.Unpriced += o.Unpriced
+	u.SavedMicros += o.SavedMicros
 }
 
 // mergeUsage sums rows with the same key (one INSERT may not touch a row twice) and sorts them.

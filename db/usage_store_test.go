@@ -16,18 +16,21 @@ func TestUsageStoreAddForDayAndRange(t *testing.T) {
 		}
 	}
 	add(
-		UsageDaily{ClientID: 1, Day: "2026-03-01", Model: "a", Requests: 1, InputTokens: 10, OutputTokens: 1, CachedTokens: 2, ReasoningTokens: 1},
+		UsageDaily{ClientID: 1, Day: "2026-03-01", Model: "a", Requests: 1, InputTokens: 10, OutputTokens: 1, CachedTokens: 2, ReasoningTokens: 1,
+			CacheWriteTokens: 4, CostMicros: 50, SavedMicros: 100},
 		UsageDaily{ClientID: 2, Day: "2026-03-01", Model: "a", Requests: 1},
 		UsageDaily{ClientID: 1, Day: "2026-03-02", Model: "a", Requests: 5},
 	)
-	add(UsageDaily{ClientID: 1, Day: "2026-03-01", Model: "a", Requests: 2, Errors: 1, InputTokens: 5, OutputTokens: 4, CachedTokens: 1, ReasoningTokens: 3})
+	add(UsageDaily{ClientID: 1, Day: "2026-03-01", Model: "a", Requests: 2, Errors: 1, InputTokens: 5, OutputTokens: 4, CachedTokens: 1, ReasoningTokens: 3,
+		CostMicros: 7, Unpriced: 1, SavedMicros: -30})
 
 	day, err := s.ForDay(ctx, "2026-03-01")
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := []UsageDaily{
-		{ClientID: 1, Day: "2026-03-01", Model: "a", Requests: 3, Errors: 1, InputTokens: 15, OutputTokens: 5, CachedTokens: 3, ReasoningTokens: 4},
+		{ClientID: 1, Day: "2026-03-01", Model: "a", Requests: 3, Errors: 1, InputTokens: 15, OutputTokens: 5, CachedTokens: 3, ReasoningTokens: 4,
+			CacheWriteTokens: 4, CostMicros: 57, Unpriced: 1, SavedMicros: 70},
 		{ClientID: 2, Day: "2026-03-01", Model: "a", Requests: 1},
 	}
 	if !slices.Equal(day, want) {

@@ -123,17 +123,18 @@ func USD(micros int64) string {
 }
 
 // settleSpend prices the call's usage at the price of the backend that answered (nil:
-// unpriced), adds it to the client's spend and drops the call's budget reservation.
-func (c *Call) settleSpend(backend, used, asked string, u providers.Usage) *int64 {
+// unpriced), adds it to the client's spend and drops the call's budget reservation. saved is
+// what the prompt cache saved on the call (costOf).
+func (c *Call) settleSpend(backend, used, asked string, u providers.Usage) (cost *int64, saved int64) {
 	g := c.g
-	cost := g.costOf(backend, used, asked, pricing.Tokens{Input: int64(u.InputTokens),
+	cost, saved = g.costOf(backend, used, asked, pricing.Tokens{Input: int64(u.InputTokens),
 		CacheRead: int64(u.CachedTokens), CacheWrite: int64(u.CacheCreationTokens), Output: int64(u.OutputTokens)})
 	var actual int64
 	if cost != nil {
 		actual = *cost
 	}
 	g.spend.Settle(c.client.key, c.spent, dayOf(c.start), monthOf(c.start), actual)
-	return cost
+	return cost, saved
 }
 
 // costRollup is a call's part of the daily rollup: its cost, or one unpriced request when it

@@ -153,7 +153,7 @@ func (c *Call) End(o Outcome) {
 	if used == "" {
 		used = asked
 	}
-	cost := c.settleSpend(provider, used, asked, u)
+	cost, saved := c.settleSpend(provider, used, asked, u)
 	g.inFlight.Add(-1)
 	m := g.metrics
 	m.inProgress.Dec()
@@ -182,7 +182,8 @@ func (c *Call) End(o Outcome) {
 		errs = 1
 	}
 	g.stats.Record(StatEvent{Time: now, Client: cl.Name, Model: c.label, Requests: 1, Errors: errs,
-		InputTokens: int64(u.InputTokens), OutputTokens: int64(u.OutputTokens), CachedTokens: int64(u.CachedTokens)})
+		InputTokens: int64(u.InputTokens), OutputTokens: int64(u.OutputTokens), CachedTokens: int64(u.CachedTokens),
+		CacheSavedMicros: saved})
 
 	row := db.RequestLog{
 		Time:             c.start.UTC(),
@@ -229,6 +230,7 @@ func (c *Call) End(o Outcome) {
 		CachedTokens:     int64(u.CachedTokens),
 		ReasoningTokens:  int64(u.ReasoningTokens),
 		CacheWriteTokens: int64(u.CacheCreationTokens),
+		SavedMicros:      saved,
 	}
 	usage.CostMicros, usage.Unpriced = costRollup(cost, u)
 	g.writer.add(&pendingLog{row: row, secrets: cl.upstreamKeys}, &usage)

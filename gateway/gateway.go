@@ -297,7 +297,8 @@ func (g *Gateway) restoreUsage(ctx context.Context) error {
 			name, model = c.Name, c.modelLabel(r.Model)
 		}
 		g.stats.Record(StatEvent{Time: now, Client: name, Model: model, Requests: r.Requests, Errors: r.Errors,
-			InputTokens: r.InputTokens, OutputTokens: r.OutputTokens, CachedTokens: r.CachedTokens, TotalsOnly: true})
+			InputTokens: r.InputTokens, OutputTokens: r.OutputTokens, CachedTokens: r.CachedTokens,
+			CacheSavedMicros: r.SavedMicros, TotalsOnly: true})
 	}
 	return nil
 }

@@ -146,16 +146,18 @@ func (g *Gateway) callPrice(backend, used, asked string) PriceInfo {
 }
 
 // costOf prices a call's usage in micro-dollars: nil when it used tokens of an unpriced model.
-func (g *Gateway) costOf(backend, used, asked string, t pricing.Tokens) *int64 {
+// saved is what the prompt cache saved on it, net of cache writes (pricing.CacheSaved); 0 when
+// unpriced.
+func (g *Gateway) costOf(backend, used, asked string, t pricing.Tokens) (cost *int64, saved int64) {
 	if t == (pricing.Tokens{}) {
-		return new(int64) // no tokens: nothing spent, whatever the price
+		return new(int64), 0 // no tokens: nothing spent, whatever the price
 	}
 	p := g.callPrice(backend, used, asked)
 	if !p.OK {
-		return nil
+		return nil, 0
 	}
 	c := pricing.Cost(p.Rates, t)
-	return &c
+	return &c, pricing.CacheSaved(p.Rates, t)
 }
 
 func sortPrices(ps []db.ModelPrice) {

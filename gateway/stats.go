@@ -18,6 +18,8 @@ type StatEvent struct {
 	OutputTokens int64
 	// CachedTokens are the input tokens read from the provider's prompt cache (part of InputTokens).
 	CachedTokens int64
+	// CacheSavedMicros is what the prompt cache saved on priced requests, net of cache writes.
+	CacheSavedMicros int64
 	// TotalsOnly adds to today's totals and top lists but not to the time series: usage restored
 	// at start happened earlier in the day, at times nobody recorded.
 	TotalsOnly bool
@@ -70,6 +72,10 @@ type Totals struct {
 	OutputTokens int64 `json:"output_tokens"`
 	// CachedTokens are the input tokens read from the prompt cache; InputTokens includes them.
 	CachedTokens int64 `json:"cached_tokens"`
+	// CacheSavedMicros is what the prompt cache saved in micro-dollars: each priced request's
+	// cache reads at (input − cache read price) less its cache writes at (cache write − input
+	// price). Unpriced requests add nothing; negative when the writes cost more than reads saved.
+	CacheSavedMicros int64 `json:"cache_saved_micros"`
 }
 
 // Point is the traffic of one interval starting at Time.
@@ -122,6 +128,7 @@ func (t *Totals) add(e *StatEvent) {
 	t.InputTokens += e.InputTokens
 	t.OutputTokens += e.OutputTokens
 	t.CachedTokens += e.CachedTokens
+	t.CacheSavedMicros += e.CacheSavedMicros
 }
 
 func (s *MemoryStats) rollDay(day string) {

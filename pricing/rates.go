@@ -195,3 +195,24 @@ func parsePrice(raw json.RawMessage) (Rates, error) {
 	}
 	return r, nil
 }
+
+// CacheSaved is what the prompt cache saved on t at rates r, in micro-dollars, rounded to the
+// nearest: what t would cost with every cached prompt token billed as plain input, less what it
+// costs. Reads save (input − cache read) each; writes cost (cache write − input) more each, so
+// the figure is net of the write premium and may be negative.
+func CacheSaved(r Rates, t Tokens) int64 {
+	p := r.For(t.Input)
+	read, write := p.CacheRead, p.CacheWrite
+	if read == 0 {
+		read = p.Input
+	}
+	if write == 0 {
+		write = p.Input
+	}
+	cr, cw := max(t.CacheRead, 0), max(t.CacheWrite, 0)
+	s := float64(cr)*(p.Input-read) - float64(cw)*(write-p.Input)
+	if math.Abs(s) >= math.MaxInt64/2 {
+		return int64(math.Copysign(math.MaxInt64/2, s))
+	}
+	return int64(math.Round(s))
+}

@@ -74,6 +74,27 @@ func TestCost(t *testing.T) {
 	}
 }
 
+// The cache's saving is the cost of the same tokens billed as plain input less the real cost: net
+// of the write premium, negative when writes outweigh reads, nothing without cache prices.
+func TestCacheSaved(t *testing.T) {
+	r := Flat(Price{Input: 3, Output: 15, CacheRead: 0.3, CacheWrite: 3.75})
+	tok := Tokens{Input: 1000, CacheRead: 400, CacheWrite: 100, Output: 200}
+	// 400×(3−0.3) − 100×(3.75−3) = 1080 − 75
+	if got := CacheSaved(r, tok); got != 1005 {
+		t.Errorf("CacheSaved = %d µ$, want 1005", got)
+	}
+	plain := Cost(r, Tokens{Input: tok.Input, Output: tok.Output})
+	if got := CacheSaved(r, tok); got != plain-Cost(r, tok) {
+		t.Errorf("CacheSaved = %d µ$, want the uncached cost less the cost, %d", got, plain-Cost(r, tok))
+	}
+	if got := CacheSaved(r, Tokens{Input: 1000, CacheWrite: 1000}); got != -750 {
+		t.Errorf("writes only: CacheSaved = %d µ$, want -750", got)
+	}
+	if got := CacheSaved(Flat(Price{Input: 2, Output: 8}), Tokens{Input: 10, CacheRead: 4, CacheWrite: 3}); got != 0 {
+		t.Errorf("without cache prices nothing is saved: %d", got)
+	}
+}
+
 func TestTiersRepriceTheWholeRequest(t *testing.T) {
 	r, err := parsePrices([]byte(`{"input_mtok":{"base":1.25,"tiers":[{"start":200000,"price":2.5}]},"output_mtok":{"base":10,"tiers":[{"start":200000,"price":15}]}}`), time.Now())
 	if err != nil {

@@ -134,12 +134,21 @@ func charts(key, period string, points []gateway.Point, labelEvery int, layout s
 }
 
 // cacheHitStat is today's cache hit ratio: the input tokens read from a provider's prompt cache
-// over all input tokens (which include them).
+// over all input tokens (which include them), and what the cache saved on priced models, net of
+// the premium cache writes cost (gateway.Totals.CacheSavedMicros).
 func cacheHitStat(t gateway.Totals) views.Stat {
-	s := views.Stat{Key: "cache-hit", Label: "Cache hits", Value: "–", Note: "no input tokens yet"}
+	s := views.Stat{Key: "cache-hit", Label: "Cache hits", Value: "–", Note: "no input tokens yet",
+		Help: "Saved is net, on priced models only: cache reads at (input − cache read price) less cache writes " +
+			"at (cache write − input price). Unpriced models add nothing."}
 	if t.InputTokens > 0 {
 		s.Value = fmt.Sprintf("%.1f%%", float64(t.CachedTokens)*100/float64(t.InputTokens))
 		s.Note = views.Compact(t.CachedTokens) + " of " + views.Compact(t.InputTokens) + " input tokens cached"
+	}
+	switch {
+	case t.CacheSavedMicros > 0:
+		s.Note += " · saved " + views.USD(t.CacheSavedMicros) + " today"
+	case t.CacheSavedMicros < 0:
+		s.Note += " · cache writes cost " + views.USD(-t.CacheSavedMicros) + " more than they saved today"
 	}
 	return s
 }

@@ -18,8 +18,9 @@ import (
 func snapshot() gateway.Snapshot {
 	now := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
 	s := gateway.Snapshot{
-		Time:              now,
-		Today:             gateway.Totals{Requests: 1234, Errors: 12, InputTokens: 2_500_000, OutputTokens: 40_000, CachedTokens: 1_750_000},
+		Time: now,
+		Today: gateway.Totals{Requests: 1234, Errors: 12, InputTokens: 2_500_000, OutputTokens: 40_000, CachedTokens: 1_750_000,
+			CacheSavedMicros: 1_234_567},
 		InFlight:          3,
 		RequestsPerSecond: 2.5,
 		Models: []gateway.Top{
@@ -63,6 +64,13 @@ func TestDashboardLiveFragments(t *testing.T) {
 	}
 	if got := doc.Find(testid("stat-cache-hit")).Text(); !strings.Contains(got, "1.8M of 2.5M input tokens cached") {
 		t.Errorf("cache hit note: %q", got)
+	}
+	// What the cache saved today, net of cache writes, says how it is counted.
+	if got := doc.Find(testid("stat-cache-hit")).Text(); !strings.Contains(got, "saved $1.23 today") {
+		t.Errorf("cache hit card without the saving: %q", got)
+	}
+	if got := doc.Find(testid("stat-cache-hit")).AttrOr("title", ""); !strings.Contains(got, "less cache writes") {
+		t.Errorf("cache hit card's help: %q", got)
 	}
 	if !strings.Contains(doc.Find(testid("stat-errors")).Text(), "1.0% of requests") {
 		t.Errorf("error rate: %q", doc.Find(testid("stat-errors")).Text())
@@ -184,5 +192,18 @@ func TestDashboardGettingStartedAndTopTablesAddUp(t *testing.T) {
 	}
 	if !strings.Contains(l.Note, `"other"`) {
 		t.Errorf("no note on other: %q", l.Note)
+	}
+}
+
+// Writes that cost more than the reads saved are said as such, and without any saving (unpriced
+// models, no cache) the card says nothing about money.
+func TestCacheHitStatSaving(t *testing.T) {
+	lost := cacheHitStat(gateway.Totals{InputTokens: 1000, CacheSavedMicros: -50_000})
+	if !strings.Contains(lost.Note, "cache writes cost $0.05 more than they saved today") {
+		t.Errorf("net loss: %q", lost.Note)
+	}
+	none := cacheHitStat(gateway.Totals{InputTokens: 1000, CachedTokens: 500})
+	if strings.Contains(none.Note, "$") || none.Note != "500 of 1k input tokens cached" {
+		t.Errorf("no saving: %q", none.Note)
 	}
 }

@@ -1,0 +1,1 @@
+ALTER TABLE usage_daily DROP COLUMN saved_micros;
