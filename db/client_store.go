@@ -29,6 +29,13 @@ const (
 	PromptCacheOff  = "off"
 )
 
+// Responses API modes of a client whose backend may or may not serve /responses itself
+// (openai-compatible, ollama, lmstudio): translated to Chat Completions, or forwarded.
+const (
+	ResponsesAPITranslate = "translate"
+	ResponsesAPINative    = "native"
+)
+
 // List returns every client, oldest first.
 func (s *Clients) List(ctx context.Context) ([]Client, error) {
 	var cs []Client
@@ -66,7 +73,7 @@ func (s *Clients) GetByKeyHash(ctx context.Context, hash string) (*Client, error
 
 // Create inserts c with a new key that starts with c.KeyPrefix (DefaultKeyPrefix when empty) and
 // returns the full key, which is not stored anywhere. It fills c.ID, the key columns and the
-// timestamps; an empty ToolMode becomes passthrough, an empty PromptCache auto.
+// timestamps; an empty ToolMode becomes passthrough, an empty PromptCache auto, an empty ResponsesAPI translate.
 func (s *Clients) Create(ctx context.Context, c *Client) (key string, err error) {
 	if c.KeyPrefix == "" {
 		c.KeyPrefix = DefaultKeyPrefix
@@ -80,6 +87,9 @@ func (s *Clients) Create(ctx context.Context, c *Client) (key string, err error)
 	}
 	if c.PromptCache == "" {
 		c.PromptCache = PromptCacheAuto
+	}
+	if c.ResponsesAPI == "" {
+		c.ResponsesAPI = ResponsesAPITranslate
 	}
 	c.KeyHash, c.KeyHint = HashKey(key), Hint(key)
 	now := time.Now().UTC()
@@ -96,6 +106,7 @@ func clientSettings() []string {
 	return []string{
 		"name", "description", "active", "backend", "base_url", "upstream_key", "upstream_key_hint",
 		"azure_api_version", "upstream_keys", "fallbacks", "default_model", "model_whitelist", "system_prompt", "tool_mode", "prompt_cache",
+		"responses_api",
 		"requests_per_minute", "requests_per_hour", "requests_per_day",
 		"max_input_tokens_per_day", "max_output_tokens_per_day", "max_requests_per_day",
 		"max_input_tokens", "max_output_tokens", "budget_day_micros", "budget_month_micros", "updated_at",

@@ -42,6 +42,9 @@ type Client struct {
 	ToolMode        string    `bun:"tool_mode,notnull"`
 	// PromptCache is PromptCacheAuto or PromptCacheOff (see gateway.Client.PromptCache).
 	PromptCache string `bun:"prompt_cache,notnull"`
+	// ResponsesAPI is ResponsesAPITranslate or ResponsesAPINative (openai-compatible, ollama and
+	// lmstudio backends only): how /v1/responses reaches the backend.
+	ResponsesAPI string `bun:"responses_api,notnull"`
 
 	RequestsPerMinute int64 `bun:"requests_per_minute,notnull"`
 	RequestsPerHour   int64 `bun:"requests_per_hour,notnull"`

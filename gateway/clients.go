@@ -268,8 +268,9 @@ func (g *Gateway) buildClient(row *db.Client, prev *Client) *Client {
 }
 
 // buildProvider is the one place a provider is built: target t reached with the key sealed
-// (nil for none). It returns the decrypted key too, for redaction.
-func (g *Gateway) buildProvider(t db.Target, sealed []byte) (providers.Provider, string, error) {
+// (nil for none), answering /v1/responses as responsesAPI says (db.ResponsesAPINative or
+// translate). It returns the decrypted key too, for redaction.
+func (g *Gateway) buildProvider(t db.Target, responsesAPI string, sealed []byte) (providers.Provider, string, error) {
 	row := &t
 	factory := g.opts.Providers[row.Backend]
 	if factory == nil {
@@ -291,6 +292,7 @@ func (g *Gateway) buildProvider(t db.Target, sealed []byte) (providers.Provider,
 		BaseURL:         row.BaseURL,
 		APIKey:          key,
 		AzureAPIVersion: row.AzureAPIVersion,
+		ResponsesAPI:    responsesAPI,
 		HTTPClient:      g.opts.HTTPClient,
 		HeaderTimeout:   g.opts.HeaderTimeout,
 		IdleTimeout:     g.opts.IdleTimeout,

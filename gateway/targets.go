@@ -37,12 +37,16 @@ type targetSpec struct {
 	db.Target
 	// sealed are the encrypted keys, in turn order; none for a keyless backend (ollama, …).
 	sealed []db.SealedKey
+	// responsesAPI is the client's responses_api for its own backend; empty for a fallback
+	// (translated, unless its backend serves the Responses API anyway).
+	responsesAPI string
 }
 
-// targetSpecs lists the targets of row: its backend columns with UpstreamKey and UpstreamKeys,
-// then its fallbacks.
+// targetSpecs lists the targets of row: its backend columns with UpstreamKey, UpstreamKeys and
+// ResponsesAPI, then its fallbacks.
 func targetSpecs(row *db.Client) []targetSpec {
-	first := targetSpec{Target: db.Target{Backend: row.Backend, BaseURL: row.BaseURL, AzureAPIVersion: row.AzureAPIVersion}}
+	first := targetSpec{Target: db.Target{Backend: row.Backend, BaseURL: row.BaseURL, AzureAPIVersion: row.AzureAPIVersion},
+		responsesAPI: row.ResponsesAPI}
 	if len(row.UpstreamKey) > 0 {
 		first.sealed = append(first.sealed, db.SealedKey{Ciphertext: row.UpstreamKey, Hint: row.UpstreamKeyHint})
 	}
@@ -67,7 +71,7 @@ func (g *Gateway) buildTargets(c *Client, row *db.Client, unbench bool) {
 			sealed = []db.SealedKey{{}}
 		}
 		for ki, sk := range sealed {
-			p, key, err := g.buildProvider(spec.Target, sk.Ciphertext)
+			p, key, err := g.buildProvider(spec.Target, spec.responsesAPI, sk.Ciphertext)
 			k := &targetKey{provider: p, err: err, hint: sk.Hint,
 				health: g.healthOf(spec.Backend, spec.BaseURL, spec.AzureAPIVersion, key, sk.Hint)}
 			if unbench {
@@ -109,7 +113,7 @@ func (c *Client) callable() (providers.Provider, error) {
 // sameConnection reports whether a and b reach their upstreams the same way.
 func sameConnection(a, b *db.Client) bool {
 	return a.Backend == b.Backend && a.BaseURL == b.BaseURL && a.AzureAPIVersion == b.AzureAPIVersion &&
-		bytes.Equal(a.UpstreamKey, b.UpstreamKey) && sameJSON(a.UpstreamKeys, b.UpstreamKeys) &&
+		a.ResponsesAPI == b.ResponsesAPI && bytes.Equal(a.UpstreamKey, b.UpstreamKey) && sameJSON(a.UpstreamKeys, b.UpstreamKeys) &&
 		sameJSON(a.Fallbacks, b.Fallbacks)
 }
 

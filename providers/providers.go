@@ -355,6 +355,9 @@ type Config struct {
 	// APIKey is the decrypted upstream key; may be empty for local backends.
 	APIKey          string
 	AzureAPIVersion string
+	// ResponsesAPI is "native" when an openai-compatible, ollama or lmstudio backend serves the
+	// Responses API itself (/v1/responses is forwarded to it); otherwise it is translated.
+	ResponsesAPI string
 	// HTTPClient is shared by all providers (one transport, pooled per host). It must have no total timeout.
 	HTTPClient *http.Client
 	// HeaderTimeout bounds the wait for the upstream's response headers (504 when exceeded); 0 = none.

@@ -69,6 +69,12 @@ func parseClientForm(c *fiber.Ctx) clientForm {
 	if *f.in.PromptCache == "" {
 		*f.in.PromptCache = db.PromptCacheAuto
 	}
+	// The Responses API mode is shown only for the backends that have one; a value left in the
+	// hidden select after switching to another backend is not the administrator's choice.
+	f.in.ResponsesAPI = text("responses_api")
+	if *f.in.ResponsesAPI == "" || !slices.Contains(responsesAPIBackends, *f.in.Backend) {
+		*f.in.ResponsesAPI = db.ResponsesAPITranslate
+	}
 	active := c.FormValue("active") == "true"
 	f.in.Active = &active
 
@@ -89,7 +95,7 @@ func parseClientForm(c *fiber.Ctx) clientForm {
 	f.values = views.ClientValues{
 		Name: *f.in.Name, Description: *f.in.Description, Active: active, Backend: *f.in.Backend,
 		BaseURL: *f.in.BaseURL, AzureAPIVersion: *f.in.AzureAPIVersion, DefaultModel: *f.in.DefaultModel,
-		SystemPrompt: *f.in.SystemPrompt, ToolMode: *f.in.ToolMode, PromptCache: *f.in.PromptCache, KeyPrefix: strings.Clone(c.FormValue("key_prefix")),
+		SystemPrompt: *f.in.SystemPrompt, ToolMode: *f.in.ToolMode, PromptCache: *f.in.PromptCache, ResponsesAPI: *f.in.ResponsesAPI, KeyPrefix: strings.Clone(c.FormValue("key_prefix")),
 		RemoveUpstreamKey: remove, Limits: map[string]string{},
 	}
 	for name, dst := range limitTargets(&f.in) {
@@ -187,7 +193,7 @@ func clientValues(cl *db.Client) views.ClientValues {
 	return views.ClientValues{
 		Name: cl.Name, Description: cl.Description, Active: cl.Active, Backend: cl.Backend, BaseURL: cl.BaseURL,
 		AzureAPIVersion: cl.AzureAPIVersion, DefaultModel: cl.DefaultModel, SystemPrompt: cl.SystemPrompt,
-		ToolMode: cl.ToolMode, PromptCache: cl.PromptCache, KeyPrefix: cl.KeyPrefix,
+		ToolMode: cl.ToolMode, PromptCache: cl.PromptCache, ResponsesAPI: cl.ResponsesAPI, KeyPrefix: cl.KeyPrefix,
 		Limits: map[string]string{
 			"rate_limit.requests_per_minute":  i64s(cl.RequestsPerMinute),
 			"rate_limit.requests_per_hour":    i64s(cl.RequestsPerHour),
@@ -243,7 +249,8 @@ func (s *server) clientFormView(cl *db.Client) views.ClientForm {
 
 // newClientFormView is the form's frame: the choices it offers.
 func (s *server) newClientFormView() views.ClientForm {
-	return views.ClientForm{Backends: backends(), KeyPrefixes: keyPrefixes(), BaseURLHints: baseURLHints()}
+	return views.ClientForm{Backends: backends(), KeyPrefixes: keyPrefixes(), BaseURLHints: baseURLHints(),
+		ResponsesAPIBackends: responsesAPIBackends}
 }
 
 // withSubmitted shows what was submitted instead of what is stored, so nothing typed is lost.

@@ -329,3 +329,34 @@ func TestClientFormFieldsPerBackend(t *testing.T) {
 		t.Errorf("azure's base URL note %q", note)
 	}
 }
+
+// The Responses API mode shows only for openai-compatible, ollama and lmstudio; a native left in
+// the hidden select after switching to another backend is stored as translate.
+func TestClientFormResponsesAPI(t *testing.T) {
+	e := newEdge(t)
+	s := e.login()
+	_, doc, _ := e.page(s, "/admin/clients/new")
+	field := doc.Find(testid("responses-api-field"))
+	if _, hidden := field.Attr("hidden"); !hidden || field.AttrOr("data-only-backend", "") != "openai-compatible ollama lmstudio" {
+		t.Errorf("Responses API field for the default backend: hidden=%v only=%q", hidden, field.AttrOr("data-only-backend", ""))
+	}
+	form := clientFormValues("local", "ollama", "")
+	form.Set("responses_api", "native")
+	if resp, _, body := e.post(s, "/admin/clients", form); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("create ollama: %d %s", resp.StatusCode, body)
+	}
+	form = clientFormValues("claude", "anthropic", "")
+	form.Set("responses_api", "native")
+	if resp, _, body := e.post(s, "/admin/clients", form); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("create anthropic: %d %s", resp.StatusCode, body)
+	}
+	rows := e.clientRows()
+	if len(rows) != 2 || rows[0].ResponsesAPI != "native" || rows[1].ResponsesAPI != "translate" {
+		t.Fatalf("stored %+v", rows)
+	}
+	_, doc, _ = e.page(s, "/admin/clients/"+edgeID(rows[0].ID))
+	if _, hidden := doc.Find(testid("responses-api-field")).Attr("hidden"); hidden ||
+		doc.Find(testid("field-responses-api")).Find("option[selected]").AttrOr("value", "") != "native" {
+		t.Errorf("the ollama client's form does not show native: %s", doc.Find(testid("responses-api-field")).Text())
+	}
+}

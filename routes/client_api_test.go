@@ -103,7 +103,7 @@ func TestClientLifecycleThroughAPI(t *testing.T) {
 	if !strings.HasPrefix(created.Key, "gm_") || len(created.Key) < 3+43 || created.KeyHint != created.Key[len(created.Key)-4:] {
 		t.Fatalf("created key %q hint %q", created.Key, created.KeyHint)
 	}
-	if created.Name != "app" || !created.Active || created.ToolMode != "passthrough" || created.PromptCache != "auto" || created.UpstreamKeyHint != "c3d4" ||
+	if created.Name != "app" || !created.Active || created.ToolMode != "passthrough" || created.PromptCache != "auto" || created.ResponsesAPI != "translate" || created.UpstreamKeyHint != "c3d4" ||
 		strings.Join(created.ModelWhitelist, ",") != "gpt-4o,gpt-4o-mini" {
 		t.Fatalf("created = %+v", created)
 	}
@@ -259,6 +259,9 @@ func TestClientValidation(t *testing.T) {
 		{"upstream key with newline", "POST", `{"name":"a","backend":"openai","upstream_key":"sk-a\nX-Evil: 1"}`, "upstream_key", "must not contain spaces"},
 		{"prompt_cache unknown", "POST", `{"name":"a","backend":"anthropic","prompt_cache":"always"}`, "prompt_cache", `"always" is not a prompt cache mode`},
 		{"patch prompt_cache empty", "PATCH", `{"prompt_cache":""}`, "prompt_cache", `"" is not a prompt cache mode`},
+		{"responses_api native on anthropic", "POST", `{"name":"a","backend":"anthropic","responses_api":"native"}`, "responses_api", `"native" is for backends openai-compatible, ollama, lmstudio; backend anthropic`},
+		{"responses_api unknown", "POST", `{"name":"a","backend":"ollama","responses_api":"forward"}`, "responses_api", `"forward" is not a Responses API mode`},
+		{"patch responses_api native on openai", "PATCH", `{"responses_api":"native"}`, "responses_api", `"native" is for backends`},
 		{"patch tool_mode gateway", "PATCH", `{"tool_mode":"gateway"}`, "tool_mode", `"gateway" is not available yet`},
 		{"patch clears name", "PATCH", `{"name":""}`, "name", "is required"},
 		{"patch key prefix", "PATCH", `{"key_prefix":"sk-"}`, "key_prefix", "changes only with a new key"},

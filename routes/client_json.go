@@ -49,6 +49,7 @@ type clientJSON struct {
 	SystemPrompt     string            `json:"system_prompt"`
 	ToolMode         string            `json:"tool_mode"`
 	PromptCache      string            `json:"prompt_cache"`
+	ResponsesAPI     string            `json:"responses_api"`
 	KeyPrefix        string            `json:"key_prefix"`
 	KeyHint          string            `json:"key_hint"`
 	RateLimit        gateway.RateLimit `json:"rate_limit"`
@@ -82,7 +83,7 @@ func toClientJSON(c *db.Client) clientJSON {
 		UpstreamKeyHints: upstreamKeyHints(c), Fallbacks: toFallbacksJSON(c.Fallbacks),
 		DefaultModel: c.DefaultModel, ModelWhitelist: nonNil(c.ModelWhitelist), ModelsCache: nonNil(c.ModelsCache),
 		ModelsFetchedAt: timePtr(c.ModelsFetchedAt), SystemPrompt: c.SystemPrompt, ToolMode: c.ToolMode,
-		PromptCache: c.PromptCache, KeyPrefix: c.KeyPrefix, KeyHint: c.KeyHint,
+		PromptCache: c.PromptCache, ResponsesAPI: c.ResponsesAPI, KeyPrefix: c.KeyPrefix, KeyHint: c.KeyHint,
 		RateLimit: gateway.RateLimit{
 			RequestsPerMinute: c.RequestsPerMinute, RequestsPerHour: c.RequestsPerHour, RequestsPerDay: c.RequestsPerDay,
 		},
@@ -115,6 +116,7 @@ type clientInput struct {
 	SystemPrompt    *string         `json:"system_prompt"`
 	ToolMode        *string         `json:"tool_mode"`
 	PromptCache     *string         `json:"prompt_cache"`
+	ResponsesAPI    *string         `json:"responses_api"`
 	KeyPrefix       *string         `json:"key_prefix"`
 	RateLimit       *rateLimitInput `json:"rate_limit"`
 	Quota           *quotaInput     `json:"quota"`
@@ -160,9 +162,10 @@ func decodeJSON(c *fiber.Ctx, v any, allowEmpty bool) error {
 // the config's default limits.
 func newClientFromDefaults(d gateway.Limits) *db.Client {
 	return &db.Client{
-		Active:      true,
-		ToolMode:    db.ToolModePassthrough,
-		PromptCache: db.PromptCacheAuto,
+		Active:       true,
+		ToolMode:     db.ToolModePassthrough,
+		PromptCache:  db.PromptCacheAuto,
+		ResponsesAPI: db.ResponsesAPITranslate,
 
 		RequestsPerMinute: d.RateLimit.RequestsPerMinute,
 		RequestsPerHour:   d.RateLimit.RequestsPerHour,
@@ -240,6 +243,7 @@ func (in *clientInput) apply(c *db.Client, keyring *db.Keyring) (changed []strin
 	set("system_prompt", &c.SystemPrompt, in.SystemPrompt, maxPromptLen, true)
 	set("tool_mode", &c.ToolMode, in.ToolMode, 40, false)
 	set("prompt_cache", &c.PromptCache, in.PromptCache, 40, false)
+	set("responses_api", &c.ResponsesAPI, in.ResponsesAPI, 40, false)
 
 	if in.ModelWhitelist != nil {
 		var list []string
@@ -321,6 +325,10 @@ func (in *clientInput) apply(c *db.Client, keyring *db.Keyring) (changed []strin
 	return changed, nil
 }
 
+// responsesAPIBackends are the backends whose responses_api may be native: servers that may or
+// may not implement the Responses API (the openai, xai and azure backends always forward it).
+var responsesAPIBackends = []string{"openai-compatible", "ollama", "lmstudio"}
+
 // validateClient checks the rules that involve the whole client.
 func validateClient(c *db.Client, bad fieldErrors) {
 	if _, done := bad["name"]; !done && c.Name == "" {
@@ -362,6 +370,18 @@ func validateClient(c *db.Client, bad fieldErrors) {
 	}
 	if _, done := bad["prompt_cache"]; !done && c.PromptCache != db.PromptCacheAuto && c.PromptCache != db.PromptCacheOff {
 		bad["prompt_cache"] = fmt.Sprintf("%q is not a prompt cache mode; use \"auto\" (automatic Anthropic cache breakpoints) or \"off\"", c.PromptCache)
+	}
+	if _, done := bad["responses_api"]; !done {
+		switch c.ResponsesAPI {
+		case db.ResponsesAPITranslate:
+		case db.ResponsesAPINative:
+			if !slices.Contains(responsesAPIBackends, c.Backend) {
+				bad["responses_api"] = fmt.Sprintf("\"native\" is for backends %s; backend %s answers /v1/responses its own way: use \"translate\"",
+					strings.Join(responsesAPIBackends, ", "), c.Backend)
+			}
+		default:
+			bad["responses_api"] = fmt.Sprintf("%q is not a Responses API mode; use \"translate\" (to Chat Completions) or \"native\" (forwarded to the backend's /responses)", c.ResponsesAPI)
+		}
 	}
 	if c.DefaultModel != "" && len(c.ModelWhitelist) > 0 && !slices.Contains(c.ModelWhitelist, c.DefaultModel) {
 		if _, done := bad["default_model"]; !done {

@@ -106,7 +106,7 @@ func (s *server) errorHandler(c *fiber.Ctx, err error) error {
 		return c.Status(status).JSON(adminErrorBody(e, err))
 	case isAdminPath(p):
 		return s.renderErrorPage(c, status, e.Message)
-	case strings.HasPrefix(p, "/v1/messages"):
+	case strings.HasPrefix(p, "/v1/messages"), strings.HasPrefix(p, "/v1/models") && anthropicCaller(c):
 		return sendProtocolError(c, status, anthropic.EncodeError(e))
 	case strings.HasPrefix(p, "/v1beta/"):
 		return sendProtocolError(c, status, gemini.EncodeError(e))

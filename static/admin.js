@@ -45,7 +45,8 @@
   });
 
   // The client form shows the fields of the chosen backend: its base URL default (or that it
-  // needs one) and the Azure API version only for azure. Without JavaScript the server does the
+  // needs one), the Azure API version only for azure, the Responses API mode only for the backends
+  // that have one (data-only-backend lists them). Without JavaScript the server does the
   // same when the form comes back.
   document.addEventListener("change", function (e) {
     var sel = e.target.closest("select#backend");
@@ -57,7 +58,8 @@
     if (note && opt) { note.textContent = opt.getAttribute("data-note") || ""; }
     document.querySelectorAll("[data-only-backend]").forEach(function (el) {
       var input = el.querySelector("input");
-      el.hidden = el.getAttribute("data-only-backend") !== sel.value && !(input && input.value);
+      var only = el.getAttribute("data-only-backend").split(" ");
+      el.hidden = only.indexOf(sel.value) < 0 && !(input && input.value);
     });
   });
 

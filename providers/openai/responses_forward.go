@@ -15,7 +15,8 @@ import (
 var _ providers.NativeForwarder = (*Client)(nil)
 
 // ServesNatively reports whether the backend serves the Responses API itself: OpenAI, xAI and
-// Azure's v1 API do; the other OpenAI-compatible backends are translated to Chat Completions.
+// Azure's v1 API do; openai-compatible, ollama and lmstudio do when the client says so
+// (Config.ResponsesAPI "native"); the others are translated to Chat Completions.
 func (c *Client) ServesNatively(protocol string) bool {
 	if protocol != providers.ProtocolResponses {
 		return false
@@ -25,6 +26,8 @@ func (c *Client) ServesNatively(protocol string) bool {
 		return true
 	case "azure":
 		return c.azureV1
+	case "openai-compatible", "ollama", "lmstudio":
+		return c.cfg.ResponsesAPI == "native"
 	}
 	return false
 }

@@ -1,0 +1,1 @@
+ALTER TABLE client DROP COLUMN responses_api;
