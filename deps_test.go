@@ -9,7 +9,7 @@ import (
 
 // The shape of the house (STYLE.md), as a test: imports flow one way.
 //
-//	providers/<p> → providers;  gateway → providers, db;  db → migrations;
+//	providers/<p> → providers;  gateway → providers, db;  cluster → gateway;  db → migrations;
 //	routes → everything below;  views, static, providers, migrations → nothing internal;
 //	only routes and main import fiber (or fasthttp under it).
 
@@ -25,6 +25,8 @@ func allowedInternal(pkg string) (allowed []string, all, ok bool) {
 		return nil, true, true
 	case pkg == "gateway":
 		return []string{"providers", "db", "migrations", "pricing"}, false, true
+	case pkg == "cluster":
+		return []string{"gateway", "providers", "db", "migrations", "pricing"}, false, true
 	case pkg == "db":
 		return []string{"migrations"}, false, true
 	case pkg == "providers" || pkg == "views" || pkg == "static" || pkg == "migrations" || pkg == "pricing":

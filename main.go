@@ -33,6 +33,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/aigateway/ai-gateway/cluster"
 	"github.com/aigateway/ai-gateway/db"
 	"github.com/aigateway/ai-gateway/gateway"
 	"github.com/aigateway/ai-gateway/pricing"
@@ -230,6 +231,17 @@ func serve(ctx context.Context, f serveFlags, getenv func(string) string, stdout
 	if err != nil {
 		logger.Warn("price list", "err", err)
 	}
+	// Several instances (redis.url): limits, quotas, budgets and login throttling are shared
+	// through Redis, and every change is announced to the other instances. Without it all of
+	// this stays in this process's memory.
+	var shared *cluster.Shared
+	if cfg.Redis.Enabled() {
+		if shared, err = cluster.Open(ctx, cluster.Options{URL: cfg.Redis.URL, Prefix: cfg.Redis.Prefix,
+			Registry: registry, Logger: logger}); err != nil {
+			return err
+		}
+		defer shared.Close()
+	}
 	gw, err := gateway.New(gateway.Options{
 		Clients:       clients,
 		Secrets:       keyring,
@@ -254,6 +266,11 @@ func serve(ctx context.Context, f serveFlags, getenv func(string) string, stdout
 
 		Responses:              storedResponses,
 		ResponsesRetentionDays: cfg.Responses.RetentionDays,
+
+		Limiter:      sharedLimiter(shared),
+		Counters:     sharedCounters(shared),
+		Spend:        sharedSpend(shared),
+		ClientEvents: sharedEvents(shared),
 	})
 	if err != nil {
 		return err

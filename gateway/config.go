@@ -33,6 +33,7 @@ type Config struct {
 	Upstream   UpstreamConfig   `yaml:"upstream"`
 	Otel       OtelConfig       `yaml:"otel"`
 	Pricing    PricingConfig    `yaml:"pricing"`
+	Redis      RedisConfig      `yaml:"redis"`
 }
 
 // PricingConfig says where model prices come from (SPEC §16).
@@ -194,7 +195,8 @@ func DefaultConfig() *Config {
 		Upstream: UpstreamConfig{HeaderTimeout: 300 * time.Second, IdleTimeout: 300 * time.Second,
 			Retries: 1, RetryBackoffMax: 2 * time.Second,
 			Breaker: BreakerConfig{Failures: 5, Cooldown: 30 * time.Second}},
-		Otel: OtelConfig{Headers: map[string]string{}, SampleRatio: 1, ServiceName: "ai-gateway"},
+		Otel:  OtelConfig{Headers: map[string]string{}, SampleRatio: 1, ServiceName: "ai-gateway"},
+		Redis: RedisConfig{Prefix: "aigw:"},
 	}
 }
 
@@ -323,6 +325,7 @@ func (c *Config) Validate() error {
 		bad("upstream.idle_timeout: must be 0 (no bound) or more, got %s", c.Upstream.IdleTimeout)
 	}
 	c.Otel.validate(bad)
+	c.Redis.validate(bad)
 	if c.Upstream.Retries < 0 || c.Upstream.Retries > 10 {
 		bad("upstream.retries: must be 0 to 10, got %d", c.Upstream.Retries)
 	}
@@ -557,4 +560,7 @@ otel:                          # OpenTelemetry traces over OTLP/HTTP; off while 
   service_name: {{q .Otel.ServiceName}}
 pricing:
   url: {{q .Pricing.URL}}      # genai-prices data.json fetched at start; empty: the embedded snapshot
+redis:                         # shared limits and live changes between several instances; empty: this instance alone
+  url: {{q .Redis.URL}}      # e.g. "redis://127.0.0.1:6379/0" (rediss:// for TLS)
+  prefix: {{q .Redis.Prefix}}  # starts every key and channel; one per deployment
 `))

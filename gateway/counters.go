@@ -33,6 +33,9 @@ type Reservation struct {
 	InputTokens int64
 	// OutputTokens is the output cap per choice times the number of choices.
 	OutputTokens int64
+	// Local marks a reservation that shared counters made in this instance's own memory while
+	// their store was unreachable: it is settled there too.
+	Local bool
 }
 
 // QuotaRefusal says which daily quota refused a request.

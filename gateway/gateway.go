@@ -114,6 +114,9 @@ type Gateway struct {
 
 	clients  atomic.Pointer[clientSet]
 	reloadMu sync.Mutex
+	// onChange run after a change announced by another instance has been reloaded (OnChange).
+	onChangeMu sync.Mutex
+	onChange   []func(ctx context.Context)
 
 	// prices are the prices in force (priceMu serialises their reloads); spend is each
 	// client's spend of today and this month against its budgets.
@@ -277,6 +280,29 @@ func (g *Gateway) clientsChanged(origin string) {
 	if err := g.reloadPrices(ctx); err != nil {
 		g.log.Error("reload price overrides after a change elsewhere", "err", err)
 	}
+	g.onChangeMu.Lock()
+	fns := g.onChange
+	g.onChangeMu.Unlock()
+	for _, fn := range fns {
+		fn(ctx)
+	}
+}
+
+// OnChange adds fn to what runs when another instance announces a change (Options.ClientEvents),
+// after the clients and prices are reloaded: the edge reloads its runtime settings with it.
+func (g *Gateway) OnChange(fn func(ctx context.Context)) {
+	g.onChangeMu.Lock()
+	defer g.onChangeMu.Unlock()
+	g.onChange = append(g.onChange, fn)
+}
+
+// AnnounceChange tells the other instances that something they load from the database changed
+// (the admin settings), so they reload it; without Options.ClientEvents it does nothing.
+func (g *Gateway) AnnounceChange(ctx context.Context) error {
+	if g.events == nil {
+		return nil
+	}
+	return g.events.Publish(ctx, g.instance)
 }
 
 func (g *Gateway) restoreUsage(ctx context.Context) error {

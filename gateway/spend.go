@@ -29,6 +29,9 @@ type Spend struct {
 type SpendReservation struct {
 	Day, Month string
 	Micros     int64
+	// Local marks a reservation that shared counters made in this instance's own memory while
+	// their store was unreachable: it is settled there too.
+	Local bool
 }
 
 // SpendCounters hold each client's spend of the current UTC day and month: admission reserves

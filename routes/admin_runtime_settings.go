@@ -109,6 +109,7 @@ func (s *server) initSettings() {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	s.applySettings(s.loadSettings(ctx))
+	s.reloadSettingsOnChange()
 }
 
 func (s *server) sealSecret(plain string) (string, error) {
@@ -127,12 +128,32 @@ func (s *server) openSecret(stored string) (string, error) {
 	return s.Keyring.Decrypt(ct)
 }
 
-// saveSettings stores each key's value; the caller then applies the new liveSettings.
+// saveSettings stores each key's value and tells the other instances to reload the settings;
+// the caller then applies the new liveSettings here.
 func (s *server) saveSettings(ctx context.Context, kv map[string]string) error {
 	for k, v := range kv {
 		if err := s.Settings.Set(ctx, k, v); err != nil {
 			return err
 		}
 	}
+	s.settingsChanged(ctx)
 	return nil
+}
+
+// settingsChanged announces saved settings to the other instances (SPEC §17), which reload them
+// from the database. The change is stored, so a failed announcement is logged, not returned.
+func (s *server) settingsChanged(ctx context.Context) {
+	if s.Gateway == nil {
+		return
+	}
+	if err := s.Gateway.AnnounceChange(ctx); err != nil {
+		s.log.Error("announce settings change", "error", err.Error())
+	}
+}
+
+// reloadSettingsOnChange makes a change announced by another instance reload the settings here.
+func (s *server) reloadSettingsOnChange() {
+	if s.Gateway != nil {
+		s.Gateway.OnChange(func(ctx context.Context) { s.applySettings(s.loadSettings(ctx)) })
+	}
 }

@@ -63,6 +63,7 @@ func (s *server) settingsResetSubmit(c *fiber.Ctx) error {
 	if err := s.Settings.Delete(c.UserContext(), keys...); err != nil {
 		return err
 	}
+	s.settingsChanged(c.UserContext())
 	s.applySettings(s.loadSettings(c.UserContext()))
 	if err := s.audit(c, "settings."+section+".reset", "settings", "the configuration's values apply"); err != nil {
 		return err
