@@ -113,7 +113,7 @@ func (c *Counters) Release(key string, r gateway.Reservation) {
 		c.local.Release(key, r)
 		return
 	}
-	c.incr("quota release", c.dayKey(key, r.Day), "n", -1, "ri", -r.InputTokens, "ro", -r.OutputTokens, "r", -1)
+	c.incr("quota release", c.dayKey(key, r.Day), add{"n", -1}, add{"ri", -r.InputTokens}, add{"ro", -r.OutputTokens}, add{"r", -1})
 }
 
 // Settle implements gateway.UsageCounters.
@@ -122,23 +122,31 @@ func (c *Counters) Settle(key string, r gateway.Reservation, u providers.Usage) 
 		c.local.Settle(key, r, u)
 		return
 	}
-	c.incr("quota settle", c.dayKey(key, r.Day), "n", -1, "ri", -r.InputTokens, "ro", -r.OutputTokens,
-		"i", int64(u.InputTokens), "o", int64(u.OutputTokens), "c", int64(u.CachedTokens), "x", int64(u.ReasoningTokens))
+	c.incr("quota settle", c.dayKey(key, r.Day), add{"n", -1}, add{"ri", -r.InputTokens}, add{"ro", -r.OutputTokens},
+		add{"i", int64(u.InputTokens)}, add{"o", int64(u.OutputTokens)}, add{"c", int64(u.CachedTokens)}, add{"x", int64(u.ReasoningTokens)})
 }
 
 // Refuse implements gateway.UsageCounters.
 func (c *Counters) Refuse(key, day string) {
-	if !c.incr("quota refuse", c.dayKey(key, day), "f", 1) {
+	if !c.incr("quota refuse", c.dayKey(key, day), add{"f", 1}) {
 		c.local.Refuse(key, day)
 	}
 }
 
-// incr adds to fields of a hash in one transaction: pairs of field name and amount.
-func (c *Counters) incr(what, hash string, pairs ...any) bool {
+// add is an amount to add to a field of a hash.
+type add struct {
+	field string
+	n     int64
+}
+
+// incr makes the additions to a hash in one transaction.
+func (c *Counters) incr(what, hash string, adds ...add) bool {
 	return c.s.try(what, func(ctx context.Context) error {
 		_, err := c.s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-			for j := 0; j < len(pairs); j += 2 {
-				p.HIncrBy(ctx, hash, pairs[j].(string), pairs[j+1].(int64))
+			for _, a := range adds {
+				if a.n != 0 {
+					p.HIncrBy(ctx, hash, a.field, a.n)
+				}
 			}
 			p.HSetNX(ctx, hash, "own", "-")
 			p.Expire(ctx, hash, dayTTL)

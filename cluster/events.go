@@ -36,20 +36,20 @@ func (e *Events) Publish(ctx context.Context, origin string) error {
 // after a reconnection it runs with origin "" (a change of unknown origin).
 func (e *Events) Subscribe(fn func(origin string)) (cancel func()) {
 	ctx, stop := context.WithCancel(context.Background())
+	ps := e.s.rdb.Subscribe(ctx, e.channel)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		e.listen(ctx, fn)
+		e.listen(ctx, ps, fn)
 	}()
 	return func() {
 		stop()
+		ps.Close() // a receive waiting for a message returns now
 		<-done
 	}
 }
 
-func (e *Events) listen(ctx context.Context, fn func(origin string)) {
-	ps := e.s.rdb.Subscribe(ctx, e.channel)
-	defer ps.Close()
+func (e *Events) listen(ctx context.Context, ps *redis.PubSub, fn func(origin string)) {
 	subscribed := false
 	for ctx.Err() == nil {
 		msg, err := ps.ReceiveTimeout(ctx, 30*time.Second)

@@ -1,0 +1,116 @@
+package cluster
+
+import (
+	"testing"
+	"time"
+
+	"github.com/aigateway/ai-gateway/gateway"
+	"github.com/aigateway/ai-gateway/providers"
+)
+
+// When Redis goes away, requests keep flowing on the instance's own memory (fail-open per
+// instance) and the failures are counted; when it comes back, the instance shares again by
+// itself. The outage is a proxy in front of Redis that the test closes and opens again.
+func TestFailOpenAndRecovery(t *testing.T) {
+	needRedis(t)
+	prefix := testPrefix(t)
+	p := newProxy(t, redisAddr(t))
+	viaProxy := openInstance(t, p.url(), prefix)
+	direct := openInstance(t, testRedisURL(), prefix)
+	lim, other := viaProxy.Limiter(), direct.Limiter()
+	counters := viaProxy.Counters()
+	rates := []gateway.Rate{{Limit: 3, Window: time.Minute}}
+	now := time.Now()
+
+	for i := range 3 {
+		if !lim.Allow("c", rates, now).Allowed {
+			t.Fatalf("request %d refused before the outage", i)
+		}
+	}
+	if r := other.Status("c", rates, now); r.Remaining != 0 {
+		t.Fatalf("the other instance sees %d remaining, want 0: the counts are not shared", r.Remaining)
+	}
+	if n := viaProxy.redisErrors(t); n != 0 {
+		t.Fatalf("%v redis errors before the outage", n)
+	}
+
+	p.close()
+	if r := lim.Allow("c", rates, now); !r.Allowed {
+		t.Fatalf("refused during the outage: %+v; want the instance's own limiter to admit it", r)
+	}
+	res, refused, _ := counters.Reserve("c", "2026-12-04", gateway.Quota{MaxRequestsPerDay: 10}, 5, 5, 1)
+	if refused != gateway.QuotaAdmitted || !res.Local {
+		t.Fatalf("reserve during the outage: %+v %v, want admitted locally", res, refused)
+	}
+	if n := viaProxy.redisErrors(t); n == 0 {
+		t.Fatal("no ai_gateway_redis_errors_total during the outage")
+	}
+
+	p.open()
+	deadline := time.Now().Add(10 * time.Second)
+	for lim.Allow("c", rates, now).Allowed {
+		if time.Now().After(deadline) {
+			t.Fatal("still deciding alone 10s after Redis came back")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// Back on Redis: the shared window (3 of 3) refuses, and the reservation made alone during
+	// the outage settles where it was made, leaving the shared day untouched.
+	counters.Settle("c", res, providers.Usage{InputTokens: 5, OutputTokens: 5})
+	if u := direct.Counters().Get("c", "2026-12-04"); u != (gateway.DayUsage{Day: "2026-12-04"}) {
+		t.Fatalf("the shared day changed: %+v", u)
+	}
+}
+
+// A change announced on one instance reaches the others, and a subscriber whose connection
+// was cut resubscribes by itself and reloads once for what it may have missed.
+func TestEventsAcrossInstances(t *testing.T) {
+	needRedis(t)
+	prefix := testPrefix(t)
+	p := newProxy(t, redisAddr(t))
+	a := openInstance(t, testRedisURL(), prefix).Events()
+	b := openInstance(t, p.url(), prefix).Events()
+	got := make(chan string, 10)
+	cancel := b.Subscribe(func(origin string) { got <- origin })
+	defer cancel()
+	wait := func(want string) {
+		t.Helper()
+		for {
+			select {
+			case o := <-got:
+				if o == want {
+					return
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatalf("no announcement %q within 10s", want)
+			}
+		}
+	}
+	// The subscription is asynchronous: announce until the first one arrives.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if err := a.Publish(t.Context(), "instance-a"); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case o := <-got:
+			if o != "instance-a" {
+				t.Fatalf("origin %q, want instance-a", o)
+			}
+		case <-time.After(100 * time.Millisecond):
+			if time.Now().After(deadline) {
+				t.Fatal("no announcement arrived")
+			}
+			continue
+		}
+		break
+	}
+
+	p.close()
+	p.open()
+	wait("") // resubscribed: reload once
+	if err := a.Publish(t.Context(), "instance-a-again"); err != nil {
+		t.Fatal(err)
+	}
+	wait("instance-a-again")
+}
