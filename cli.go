@@ -39,6 +39,7 @@ func subcommands() []subcommand {
 		{"admin token create", "--name NAME", "print a new admin API token (once)", cmdTokenCreate},
 		{"admin token list", "", "list the admin API tokens (never the tokens themselves)", cmdTokenList},
 		{"admin token revoke", "--all | --id N", "revoke admin API tokens: all of them, or one", cmdTokenRevoke},
+		{"healthcheck", "[-url URL]", "exit 0 when the gateway at URL (default " + defaultHealthURL + ") is ready, 1 otherwise", cmdHealthcheck},
 	}
 }
 
