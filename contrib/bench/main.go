@@ -42,6 +42,7 @@ type options struct {
 	events     int
 	open       int
 	otel       bool
+	redis      string
 }
 
 func run() error {
@@ -55,6 +56,7 @@ func run() error {
 	flag.IntVar(&o.events, "events", 200, "content events per streamed answer")
 	flag.IntVar(&o.open, "open", 1000, "concurrent open streams for the memory number")
 	flag.BoolVar(&o.otel, "otel", false, "trace every request (otel.sample_ratio 1) to a collector in this process that drops the spans: the cost of tracing")
+	flag.StringVar(&o.redis, "redis", "redis://127.0.0.1:6379/0", "Redis for the row of Redis-backed limits (a second gateway with redis.url); skipped when it does not answer, \"\" to skip")
 	flag.Parse()
 
 	switch {
@@ -141,6 +143,12 @@ func run() error {
 	r.DirectRPS, r.BareRPS, r.GatewayRPS = d32.rps(), f32.rps(), g32.rps()
 	r.ThroughputRatio = r.GatewayRPS / r.DirectRPS
 
+	if o.redis != "" {
+		if err := redisRow(&r, o, mockURL, env); err != nil {
+			return err
+		}
+	}
+
 	fmt.Fprintln(os.Stderr, "streaming …")
 	ds, err := streams(direct, o.streams, o.events)
 	if err != nil {
@@ -204,6 +212,14 @@ type report struct {
 	IdleRSSMB        float64 `json:"idle_rss_mb"`
 	OpenStreams      int     `json:"open_streams"`
 	OpenStreamsRSSMB float64 `json:"open_streams_rss_mb"`
+	// Redis-backed limits (redis.url set): the same gateway with its rate limits, quotas and
+	// budget counters in Redis; zero when Redis was not reachable.
+	RedisP50us      float64 `json:"redis_gateway_p50_us,omitempty"`
+	RedisP99us      float64 `json:"redis_gateway_p99_us,omitempty"`
+	RedisAddedP50us float64 `json:"redis_added_p50_us,omitempty"`
+	RedisAddedP99us float64 `json:"redis_added_p99_us,omitempty"`
+	RedisCPUus      float64 `json:"redis_gateway_cpu_us_per_request,omitempty"`
+	RedisRPS        float64 `json:"redis_gateway_rps_c32,omitempty"`
 }
 
 func (r report) print(w io.Writer) {
@@ -226,6 +242,11 @@ func (r report) print(w io.Writer) {
 	row("CPU per request c=32: gateway / bare", fmt.Sprintf("%.0f / %.0f µs", r.GatewayCPUus, r.BareCPUus), "—", true)
 	row("stream: added time to first byte", fmt.Sprintf("%.0f µs", r.AddedTTFBus), "—", true)
 	row(fmt.Sprintf("stream: added time per event (%d)", r.Events), fmt.Sprintf("%.1f µs", r.AddedPerEventUs), "≤ 50 µs", r.AddedPerEventUs <= 50)
+	if r.RedisRPS > 0 {
+		row("Redis-backed limits: added p50 / p99, c=1", fmt.Sprintf("%.0f / %.0f µs", r.RedisAddedP50us, r.RedisAddedP99us), "—", true)
+		row("Redis-backed limits: CPU/request c=32", fmt.Sprintf("%.0f µs (in-memory %.0f)", r.RedisCPUus, r.GatewayCPUus), "—", true)
+		row("Redis-backed limits: throughput c=32", fmt.Sprintf("%.0f rps (in-memory %.0f)", r.RedisRPS, r.GatewayRPS), "—", true)
+	}
 	row("RSS idle", fmt.Sprintf("%.1f MB", r.IdleRSSMB), "—", true)
 	row(fmt.Sprintf("RSS with %d open streams", r.OpenStreams), fmt.Sprintf("%.1f MB", r.OpenStreamsRSSMB), "< 150 MB", r.OpenStreamsRSSMB < 150)
 }
