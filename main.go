@@ -290,6 +290,10 @@ func serve(ctx context.Context, f serveFlags, getenv func(string) string, stdout
 	deps.Registry = registry
 	deps.Propagator = traces.propagator
 	deps.ClientsChanged = gw.ReloadClients
+	if shared != nil {
+		free, base, maxLock, forget := routes.LoginPolicy()
+		deps.LoginThrottle = shared.LoginThrottle(cluster.LoginPolicy{Free: free, BaseLock: base, MaxLock: maxLock, Forget: forget})
+	}
 	// Every upstream call descends from upstreamCtx, so the shutdown can end the ones still open
 	// when its timeout runs out.
 	upstreamCtx, cutUpstream := context.WithCancelCause(context.Background())

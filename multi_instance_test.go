@@ -390,4 +390,18 @@ func TestMultiInstance(t *testing.T) {
 			})
 		}
 	})
+
+	// Last: it locks the test's address out of the admin login on every instance.
+	t.Run("failed logins on different instances count together", func(t *testing.T) {
+		for i := range 5 {
+			if resp := login(t, noRedirects(), inst[i%3].url, "admin", "wrong-password"); resp.StatusCode != http.StatusUnauthorized {
+				t.Fatalf("failed login %d on instance %d: %d, want 401", i+1, i%3+1, resp.StatusCode)
+			}
+		}
+		for i, in := range inst {
+			if resp := login(t, noRedirects(), in.url, "admin", password); resp.StatusCode != http.StatusTooManyRequests {
+				t.Fatalf("the right password on instance %d after five failures spread over three: %d, want 429", i+1, resp.StatusCode)
+			}
+		}
+	})
 }

@@ -172,3 +172,6 @@ func parseInt(s string) int64 {
 	n, _ := strconv.ParseInt(s, 10, 64)
 	return n
 }
+
+// errUnavailable is what a call skipped while Redis is known to be down returns.
+var errUnavailable = errors.New("redis unavailable")

@@ -18,9 +18,29 @@ import (
 // one: the reservations themselves use up the free failures.
 type loginThrottle struct {
 	now func() time.Time
+	// shared, when set, keeps the state where every instance sees it (Deps.LoginThrottle); the
+	// entries below then only serve while it is unreachable.
+	shared SharedLoginThrottle
 
 	mu      sync.Mutex
 	entries map[string]*throttleEntry
+}
+
+// SharedLoginThrottle keeps the login throttle's state for several instances (cluster's, in
+// Redis, SPEC §17) with the rule of LoginPolicy. Reserve takes an attempt on every key or says how
+// long to wait; an error means the store is unreachable, and this instance throttles on its own
+// memory until it answers again.
+type SharedLoginThrottle interface {
+	Reserve(keys []string, now time.Time) (wait time.Duration, err error)
+	Fail(keys []string, now time.Time)
+	Succeed(keys []string, now time.Time)
+	Cancel(keys []string, now time.Time)
+}
+
+// LoginPolicy is the throttle's rule, for a shared throttle to apply: free failures per key, the
+// first lock, the longest lock, and how long failures are remembered.
+func LoginPolicy() (free int, baseLock, maxLock, forget time.Duration) {
+	return loginFreeFailures, loginBaseLock, loginMaxLock, loginForget
 }
 
 type throttleEntry struct {
@@ -47,11 +67,22 @@ func newLoginThrottle(now func() time.Time) *loginThrottle {
 type loginAttempt struct {
 	t    *loginThrottle
 	keys []string
+	// shared: reserved in the shared throttle, and settled there.
+	shared bool
 }
 
 // reserve takes an attempt on every key, or returns how long the caller must wait (at least a
 // second) when any key is locked or has its remaining attempts already in flight.
 func (t *loginThrottle) reserve(keys ...string) (*loginAttempt, time.Duration) {
+	if t.shared != nil {
+		wait, err := t.shared.Reserve(keys, t.now())
+		if err == nil {
+			if wait > 0 {
+				return nil, max(wait, time.Second)
+			}
+			return &loginAttempt{t: t, keys: keys, shared: true}, 0
+		}
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	now := t.now()
@@ -95,6 +126,10 @@ func (e *throttleEntry) allowance() int {
 
 // fail records the attempt as a failure on every key.
 func (a *loginAttempt) fail() {
+	if a.shared {
+		a.t.shared.Fail(a.keys, a.t.now())
+		return
+	}
 	a.t.settle(a.keys, func(e *throttleEntry, now time.Time) {
 		e.failures++
 		e.lastFailure = now
@@ -107,13 +142,23 @@ func (a *loginAttempt) fail() {
 
 // succeed clears every key's failures.
 func (a *loginAttempt) succeed() {
+	if a.shared {
+		a.t.shared.Succeed(a.keys, a.t.now())
+		return
+	}
 	a.t.settle(a.keys, func(e *throttleEntry, _ time.Time) {
 		e.failures, e.lastFailure, e.lockedUntil = 0, time.Time{}, time.Time{}
 	})
 }
 
 // cancel gives the attempt back uncounted (the password was never checked).
-func (a *loginAttempt) cancel() { a.t.settle(a.keys, func(*throttleEntry, time.Time) {}) }
+func (a *loginAttempt) cancel() {
+	if a.shared {
+		a.t.shared.Cancel(a.keys, a.t.now())
+		return
+	}
+	a.t.settle(a.keys, func(*throttleEntry, time.Time) {})
+}
 
 func (t *loginThrottle) settle(keys []string, f func(e *throttleEntry, now time.Time)) {
 	t.mu.Lock()

@@ -63,6 +63,9 @@ type Deps struct {
 	// ClientsChanged runs after every admin change to a client (create, update, delete, key
 	// rotation), so the gateway's key cache reloads before the next request. Nil is allowed.
 	ClientsChanged func(context.Context) error
+	// LoginThrottle, when set, shares the admin login throttle between instances (Redis);
+	// nil keeps it in this instance's memory.
+	LoginThrottle SharedLoginThrottle
 	// Hub pushes the dashboard's live numbers to open dashboards; main builds it (NewHub) and
 	// closes it at shutdown. Nil builds one over Gateway.Stats.
 	Hub *Hub
@@ -100,6 +103,7 @@ func New(d Deps) *fiber.App {
 		s.now = time.Now
 	}
 	s.throttle = newLoginThrottle(s.now)
+	s.throttle.shared = d.LoginThrottle
 	s.passwordSlots = make(chan struct{}, passwordSlots)
 	if d.Config != nil {
 		s.trusted, _ = d.Config.Server.TrustedProxyPrefixes() // validated with the config
