@@ -12,6 +12,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -351,8 +352,8 @@ func TestMultiInstance(t *testing.T) {
 		}
 	})
 
+	browser := noRedirects()
 	t.Run("an admin session works on every instance", func(t *testing.T) {
-		browser := noRedirects()
 		if resp := login(t, browser, inst[0].url, "admin", password); resp.StatusCode != http.StatusSeeOther {
 			t.Fatalf("login on instance 1: %d", resp.StatusCode)
 		}
@@ -365,6 +366,67 @@ func TestMultiInstance(t *testing.T) {
 			if resp.StatusCode != http.StatusOK {
 				t.Fatalf("instance %d answers %d to the session made on instance 1", i+1, resp.StatusCode)
 			}
+		}
+	})
+
+	t.Run("settings saved on one instance apply on another within a second", func(t *testing.T) {
+		metrics := func(in *instanceProc) int {
+			req, _ := http.NewRequest(http.MethodGet, in.url+"/metrics", nil)
+			req.SetBasicAuth("scraper", "scrape-pw-1234")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			return resp.StatusCode
+		}
+		if status := metrics(inst[2]); status != http.StatusNotFound {
+			t.Fatalf("/metrics on instance 3 before Prometheus is turned on: %d, want 404", status)
+		}
+		resp, err := browser.Get(inst[0].url + "/admin/settings")
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		csrf := regexp.MustCompile(`name="csrf_token" value="([^"]+)"`).FindSubmatch(page)
+		if csrf == nil {
+			t.Fatalf("no CSRF token on the settings page (%d)", resp.StatusCode)
+		}
+		resp, err = browser.PostForm(inst[0].url+"/admin/settings/prometheus", url.Values{"csrf_token": {string(csrf[1])},
+			"enabled": {"true"}, "username": {"scraper"}, "password": {"scrape-pw-1234"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("saving the Prometheus settings on instance 1: %d", resp.StatusCode)
+		}
+		saved := time.Now()
+		for metrics(inst[2]) != http.StatusOK {
+			if time.Since(saved) > time.Second {
+				t.Fatal("instance 3 still serves no /metrics a second after instance 1 turned Prometheus on")
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	})
+
+	t.Run("a price set on one instance applies on another within a second", func(t *testing.T) {
+		status, resp := admin(inst[0], http.MethodPut, "/admin/api/v1/prices", map[string]any{"model": "m-priced",
+			"input_usd_per_mtok": 1, "output_usd_per_mtok": 2})
+		if status != http.StatusOK && status != http.StatusCreated {
+			t.Fatalf("set a price on instance 1: %d %s", status, resp)
+		}
+		saved := time.Now()
+		for {
+			_, list := admin(inst[2], http.MethodGet, "/admin/api/v1/prices", nil)
+			if strings.Contains(list, `"m-priced"`) {
+				break
+			}
+			if time.Since(saved) > time.Second {
+				t.Fatalf("instance 3 does not list the price a second after instance 1 set it: %s", list)
+			}
+			time.Sleep(10 * time.Millisecond)
 		}
 	})
 
