@@ -235,12 +235,14 @@ func serve(ctx context.Context, f serveFlags, getenv func(string) string, stdout
 	// through Redis, and every change is announced to the other instances. Without it all of
 	// this stays in this process's memory.
 	var shared *cluster.Shared
+	var clusterStats *cluster.Stats
 	if cfg.Redis.Enabled() {
 		if shared, err = cluster.Open(ctx, cluster.Options{URL: cfg.Redis.URL, Prefix: cfg.Redis.Prefix,
 			Registry: registry, Logger: logger}); err != nil {
 			return err
 		}
 		defer shared.Close()
+		clusterStats = shared.Stats()
 	}
 	gw, err := gateway.New(gateway.Options{
 		Clients:       clients,
@@ -271,6 +273,7 @@ func serve(ctx context.Context, f serveFlags, getenv func(string) string, stdout
 		Counters:     sharedCounters(shared),
 		Spend:        sharedSpend(shared),
 		ClientEvents: sharedEvents(shared),
+		Stats:        sharedStats(clusterStats),
 	})
 	if err != nil {
 		return err
@@ -324,6 +327,12 @@ func serve(ctx context.Context, f serveFlags, getenv func(string) string, stdout
 	// closes the connections that never sent a request.
 	ln = routes.NewListener(ln, cfg.Server.WriteTimeout, logger)
 	actualPort := ln.Addr().(*net.TCPAddr).Port
+	if clusterStats != nil {
+		// Every instance's dashboard shows this one from now on, named by host and port.
+		host, _ := os.Hostname()
+		clusterStats.Start(net.JoinHostPort(host, strconv.Itoa(actualPort)), gw.InFlight)
+		defer clusterStats.Close()
+	}
 	fmt.Fprintf(stdout, "Admin UI: %s://%s/admin\n", scheme, net.JoinHostPort(browserHost(cfg.Server.Host), strconv.Itoa(actualPort)))
 	fmt.Fprintf(stdout, "listening on %s://%s\n", scheme, net.JoinHostPort(cfg.Server.Host, strconv.Itoa(actualPort)))
 

@@ -35,3 +35,10 @@ func sharedEvents(s *cluster.Shared) gateway.ClientEvents {
 	}
 	return s.Events()
 }
+
+func sharedStats(s *cluster.Stats) gateway.StatsFeed {
+	if s == nil {
+		return nil
+	}
+	return s
+}

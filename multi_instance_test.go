@@ -453,6 +453,46 @@ func TestMultiInstance(t *testing.T) {
 		}
 	})
 
+	t.Run("the live numbers of every instance add up on each", func(t *testing.T) {
+		type stats struct {
+			Today struct {
+				Requests int64 `json:"requests"`
+			} `json:"today"`
+			Instances []struct {
+				Host  string `json:"host"`
+				Self  bool   `json:"self"`
+				Today struct {
+					Requests int64 `json:"requests"`
+				} `json:"today"`
+			} `json:"instances"`
+		}
+		// Each instance publishes every second: wait until all three agree on the same total,
+		// which is the sum of what each served (the database held nothing when they started).
+		var totals [3]int64
+		relWaitFor(t, "every instance's dashboard adding up all three", 15*time.Second, func() bool {
+			for i, in := range inst {
+				_, body := admin(in, http.MethodGet, "/admin/api/v1/stats", nil)
+				var s stats
+				if json.Unmarshal([]byte(body), &s) != nil || len(s.Instances) != 3 {
+					return false
+				}
+				var sum int64
+				selves := 0
+				for _, x := range s.Instances {
+					sum += x.Today.Requests
+					if x.Self {
+						selves++
+					}
+				}
+				if sum != s.Today.Requests || selves != 1 || s.Today.Requests < 260 {
+					return false
+				}
+				totals[i] = s.Today.Requests
+			}
+			return totals[0] == totals[1] && totals[1] == totals[2]
+		})
+	})
+
 	// Last: it locks the test's address out of the admin login on every instance.
 	t.Run("failed logins on different instances count together", func(t *testing.T) {
 		for i := range 5 {

@@ -175,3 +175,5 @@ func parseInt(s string) int64 {
 
 // errUnavailable is what a call skipped while Redis is known to be down returns.
 var errUnavailable = errors.New("redis unavailable")
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -473,7 +473,8 @@ func (g *Gateway) SetRetentionDays(days int) { g.retentionDays.Store(int64(days)
 // Stats returns the live numbers for the dashboard; cheap enough to call every second.
 func (g *Gateway) Stats() Snapshot {
 	s := g.stats.Snapshot(g.now())
-	s.InFlight = g.inFlight.Load()
+	s.InFlight += g.inFlight.Load() // a shared feed counts the other instances' in it
+
 	set := g.clients.Load()
 	s.ClientCount, s.ActiveClientCount = len(set.byID), set.active
 	day, month := g.spend.Total(dayOf(s.Time), monthOf(s.Time))
@@ -481,6 +482,9 @@ func (g *Gateway) Stats() Snapshot {
 	s.Targets = g.Health()
 	return s
 }
+
+// InFlight is the number of requests this instance admitted that have not ended.
+func (g *Gateway) InFlight() int64 { return g.inFlight.Load() }
 
 // clientKey names a client in the limiter and the usage counters.
 func clientKey(id int64) string {

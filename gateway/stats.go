@@ -62,6 +62,23 @@ type Snapshot struct {
 	SpendMonth float64 `json:"spend_month_usd"`
 	// Targets is the health of every upstream target key (SPEC §15), left to the caller too.
 	Targets []HealthStatus `json:"targets"`
+	// Instances is the per-instance breakdown when several instances share their stats (SPEC
+	// §17, cluster.Stats); empty for a single instance.
+	Instances []InstanceStats `json:"instances,omitempty"`
+}
+
+// InstanceStats is one instance's own traffic since it started, for the dashboard's breakdown.
+type InstanceStats struct {
+	ID       string    `json:"id"`
+	Host     string    `json:"host"`
+	Started  time.Time `json:"started"`
+	InFlight int64     `json:"in_flight"`
+	// RequestsPerSecond is the average over the last 10 complete seconds.
+	RequestsPerSecond float64 `json:"requests_per_second"`
+	// Today counts what the instance served today since it started.
+	Today Totals `json:"today"`
+	// Self marks the instance that answered.
+	Self bool `json:"self"`
 }
 
 // Totals are counts over a period.

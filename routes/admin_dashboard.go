@@ -81,6 +81,11 @@ func dashboardLive(snap gateway.Snapshot) views.DashboardLive {
 		ActiveClients: snap.ActiveClientCount,
 	}
 	l.Health = healthRows(snap.Targets)
+	for _, in := range snap.Instances {
+		l.Instances = append(l.Instances, views.InstanceRow{Name: in.Host, Started: in.Started.UTC().Format("2006-01-02 15:04:05"),
+			InFlight: views.Thousands(in.InFlight), Rate: fmt.Sprintf("%.1f", in.RequestsPerSecond),
+			Requests: views.Thousands(in.Today.Requests), Errors: views.Thousands(in.Today.Errors), Self: in.Self})
+	}
 	l.HourRequests, l.HourTokens = charts("hour", "last hour", snap.LastHour, 15, "15:04")
 	l.DayRequests, l.DayTokens = charts("day", "last 24 hours", snap.LastDay, 36, "15:04")
 	return l
