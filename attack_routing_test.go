@@ -14,8 +14,7 @@ import (
 
 // routingEnv keeps the retry waits short; the breaker stays out of the way unless a test sets it.
 func routingEnv(extra map[string]string) map[string]string {
-	env := map[string]string{"AIGW_UPSTREAM_RETRY_BACKOFF_MAX": "20ms", "AIGW_UPSTREAM_BREAKER_FAILURES": "0",
-		"AIGW_UPSTREAM_HEADER_TIMEOUT": "300ms"}
+	env := map[string]string{"AIGW_UPSTREAM_RETRY_BACKOFF_MAX": "20ms", "AIGW_UPSTREAM_BREAKER_FAILURES": "0"}
 	for k, v := range extra {
 		env[k] = v
 	}
@@ -80,7 +79,9 @@ func TestAttackRoutingRetryThenFallback(t *testing.T) {
 				primary = newRouteMock(t, func(_ int, w http.ResponseWriter, r *http.Request, _ mockRequest) { f.fail(w, r) })
 				primaryURL = primary.URL
 			}
-			g := startRelGateway(t, routingEnv(nil), "")
+			// Short enough for the hung primary to time out quickly, long enough for the
+			// fallback to answer on a loaded CI machine (a slower answer is retried and counted).
+			g := startRelGateway(t, routingEnv(map[string]string{"AIGW_UPSTREAM_HEADER_TIMEOUT": "1s"}), "")
 			g.createClient(beAnthropic, primaryURL, geminiFallback(fallback.URL))
 			n := 0
 			for _, d := range []relDoor{relAnthropic, relOpenAI} {
