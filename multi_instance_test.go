@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
@@ -26,6 +25,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/aigateway/ai-gateway/providers/upstreamtest"
 )
 
 // multiChildEnv makes the test binary, run again as a child, serve one gateway instance on the
@@ -127,7 +128,7 @@ func multiChild(dir string) {
 
 // multiUpstream is an OpenAI-compatible upstream whose answers use as many output tokens as the
 // request's cap allows (5 without a cap), so the output quota is spent to the last token.
-func multiUpstream(t *testing.T) *httptest.Server {
+func multiUpstream(t *testing.T) *upstreamtest.Server {
 	return newRelMock(t, func(w http.ResponseWriter, r *http.Request) {
 		var req struct {
 			MaxTokens           int `json:"max_tokens"`
