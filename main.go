@@ -238,7 +238,7 @@ func serve(ctx context.Context, f serveFlags, getenv func(string) string, stdout
 	var clusterStats *cluster.Stats
 	if cfg.Redis.Enabled() {
 		if shared, err = cluster.Open(ctx, cluster.Options{URL: cfg.Redis.URL, Prefix: cfg.Redis.Prefix,
-			Registry: registry, Logger: logger}); err != nil {
+			Timeout: cfg.Redis.Timeout, Registry: registry, Logger: logger}); err != nil {
 			return err
 		}
 		defer shared.Close()

@@ -168,7 +168,10 @@ func TestMultiInstance(t *testing.T) {
 		}
 	})
 	dir := t.TempDir()
-	env := map[string]string{"AIGW_REDIS_URL": testRedisURL(), "AIGW_REDIS_PREFIX": prefix, "AIGW_SERVER_MAX_CONNECTIONS": "1000"}
+	env := map[string]string{"AIGW_REDIS_URL": testRedisURL(), "AIGW_REDIS_PREFIX": prefix,
+		// A loaded CI machine under -race can take a while to answer: failing open here would
+		// let each instance decide alone, which is what the test must not see.
+		"AIGW_REDIS_TIMEOUT": "10s", "AIGW_SERVER_MAX_CONNECTIONS": "1000"}
 	for k, v := range multiInstanceDBEnv(t) {
 		env[k] = v
 	}

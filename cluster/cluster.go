@@ -33,8 +33,8 @@ type Options struct {
 	// Registry gets ai_gateway_redis_errors_total and ai_gateway_redis_up; nil keeps them private.
 	Registry prometheus.Registerer
 	Logger   *slog.Logger
-	// Timeout bounds each Redis call (default 500ms); past it the call counts as failed and
-	// the instance's own memory decides.
+	// Timeout bounds each Redis call (redis.timeout; default 1s); past it the call counts as
+	// failed and the instance's own memory decides.
 	Timeout time.Duration
 	// Now is the clock of the health checks; nil means time.Now.
 	Now func() time.Time
@@ -59,7 +59,7 @@ func Open(ctx context.Context, o Options) (*Shared, error) {
 		return nil, errors.New("redis.url: not a usable redis:// or rediss:// URL")
 	}
 	if o.Timeout <= 0 {
-		o.Timeout = 500 * time.Millisecond
+		o.Timeout = time.Second
 	}
 	if o.Prefix == "" {
 		o.Prefix = "aigw:"

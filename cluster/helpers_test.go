@@ -75,7 +75,7 @@ func openInstance(t *testing.T, url, prefix string) instance {
 	t.Helper()
 	reg := prometheus.NewRegistry()
 	s, err := Open(context.Background(), Options{URL: url, Prefix: prefix, Registry: reg,
-		Logger: slog.New(slog.DiscardHandler), Timeout: 300 * time.Millisecond})
+		Logger: slog.New(slog.DiscardHandler), Timeout: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}

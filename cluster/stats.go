@@ -92,15 +92,16 @@ func (st *Stats) Start(host string, inFlight func() int64) {
 		return // started once already
 	}
 	st.host, st.inFlight = host, inFlight
-	st.stop, st.done = make(chan struct{}), make(chan struct{})
+	stop, done := make(chan struct{}), make(chan struct{})
+	st.stop, st.done = stop, done
 	go func() {
-		defer close(st.done)
+		defer close(done)
 		tick := time.NewTicker(publishEvery)
 		defer tick.Stop()
 		for {
 			st.publish()
 			select {
-			case <-st.stop:
+			case <-stop:
 				st.s.try("stats", func(ctx context.Context) error {
 					_, err := st.s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 						p.Del(ctx, st.entryKey(st.s.instance))

@@ -196,7 +196,7 @@ func DefaultConfig() *Config {
 			Retries: 1, RetryBackoffMax: 2 * time.Second,
 			Breaker: BreakerConfig{Failures: 5, Cooldown: 30 * time.Second}},
 		Otel:  OtelConfig{Headers: map[string]string{}, SampleRatio: 1, ServiceName: "ai-gateway"},
-		Redis: RedisConfig{Prefix: "aigw:"},
+		Redis: RedisConfig{Prefix: "aigw:", Timeout: time.Second},
 	}
 }
 
@@ -563,4 +563,5 @@ pricing:
 redis:                         # shared limits and live changes between several instances; empty: this instance alone
   url: {{q .Redis.URL}}      # e.g. "redis://127.0.0.1:6379/0" (rediss:// for TLS)
   prefix: {{q .Redis.Prefix}}  # starts every key and channel; one per deployment
+  timeout: {{d .Redis.Timeout}}             # a slower Redis call counts as failed: the instance decides alone
 `))
