@@ -32,6 +32,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	redislog "github.com/redis/go-redis/v9/logging"
 
 	"github.com/aigateway/ai-gateway/cluster"
 	"github.com/aigateway/ai-gateway/db"
@@ -237,6 +238,9 @@ func serve(ctx context.Context, f serveFlags, getenv func(string) string, stdout
 	var shared *cluster.Shared
 	var clusterStats *cluster.Stats
 	if cfg.Redis.Enabled() {
+		// go-redis would log every failed dial to stderr on its own; the cluster logs Redis
+		// failures itself, at most every few seconds.
+		redislog.Disable()
 		if shared, err = cluster.Open(ctx, cluster.Options{URL: cfg.Redis.URL, Prefix: cfg.Redis.Prefix,
 			Timeout: cfg.Redis.Timeout, Registry: registry, Logger: logger}); err != nil {
 			return err

@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -48,6 +49,10 @@ type Shared struct {
 	log      *slog.Logger
 	timeout  time.Duration
 	health   *health
+	backlog  backlog
+	// closed is closed by Close: background work stops.
+	closed    chan struct{}
+	closeOnce sync.Once
 }
 
 // Open connects to Redis. An unreachable Redis is not an error: the instance starts on its own
@@ -88,6 +93,7 @@ func Open(ctx context.Context, o Options) (*Shared, error) {
 		log:      o.Logger,
 		timeout:  o.Timeout,
 		health:   h,
+		closed:   make(chan struct{}),
 	}
 	pctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
@@ -100,8 +106,11 @@ func Open(ctx context.Context, o Options) (*Shared, error) {
 // Instance is this instance's id: random per process, it names the instance on the dashboard.
 func (s *Shared) Instance() string { return s.instance }
 
-// Close closes the connections.
-func (s *Shared) Close() error { return s.rdb.Close() }
+// Close stops the background work and closes the connections.
+func (s *Shared) Close() error {
+	s.closeOnce.Do(func() { close(s.closed) })
+	return s.rdb.Close()
+}
 
 // Ping reports whether Redis answers now.
 func (s *Shared) Ping(ctx context.Context) error {
@@ -124,6 +133,9 @@ func (s *Shared) try(what string, op func(ctx context.Context) error) bool {
 		return false
 	}
 	s.health.ok()
+	if s.backlog.n.Load() > 0 {
+		s.replayBacklog()
+	}
 	return true
 }
 

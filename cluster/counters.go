@@ -128,9 +128,7 @@ func (c *Counters) Settle(key string, r gateway.Reservation, u providers.Usage) 
 
 // Refuse implements gateway.UsageCounters.
 func (c *Counters) Refuse(key, day string) {
-	if !c.incr("quota refuse", c.dayKey(key, day), add{"f", 1}) {
-		c.local.Refuse(key, day)
-	}
+	c.incr("quota refuse", c.dayKey(key, day), add{"f", 1})
 }
 
 // add is an amount to add to a field of a hash.
@@ -139,9 +137,10 @@ type add struct {
 	n     int64
 }
 
-// incr makes the additions to a hash in one transaction.
-func (c *Counters) incr(what, hash string, adds ...add) bool {
-	return c.s.try(what, func(ctx context.Context) error {
+// incr makes the additions to a hash in one transaction, now or, while Redis is away, once it
+// is back.
+func (c *Counters) incr(what, hash string, adds ...add) {
+	c.s.settle(what, func(ctx context.Context) error {
 		_, err := c.s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 			for _, a := range adds {
 				if a.n != 0 {

@@ -33,12 +33,19 @@ func TestFailOpenAndRecovery(t *testing.T) {
 	if n := viaProxy.redisErrors(t); n != 0 {
 		t.Fatalf("%v redis errors before the outage", n)
 	}
+	day := "2026-12-04"
+	before, refused, _ := counters.Reserve("c", day, gateway.Quota{MaxRequestsPerDay: 10}, 7, 9, 1)
+	if refused != gateway.QuotaAdmitted || before.Local {
+		t.Fatalf("reserve before the outage: %+v %v, want admitted in Redis", before, refused)
+	}
 
 	p.close()
+	// Settled during the outage: kept, and written once Redis is back.
+	counters.Settle("c", before, providers.Usage{InputTokens: 7, OutputTokens: 4})
 	if r := lim.Allow("c", rates, now); !r.Allowed {
 		t.Fatalf("refused during the outage: %+v; want the instance's own limiter to admit it", r)
 	}
-	res, refused, _ := counters.Reserve("c", "2026-12-04", gateway.Quota{MaxRequestsPerDay: 10}, 5, 5, 1)
+	res, refused, _ := counters.Reserve("c", day, gateway.Quota{MaxRequestsPerDay: 10}, 5, 5, 1)
 	if refused != gateway.QuotaAdmitted || !res.Local {
 		t.Fatalf("reserve during the outage: %+v %v, want admitted locally", res, refused)
 	}
@@ -47,18 +54,34 @@ func TestFailOpenAndRecovery(t *testing.T) {
 	}
 
 	p.open()
+	// Any call tries Redis again once a second has passed since the last failure.
 	deadline := time.Now().Add(10 * time.Second)
-	for lim.Allow("c", rates, now).Allowed {
+	for viaProxy.redisUp(t) != 1 {
 		if time.Now().After(deadline) {
 			t.Fatal("still deciding alone 10s after Redis came back")
 		}
+		lim.Status("c", rates, now)
 		time.Sleep(50 * time.Millisecond)
 	}
-	// Back on Redis: the shared window (3 of 3) refuses, and the reservation made alone during
-	// the outage settles where it was made, leaving the shared day untouched.
+	// The instance's own window holds one request of three; the shared one is full.
+	if r := lim.Allow("c", rates, now); r.Allowed {
+		t.Fatalf("admitted after Redis came back: %+v; the shared window is full", r)
+	}
+	// Back on Redis: the shared window (3 of 3) refuses; the settlement kept during the outage
+	// reaches the shared day, and the reservation made alone during it settles where it was
+	// made, adding nothing there.
 	counters.Settle("c", res, providers.Usage{InputTokens: 5, OutputTokens: 5})
-	if u := direct.Counters().Get("c", "2026-12-04"); u != (gateway.DayUsage{Day: "2026-12-04"}) {
-		t.Fatalf("the shared day changed: %+v", u)
+	want := gateway.DayUsage{Day: day, Requests: 1, InputTokens: 7, OutputTokens: 4}
+	deadline = time.Now().Add(10 * time.Second)
+	for {
+		u := direct.Counters().Get("c", day)
+		if u == want {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the shared day after the outage: %+v, want %+v", u, want)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 

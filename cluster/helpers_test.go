@@ -101,6 +101,22 @@ func (i instance) redisErrors(t *testing.T) float64 {
 	return n
 }
 
+// redisUp is the instance's ai_gateway_redis_up.
+func (i instance) redisUp(t *testing.T) float64 {
+	t.Helper()
+	mfs, err := i.reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == "ai_gateway_redis_up" {
+			return mf.GetMetric()[0].GetGauge().GetValue()
+		}
+	}
+	t.Fatal("no ai_gateway_redis_up")
+	return 0
+}
+
 // proxy is a TCP proxy in front of Redis that a test closes (every connection cut, new ones
 // refused) and opens again on the same port.
 type proxy struct {

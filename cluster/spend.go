@@ -105,7 +105,7 @@ func (m *Spend) Settle(key string, r gateway.SpendReservation, day, month string
 		m.local.Settle(key, r, day, month, actual)
 		return
 	}
-	ok := m.s.try("budget settle", func(ctx context.Context) error {
+	m.s.settle("budget settle", func(ctx context.Context) error {
 		_, err := m.s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 			if r.Micros != 0 {
 				p.DecrBy(ctx, m.reservedKey(key), r.Micros)
@@ -126,10 +126,6 @@ func (m *Spend) Settle(key string, r gateway.SpendReservation, day, month string
 		})
 		return err
 	})
-	if !ok && actual != 0 {
-		// The cost is known now; counting it here keeps this instance's own budget honest.
-		m.local.Settle(key, gateway.SpendReservation{}, day, month, actual)
-	}
 }
 
 // Restore implements gateway.SpendCounters. Only the first instance to restore a client's month
