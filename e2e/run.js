@@ -12,6 +12,8 @@ import { MockUpstream } from './lib/mock.js';
 import { Runner } from './lib/runner.js';
 import * as openaiSDK from './tests/openai-sdk.js';
 import * as aiSDK from './tests/ai-sdk.js';
+import * as aiSDKOpenAI from './tests/ai-sdk-openai.js';
+import * as agentsSDK from './tests/agents-sdk.js';
 import * as anthropicSDK from './tests/anthropic-sdk.js';
 import * as genaiSDK from './tests/genai-sdk.js';
 import * as opencode from './tests/opencode.js';
@@ -34,6 +36,8 @@ const suites = [
   genaiSDK,
   translation,
   responses,
+  aiSDKOpenAI,
+  agentsSDK,
   quirks,
   policy,
   accounting,
