@@ -17,6 +17,7 @@ import * as agentsSDK from './tests/agents-sdk.js';
 import * as anthropicSDK from './tests/anthropic-sdk.js';
 import * as genaiSDK from './tests/genai-sdk.js';
 import * as opencode from './tests/opencode.js';
+import * as opencodeResponses from './tests/opencode-responses.js';
 import * as accounting from './tests/accounting.js';
 import * as disconnect from './tests/disconnect.js';
 import * as mockSelftest from './tests/mock-selftest.js';
@@ -43,6 +44,7 @@ const suites = [
   accounting,
   disconnect,
   opencode,
+  opencodeResponses,
   codexCLI,
   codexEdit,
   readme,
