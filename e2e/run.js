@@ -28,6 +28,7 @@ import * as readme from './tests/readme.js';
 import * as responses from './tests/responses.js';
 import * as codexCLI from './tests/codex.js';
 import * as codexEdit from './tests/codex-edit.js';
+import * as claudeCode from './tests/claude-code.js';
 
 const suites = [
   mockSelftest,
@@ -47,6 +48,7 @@ const suites = [
   opencodeResponses,
   codexCLI,
   codexEdit,
+  claudeCode,
   readme,
 ];
 
