@@ -29,6 +29,7 @@ import * as responses from './tests/responses.js';
 import * as codexCLI from './tests/codex.js';
 import * as codexEdit from './tests/codex-edit.js';
 import * as claudeCode from './tests/claude-code.js';
+import * as geminiCLI from './tests/gemini-cli.js';
 
 const suites = [
   mockSelftest,
@@ -49,6 +50,7 @@ const suites = [
   codexCLI,
   codexEdit,
   claudeCode,
+  geminiCLI,
   readme,
 ];
 
