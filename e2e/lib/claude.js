@@ -9,11 +9,17 @@ import { runProcess } from './spawn.js';
 
 const e2eRoot = path.resolve(import.meta.dirname, '..');
 
-// binary is the native executable the package installs as its `claude` command.
+// binary is the native executable: the one the package's postinstall copied over its `claude`
+// command, else the platform package's own (when install scripts did not run).
 export function binary() {
-  const p = path.join(e2eRoot, 'node_modules', '@anthropic-ai', 'claude-code', 'bin', 'claude.exe');
-  if (!fs.existsSync(p) || fs.statSync(p).size < 1 << 20) throw new Error('Claude Code is not installed: run `npm ci` in e2e/');
-  return p;
+  const mod = path.join(e2eRoot, 'node_modules', '@anthropic-ai');
+  const installed = path.join(mod, 'claude-code', 'bin', 'claude.exe');
+  if (fs.existsSync(installed) && fs.statSync(installed).size > 1 << 20) return installed;
+  for (const variant of ['', '-musl']) {
+    const p = path.join(mod, `claude-code-${process.platform}-${process.arch}${variant}`, process.platform === 'win32' ? 'claude.exe' : 'claude');
+    if (fs.existsSync(p)) return p;
+  }
+  throw new Error('Claude Code is not installed: run `npm ci` in e2e/');
 }
 
 // env is the environment Claude Code runs with: the gateway as its Anthropic API, home under

@@ -27,21 +27,19 @@ export function launcher() {
   return p;
 }
 
+// env is the environment the CLI runs with: the gateway as its Gemini API, home under home,
+// nothing else of ours.
+export function env(gatewayURL, key, home) {
+  return { PATH: process.env.PATH, LANG: 'C.UTF-8', HOME: home, GOOGLE_GEMINI_BASE_URL: gatewayURL, GEMINI_API_KEY: key, NO_COLOR: '1' };
+}
+
 // prompt runs `gemini -p text --yolo -m model --output-format json` in cwd with settings in
 // home/.gemini, and resolves with its exit code, output and the parsed JSON answer.
 export async function prompt(text, { gatewayURL, key, model, cwd, home, timeout = 90_000 }) {
   fs.mkdirSync(path.join(home, '.gemini'), { recursive: true });
   fs.writeFileSync(path.join(home, '.gemini', 'settings.json'), JSON.stringify(settings, null, 2));
-  const env = {
-    PATH: process.env.PATH,
-    LANG: 'C.UTF-8',
-    HOME: home,
-    GOOGLE_GEMINI_BASE_URL: gatewayURL,
-    GEMINI_API_KEY: key,
-    NO_COLOR: '1',
-  };
   const args = [launcher(), '-p', text, '--yolo', '-m', model, '--output-format', 'json'];
-  const r = await runProcess(process.execPath, args, { cwd, env, timeout });
+  const r = await runProcess(process.execPath, args, { cwd, env: env(gatewayURL, key, home), timeout });
   try {
     r.result = JSON.parse(r.stdout.slice(r.stdout.indexOf('{')));
   } catch {
