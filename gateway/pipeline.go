@@ -233,6 +233,7 @@ func (g *Gateway) generateOn(ctx context.Context, call *Call, x *Exchange, a *An
 	if err != nil {
 		return err
 	}
+	call.omitted = req.OmittedTools
 	call.applyPolicy(req, up.model)
 	if req.Stream {
 		st, err := up.provider.Stream(ctx, req)
@@ -289,6 +290,7 @@ func (g *Gateway) countTokensOn(ctx context.Context, call *Call, x *Exchange, a 
 	if err != nil {
 		return err
 	}
+	call.omitted = req.OmittedTools
 	call.applyPolicy(req, up.model)
 	var n int
 	if tc, ok := up.provider.(providers.TokenCounter); ok {
