@@ -260,5 +260,5 @@ func nullable(s string) any {
 // responsesUnsupported answers the Responses endpoints the gateway serves on no backend.
 func (s *server) responsesUnsupported(c *fiber.Ctx) error {
 	return &providers.Error{Kind: providers.KindBadRequest, Type: "invalid_request_error",
-		Message: c.Method() + " " + c.Path() + " is not supported by this gateway: background responses are not supported"}
+		Message: c.Method() + " " + c.Path() + " is not supported by this gateway: a background response cannot be cancelled through it"}
 }
