@@ -99,7 +99,7 @@ async function main() {
         upstream_key: upstreamKey,
         default_model: spec.model,
       });
-      backends.push({ ...spec, mock, key: client.key, upstreamKey });
+      backends.push({ ...spec, mock, key: client.key, clientID: client.id, upstreamKey });
     }
 
     const wlMock = new MockUpstream('openai', { models: ['gpt-e2e'] });
