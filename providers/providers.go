@@ -97,7 +97,7 @@ type Request struct {
 	// OmittedTools names the tools the caller offered that a backend of another protocol cannot
 	// be offered (the Responses API's built-in and namespaced tools), left out of the request;
 	// the request log notes them on the attempt.
-	OmittedTools []string
+	OmittedTools []string `json:",omitempty"`
 }
 
 // Message is one turn of a conversation.
