@@ -23,10 +23,10 @@ var _ gateway.ClientEvents = (*Events)(nil)
 // Events returns the change announcements.
 func (s *Shared) Events() *Events { return &Events{s: s, channel: s.key("changes")} }
 
-// Publish implements gateway.ClientEvents. With Redis down the change still applies here; the
-// others reload when their subscription comes back.
+// Publish implements gateway.ClientEvents. With Redis down the change still applies here, and
+// the announcement is kept and sent once Redis answers again (see Shared.settle).
 func (e *Events) Publish(ctx context.Context, origin string) error {
-	e.s.try("publish", func(c context.Context) error {
+	e.s.settle("publish", func(c context.Context) error {
 		return e.s.rdb.Publish(c, e.channel, origin).Err()
 	})
 	return nil
