@@ -5,6 +5,8 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/url"
+	"strings"
 	"sync"
 	"time"
 )
@@ -32,13 +34,6 @@ func Do(cfg *Config, req *http.Request) (*http.Response, error) {
 	if cfg.HeaderTimeout > 0 {
 		headerTimer = time.AfterFunc(cfg.HeaderTimeout, func() { cancel(ErrHeaderTimeout) })
 	}
-	// A copy, so that no client (http.DefaultClient included) replays the request and its
-	// upstream key to wherever a Location points.
-	var client http.Client
-	if cfg.HTTPClient != nil {
-		client = *cfg.HTTPClient
-	}
-	client.CheckRedirect = refuseRedirect
 	var attempt upstreamSpan
 	if cfg.Propagator != nil {
 		attempt = traceRequest(cfg.Propagator, req)
@@ -46,7 +41,7 @@ func Do(cfg *Config, req *http.Request) (*http.Response, error) {
 	req = req.WithContext(withDialOwner(ctx))
 	guard := &bodyGuard{}
 	guard.track(req)
-	resp, err := client.Do(req)
+	resp, err := send(cfg.HTTPClient, req)
 	if headerTimer != nil {
 		headerTimer.Stop()
 	}
@@ -74,6 +69,43 @@ func Do(cfg *Config, req *http.Request) (*http.Response, error) {
 		body.timer = time.AfterFunc(cfg.IdleTimeout, func() { cancel(ErrIdleTimeout) })
 	}
 	resp.Body = body
+	return resp, nil
+}
+
+// send makes one round trip with client's transport. No redirect is followed, so that no client
+// (http.DefaultClient included) replays the request and its upstream key to wherever a Location
+// points: a 3xx comes back as the response. Going to the transport directly also spares what
+// http.Client does for redirects on every request (a copy of the request's headers). A client
+// with a cookie jar or a total timeout goes through http.Client, redirects still refused.
+func send(client *http.Client, req *http.Request) (*http.Response, error) {
+	if client == nil {
+		client = http.DefaultClient
+	}
+	if client.Jar != nil || client.Timeout > 0 {
+		c := *client
+		c.CheckRedirect = refuseRedirect
+		return c.Do(req)
+	}
+	rt := client.Transport
+	if rt == nil {
+		rt = http.DefaultTransport
+	}
+	resp, err := rt.RoundTrip(req)
+	if err != nil {
+		// As http.Client reports it: the method and the address (without a password) with the cause.
+		u := *req.URL
+		if _, has := u.User.Password(); has {
+			u.User = url.UserPassword(u.User.Username(), "***")
+		}
+		method := req.Method
+		if method == "" {
+			method = http.MethodGet
+		}
+		return nil, &url.Error{Op: method[:1] + strings.ToLower(method[1:]), URL: u.String(), Err: err}
+	}
+	if resp.Body == nil {
+		resp.Body = http.NoBody
+	}
 	return resp, nil
 }
 
