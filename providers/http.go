@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -30,26 +31,29 @@ var (
 // redirect. Any other HTTP status is a response, not an error.
 func Do(cfg *Config, req *http.Request) (*http.Response, error) {
 	ctx, cancel := context.WithCancelCause(req.Context())
-	var headerTimer *time.Timer
+	// The answer's body, the request body's guard and one timer for both bounds, allocated
+	// together: the timer bounds the wait for headers, then the silence between body reads.
+	body := &idleBody{ctx: ctx, cancel: cancel}
 	if cfg.HeaderTimeout > 0 {
-		headerTimer = time.AfterFunc(cfg.HeaderTimeout, func() { cancel(ErrHeaderTimeout) })
+		body.timer = time.AfterFunc(cfg.HeaderTimeout, body.expire)
 	}
 	var attempt upstreamSpan
 	if cfg.Propagator != nil {
 		attempt = traceRequest(cfg.Propagator, req)
 	}
 	req = req.WithContext(withDialOwner(ctx))
-	guard := &bodyGuard{}
-	guard.track(req)
+	body.guard.track(req)
 	resp, err := send(cfg.HTTPClient, req)
-	if headerTimer != nil {
-		headerTimer.Stop()
+	body.reading.Store(true)
+	if body.timer != nil && (err != nil || cfg.IdleTimeout <= 0) {
+		body.timer.Stop()
+		body.timer = nil
 	}
 	attempt.answered(resp)
 	if err != nil {
 		cause := context.Cause(ctx)
 		cancel(nil)
-		guard.release()
+		body.guard.release()
 		if cause != nil && !errors.Is(cause, context.Canceled) {
 			err = cause
 		}
@@ -57,16 +61,18 @@ func Do(cfg *Config, req *http.Request) (*http.Response, error) {
 		e.Provider = cfg.Backend
 		return nil, e
 	}
+	body.rc = resp.Body
 	if isRedirect(resp.StatusCode) {
-		resp.Body.Close()
-		cancel(nil)
-		guard.release()
+		body.Close()
 		return nil, RedirectError(cfg.Backend, resp)
 	}
-	body := &idleBody{rc: resp.Body, cancel: cancel, ctx: ctx, guard: guard}
 	if cfg.IdleTimeout > 0 {
 		body.idle = cfg.IdleTimeout
-		body.timer = time.AfterFunc(cfg.IdleTimeout, func() { cancel(ErrIdleTimeout) })
+		if body.timer != nil {
+			body.timer.Reset(cfg.IdleTimeout)
+		} else {
+			body.timer = time.AfterFunc(cfg.IdleTimeout, body.expire)
+		}
 	}
 	resp.Body = body
 	return resp, nil
@@ -115,10 +121,22 @@ type idleBody struct {
 	ctx    context.Context
 	cancel context.CancelCauseFunc
 	idle   time.Duration
-	timer  *time.Timer
-	once   sync.Once
+	// timer cancels the request: first when the headers are late, then (reading set) when the
+	// body falls silent for idle.
+	timer   *time.Timer
+	reading atomic.Bool
+	once    sync.Once
 	// guard is released on Close: net/http may still be writing the request body.
-	guard *bodyGuard
+	guard bodyGuard
+}
+
+// expire is the timer's func: the cause says which bound was exceeded.
+func (b *idleBody) expire() {
+	if b.reading.Load() {
+		b.cancel(ErrIdleTimeout)
+	} else {
+		b.cancel(ErrHeaderTimeout)
+	}
 }
 
 func (b *idleBody) Read(p []byte) (int, error) {
