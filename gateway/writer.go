@@ -223,8 +223,10 @@ func (w *writer) take() *db.AccountingBatch {
 			redactRow(&b.Logs[i], logs[i].secrets)
 		}
 	}
+	// The queue's array is reused (emptied, or its head left in front of the tail): no request's
+	// text stays referenced from it.
+	clear(logs)
 	if emptied != nil {
-		clear(logs) // no request's text stays referenced from the spare array
 		w.mu.Lock()
 		w.spareLogs = emptied
 		w.mu.Unlock()
