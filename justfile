@@ -31,7 +31,7 @@ generate:
 
 # refresh the embedded price list from npm's @pydantic/genai-prices (MIT; needs npm and Node.js 20+)
 prices:
-    d=$(mktemp -d) && (cd "$d" && npm pack --silent @pydantic/genai-prices >/dev/null && tar xzf *.tgz) && node contrib/prices/extract.mjs "$d/package" > pricing/genai-prices.json && cp "$d/package/LICENSE" pricing/LICENSE-genai-prices && rm -rf "$d"
+    d=$(mktemp -d) && (cd "$d" && npm pack --silent @pydantic/genai-prices >/dev/null && tar xzf *.tgz) && node contrib/prices/extract.mjs "$d/package" > gateway/pricing/genai-prices.json && cp "$d/package/LICENSE" gateway/pricing/LICENSE-genai-prices && rm -rf "$d"
 
 # build ./ai-gateway with version, commit and build time embedded
 build:

@@ -35,7 +35,7 @@ import (
 
 	"github.com/aigateway/ai-gateway/db"
 	"github.com/aigateway/ai-gateway/gateway"
-	"github.com/aigateway/ai-gateway/pricing"
+	"github.com/aigateway/ai-gateway/gateway/pricing"
 	"github.com/aigateway/ai-gateway/providers"
 	"github.com/aigateway/ai-gateway/providers/anthropic"
 	"github.com/aigateway/ai-gateway/providers/gemini"
