@@ -9,7 +9,8 @@ import (
 
 // The shape of the house (STYLE.md), as a test: imports flow one way.
 //
-//	providers/<p> → providers;  gateway → providers, db;  cluster → gateway;  db → migrations;
+//	providers/<p> → providers;  gateway → providers, db, gateway/pricing (the price table);  db → migrations;
+//	cluster → gateway (its Redis-backed implementations);
 //	routes → everything below;  views, static, providers, migrations → nothing internal;
 //	only routes and main import fiber (or fasthttp under it).
 
@@ -24,12 +25,12 @@ func allowedInternal(pkg string) (allowed []string, all, ok bool) {
 	case pkg == "sdktest": // tests only: official SDKs against the built binary
 		return nil, true, true
 	case pkg == "gateway":
-		return []string{"providers", "db", "migrations", "pricing"}, false, true
+		return []string{"providers", "db", "migrations", "gateway/pricing"}, false, true
 	case pkg == "cluster":
-		return []string{"gateway", "providers", "db", "migrations", "pricing"}, false, true
+		return []string{"gateway", "gateway/pricing", "providers", "db", "migrations"}, false, true
 	case pkg == "db":
 		return []string{"migrations"}, false, true
-	case pkg == "providers" || pkg == "views" || pkg == "static" || pkg == "migrations" || pkg == "pricing":
+	case pkg == "providers" || pkg == "views" || pkg == "static" || pkg == "migrations" || pkg == "gateway/pricing":
 		return nil, false, true
 	case strings.HasPrefix(pkg, "providers/"):
 		return []string{"providers", "providers/..."}, false, true

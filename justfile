@@ -31,7 +31,7 @@ generate:
 
 # refresh the embedded price list from npm's @pydantic/genai-prices (MIT; needs npm and Node.js 20+)
 prices:
-    d=$(mktemp -d) && (cd "$d" && npm pack --silent @pydantic/genai-prices >/dev/null && tar xzf *.tgz) && node contrib/prices/extract.mjs "$d/package" > pricing/genai-prices.json && cp "$d/package/LICENSE" pricing/LICENSE-genai-prices && rm -rf "$d"
+    d=$(mktemp -d) && (cd "$d" && npm pack --silent @pydantic/genai-prices >/dev/null && tar xzf *.tgz) && node contrib/prices/extract.mjs "$d/package" > gateway/pricing/genai-prices.json && cp "$d/package/LICENSE" gateway/pricing/LICENSE-genai-prices && rm -rf "$d"
 
 # build ./ai-gateway with version, commit and build time embedded
 build:
@@ -41,7 +41,7 @@ build:
 release:
     for t in linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64; do os=${t%/*}; arch=${t#*/}; ext=; [ "$os" = windows ] && ext=.exe; CGO_ENABLED=0 GOOS=$os GOARCH=$arch go build -trimpath -ldflags "{{ldflags}}" -o dist/ai-gateway-$os-$arch$ext . || exit 1; done
 
-# measure what the gateway adds over a local mock upstream (latency, throughput, streaming, memory); writes bench-results/bench.json (just bench -otel: with every request traced)
+# measure what the gateway adds over a local mock upstream against the floors (a bare proxy; nginx when on PATH: apt-get install -y nginx-light), every SPEC §10 budget as a ratio; writes bench-results/bench.json (just bench -otel: with every request traced)
 bench *args:
     go build -o dist/bench/ai-gateway . && go run ./contrib/bench -gateway dist/bench/ai-gateway -out bench-results/bench.json {{args}}
 

@@ -37,7 +37,7 @@ import (
 	"github.com/aigateway/ai-gateway/cluster"
 	"github.com/aigateway/ai-gateway/db"
 	"github.com/aigateway/ai-gateway/gateway"
-	"github.com/aigateway/ai-gateway/pricing"
+	"github.com/aigateway/ai-gateway/gateway/pricing"
 	"github.com/aigateway/ai-gateway/providers"
 	"github.com/aigateway/ai-gateway/providers/anthropic"
 	"github.com/aigateway/ai-gateway/providers/gemini"

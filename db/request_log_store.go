@@ -83,14 +83,25 @@ func (s *RequestLogStore) WriteBatch(ctx context.Context, b AccountingBatch) err
 	})
 }
 
-// insertLogSQL inserts one request_log row. Rows are written with one prepared statement per
-// batch: bun would spell every value into one long INSERT that SQLite then has to parse, and read
-// the new ids back, which cost four times as much per row.
-const insertLogSQL = `INSERT INTO request_log (id, time, request_id, client_id, endpoint, model_requested,
+// Rows are inserted logRowsPerInsert to a statement (the rest of a batch in one more): SQLite
+// runs one statement's setup, and database/sql one call's, for all of them. 32 rows of
+// logColumns values stay far below SQLite's limit on bound parameters (32766).
+const (
+	logRowsPerInsert = 32
+	logColumns       = 28
+)
+
+// insertLogsSQL inserts n request_log rows. bun would spell every value into the statement's text
+// and read the new ids back, which costs several times as much per row.
+func insertLogsSQL(n int) string {
+	row := "(" + strings.Repeat("?, ", logColumns-1) + "?)"
+	return insertLogColumns + strings.Repeat(row+", ", n-1) + row
+}
+
+const insertLogColumns = `INSERT INTO request_log (id, time, request_id, client_id, endpoint, model_requested,
 	model_used, provider, stream, status, error_class, error_message, refused, input_tokens, output_tokens,
 	cached_tokens, reasoning_tokens, estimated, latency_ms, ttft_ms, finish_reason, client_ip, trace_id,
-	request_body, response_body, attempts, cache_write_tokens, cost_micros)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	request_body, response_body, attempts, cache_write_tokens, cost_micros) VALUES `
 
 // timeLayout is how bun stores a time in SQLite, so that rows written here compare and scan
 // like every other time column.
@@ -100,27 +111,44 @@ func insertLogs(ctx context.Context, tx bun.Tx, rows []RequestLog) error {
 	if len(rows) == 0 {
 		return nil
 	}
-	stmt, err := tx.PrepareContext(ctx, insertLogSQL)
-	if err != nil {
-		return fmt.Errorf("insert request log: %w", err)
+	args := make([]any, 0, logColumns*min(len(rows), logRowsPerInsert))
+	// Prepared statements, not bun's ExecContext: bun would spell the values into the SQL text.
+	var stmt *sql.Stmt
+	prepared := 0
+	for len(rows) > 0 {
+		n := min(len(rows), logRowsPerInsert)
+		if n != prepared { // the first statement, and one for a shorter rest
+			s, err := tx.PrepareContext(ctx, insertLogsSQL(n))
+			if err != nil {
+				return fmt.Errorf("insert request log: %w", err)
+			}
+			defer s.Close()
+			stmt, prepared = s, n
+		}
+		args = appendLogArgs(args[:0], rows[:n])
+		if _, err := stmt.ExecContext(ctx, args...); err != nil {
+			return fmt.Errorf("insert request log: %w", err)
+		}
+		rows = rows[n:]
 	}
-	defer stmt.Close()
+	return nil
+}
+
+// appendLogArgs appends the values of rows in insertLogsSQL's column order.
+func appendLogArgs(args []any, rows []RequestLog) []any {
 	for i := range rows {
 		r := &rows[i]
 		var id any // NULL: SQLite picks the next id
 		if r.ID != 0 {
 			id = r.ID
 		}
-		_, err := stmt.ExecContext(ctx, id, r.Time.UTC().Format(timeLayout), r.RequestID, r.ClientID, r.Endpoint,
+		args = append(args, id, r.Time.UTC().Format(timeLayout), r.RequestID, r.ClientID, r.Endpoint,
 			r.ModelRequested, r.ModelUsed, r.Provider, r.Stream, r.Status, r.ErrorClass, r.ErrorMessage, r.Refused,
 			r.InputTokens, r.OutputTokens, r.CachedTokens, r.ReasoningTokens, r.Estimated, r.LatencyMS,
 			r.TTFTMS, r.FinishReason, r.ClientIP, r.TraceID, r.RequestBody, r.ResponseBody, r.Attempts,
 			r.CacheWriteTokens, r.CostMicros)
-		if err != nil {
-			return fmt.Errorf("insert request log: %w", err)
-		}
 	}
-	return nil
+	return args
 }
 
 // TrafficMinute is one minute of the request log's traffic (the dashboard's charts after a

@@ -5,7 +5,7 @@ import (
 	"math"
 	"time"
 
-	"github.com/aigateway/ai-gateway/pricing"
+	"github.com/aigateway/ai-gateway/gateway/pricing"
 	"github.com/aigateway/ai-gateway/providers"
 )
 

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/aigateway/ai-gateway/db"
-	"github.com/aigateway/ai-gateway/pricing"
+	"github.com/aigateway/ai-gateway/gateway/pricing"
 )
 
 // A fallback answers at its own price. Admission reserves the dearest target's worst case, so an

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/aigateway/ai-gateway/db"
-	"github.com/aigateway/ai-gateway/pricing"
+	"github.com/aigateway/ai-gateway/gateway/pricing"
 	"github.com/aigateway/ai-gateway/providers"
 )
 

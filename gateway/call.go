@@ -62,7 +62,12 @@ func (c *Call) RateLimitHeaders() []Header { return c.limits.headers() }
 // send in-band; End accounts the call with that error and the usage it is given. Call Context
 // at most once, before the upstream request, and End after the context's last use.
 func (c *Call) Context(parent context.Context) (context.Context, context.CancelFunc) {
-	ctx, cancel := context.WithCancelCause(parent)
+	return c.own(context.WithCancelCause(parent))
+}
+
+// own is Context for a ctx made for this call alone, with its cancel: the call's context is ctx
+// itself, ended by the gateway in the same cases.
+func (c *Call) own(ctx context.Context, cancel context.CancelCauseFunc) (context.Context, context.CancelFunc) {
 	c.ctx = ctx
 	c.client.running.join(c, cancel)
 	return ctx, func() { cancel(context.Canceled) }

@@ -47,6 +47,10 @@ type Exchange struct {
 	// Target is which of the client's targets OpProbe asks: 0 its own backend, n its n-th
 	// fallback (an administrator's per-target Test Connection).
 	Target int
+	// Cancel, when set, cancels the context given to Do, which the caller made for this
+	// exchange alone: the call then ends through it (see Call.Context) instead of through a
+	// context of its own, one context fewer per request. Nil: Do derives its own.
+	Cancel context.CancelCauseFunc
 }
 
 // Answer is the pipeline's result. Headers (the x-ratelimit-* headers) are set even when Do
@@ -110,7 +114,12 @@ func (g *Gateway) Do(ctx context.Context, x *Exchange) (*Answer, error) {
 	a := &Answer{Headers: call.RateLimitHeaders()}
 	// The call's own context: the gateway ends it when an administrator deletes, disables or
 	// re-keys the client meanwhile, with a cause the caller sees (see Call.Context).
-	ctx, cancel := call.Context(ctx)
+	var cancel context.CancelFunc
+	if x.Cancel != nil {
+		ctx, cancel = call.own(ctx, x.Cancel)
+	} else {
+		ctx, cancel = call.Context(ctx)
+	}
 	call.Upstream()
 	switch x.Admission.Op {
 	case OpModels:

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/aigateway/ai-gateway/db"
-	"github.com/aigateway/ai-gateway/pricing"
+	"github.com/aigateway/ai-gateway/gateway/pricing"
 )
 
 // PriceStore keeps the administrators' price overrides (db.ModelPrices).

@@ -88,6 +88,13 @@ type writer struct {
 	stop  chan flushRequest
 	done  chan struct{}
 
+	// spareLogs is a queue array the writer has emptied, for add to fill again (under mu):
+	// the queue's memory is reused instead of allocated anew for every batch.
+	spareLogs []pendingLog
+	// spareRows are the rows of the last batch written, reused by the next one; only the
+	// writer goroutine touches them.
+	spareRows []db.RequestLog
+
 	// retry is the batch that failed last; only the writer goroutine touches it.
 	retry *db.AccountingBatch
 	// failing is set after a failed write: wake-ups are ignored until the next tick, so a
@@ -136,7 +143,10 @@ func (w *writer) add(l *pendingLog, usage *db.UsageDaily) {
 	dropped := len(w.logs) >= w.queueSize
 	if !dropped {
 		if w.logs == nil { // room for a batch at once, rather than growing to it by doubling
-			w.logs = make([]pendingLog, 0, min(w.batchSize, w.queueSize))
+			w.logs, w.spareLogs = w.spareLogs, nil
+			if w.logs == nil {
+				w.logs = make([]pendingLog, 0, min(w.batchSize, w.queueSize))
+			}
 		}
 		w.logs = append(w.logs, *l)
 	}
@@ -170,12 +180,15 @@ func (w *writer) queueLength() float64 {
 func (w *writer) take() *db.AccountingBatch {
 	w.mu.Lock()
 	b := &db.AccountingBatch{}
-	var logs []pendingLog
+	var logs, emptied []pendingLog
 	if n := min(len(w.logs), w.batchSize); n > 0 {
 		// The head goes to the batch; appends to the tail never touch it again.
+		all := w.logs
 		logs = w.logs[:n:n]
 		w.logs = w.logs[n:]
 		if len(w.logs) == 0 {
+			// All of the array is taken: once the rows are copied out, add may fill it again.
+			emptied = all[:0]
 			w.logs = nil
 		}
 	}
@@ -200,11 +213,23 @@ func (w *writer) take() *db.AccountingBatch {
 	// Redaction scans up to 64 KiB per body: done outside the lock that End takes. It cuts on a
 	// UTF-8 boundary, so it comes after Storable has made the text valid UTF-8.
 	if len(logs) > 0 {
-		b.Logs = make([]db.RequestLog, len(logs))
+		if cap(w.spareRows) >= len(logs) {
+			b.Logs, w.spareRows = w.spareRows[:len(logs)], nil
+		} else {
+			b.Logs = make([]db.RequestLog, len(logs))
+		}
 		for i := range logs {
 			b.Logs[i] = logs[i].row.Storable()
 			redactRow(&b.Logs[i], logs[i].secrets)
 		}
+	}
+	// The queue's array is reused (emptied, or its head left in front of the tail): no request's
+	// text stays referenced from it.
+	clear(logs)
+	if emptied != nil {
+		w.mu.Lock()
+		w.spareLogs = emptied
+		w.mu.Unlock()
 	}
 	if b.Empty() {
 		return nil
@@ -232,6 +257,11 @@ func (w *writer) writeOnce(ctx context.Context) (bool, error) {
 	}
 	w.retry = nil
 	w.failing = false
+	// Written: the rows' array serves the next batch (cleared, so no text stays referenced).
+	if b.Logs != nil {
+		clear(b.Logs)
+		w.spareRows = b.Logs[:0]
+	}
 	return true, nil
 }
 

@@ -432,3 +432,33 @@ func TestRetentionDeletesOldResponses(t *testing.T) {
 		}
 	}
 }
+
+// The writer reuses the memory of its queue and of the batch it last wrote: across many batches,
+// full and partial, each row is stored once, in order, with its own values.
+func TestWriterReusedMemoryKeepsRowsApart(t *testing.T) {
+	var rec *recordingStore
+	e := newEnv(t, []db.Client{clientRow(1, "app")}, wrapLogs(&rec, func(o *Options) { o.BatchSize = 10 }))
+	c := e.auth("app")
+	var want []string
+	for round, n := range []int{25, 10, 3, 17, 40} {
+		for i := range n {
+			id := fmt.Sprintf("req-%d-%d", round, i)
+			want = append(want, id)
+			call, err := e.gw.Begin(c, Admission{Endpoint: "/v1/chat/completions", RequestID: id, Model: id})
+			if err != nil {
+				t.Fatal(err)
+			}
+			call.End(ok200(i, 1))
+		}
+		e.flush()
+	}
+	rows := e.logRows()
+	if len(rows) != len(want) {
+		t.Fatalf("%d rows, want %d", len(rows), len(want))
+	}
+	for i, r := range rows {
+		if r.RequestID != want[i] || r.ModelRequested != want[i] {
+			t.Fatalf("row %d: request %q, model %q, want %q", i, r.RequestID, r.ModelRequested, want[i])
+		}
+	}
+}

@@ -5,7 +5,10 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/url"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -28,33 +31,29 @@ var (
 // redirect. Any other HTTP status is a response, not an error.
 func Do(cfg *Config, req *http.Request) (*http.Response, error) {
 	ctx, cancel := context.WithCancelCause(req.Context())
-	var headerTimer *time.Timer
+	// The answer's body, the request body's guard and one timer for both bounds, allocated
+	// together: the timer bounds the wait for headers, then the silence between body reads.
+	body := &idleBody{ctx: ctx, cancel: cancel}
 	if cfg.HeaderTimeout > 0 {
-		headerTimer = time.AfterFunc(cfg.HeaderTimeout, func() { cancel(ErrHeaderTimeout) })
+		body.timer = time.AfterFunc(cfg.HeaderTimeout, body.expire)
 	}
-	// A copy, so that no client (http.DefaultClient included) replays the request and its
-	// upstream key to wherever a Location points.
-	var client http.Client
-	if cfg.HTTPClient != nil {
-		client = *cfg.HTTPClient
-	}
-	client.CheckRedirect = refuseRedirect
 	var attempt upstreamSpan
 	if cfg.Propagator != nil {
 		attempt = traceRequest(cfg.Propagator, req)
 	}
 	req = req.WithContext(withDialOwner(ctx))
-	guard := &bodyGuard{}
-	guard.track(req)
-	resp, err := client.Do(req)
-	if headerTimer != nil {
-		headerTimer.Stop()
+	body.guard.track(req)
+	resp, err := send(cfg.HTTPClient, req)
+	body.reading.Store(true)
+	if body.timer != nil && (err != nil || cfg.IdleTimeout <= 0) {
+		body.timer.Stop()
+		body.timer = nil
 	}
 	attempt.answered(resp)
 	if err != nil {
 		cause := context.Cause(ctx)
 		cancel(nil)
-		guard.release()
+		body.guard.release()
 		if cause != nil && !errors.Is(cause, context.Canceled) {
 			err = cause
 		}
@@ -62,18 +61,57 @@ func Do(cfg *Config, req *http.Request) (*http.Response, error) {
 		e.Provider = cfg.Backend
 		return nil, e
 	}
+	body.rc = resp.Body
 	if isRedirect(resp.StatusCode) {
-		resp.Body.Close()
-		cancel(nil)
-		guard.release()
+		body.Close()
 		return nil, RedirectError(cfg.Backend, resp)
 	}
-	body := &idleBody{rc: resp.Body, cancel: cancel, ctx: ctx, guard: guard}
 	if cfg.IdleTimeout > 0 {
 		body.idle = cfg.IdleTimeout
-		body.timer = time.AfterFunc(cfg.IdleTimeout, func() { cancel(ErrIdleTimeout) })
+		if body.timer != nil {
+			body.timer.Reset(cfg.IdleTimeout)
+		} else {
+			body.timer = time.AfterFunc(cfg.IdleTimeout, body.expire)
+		}
 	}
 	resp.Body = body
+	return resp, nil
+}
+
+// send makes one round trip with client's transport. No redirect is followed, so that no client
+// (http.DefaultClient included) replays the request and its upstream key to wherever a Location
+// points: a 3xx comes back as the response. Going to the transport directly also spares what
+// http.Client does for redirects on every request (a copy of the request's headers). A client
+// with a cookie jar or a total timeout goes through http.Client, redirects still refused.
+func send(client *http.Client, req *http.Request) (*http.Response, error) {
+	if client == nil {
+		client = http.DefaultClient
+	}
+	if client.Jar != nil || client.Timeout > 0 {
+		c := *client
+		c.CheckRedirect = refuseRedirect
+		return c.Do(req)
+	}
+	rt := client.Transport
+	if rt == nil {
+		rt = http.DefaultTransport
+	}
+	resp, err := rt.RoundTrip(req)
+	if err != nil {
+		// As http.Client reports it: the method and the address (without a password) with the cause.
+		u := *req.URL
+		if _, has := u.User.Password(); has {
+			u.User = url.UserPassword(u.User.Username(), "***")
+		}
+		method := req.Method
+		if method == "" {
+			method = http.MethodGet
+		}
+		return nil, &url.Error{Op: method[:1] + strings.ToLower(method[1:]), URL: u.String(), Err: err}
+	}
+	if resp.Body == nil {
+		resp.Body = http.NoBody
+	}
 	return resp, nil
 }
 
@@ -83,10 +121,22 @@ type idleBody struct {
 	ctx    context.Context
 	cancel context.CancelCauseFunc
 	idle   time.Duration
-	timer  *time.Timer
-	once   sync.Once
+	// timer cancels the request: first when the headers are late, then (reading set) when the
+	// body falls silent for idle.
+	timer   *time.Timer
+	reading atomic.Bool
+	once    sync.Once
 	// guard is released on Close: net/http may still be writing the request body.
-	guard *bodyGuard
+	guard bodyGuard
+}
+
+// expire is the timer's func: the cause says which bound was exceeded.
+func (b *idleBody) expire() {
+	if b.reading.Load() {
+		b.cancel(ErrIdleTimeout)
+	} else {
+		b.cancel(ErrHeaderTimeout)
+	}
 }
 
 func (b *idleBody) Read(p []byte) (int, error) {

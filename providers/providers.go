@@ -387,8 +387,21 @@ func ReadAllLimited(r io.Reader, limit int64) []byte {
 func ReadBody(r io.Reader, size, limit int64) ([]byte, error) {
 	var buf bytes.Buffer
 	if size > 0 && size < limit {
-		buf.Grow(int(size) + bytes.MinRead)
+		// Read into exactly the announced size, plus one byte where the end shows: one
+		// allocation of the body's size (a bytes.Buffer would add bytes.MinRead to it).
+		b := make([]byte, 0, size+1)
+		for len(b) < cap(b) {
+			n, err := r.Read(b[len(b):cap(b)])
+			b = b[:len(b)+n]
+			if err == io.EOF {
+				return b, nil
+			}
+			if err != nil {
+				return b, err
+			}
+		}
+		buf = *bytes.NewBuffer(b) // more than announced: read on, within limit
 	}
-	_, err := buf.ReadFrom(io.LimitReader(r, limit))
+	_, err := buf.ReadFrom(io.LimitReader(r, limit-int64(buf.Len())))
 	return buf.Bytes(), err
 }

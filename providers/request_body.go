@@ -1,6 +1,8 @@
 package providers
 
 import (
+	"bytes"
+	"context"
 	"errors"
 	"io"
 	"net/http"
@@ -15,6 +17,35 @@ import (
 // given to net/http reads through a guard, and once the call is over the guard is shut: a read
 // in progress finishes first, later reads fail without touching the buffer.
 
+// A small body is cheaper to copy than to guard: NewRequest gives the request a private copy of
+// it, which nothing reuses, so Do sends it unguarded. net/http then knows it for an in-memory
+// body (a *bytes.Reader) and writes the request's headers and body in one write, where a guarded
+// body costs a write for the headers and another for the body. Larger bodies are guarded.
+const ownedBodyMax = 64 << 10
+
+// ownedBodyKey marks, in a request's context, that its body is a private copy (NewRequest).
+type ownedBodyKey struct{}
+
+// NewRequest builds an upstream request with body (nil: none), to send with Do. A body of up to
+// ownedBodyMax bytes is copied, so the caller may reuse body's bytes once NewRequest returned;
+// a larger one is read in place, until the call is over (see Do).
+func NewRequest(ctx context.Context, method, url string, body []byte) (*http.Request, error) {
+	if body == nil {
+		return http.NewRequestWithContext(ctx, method, url, nil)
+	}
+	if len(body) <= ownedBodyMax {
+		body = bytes.Clone(body)
+		ctx = context.WithValue(ctx, ownedBodyKey{}, true)
+	}
+	return http.NewRequestWithContext(ctx, method, url, bytes.NewReader(body))
+}
+
+// ownsBody reports whether req's body is a private copy NewRequest made.
+func ownsBody(req *http.Request) bool {
+	owned, _ := req.Context().Value(ownedBodyKey{}).(bool)
+	return owned
+}
+
 // errBodyReleased is what a request body read after its call ended returns.
 var errBodyReleased = errors.New("request body read after the upstream call ended")
 
@@ -24,9 +55,10 @@ type bodyGuard struct {
 	released bool
 }
 
-// track replaces req's body and GetBody with guarded ones. Call it before req is sent.
+// track replaces req's body and GetBody with guarded ones, unless the body is a private copy
+// (NewRequest). Call it before req is sent.
 func (g *bodyGuard) track(req *http.Request) {
-	if req.Body == nil || req.Body == http.NoBody {
+	if req.Body == nil || req.Body == http.NoBody || ownsBody(req) {
 		return
 	}
 	req.Body = &guardedBody{g: g, rc: req.Body}

@@ -35,7 +35,7 @@ type upstreamMock struct {
 	calls       []string
 }
 
-func newUpstreamMock(t *testing.T) *upstreamMock {
+func newUpstreamMock(t testing.TB) *upstreamMock {
 	m := &upstreamMock{models: []string{"gpt-4o", "gpt-4o-mini"}}
 	m.srv = httptest.NewServer(m)
 	t.Cleanup(m.srv.Close)
@@ -90,11 +90,11 @@ func (m *upstreamMock) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // withGateway gives the edge a running gateway (key cache, limits, accounting, log writer)
-// whose openai backends reach the mock.
-func withGateway(t *testing.T) func(*Deps) {
+// whose openai backends reach the mock; tweak changes its options before it starts.
+func withGateway(t testing.TB, tweak ...func(*gateway.Options)) func(*Deps) {
 	return func(d *Deps) {
 		reg := prometheus.NewRegistry()
-		gw, err := gateway.New(gateway.Options{
+		o := gateway.Options{
 			Clients: d.Clients,
 			Secrets: d.Keyring,
 			Providers: map[string]gateway.ProviderFactory{
@@ -108,7 +108,11 @@ func withGateway(t *testing.T) func(*Deps) {
 			Prices:        db.NewModelPrices(d.DB),
 			Registry:      reg,
 			FlushInterval: 20 * time.Millisecond,
-		})
+		}
+		for _, f := range tweak {
+			f(&o)
+		}
+		gw, err := gateway.New(o)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -45,7 +45,7 @@ func (c *edgeClock) Advance(d time.Duration) {
 
 // edge is the whole HTTP edge over a real SQLite file, with a fake clock and a log buffer.
 type edge struct {
-	t       *testing.T
+	t       testing.TB
 	app     *fiber.App
 	deps    Deps
 	clock   *edgeClock
@@ -73,7 +73,7 @@ func (b *edgeLogBuffer) String() string {
 
 const edgePassword = "test-password-0123456789"
 
-func newEdge(t *testing.T, tweak ...func(*Deps)) *edge {
+func newEdge(t testing.TB, tweak ...func(*Deps)) *edge {
 	t.Helper()
 	ctx := context.Background()
 	bdb, err := db.Open(ctx, filepath.Join(t.TempDir(), "gw.db"))

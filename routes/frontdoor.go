@@ -54,7 +54,9 @@ func (s *server) admission(c *fiber.Ctx, door, endpoint string, received time.Ti
 // a whole body, or a stream relayed frame by frame. The x-ratelimit-* headers go on every
 // answer, refusals included; an error is written by the error handler in the door's shape.
 func (s *server) serve(c *fiber.Ctx, x *gateway.Exchange) error {
-	ctx, cancel := s.upstreamContext(c)
+	ctx, cancelCause := s.upstreamContext(c)
+	cancel := func() { cancelCause(nil) }
+	x.Cancel = cancelCause // the context is this exchange's alone: the call ends through it
 	stopWatch := cancelIfClientLeaves(c, cancel)
 	a, err := s.Gateway.Do(ctx, x)
 	stopWatch()
@@ -82,7 +84,9 @@ func (s *server) serve(c *fiber.Ctx, x *gateway.Exchange) error {
 // call runs an exchange whose answer the front door encodes itself (model lists, translated
 // embeddings) and sets the x-ratelimit-* headers.
 func (s *server) call(c *fiber.Ctx, x *gateway.Exchange) (*gateway.Answer, error) {
-	ctx, cancel := s.upstreamContext(c)
+	ctx, cancelCause := s.upstreamContext(c)
+	cancel := func() { cancelCause(nil) }
+	x.Cancel = cancelCause
 	defer cancel()
 	defer cancelIfClientLeaves(c, cancel)()
 	a, err := s.Gateway.Do(ctx, x)
@@ -100,7 +104,7 @@ func setHeaders(c *fiber.Ctx, hs []gateway.Header) {
 // tracing is on (callerTrace). It is not the fiber context (fasthttp reuses those), and it
 // outlives the handler while a stream is relayed; cancel ends it, and so does cancelling
 // Deps.UpstreamContext (its cause becomes the error the caller sees).
-func (s *server) upstreamContext(c *fiber.Ctx) (context.Context, context.CancelFunc) {
-	ctx, cancel := context.WithCancel(s.UpstreamContext)
+func (s *server) upstreamContext(c *fiber.Ctx) (context.Context, context.CancelCauseFunc) {
+	ctx, cancel := context.WithCancelCause(s.UpstreamContext)
 	return s.callerTrace(c, ctx), cancel
 }

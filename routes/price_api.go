@@ -10,7 +10,7 @@ import (
 
 	"github.com/aigateway/ai-gateway/db"
 	"github.com/aigateway/ai-gateway/gateway"
-	"github.com/aigateway/ai-gateway/pricing"
+	"github.com/aigateway/ai-gateway/gateway/pricing"
 	"github.com/aigateway/ai-gateway/providers"
 )
 

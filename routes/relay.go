@@ -152,44 +152,61 @@ func cancelIfClientLeaves(c *fiber.Ctx, cancel context.CancelFunc) (stop func())
 	if !watchable(conn) {
 		return func() {}
 	}
-	var (
-		mu      sync.Mutex
-		ended   bool
-		unwatch func()
-		watched chan struct{}
-		waited  = make(chan struct{})
-		over    = make(chan struct{})
-	)
-	c.Locals(localClientWatch, (<-chan struct{})(over))
-	timer := time.AfterFunc(watchAfter, func() {
-		mu.Lock()
-		defer mu.Unlock()
-		if ended {
-			return
-		}
-		gone, uw := watchClient(conn)
-		unwatch, watched = uw, make(chan struct{})
-		go func(done chan struct{}) {
-			defer close(done)
-			select {
-			case <-gone:
-				cancel()
-			case <-waited:
-			}
-		}(watched)
-	})
-	return func() {
-		timer.Stop()
-		mu.Lock()
-		ended = true
-		mu.Unlock()
-		close(waited)
-		if unwatch != nil {
-			unwatch()
-			<-watched
-		}
-		close(over)
+	w := &handlerWatch{conn: conn, cancel: cancel, over: make(chan struct{})}
+	c.Locals(localClientWatch, (<-chan struct{})(w.over))
+	w.timer = time.AfterFunc(watchAfter, w.start)
+	return w.stop
+}
+
+// handlerWatch is one cancelIfClientLeaves, in one allocation: most calls end before watchAfter
+// and use nothing but the timer and over.
+type handlerWatch struct {
+	conn   net.Conn
+	cancel context.CancelFunc
+	timer  *time.Timer
+	// over is closed when the watch has ended (stop returned).
+	over chan struct{}
+
+	mu    sync.Mutex
+	ended bool
+	// Set once the watch started: waited is closed by stop, watched when the watching goroutine
+	// is gone; unwatch ends the connection's watch.
+	waited, watched chan struct{}
+	unwatch         func()
+}
+
+// start begins watching the connection (the timer's func), unless stop came first.
+func (w *handlerWatch) start() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.ended {
+		return
 	}
+	gone, unwatch := watchClient(w.conn)
+	w.unwatch, w.waited, w.watched = unwatch, make(chan struct{}), make(chan struct{})
+	go func(waited, done chan struct{}) {
+		defer close(done)
+		select {
+		case <-gone:
+			w.cancel()
+		case <-waited:
+		}
+	}(w.waited, w.watched)
+}
+
+// stop ends the watch: at once when it never started, else once the watching goroutine is gone.
+func (w *handlerWatch) stop() {
+	w.timer.Stop()
+	w.mu.Lock()
+	w.ended = true
+	started := w.waited != nil
+	w.mu.Unlock()
+	if started {
+		close(w.waited)
+		w.unwatch()
+		<-w.watched
+	}
+	close(w.over)
 }
 
 // watchClient watches conn for the client closing it while a stream is written (the way

@@ -131,7 +131,7 @@ var responseIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,200}$`)
 // forwardState asks the backend that keeps response r for path (r's id and what follows).
 func (s *server) forwardState(c *fiber.Ctx, cl *gateway.Client, op, path string) error {
 	ctx, cancel := s.upstreamContext(c)
-	defer cancel()
+	defer cancel(nil)
 	body, err := s.Gateway.ForwardState(ctx, cl, responses.NewDoor(&responses.Request{}), op, path)
 	if err != nil {
 		return err

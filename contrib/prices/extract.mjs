@@ -1,7 +1,7 @@
 // Writes the price data of the npm package @pydantic/genai-prices (MIT, github.com/pydantic/genai-prices)
-// as the JSON the gateway embeds (pricing/genai-prices.json): the providers and their models' ids,
+// as the JSON the gateway embeds (gateway/pricing/genai-prices.json): the providers and their models' ids,
 // match rules and prices, without the descriptions and usage extractors the gateway does not use.
-// Usage: node extract.mjs <unpacked package dir> > pricing/genai-prices.json
+// Usage: node extract.mjs <unpacked package dir> > gateway/pricing/genai-prices.json
 import { readFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import path from "node:path";
@@ -21,7 +21,7 @@ const data = await m.waitForUpdate();
 const keep = (o, keys) => Object.fromEntries(keys.filter((k) => o[k] !== undefined).map((k) => [k, o[k]]));
 const out = {
   source: `npm:@pydantic/genai-prices@${pkg.version}`,
-  license: "MIT, Copyright (c) Pydantic Services Inc. 2025 to present (see pricing/LICENSE-genai-prices)",
+  license: "MIT, Copyright (c) Pydantic Services Inc. 2025 to present (see gateway/pricing/LICENSE-genai-prices)",
   providers: data.map((p) => ({
     ...keep(p, ["id", "name", "model_match", "provider_match", "fallback_model_providers"]),
     models: p.models.map((mo) => keep(mo, ["id", "name", "match", "prices"])),

@@ -12,7 +12,6 @@
 package anthropic
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -104,11 +103,7 @@ func (c *Client) DoWith(ctx context.Context, op string, body []byte, stream bool
 
 // send builds and sends one upstream request.
 func (c *Client) send(ctx context.Context, method, path string, body []byte, stream bool, opt ForwardOptions) (*http.Response, error) {
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
+	req, err := providers.NewRequest(ctx, method, c.base+path, body)
 	if err != nil {
 		return nil, &providers.Error{Kind: providers.KindInternal, Message: "building the upstream request: " + err.Error(), Provider: c.cfg.Backend}
 	}

@@ -11,7 +11,6 @@
 package gemini
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -333,11 +332,7 @@ func ModelOp(model, action string) (string, error) {
 
 // send makes one request to the API root with the key in x-goog-api-key.
 func (c *Client) send(ctx context.Context, method, path string, body []byte) (*http.Response, error) {
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, c.root+"/"+path, rd)
+	req, err := providers.NewRequest(ctx, method, c.root+"/"+path, body)
 	if err != nil {
 		return nil, providers.Errorf(providers.KindBadRequest, "gemini: cannot build the upstream request: %v", err)
 	}

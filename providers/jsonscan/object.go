@@ -1,6 +1,9 @@
 package jsonscan
 
-import "errors"
+import (
+	"errors"
+	"sync"
+)
 
 // ErrNotObject is ParseObject's error for valid JSON that is not an object.
 var ErrNotObject = errors.New("the body must be a JSON object")
@@ -35,9 +38,7 @@ func ParseObject(b []byte) (*Object, error) {
 		}
 		return nil, ErrNotObject
 	}
-	// A member takes at least six bytes ("":0,), so small objects get no more room than they
-	// can use; sixteen covers the top level of nearly every request.
-	o := &Object{members: make([]member, 0, min(16, len(b)/6+1))}
+	o := objectPool.Get().(*Object)
 	end, err := ScanObject(b, i, 0, func(key []byte, v int) (int, error) {
 		end, err := SkipValue(b, v, 1)
 		if err == nil {
@@ -48,12 +49,33 @@ func ParseObject(b []byte) (*Object, error) {
 		return end, err
 	})
 	if err != nil {
+		o.Release()
 		return nil, err
 	}
 	if SkipSpace(b, end) != len(b) {
+		o.Release()
 		return nil, ErrSyntax
 	}
 	return o, nil
+}
+
+// Objects come from a pool, with room for sixteen members (the top level of nearly every
+// request): a caller on the request path gives its Object back with Release when done.
+var objectPool = sync.Pool{New: func() any { return &Object{members: make([]member, 0, 16)} }}
+
+// maxPooledMembers bounds the member room an Object keeps in the pool.
+const maxPooledMembers = 64
+
+// Release gives o back for a later ParseObject. Neither o nor anything it returned but the
+// source bytes (values are slices of them) and Bytes' result may be used after. Calling it is
+// optional: an Object never released is collected as any other value.
+func (o *Object) Release() {
+	if cap(o.members) > maxPooledMembers {
+		return
+	}
+	clear(o.members) // no reference to the source bytes stays in the pool
+	o.members, o.changed = o.members[:0], false
+	objectPool.Put(o)
 }
 
 // Len is the number of members, repeated keys counted each time.

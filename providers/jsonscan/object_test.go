@@ -52,3 +52,27 @@ func TestObjectKeepsUntouchedMembersByteForByte(t *testing.T) {
 		t.Fatalf("got %s, want %s (changed %v)", got, want, o.Changed())
 	}
 }
+
+// An Object given back with Release and handed out again by ParseObject holds only the new
+// object's members, unchanged, whatever the released one held or was told.
+func TestObjectReleaseReuse(t *testing.T) {
+	first, err := ParseObject([]byte(`{"a":1,"b":[2],"c":"three","d":null}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	first.Set("e", []byte(`5`))
+	first.Release()
+	for range 3 {
+		o, err := ParseObject([]byte(` {"model":"m", "stream":true} `))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o.Len() != 2 || o.Changed() || o.Has("a") || o.Has("e") || string(o.Bytes()) != `{"model":"m","stream":true}` {
+			t.Fatalf("reused object: %d members, changed %v, %s", o.Len(), o.Changed(), o.Bytes())
+		}
+		o.Release()
+	}
+	if _, err := ParseObject([]byte(`{"a":`)); err != ErrSyntax {
+		t.Fatalf("broken object: %v", err)
+	}
+}

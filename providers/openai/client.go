@@ -143,13 +143,10 @@ func (c *Client) Do(ctx context.Context, op string, body []byte, stream bool) (*
 		return nil, err
 	}
 	method := http.MethodPost
-	var rd io.Reader
 	if body == nil {
 		method = http.MethodGet
-	} else {
-		rd = bytes.NewReader(body)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, u, rd)
+	req, err := providers.NewRequest(ctx, method, u, body)
 	if err != nil {
 		return nil, &providers.Error{Kind: providers.KindInternal, Message: "cannot build the upstream request: " + err.Error(),
 			Provider: c.preset.id}

@@ -140,31 +140,42 @@ func (c *Client) ForwardChat(ctx context.Context, body []byte, stream bool) (*Fo
 // complete checks a non-streamed answer and reads its usage, finish reason and model.
 func (f *Forwarded) complete(data []byte) error {
 	c := f.c
-	if jsonscan.Validate(data) != nil {
+	malformed := func() error {
 		return &providers.Error{Kind: providers.KindUpstream, Provider: c.preset.id,
 			Message: "upstream sent a malformed chat completion: " + jsonscan.SyntaxError(data)}
 	}
-	obj := data[jsonscan.SkipSpace(data, 0):]
-	if obj[0] != '{' {
+	i := jsonscan.SkipSpace(data, 0)
+	if i < len(data) && data[i] != '{' {
+		if jsonscan.Validate(data) != nil {
+			return malformed()
+		}
 		return &providers.Error{Kind: providers.KindUpstream, Provider: c.preset.id,
 			Message: "upstream sent a chat completion that is not a JSON object"}
 	}
+	// One pass validates the answer (as jsonscan.Validate does) and picks its members.
 	var choices, errRaw []byte
-	_ = jsonscan.EachMember(obj, func(k, v []byte) bool {
-		switch string(k) {
+	end, err := jsonscan.ScanObject(data, i, 0, func(k []byte, v int) (int, error) {
+		end, err := jsonscan.SkipValue(data, v, 1)
+		if err != nil {
+			return 0, err
+		}
+		switch val := data[v:end]; string(k) {
 		case "usage":
-			if u, ok := parseUsage(v); ok {
+			if u, ok := parseUsage(val); ok {
 				f.Usage, f.HasUsage = u, true
 			}
 		case "model":
-			f.Model, _ = jsonscan.StringValue(v)
+			f.Model, _ = jsonscan.StringValue(val)
 		case "choices":
-			choices = v
+			choices = val
 		case "error":
-			errRaw = v
+			errRaw = val
 		}
-		return true
+		return end, nil
 	})
+	if err != nil || jsonscan.SkipSpace(data, end) != len(data) {
+		return malformed()
+	}
 	if !jsonscan.IsNull(errRaw) && jsonscan.IsNull(choices) {
 		e := c.streamError(data)
 		e.HTTPStatus = http.StatusBadGateway

@@ -35,6 +35,7 @@ func RewriteRequest(body []byte, rw Rewrite) ([]byte, error) {
 	if err != nil {
 		return nil, bodyError(body, err)
 	}
+	defer o.Release()
 	if rw.Model != "" {
 		if cur := o.Get("model"); !jsonscan.StringEquals(cur, rw.Model) {
 			o.Set("model", appendString(nil, rw.Model))

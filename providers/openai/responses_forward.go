@@ -94,11 +94,7 @@ func (c *Client) responsesCall(ctx context.Context, method, op string, body []by
 	if err != nil {
 		return nil, err
 	}
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, u, rd)
+	req, err := providers.NewRequest(ctx, method, u, body)
 	if err != nil {
 		return nil, &providers.Error{Kind: providers.KindInternal, Provider: c.preset.id,
 			Message: "cannot build the upstream request: " + err.Error()}
