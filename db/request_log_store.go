@@ -89,8 +89,8 @@ func (s *RequestLogStore) WriteBatch(ctx context.Context, b AccountingBatch) err
 const insertLogSQL = `INSERT INTO request_log (id, time, request_id, client_id, endpoint, model_requested,
 	model_used, provider, stream, status, error_class, error_message, refused, input_tokens, output_tokens,
 	cached_tokens, reasoning_tokens, estimated, latency_ms, ttft_ms, finish_reason, client_ip, trace_id,
-	request_body, response_body, attempts, cache_write_tokens, cost_micros)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	request_body, response_body, attempts, cache_write_tokens, cost_micros, tool_steps)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 // timeLayout is how bun stores a time in SQLite, so that rows written here compare and scan
 // like every other time column.
@@ -115,7 +115,7 @@ func insertLogs(ctx context.Context, tx bun.Tx, rows []RequestLog) error {
 			r.ModelRequested, r.ModelUsed, r.Provider, r.Stream, r.Status, r.ErrorClass, r.ErrorMessage, r.Refused,
 			r.InputTokens, r.OutputTokens, r.CachedTokens, r.ReasoningTokens, r.Estimated, r.LatencyMS,
 			r.TTFTMS, r.FinishReason, r.ClientIP, r.TraceID, r.RequestBody, r.ResponseBody, r.Attempts,
-			r.CacheWriteTokens, r.CostMicros)
+			r.CacheWriteTokens, r.CostMicros, r.ToolSteps)
 		if err != nil {
 			return fmt.Errorf("insert request log: %w", err)
 		}
