@@ -40,6 +40,8 @@ type Call struct {
 	// written by the goroutine of Do before it returns, read by End.
 	attempts db.Attempts
 	answered *target
+	// toolSteps are the MCP tool calls made for the call (toolloop.go, tool.go).
+	toolSteps db.ToolSteps
 }
 
 // Model is the model to ask the upstream for: the requested one or the client's default.
@@ -194,6 +196,7 @@ func (c *Call) End(o Outcome) {
 		ModelUsed:        used,
 		Provider:         provider,
 		Attempts:         c.attempts,
+		ToolSteps:        c.toolSteps,
 		Stream:           c.adm.Stream,
 		Status:           status,
 		InputTokens:      int64(u.InputTokens),
