@@ -53,11 +53,7 @@ func (g *Gateway) generateWithTools(ctx context.Context, call *Call, x *Exchange
 			continue // the client's own tool of the same name wins
 		}
 		gatewayTool[t.Name] = true
-		schema := t.InputSchema
-		if len(schema) == 0 || string(schema) == "null" {
-			schema = json.RawMessage(`{"type":"object","properties":{}}`)
-		}
-		req.Tools = append(req.Tools, providers.Tool{Name: t.Name, Description: t.Description, Parameters: schema})
+		req.Tools = append(req.Tools, providers.Tool{Name: t.Name, Description: t.Description, Parameters: t.InputSchema})
 	}
 	maxSteps := g.opts.MaxToolSteps
 	if maxSteps <= 0 {

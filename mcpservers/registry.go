@@ -95,7 +95,7 @@ type Tool struct {
 	Name        string
 	Server      string
 	Description string
-	// InputSchema is the tool's JSON Schema for its arguments.
+	// InputSchema is the tool's JSON Schema for its arguments, always of type "object".
 	InputSchema json.RawMessage
 }
 
@@ -257,11 +257,21 @@ func (r *Registry) Tools(ctx context.Context, allowed []string) []Tool {
 			if !ToolName(q) {
 				continue // a name the model APIs would refuse
 			}
-			out = append(out, Tool{Name: q, Server: name, Description: t.Description, InputSchema: t.InputSchema})
+			out = append(out, Tool{Name: q, Server: name, Description: t.Description, InputSchema: objectSchema(t.InputSchema)})
 		}
 	}
 	slices.SortFunc(out, func(a, b Tool) int { return strings.Compare(a.Name, b.Name) })
 	return out
+}
+
+// objectSchema is schema when it is a JSON Schema of type "object" (what MCP and the model
+// APIs require of a tool's input), else the schema of any object.
+func objectSchema(schema json.RawMessage) json.RawMessage {
+	var m map[string]any
+	if json.Unmarshal(schema, &m) != nil || m["type"] != "object" {
+		return json.RawMessage(`{"type":"object","properties":{}}`)
+	}
+	return schema
 }
 
 // Fetch asks the server for its tool list now and caches it: the admin's "test" action.
