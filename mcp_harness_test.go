@@ -26,11 +26,9 @@ const stdioServerEnv = "AIGW_TEST_MCP_STDIO"
 func TestMain(m *testing.M) {
 	if os.Getenv(stdioServerEnv) == "1" {
 		srv := mcp.NewServer(&mcp.Implementation{Name: "stdio-test", Version: "1"}, nil)
-		mcp.AddTool(srv, &mcp.Tool{Name: "echo", Description: "echoes its text"},
-			func(_ context.Context, _ *mcp.CallToolRequest, in struct {
-				Text string `json:"text"`
-			}) (*mcp.CallToolResult, any, error) {
-				return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: "echo-from-stdio: " + in.Text}}}, nil, nil
+		mcp.AddTool(srv, &mcp.Tool{Name: "echo", Description: "echoes the city"},
+			func(_ context.Context, _ *mcp.CallToolRequest, in cityArgs) (*mcp.CallToolResult, any, error) {
+				return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: "echo-from-stdio: " + in.City}}}, nil, nil
 			})
 		if err := srv.Run(context.Background(), &mcp.StdioTransport{}); err != nil {
 			fmt.Fprintln(os.Stderr, err)
@@ -40,6 +38,10 @@ func TestMain(m *testing.M) {
 	}
 	os.Exit(m.Run())
 }
+
+// mcpHeaderSecret is the header value registered with the weather server; it must never be
+// shown back.
+const mcpHeaderSecret = "mcp-header-secret-5521"
 
 type cityArgs struct {
 	City string `json:"city" jsonschema:"the city"`
@@ -81,7 +83,15 @@ func startWeatherMCP(t *testing.T) string {
 		func(_ context.Context, _ *mcp.CallToolRequest, in cityArgs) (*mcp.CallToolResult, any, error) {
 			return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: "big-start " + strings.Repeat("x", 300<<10)}}}, nil, nil
 		})
-	hs := httptest.NewServer(mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv }, nil))
+	h := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv }, nil)
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// The header registered with the server must come with every request.
+		if r.Header.Get("X-Token") != mcpHeaderSecret {
+			http.Error(w, "no token", http.StatusUnauthorized)
+			return
+		}
+		h.ServeHTTP(w, r)
+	}))
 	t.Cleanup(hs.Close)
 	t.Cleanup(func() { close(release) }) // before Close: a hung handler must return
 	return hs.URL
@@ -219,7 +229,7 @@ func startMCPGateway(t *testing.T, mcpYAML string, allowed []string) *mcpGateway
 	g.token = regexp.MustCompile(`(?m)^aigw_\w+$`).FindString(out)
 	for name, u := range map[string]string{"weather": startWeatherMCP(t), "vault": startSecretMCP(t)} {
 		if status, body := g.admin(http.MethodPost, "/admin/api/v1/mcp-servers",
-			map[string]any{"name": name, "url": u, "headers": map[string]string{"X-Token": "mcp-header-secret-5521"}}); status != http.StatusCreated {
+			map[string]any{"name": name, "url": u, "headers": map[string]string{"X-Token": mcpHeaderSecret}}); status != http.StatusCreated {
 			t.Fatalf("register %s: %d %s", name, status, body)
 		}
 	}
