@@ -224,6 +224,12 @@ func New(d Deps) *fiber.App {
 	pages.get("/admin/prices", s.pricesPage)
 	pages.post("/admin/prices", s.priceSubmit)
 	pages.post("/admin/prices/delete", s.priceDeleteSubmit)
+	pages.get("/admin/mcp", s.mcpPage)
+	pages.post("/admin/mcp", s.mcpCreateSubmit)
+	pages.post("/admin/mcp/test", s.mcpTestSubmit) // before /admin/mcp/:id
+	pages.get("/admin/mcp/:id", s.mcpEditPage)
+	pages.post("/admin/mcp/:id", s.mcpUpdateSubmit)
+	pages.post("/admin/mcp/:id/delete", s.mcpDeleteSubmit)
 	pages.get("/admin/settings", s.settingsPage)
 	// A POST-only address opened with GET (a reload, a bookmark, the back button) leads to the
 	// page its form is on instead of a 405.
