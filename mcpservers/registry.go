@@ -102,7 +102,7 @@ type Tool struct {
 // Server describes one server for the admin pages.
 type Server struct {
 	Name string
-	// URL is empty for a stdio server; Command is its command line.
+	// URL is empty for a stdio server; Command is its command, without its arguments.
 	URL, Command string
 	Tools        []db.MCPTool
 	FetchedAt    time.Time
@@ -223,7 +223,7 @@ func (r *Registry) Servers() []Server {
 		v := Server{Name: s.name, URL: s.url, Tools: s.tools, FetchedAt: s.fetched}
 		s.mu.Unlock()
 		if s.stdio != nil {
-			v.Command = strings.Join(append([]string{s.stdio.Command}, s.stdio.Args...), " ")
+			v.Command = s.stdio.Command // not its arguments: they may carry secrets
 		}
 		out = append(out, v)
 	}
