@@ -24,6 +24,7 @@ import * as translation from './tests/translation.js';
 import * as readme from './tests/readme.js';
 import * as responses from './tests/responses.js';
 import * as codexCLI from './tests/codex.js';
+import * as mcp from './tests/mcp.js';
 
 const suites = [
   mockSelftest,
@@ -39,6 +40,7 @@ const suites = [
   disconnect,
   opencode,
   codexCLI,
+  mcp,
   readme,
 ];
 
