@@ -58,18 +58,26 @@ func (r *Registry) call(ctx context.Context, allowed []string, name string, args
 	}
 	ctx, cancel := context.WithTimeout(ctx, r.opts.ToolTimeout)
 	defer cancel()
-	cs, err := r.session(ctx, s)
-	if err != nil {
-		return failed(ctx, err, r.opts.ToolTimeout)
-	}
-	out, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: tool, Arguments: params})
-	if err != nil {
-		if ctx.Err() == nil {
-			// The session may be broken (a stdio server that exited, an HTTP server that lost
-			// it): the next call connects anew.
-			s.drop(cs)
+	var out *mcp.CallToolResult
+	for attempt := 0; ; attempt++ {
+		cs, err := r.session(ctx, s)
+		if err != nil {
+			return failed(ctx, err, r.opts.ToolTimeout)
 		}
-		return failed(ctx, err, r.opts.ToolTimeout)
+		out, err = cs.CallTool(ctx, &mcp.CallToolParams{Name: tool, Arguments: params})
+		if err == nil {
+			break
+		}
+		if ctx.Err() != nil {
+			return failed(ctx, err, r.opts.ToolTimeout)
+		}
+		// The session may be broken (a stdio server that exited, an HTTP server that forgot
+		// it): the next call connects anew. When the server never got the call (its session is
+		// gone, the connection was closed), this call is made once more on a new session.
+		s.drop(cs)
+		if attempt > 0 || !(errors.Is(err, mcp.ErrSessionMissing) || errors.Is(err, mcp.ErrConnectionClosed)) {
+			return failed(ctx, err, r.opts.ToolTimeout)
+		}
 	}
 	res := Result{Text: resultText(out), IsError: out.IsError, Status: StatusOK}
 	if out.IsError {

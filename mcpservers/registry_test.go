@@ -1,0 +1,73 @@
+package mcpservers
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/aigateway/ai-gateway/db"
+)
+
+// memStore is a Store of fixed servers.
+type memStore struct{ servers []db.MCPServer }
+
+func (m *memStore) List(context.Context) ([]db.MCPServer, error) { return m.servers, nil }
+func (m *memStore) SetTools(context.Context, int64, []db.MCPTool, time.Time) error {
+	return nil
+}
+
+func pingServer() *mcp.Server {
+	srv := mcp.NewServer(&mcp.Implementation{Name: "ping", Version: "1"}, nil)
+	mcp.AddTool(srv, &mcp.Tool{Name: "ping"}, func(context.Context, *mcp.CallToolRequest, struct{}) (*mcp.CallToolResult, any, error) {
+		return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: "pong"}}}, nil, nil
+	})
+	return srv
+}
+
+// A server that forgot the gateway's session (restarted) answers the next call after one
+// reconnection; the call is not lost.
+func TestCallReconnectsWhenTheSessionIsGone(t *testing.T) {
+	var h atomic.Pointer[http.Handler]
+	newHandler := func() {
+		var hh http.Handler = mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return pingServer() }, nil)
+		h.Store(&hh)
+	}
+	newHandler()
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { (*h.Load()).ServeHTTP(w, r) }))
+	defer hs.Close()
+	r := New(Options{Store: &memStore{[]db.MCPServer{{ID: 1, Name: "p", URL: hs.URL}}}, AllowPrivate: true, ToolTimeout: 10 * time.Second})
+	defer r.Close()
+	if err := r.Reload(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		if i == 1 {
+			newHandler() // the server restarts: every session it knew is gone
+		}
+		res := r.Call(context.Background(), []string{"p"}, "p__ping", nil)
+		if res.IsError || res.Text != "pong" {
+			t.Fatalf("call %d: %+v", i+1, res)
+		}
+	}
+}
+
+// A URL on a private address is refused when connecting, without mcp.allow_private.
+func TestCallRefusesPrivateAddress(t *testing.T) {
+	hs := httptest.NewServer(mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return pingServer() }, nil))
+	defer hs.Close()
+	r := New(Options{Store: &memStore{[]db.MCPServer{{ID: 1, Name: "p", URL: hs.URL}}}, ToolTimeout: 10 * time.Second})
+	defer r.Close()
+	if err := r.Reload(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	res := r.Call(context.Background(), []string{"p"}, "p__ping", nil)
+	if !res.IsError || res.Status != StatusError || !strings.Contains(res.Text, "loopback, private") {
+		t.Errorf("call to a loopback server: %+v", res)
+	}
+}
