@@ -160,6 +160,7 @@ func (c *Call) toolStep(tc providers.ToolCall, res mcpservers.Result, bodies boo
 		s.Arguments, s.Result = tc.Arguments, res.Text
 	}
 	c.toolSteps = append(c.toolSteps, s)
+	c.g.metrics.toolCalls.WithLabelValues(c.client.Name, res.Status).Inc()
 }
 
 // firstLine is s up to its first newline, at most 200 bytes.
