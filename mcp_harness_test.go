@@ -113,7 +113,8 @@ func startSecretMCP(t *testing.T) string {
 // toolMock is an upstream of every wire protocol that plays a model using tools: a prompt with
 // "use:NAME" makes it call tool NAME (with {"city":"Paris"}), "use:A+B" both at once; once the
 // request carries a tool result it answers "Result: <the tool's result>". "loop" makes it call
-// the tool again every time; told to call none, it answers "no more tools". It never streams (the tool loop does
+// the tool again every time; told to call none, it answers "no more tools". "failsecond" makes
+// it refuse (400) the request that carries the tool's result. It never streams (the tool loop does
 // not ask it to) and reports 10 input and 5 output tokens per answer.
 type toolMock struct {
 	mu       sync.Mutex
@@ -141,6 +142,10 @@ func (m *toolMock) handler(w http.ResponseWriter, r *http.Request) {
 		strings.Contains(body, `"mode":"NONE"`)
 	if noTools {
 		io.WriteString(w, mockText(u.proto, "no more tools"))
+		return
+	}
+	if toolResults.MatchString(body) && strings.Contains(body, "failsecond") {
+		mockUpstreamError(w, u.proto, http.StatusBadRequest, "", "the second turn is refused")
 		return
 	}
 	if res := toolResults.FindString(body); res != "" && !strings.Contains(body, "loop") {

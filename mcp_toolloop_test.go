@@ -192,6 +192,23 @@ func TestMCPTimeoutAndStepCap(t *testing.T) {
 			t.Errorf("tool steps %+v, want one timeout", row.ToolSteps)
 		}
 	})
+	t.Run("later failure in a stream", func(t *testing.T) {
+		// The first model call answered, so the caller already has its stream: the refusal
+		// of the second is the stream's error event, and the first call's usage is accounted.
+		g.mock.reset()
+		resp, body := g.call(relOpenAI, beOpenAI, true, promptBody(relOpenAI, true, "failsecond use:weather__forecast"))
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("status %d: %.500s", resp.StatusCode, body)
+		}
+		if _, sawErr := relStreamedText(t, relOpenAI, body); !sawErr || !strings.Contains(body, "the second turn is refused") {
+			t.Errorf("the stream does not end with the upstream's refusal: %.800s", body)
+		}
+		row := g.logRow(h, resp.Header.Get("X-Request-Id"))
+		if row.Status != http.StatusBadRequest || row.InputTokens != 10 || row.OutputTokens != 5 || len(row.ToolSteps) != 1 {
+			t.Errorf("logged status %d, usage %d/%d, %d steps; want 400, the first call's 10/5, 1 step",
+				row.Status, row.InputTokens, row.OutputTokens, len(row.ToolSteps))
+		}
+	})
 	t.Run("step cap", func(t *testing.T) {
 		g.mock.reset()
 		resp, body := g.call(relOpenAI, beOpenAI, false, promptBody(relOpenAI, false, "loop use:weather__forecast"))

@@ -32,8 +32,12 @@ func (g *Gateway) runsTools(c *Client) bool {
 // (the last question tells the model to call no tool). The answer that calls none of them, or
 // also calls the client's own tools, goes to the caller: calls to the gateway's tools are
 // taken out of it (they were not run; the model asks again after the client's results).
-// Usage is the sum over every model call; each tool call is a step in the request log. A
-// streaming caller gets the final answer as a stream once the loop is over.
+// Usage is the sum over every model call; each tool call is a step in the request log.
+//
+// The first model call is made before Do returns, so its failure is an ordinary error. A
+// streaming caller then gets its stream at once: the rest of the loop runs as the stream is
+// read (the relay keeps the connection alive meanwhile), and the final answer is streamed once
+// the tools have run; a later failure is the stream's in-band error.
 //
 // Every request of such a client goes through translation, whatever its backend: the loop
 // works on the canonical model, so it is the same for every front door and backend.
@@ -42,88 +46,117 @@ func (g *Gateway) generateWithTools(ctx context.Context, call *Call, x *Exchange
 	if err != nil {
 		return err
 	}
-	allowed := call.client.MCPServers
-	gatewayTool := map[string]bool{}
+	l := &toolLoop{g: g, call: call, req: req, allowed: call.client.MCPServers, gatewayTool: map[string]bool{},
+		maxSteps: g.opts.MaxToolSteps}
+	if l.maxSteps <= 0 {
+		l.maxSteps = DefaultMaxToolSteps
+	}
 	own := map[string]bool{}
 	for _, t := range req.Tools {
 		own[t.Name] = true
 	}
-	for _, t := range g.opts.Tools.Tools(ctx, allowed) {
+	for _, t := range g.opts.Tools.Tools(ctx, l.allowed) {
 		if own[t.Name] {
 			continue // the client's own tool of the same name wins
 		}
-		gatewayTool[t.Name] = true
+		l.gatewayTool[t.Name] = true
 		req.Tools = append(req.Tools, providers.Tool{Name: t.Name, Description: t.Description, Parameters: t.InputSchema})
 	}
-	maxSteps := g.opts.MaxToolSteps
-	if maxSteps <= 0 {
-		maxSteps = DefaultMaxToolSteps
+	resp, err := l.turn(ctx)
+	if err != nil {
+		return err
 	}
-	stream := req.Stream
-	var total providers.Usage
-	var resp *providers.Response
-	for step := 0; ; step++ {
-		last := step >= maxSteps
-		if last && len(gatewayTool) > 0 {
-			req.ToolChoice = &providers.ToolChoice{Mode: providers.ToolChoiceNone}
+	if req.Stream {
+		if resp != nil {
+			resp.Usage = l.total
+			a.Stream = newStream(call, x, nil, replay(resp))
+		} else {
+			a.Stream = newStream(call, x, nil, &loopStream{ctx: ctx, loop: l})
 		}
-		resp, err = g.askOnce(ctx, call, req)
-		if err != nil {
+		return nil
+	}
+	for resp == nil {
+		if resp, err = l.turn(ctx); err != nil {
 			return err
-		}
-		u := resp.Usage
-		if u == (providers.Usage{}) {
-			u = call.estimatedUsage(responseTextLen(resp))
-		}
-		total.Add(u)
-		if len(resp.Choices) == 0 {
-			break
-		}
-		msg := resp.Choices[0].Message
-		var mine, theirs []providers.ToolCall
-		for _, tc := range msg.ToolCalls {
-			if gatewayTool[tc.Name] {
-				mine = append(mine, tc)
-			} else {
-				theirs = append(theirs, tc)
-			}
-		}
-		if len(mine) == 0 || len(theirs) > 0 || last {
-			if len(mine) > 0 {
-				finalWithout(resp, theirs)
-			}
-			break
-		}
-		// The model's turn as it was, then each call's result, in order.
-		req.Messages = append(req.Messages, msg)
-		for _, tc := range mine {
-			res := g.opts.Tools.Call(ctx, allowed, tc.Name, json.RawMessage(tc.Arguments))
-			call.toolStep(tc, res, g.storeBodies.Load())
-			req.Messages = append(req.Messages, providers.Message{Role: providers.RoleTool, ToolCallID: tc.ID,
-				ToolName: tc.Name, Content: []providers.Part{providers.TextPart(res.Text)}, IsError: res.IsError})
-		}
-		if ctx.Err() != nil {
-			return providers.AsError(context.Cause(ctx))
-		}
-		if tc := req.ToolChoice; tc != nil && (tc.Mode == providers.ToolChoiceRequired || tc.Mode == providers.ToolChoiceTool) {
-			// A forced call was made; forcing again would loop to the step cap.
-			req.ToolChoice = &providers.ToolChoice{Mode: providers.ToolChoiceAuto}
 		}
 	}
 	call.FirstByte()
-	resp.Usage = total
-	if stream {
-		a.Stream = newStream(call, x, nil, replay(resp))
-		return nil
-	}
-	o := Outcome{Status: 200, Usage: total, ModelUsed: resp.Model, RequestBody: x.Body}
+	resp.Usage = l.total
+	o := Outcome{Status: 200, Usage: l.total, ModelUsed: resp.Model, RequestBody: x.Body}
 	if len(resp.Choices) > 0 {
 		o.FinishReason = resp.Choices[0].FinishReason
 	}
-	a.Body, a.Usage = x.Door.EncodeResponse(resp), total
+	a.Body, a.Usage = x.Door.EncodeResponse(resp), l.total
 	o.ResponseBody = a.Body
 	a.outcome = o
 	return nil
+}
+
+// toolLoop is the state of one request's tool loop.
+type toolLoop struct {
+	g           *Gateway
+	call        *Call
+	req         *providers.Request
+	allowed     []string
+	gatewayTool map[string]bool
+	maxSteps    int
+	step        int
+	// total is the usage of every model call so far.
+	total providers.Usage
+}
+
+// turn asks the model once. When the answer is final it returns it (with the gateway's calls
+// taken out); else it runs the gateway's calls, adds the model's turn and their results to the
+// request, and returns nil for the next turn.
+func (l *toolLoop) turn(ctx context.Context) (*providers.Response, error) {
+	last := l.step >= l.maxSteps
+	if last && len(l.gatewayTool) > 0 {
+		l.req.ToolChoice = &providers.ToolChoice{Mode: providers.ToolChoiceNone}
+	}
+	resp, err := l.g.askOnce(ctx, l.call, l.req)
+	if err != nil {
+		return nil, err
+	}
+	u := resp.Usage
+	if u == (providers.Usage{}) {
+		u = l.call.estimatedUsage(responseTextLen(resp))
+	}
+	l.total.Add(u)
+	if len(resp.Choices) == 0 {
+		return resp, nil
+	}
+	msg := resp.Choices[0].Message
+	var mine, theirs []providers.ToolCall
+	for _, tc := range msg.ToolCalls {
+		if l.gatewayTool[tc.Name] {
+			mine = append(mine, tc)
+		} else {
+			theirs = append(theirs, tc)
+		}
+	}
+	if len(mine) == 0 || len(theirs) > 0 || last {
+		if len(mine) > 0 {
+			finalWithout(resp, theirs)
+		}
+		return resp, nil
+	}
+	// The model's turn as it was, then each call's result, in order.
+	l.req.Messages = append(l.req.Messages, msg)
+	for _, tc := range mine {
+		res := l.g.opts.Tools.Call(ctx, l.allowed, tc.Name, json.RawMessage(tc.Arguments))
+		l.call.toolStep(tc, res, l.g.storeBodies.Load())
+		l.req.Messages = append(l.req.Messages, providers.Message{Role: providers.RoleTool, ToolCallID: tc.ID,
+			ToolName: tc.Name, Content: []providers.Part{providers.TextPart(res.Text)}, IsError: res.IsError})
+	}
+	if ctx.Err() != nil {
+		return nil, providers.AsError(context.Cause(ctx))
+	}
+	if tc := l.req.ToolChoice; tc != nil && (tc.Mode == providers.ToolChoiceRequired || tc.Mode == providers.ToolChoiceTool) {
+		// A forced call was made; forcing again would loop to the step cap.
+		l.req.ToolChoice = &providers.ToolChoice{Mode: providers.ToolChoiceAuto}
+	}
+	l.step++
+	return nil, nil
 }
 
 // askOnce asks the model once, routed over the client's targets, without streaming.
@@ -150,7 +183,7 @@ func finalWithout(resp *providers.Response, keep []providers.ToolCall) {
 	}
 }
 
-// toolStep records one tool call of the loop for the request log.
+// toolStep records one tool call for the request log and the metrics.
 func (c *Call) toolStep(tc providers.ToolCall, res mcpservers.Result, bodies bool) {
 	s := db.ToolStep{Tool: tc.Name, DurationMS: res.Duration.Milliseconds(), Status: res.Status, ResultBytes: len(res.Text)}
 	if res.IsError {

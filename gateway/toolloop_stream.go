@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"io"
 
 	"github.com/aigateway/ai-gateway/providers"
@@ -10,10 +11,13 @@ import (
 // for a streaming caller, encoded by the door's own stream writer.
 type replayed struct {
 	events []providers.StreamEvent
+	// err ends the stream after the events (a failed loop); nil is io.EOF.
+	err error
 }
 
-// replay turns resp (its first choice) into the events a streamed answer would have had.
-func replay(resp *providers.Response) providers.Stream {
+// replay turns resp (its first choice) into the events a streamed answer would have had; its
+// Usage is reported last.
+func replay(resp *providers.Response) *replayed {
 	r := &replayed{events: []providers.StreamEvent{{Kind: providers.EventStart, ID: resp.ID, Model: resp.Model}}}
 	if len(resp.Choices) > 0 {
 		ch := resp.Choices[0]
@@ -37,6 +41,9 @@ func replay(resp *providers.Response) providers.Stream {
 
 func (r *replayed) Next() (providers.StreamEvent, error) {
 	if len(r.events) == 0 {
+		if r.err != nil {
+			return providers.StreamEvent{}, r.err
+		}
 		return providers.StreamEvent{}, io.EOF
 	}
 	ev := r.events[0]
@@ -45,3 +52,32 @@ func (r *replayed) Next() (providers.StreamEvent, error) {
 }
 
 func (r *replayed) Close() error { return nil }
+
+// loopStream is the stream of a tool loop that still has tools to run: its first Next runs the
+// loop to the final answer (the relay writes keepalives while it waits), then replays it. When
+// the loop fails, the usage so far is reported before the error, so it is accounted.
+type loopStream struct {
+	ctx  context.Context
+	loop *toolLoop
+	out  *replayed
+}
+
+func (s *loopStream) Next() (providers.StreamEvent, error) {
+	if s.out == nil {
+		var resp *providers.Response
+		var err error
+		for resp == nil && err == nil {
+			resp, err = s.loop.turn(s.ctx)
+		}
+		if err != nil {
+			u := s.loop.total
+			s.out = &replayed{events: []providers.StreamEvent{{Kind: providers.EventUsage, Usage: &u}}, err: err}
+		} else {
+			resp.Usage = s.loop.total
+			s.out = replay(resp)
+		}
+	}
+	return s.out.Next()
+}
+
+func (s *loopStream) Close() error { return nil }
