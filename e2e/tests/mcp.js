@@ -141,9 +141,14 @@ export function register(t, ctx) {
 
         // The gateway ran the call on the registered server, with the server's header.
         assert.deepEqual(mcp.calls, [{ name: 'forecast', args: { city: 'Paris' }, token: HEADER_SECRET }]);
-        // And logged it as a /mcp request with its tool step.
-        const { requests } = await gw.admin('GET', '/requests?limit=50');
-        const logged = requests.filter((q) => q.endpoint === '/mcp');
+        // And logged it as a /mcp request with its tool step (the log is written in the
+        // background, about once a second).
+        let logged = [];
+        for (let i = 0; i < 100 && logged.length === 0; i++) {
+          if (i) await new Promise((r) => setTimeout(r, 100));
+          const { requests } = await gw.admin('GET', '/requests?limit=50');
+          logged = requests.filter((q) => q.endpoint === '/mcp');
+        }
         assert.equal(logged.length, 1, `logged /mcp calls: ${JSON.stringify(logged)}`);
         assert.equal(logged[0].tool_steps[0].tool, 'weather__forecast');
         assert.equal(logged[0].tool_steps[0].status, 'ok');
