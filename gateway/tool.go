@@ -26,7 +26,9 @@ func (g *Gateway) callTool(ctx context.Context, call *Call, x *Exchange, a *Answ
 	if g.opts.Tools == nil {
 		return &providers.Error{Kind: providers.KindNotFound, Message: "this gateway runs no MCP tools"}
 	}
+	end := call.traceTool(ctx, x.Tool)
 	res := g.opts.Tools.Call(ctx, call.client.MCPServers, x.Tool, x.ToolArgs)
+	end(res)
 	call.toolStep(providers.ToolCall{Name: x.Tool, Arguments: string(x.ToolArgs)}, res, g.storeBodies.Load())
 	call.FirstByte()
 	a.Tool = &res

@@ -140,10 +140,14 @@ func (l *toolLoop) turn(ctx context.Context) (*providers.Response, error) {
 		}
 		return resp, nil
 	}
+	// This model call answered; the next one gets a span of its own.
+	l.call.endAttempt(nil)
 	// The model's turn as it was, then each call's result, in order.
 	l.req.Messages = append(l.req.Messages, msg)
 	for _, tc := range mine {
+		end := l.call.traceTool(ctx, tc.Name)
 		res := l.g.opts.Tools.Call(ctx, l.allowed, tc.Name, json.RawMessage(tc.Arguments))
+		end(res)
 		l.call.toolStep(tc, res, l.g.storeBodies.Load())
 		l.req.Messages = append(l.req.Messages, providers.Message{Role: providers.RoleTool, ToolCallID: tc.ID,
 			ToolName: tc.Name, Content: []providers.Part{providers.TextPart(res.Text)}, IsError: res.IsError})
