@@ -87,7 +87,15 @@ type server struct {
 	tools   []db.MCPTool
 	fetched time.Time
 	session *mcp.ClientSession
+	// listFailed is when listing the tools last failed, and listErr why: requests do not wait
+	// on a server that is down for another listRetry.
+	listFailed time.Time
+	listErr    error
 }
+
+// listRetry is how long a server whose tool list could not be fetched is left out of requests
+// before it is asked again (the admin's Test asks at once).
+const listRetry = time.Minute
 
 // Tool is one tool as the gateway offers it.
 type Tool struct {
@@ -303,7 +311,34 @@ func (r *Registry) toolsOf(ctx context.Context, s *server, fresh bool) ([]db.MCP
 		s.mu.Unlock()
 		return tools, nil
 	}
+	if !fresh && !s.listFailed.IsZero() && r.opts.Now().Sub(s.listFailed) < listRetry {
+		err := s.listErr
+		s.mu.Unlock()
+		return nil, err
+	}
 	s.mu.Unlock()
+	tools, err := r.list(ctx, s)
+	now := r.opts.Now().UTC()
+	s.mu.Lock()
+	if err != nil {
+		s.listFailed, s.listErr = now, err
+	} else {
+		s.tools, s.fetched, s.listFailed, s.listErr = tools, now, time.Time{}, nil
+	}
+	s.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	if s.id != 0 && r.opts.Store != nil {
+		if err := r.opts.Store.SetTools(context.WithoutCancel(ctx), s.id, tools, now); err != nil {
+			r.opts.Logger.Warn("mcp server tool list", "server", s.name, "error", err.Error())
+		}
+	}
+	return tools, nil
+}
+
+// list asks the server for its tools, within the tool timeout.
+func (r *Registry) list(ctx context.Context, s *server) ([]db.MCPTool, error) {
 	ctx, cancel := context.WithTimeout(ctx, r.opts.ToolTimeout)
 	defer cancel()
 	cs, err := r.session(ctx, s)
@@ -318,15 +353,6 @@ func (r *Registry) toolsOf(ctx context.Context, s *server, fresh bool) ([]db.MCP
 		}
 		schema, _ := json.Marshal(t.InputSchema)
 		tools = append(tools, db.MCPTool{Name: t.Name, Description: t.Description, InputSchema: schema})
-	}
-	now := r.opts.Now().UTC()
-	s.mu.Lock()
-	s.tools, s.fetched = tools, now
-	s.mu.Unlock()
-	if s.id != 0 && r.opts.Store != nil {
-		if err := r.opts.Store.SetTools(context.WithoutCancel(ctx), s.id, tools, now); err != nil {
-			r.opts.Logger.Warn("mcp server tool list", "server", s.name, "error", err.Error())
-		}
 	}
 	return tools, nil
 }

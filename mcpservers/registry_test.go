@@ -71,3 +71,33 @@ func TestCallRefusesPrivateAddress(t *testing.T) {
 		t.Errorf("call to a loopback server: %+v", res)
 	}
 }
+
+// A server whose tool list cannot be fetched is left out of requests for a while instead of
+// being asked (and waited for) on every one; the admin's Fetch asks at once.
+func TestToolsOfADownServerAreNotAskedOnEveryRequest(t *testing.T) {
+	var hits atomic.Int64
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		hits.Add(1)
+		http.Error(w, "down", http.StatusServiceUnavailable)
+	}))
+	defer hs.Close()
+	r := New(Options{Store: &memStore{[]db.MCPServer{{ID: 1, Name: "p", URL: hs.URL}}}, AllowPrivate: true, ToolTimeout: 10 * time.Second})
+	defer r.Close()
+	if err := r.Reload(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if tools := r.Tools(context.Background(), []string{"p"}); len(tools) != 0 {
+		t.Fatalf("tools of a down server: %v", tools)
+	}
+	asked := hits.Load()
+	if asked == 0 {
+		t.Fatal("the server was never asked")
+	}
+	r.Tools(context.Background(), []string{"p"})
+	if hits.Load() != asked {
+		t.Errorf("the down server was asked again at once (%d requests, then %d)", asked, hits.Load())
+	}
+	if _, err := r.Fetch(context.Background(), "p"); err == nil || hits.Load() == asked {
+		t.Errorf("Fetch did not ask the server: %v", err)
+	}
+}
