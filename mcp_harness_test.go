@@ -18,6 +18,8 @@ import (
 	"testing"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/aigateway/ai-gateway/providers/upstreamtest"
 )
 
 // stdioServerEnv, set to 1, makes this test binary an MCP server on stdin/stdout (TestMain).
@@ -118,7 +120,7 @@ func startSecretMCP(t *testing.T) string {
 // not ask it to) and reports 10 input and 5 output tokens per answer.
 type toolMock struct {
 	mu       sync.Mutex
-	requests []mockRequest
+	requests []upstreamtest.Request
 }
 
 var (
@@ -127,44 +129,43 @@ var (
 	toolResults = regexp.MustCompile(`sunny-42 in Paris|weather service down|did not answer within [0-9a-z.]+|echo-from-stdio: Paris|\{\\?"sky\\?":\\?"clear-77\\?",\\?"temp\\?":21\}|result truncated by the gateway|is not available to this key`)
 )
 
-func (m *toolMock) handler(w http.ResponseWriter, r *http.Request) {
-	u := readMockRequest(r)
+func (m *toolMock) handler(w http.ResponseWriter, _ *http.Request, u upstreamtest.Request) {
 	m.mu.Lock()
 	m.requests = append(m.requests, u)
 	m.mu.Unlock()
-	if u.stream {
+	if u.Stream {
 		http.Error(w, "the tool loop must not stream", http.StatusBadRequest)
 		return
 	}
-	body := string(u.body)
+	body := string(u.Body)
 	w.Header().Set("Content-Type", "application/json")
 	noTools := strings.Contains(body, `"tool_choice":"none"`) || strings.Contains(body, `"tool_choice":{"type":"none"}`) ||
 		strings.Contains(body, `"mode":"NONE"`)
 	if noTools {
-		io.WriteString(w, mockText(u.proto, "no more tools"))
+		io.WriteString(w, mockText(u.Proto, "no more tools"))
 		return
 	}
 	if toolResults.MatchString(body) && strings.Contains(body, "failsecond") {
-		mockUpstreamError(w, u.proto, http.StatusBadRequest, "", "the second turn is refused")
+		upstreamtest.WriteError(w, u.Proto, http.StatusBadRequest, "", "the second turn is refused")
 		return
 	}
 	if res := toolResults.FindString(body); res != "" && !strings.Contains(body, "loop") {
-		io.WriteString(w, mockText(u.proto, "Result: "+strings.ReplaceAll(res, `\"`, `"`)))
+		io.WriteString(w, mockText(u.Proto, "Result: "+strings.ReplaceAll(res, `\"`, `"`)))
 		return
 	}
 	mt := useTool.FindStringSubmatch(body)
 	if mt == nil {
-		io.WriteString(w, mockText(u.proto, "plain answer"))
+		io.WriteString(w, mockText(u.Proto, "plain answer"))
 		return
 	}
-	io.WriteString(w, mockToolCalls(u.proto, strings.Split(mt[1], "+")))
+	io.WriteString(w, mockToolCalls(u.Proto, strings.Split(mt[1], "+")))
 }
 
 // seen returns the requests received so far.
-func (m *toolMock) seen() []mockRequest {
+func (m *toolMock) seen() []upstreamtest.Request {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return append([]mockRequest(nil), m.requests...)
+	return append([]upstreamtest.Request(nil), m.requests...)
 }
 
 func (m *toolMock) reset() {
@@ -218,7 +219,7 @@ type mcpGateway struct {
 func startMCPGateway(t *testing.T, mcpYAML string, allowed []string) *mcpGateway {
 	t.Helper()
 	mock := &toolMock{}
-	up := newRelMock(t, mock.handler)
+	up := upstreamtest.New(t, mock.handler)
 	dir := t.TempDir()
 	cfg := "database:\n  path: data/gateway.db\nmcp:\n  allow_private: true\n" + mcpYAML
 	if err := os.WriteFile(dir+"/config.yaml", []byte(cfg), 0o600); err != nil {

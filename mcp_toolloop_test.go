@@ -84,11 +84,11 @@ func TestMCPToolLoopEveryDoorAndBackend(t *testing.T) {
 					if len(seen) != 2 {
 						t.Fatalf("the upstream got %d requests, want 2 (the call, then the result)", len(seen))
 					}
-					if !strings.Contains(string(seen[0].body), "weather__forecast") || strings.Contains(string(seen[0].body), "vault__secret") {
-						t.Errorf("the first request does not offer exactly the allowed tools: %.800s", seen[0].body)
+					if !strings.Contains(string(seen[0].Body), "weather__forecast") || strings.Contains(string(seen[0].Body), "vault__secret") {
+						t.Errorf("the first request does not offer exactly the allowed tools: %.800s", seen[0].Body)
 					}
-					if !strings.Contains(string(seen[1].body), "sunny-42 in Paris") {
-						t.Errorf("the second request lacks the tool's result: %.800s", seen[1].body)
+					if !strings.Contains(string(seen[1].Body), "sunny-42 in Paris") {
+						t.Errorf("the second request lacks the tool's result: %.800s", seen[1].Body)
 					}
 					row := g.logRow(h, resp.Header.Get("X-Request-Id"))
 					if row.InputTokens != 20 || row.OutputTokens != 10 {
@@ -146,7 +146,7 @@ func TestMCPToolResults(t *testing.T) {
 				if len(seen) != 1 || !strings.Contains(body, `"name":"vault__secret"`) {
 					t.Fatalf("want the call handed back to the client after 1 upstream request; got %d, body %.500s", len(seen), body)
 				}
-				tc.check(t, string(seen[0].body))
+				tc.check(t, string(seen[0].Body))
 				return
 			}
 			if got := answerText(t, relAnthropic, false, body); got != tc.answer {
@@ -156,7 +156,7 @@ func TestMCPToolResults(t *testing.T) {
 				t.Fatalf("the upstream got %d requests, want 2", len(seen))
 			}
 			if tc.check != nil {
-				tc.check(t, string(seen[1].body))
+				tc.check(t, string(seen[1].Body))
 			}
 			row := g.logRow(h, resp.Header.Get("X-Request-Id"))
 			if len(row.ToolSteps) != 1 || row.ToolSteps[0].Status != tc.status {
@@ -219,8 +219,8 @@ func TestMCPTimeoutAndStepCap(t *testing.T) {
 		if len(seen) != 3 {
 			t.Fatalf("the upstream got %d requests, want 3 (2 steps, then one without tools)", len(seen))
 		}
-		if !strings.Contains(string(seen[2].body), `"tool_choice":"none"`) || strings.Contains(string(seen[1].body), `"tool_choice":"none"`) {
-			t.Errorf("only the last request should say tool_choice none: %.300s", seen[2].body)
+		if !strings.Contains(string(seen[2].Body), `"tool_choice":"none"`) || strings.Contains(string(seen[1].Body), `"tool_choice":"none"`) {
+			t.Errorf("only the last request should say tool_choice none: %.300s", seen[2].Body)
 		}
 		if got := answerText(t, relOpenAI, false, body); got != "no more tools" {
 			t.Errorf("answer %q", got)
@@ -256,7 +256,7 @@ func TestMCPMixedTurnAndPassthrough(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("status %d: %.500s", resp.StatusCode, out)
 	}
-	if seen := g.mock.seen(); len(seen) != 1 || strings.Contains(string(seen[0].body), "weather__forecast\",\"description") {
+	if seen := g.mock.seen(); len(seen) != 1 || strings.Contains(string(seen[0].Body), "weather__forecast\",\"description") {
 		t.Errorf("a passthrough client's request got MCP tools added: %d requests", len(seen))
 	}
 }

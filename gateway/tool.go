@@ -24,7 +24,7 @@ func (g *Gateway) Tools(ctx context.Context, c *Client) []mcpservers.Tool {
 // caller gets it as a tool error); only a refusal of the tool itself fails the call.
 func (g *Gateway) callTool(ctx context.Context, call *Call, x *Exchange, a *Answer) error {
 	if g.opts.Tools == nil {
-		return &providers.Error{Kind: providers.KindNotFound, Message: "this gateway runs no MCP tools"}
+		return &Refusal{Kind: providers.KindNotFound, Message: "this gateway runs no MCP tools"}
 	}
 	end := call.traceTool(ctx, x.Tool)
 	res := g.opts.Tools.Call(ctx, call.client.MCPServers, x.Tool, x.ToolArgs)
@@ -33,8 +33,7 @@ func (g *Gateway) callTool(ctx context.Context, call *Call, x *Exchange, a *Answ
 	call.FirstByte()
 	a.Tool = &res
 	if res.Status == mcpservers.StatusRefused {
-		e := &providers.Error{Kind: providers.KindPermission, Message: res.Text}
-		call.End(Outcome{Err: e})
+		call.End(Outcome{Err: &Refusal{Kind: providers.KindPermission, Message: res.Text}})
 		return nil
 	}
 	call.End(Outcome{Status: 200, FinishReason: res.Status, RequestBody: x.ToolArgs, ResponseBody: []byte(res.Text)})

@@ -7,6 +7,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/aigateway/ai-gateway/db"
+	"github.com/aigateway/ai-gateway/gateway"
 	"github.com/aigateway/ai-gateway/providers"
 )
 
@@ -129,7 +130,7 @@ func (s *server) mcpServerTest(c *fiber.Ctx) error {
 // fetchMCPTools asks the server called name for its tools now; a failure is a 502 saying why.
 func (s *server) fetchMCPTools(c *fiber.Ctx, name string) ([]db.MCPTool, error) {
 	if s.MCP == nil {
-		return nil, &providers.Error{Kind: providers.KindUnavailable, Message: "this gateway runs no MCP servers"}
+		return nil, &gateway.Refusal{Kind: providers.KindUnavailable, Message: "this gateway runs no MCP servers"}
 	}
 	tools, err := s.MCP.Fetch(c.UserContext(), name)
 	if err != nil {

@@ -152,13 +152,13 @@ func headerName(k string) bool {
 func mcpServerID(c *fiber.Ctx) (int64, error) {
 	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
 	if err != nil || id <= 0 {
-		return 0, &providers.Error{Kind: providers.KindNotFound, Code: "not_found", Message: "no MCP server with id " + strconv.Quote(c.Params("id"))}
+		return 0, &gateway.Refusal{Kind: providers.KindNotFound, Code: "not_found", Message: "no MCP server with id " + strconv.Quote(c.Params("id"))}
 	}
 	return id, nil
 }
 
 func mcpServerNotFound(id int64) error {
-	return &providers.Error{Kind: providers.KindNotFound, Code: "not_found", Message: fmt.Sprintf("no MCP server with id %d", id)}
+	return &gateway.Refusal{Kind: providers.KindNotFound, Code: "not_found", Message: fmt.Sprintf("no MCP server with id %d", id)}
 }
 
 func mcpNameTaken(name string) error {
