@@ -94,8 +94,13 @@ type server struct {
 }
 
 // listRetry is how long a server whose tool list could not be fetched is left out of requests
-// before it is asked again (the admin's Test asks at once).
-const listRetry = time.Minute
+// (or keeps its older list) before it is asked again; the admin's Test asks at once. toolsTTL is
+// how long a fetched list is used before the server is asked again, so tools it adds or removes
+// reach the model.
+const (
+	listRetry = time.Minute
+	toolsTTL  = 5 * time.Minute
+)
 
 // Tool is one tool as the gateway offers it.
 type Tool struct {
@@ -246,7 +251,8 @@ func (r *Registry) lookup(name string) *server {
 }
 
 // Tools lists the tools of the servers named in allowed that exist, sorted by name. A
-// server's cached list is used; one never listed is asked now (and cached). A server that
+// server's cached list is used while it is younger than five minutes; else the server is asked
+// now (and the list cached). A server that
 // cannot be reached is left out and logged: its tools are missing, the request goes on.
 func (r *Registry) Tools(ctx context.Context, allowed []string) []Tool {
 	var out []Tool
@@ -306,31 +312,35 @@ func ToolName(q string) bool {
 
 func (r *Registry) toolsOf(ctx context.Context, s *server, fresh bool) ([]db.MCPTool, error) {
 	s.mu.Lock()
-	if !fresh && !s.fetched.IsZero() {
-		tools := s.tools
-		s.mu.Unlock()
-		return tools, nil
-	}
-	if !fresh && !s.listFailed.IsZero() && r.opts.Now().Sub(s.listFailed) < listRetry {
-		err := s.listErr
-		s.mu.Unlock()
-		return nil, err
-	}
+	now := r.opts.Now()
+	cached, fetched, listErr := s.tools, s.fetched, s.listErr
+	failedLately := !s.listFailed.IsZero() && now.Sub(s.listFailed) < listRetry
 	s.mu.Unlock()
+	if !fresh {
+		switch {
+		case !fetched.IsZero() && (now.Sub(fetched) < toolsTTL || failedLately):
+			return cached, nil
+		case fetched.IsZero() && failedLately:
+			return nil, listErr
+		}
+	}
 	tools, err := r.list(ctx, s)
-	now := r.opts.Now().UTC()
+	at := r.opts.Now().UTC()
 	s.mu.Lock()
 	if err != nil {
-		s.listFailed, s.listErr = now, err
+		s.listFailed, s.listErr = at, err
 	} else {
-		s.tools, s.fetched, s.listFailed, s.listErr = tools, now, time.Time{}, nil
+		s.tools, s.fetched, s.listFailed, s.listErr = tools, at, time.Time{}, nil
 	}
 	s.mu.Unlock()
 	if err != nil {
+		if !fresh && !fetched.IsZero() {
+			return cached, nil // a list a little old beats none while the server is away
+		}
 		return nil, err
 	}
 	if s.id != 0 && r.opts.Store != nil {
-		if err := r.opts.Store.SetTools(context.WithoutCancel(ctx), s.id, tools, now); err != nil {
+		if err := r.opts.Store.SetTools(context.WithoutCancel(ctx), s.id, tools, at); err != nil {
 			r.opts.Logger.Warn("mcp server tool list", "server", s.name, "error", err.Error())
 		}
 	}

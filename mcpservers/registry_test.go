@@ -101,3 +101,37 @@ func TestToolsOfADownServerAreNotAskedOnEveryRequest(t *testing.T) {
 		t.Errorf("Fetch did not ask the server: %v", err)
 	}
 }
+
+// A tool the server adds reaches the list once the cached one is five minutes old.
+func TestToolListIsFetchedAgainWhenOld(t *testing.T) {
+	srv := pingServer()
+	hs := httptest.NewServer(mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv }, nil))
+	defer hs.Close()
+	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	r := New(Options{Store: &memStore{[]db.MCPServer{{ID: 1, Name: "p", URL: hs.URL}}}, AllowPrivate: true,
+		ToolTimeout: 10 * time.Second, Now: func() time.Time { return now }})
+	defer r.Close()
+	if err := r.Reload(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	names := func() (out []string) {
+		for _, tool := range r.Tools(context.Background(), []string{"p"}) {
+			out = append(out, tool.Name)
+		}
+		return out
+	}
+	if got := names(); len(got) != 1 || got[0] != "p__ping" {
+		t.Fatalf("tools %v", got)
+	}
+	mcp.AddTool(srv, &mcp.Tool{Name: "pong"}, func(context.Context, *mcp.CallToolRequest, struct{}) (*mcp.CallToolResult, any, error) {
+		return &mcp.CallToolResult{}, nil, nil
+	})
+	now = now.Add(4 * time.Minute)
+	if got := names(); len(got) != 1 {
+		t.Errorf("a list younger than five minutes was fetched again: %v", got)
+	}
+	now = now.Add(2 * time.Minute)
+	if got := names(); len(got) != 2 || got[1] != "p__pong" {
+		t.Errorf("tools after six minutes %v, want the new one too", got)
+	}
+}
