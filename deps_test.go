@@ -25,9 +25,11 @@ func allowedInternal(pkg string) (allowed []string, all, ok bool) {
 	case pkg == "sdktest": // tests only: official SDKs against the built binary
 		return nil, true, true
 	case pkg == "gateway":
-		return []string{"providers", "db", "migrations", "gateway/pricing"}, false, true
+		return []string{"providers", "db", "migrations", "gateway/pricing", "gateway/mcpservers"}, false, true
+	case pkg == "gateway/mcpservers":
+		return []string{"db", "migrations"}, false, true
 	case pkg == "cluster":
-		return []string{"gateway", "gateway/pricing", "providers", "db", "migrations"}, false, true
+		return []string{"gateway", "gateway/pricing", "gateway/mcpservers", "providers", "db", "migrations"}, false, true
 	case pkg == "db":
 		return []string{"migrations"}, false, true
 	case pkg == "providers" || pkg == "views" || pkg == "static" || pkg == "migrations" || pkg == "gateway/pricing":

@@ -37,6 +37,7 @@ import (
 	"github.com/aigateway/ai-gateway/cluster"
 	"github.com/aigateway/ai-gateway/db"
 	"github.com/aigateway/ai-gateway/gateway"
+	"github.com/aigateway/ai-gateway/gateway/mcpservers"
 	"github.com/aigateway/ai-gateway/gateway/pricing"
 	"github.com/aigateway/ai-gateway/providers"
 	"github.com/aigateway/ai-gateway/providers/anthropic"
@@ -188,6 +189,15 @@ func serve(ctx context.Context, f serveFlags, getenv func(string) string, stdout
 	}
 	clients := db.NewClients(bdb)
 	requestLogs := db.NewRequestLogStore(bdb)
+	// The MCP servers (SPEC §18): registered ones from the database, stdio ones from the config.
+	mcpStore := db.NewMCPServers(bdb)
+	tools := mcpservers.New(mcpservers.Options{Store: mcpStore, Secrets: keyring, Stdio: stdioServers(cfg.MCP.Stdio),
+		ToolTimeout: cfg.MCP.ToolTimeout, MaxResultBytes: cfg.MCP.MaxResultBytes, AllowPrivate: cfg.MCP.AllowPrivate,
+		Logger: logger})
+	defer tools.Close()
+	if err := tools.Reload(ctx); err != nil {
+		return err
+	}
 	storedResponses := db.NewResponses(bdb)
 	deps := routes.Deps{
 		Config:      cfg,
@@ -200,6 +210,8 @@ func serve(ctx context.Context, f serveFlags, getenv func(string) string, stdout
 		Settings:    db.NewSettings(bdb),
 		RequestLogs: requestLogs,
 		Responses:   storedResponses,
+		MCPServers:  mcpStore,
+		MCP:         tools,
 		Keyring:     keyring,
 		Assets:      assets,
 		Logger:      logger,
@@ -273,6 +285,8 @@ func serve(ctx context.Context, f serveFlags, getenv func(string) string, stdout
 		Responses:              storedResponses,
 		ResponsesRetentionDays: cfg.Responses.RetentionDays,
 
+		Tools:        tools,
+		MaxToolSteps: cfg.MCP.MaxSteps,
 		Limiter:      sharedLimiter(shared),
 		Counters:     sharedCounters(shared),
 		Spend:        sharedSpend(shared),
@@ -428,4 +442,13 @@ func browserHost(host string) string {
 		return "localhost"
 	}
 	return host
+}
+
+// stdioServers are the stdio MCP servers of the config, for the registry.
+func stdioServers(list []gateway.StdioServer) []mcpservers.Stdio {
+	out := make([]mcpservers.Stdio, 0, len(list))
+	for _, s := range list {
+		out = append(out, mcpservers.Stdio{Name: s.Name, Command: s.Command, Args: s.Args, Env: s.Env})
+	}
+	return out
 }

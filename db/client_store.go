@@ -19,8 +19,12 @@ type Clients struct {
 // NewClients returns the client store over db.
 func NewClients(db *bun.DB) *Clients { return &Clients{db: db} }
 
-// ToolModePassthrough is the only tool mode offered until the gateway can execute tools (SPEC §6.7).
-const ToolModePassthrough = "passthrough"
+// Tool modes of a client (SPEC §18): tool calls go back to the client, or the gateway runs the
+// calls to its allowed MCP servers' tools itself.
+const (
+	ToolModePassthrough = "passthrough"
+	ToolModeGateway     = "gateway"
+)
 
 // Prompt cache modes of a client: automatic Anthropic cache breakpoints on requests translated
 // from another protocol, or none.
@@ -105,7 +109,7 @@ func (s *Clients) Create(ctx context.Context, c *Client) (key string, err error)
 func clientSettings() []string {
 	return []string{
 		"name", "description", "active", "backend", "base_url", "upstream_key", "upstream_key_hint",
-		"azure_api_version", "upstream_keys", "fallbacks", "default_model", "model_whitelist", "system_prompt", "tool_mode", "prompt_cache",
+		"azure_api_version", "upstream_keys", "fallbacks", "default_model", "model_whitelist", "system_prompt", "tool_mode", "mcp_servers", "prompt_cache",
 		"responses_api",
 		"requests_per_minute", "requests_per_hour", "requests_per_day",
 		"max_input_tokens_per_day", "max_output_tokens_per_day", "max_requests_per_day",

@@ -32,7 +32,7 @@ func tables(t *testing.T, d *bun.DB) []string {
 	return names
 }
 
-var specTables = []string{"admin_session", "admin_token", "admin_user", "audit_log", "client", "model_price", "request_log", "response", "setting", "usage_daily"}
+var specTables = []string{"admin_session", "admin_token", "admin_user", "audit_log", "client", "mcp_server", "model_price", "request_log", "response", "setting", "usage_daily"}
 
 func TestMigrationsUpDownUp(t *testing.T) {
 	ctx := context.Background()

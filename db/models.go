@@ -40,6 +40,9 @@ type Client struct {
 	ModelsFetchedAt time.Time `bun:"models_fetched_at,nullzero"`
 	SystemPrompt    string    `bun:"system_prompt,notnull"`
 	ToolMode        string    `bun:"tool_mode,notnull"`
+	// MCPServers is the allowlist of MCP servers (by name) whose tools the client may use, in
+	// tool mode gateway and on /mcp (SPEC §18).
+	MCPServers Strings `bun:"mcp_servers,notnull"`
 	// PromptCache is PromptCacheAuto or PromptCacheOff (see gateway.Client.PromptCache).
 	PromptCache string `bun:"prompt_cache,notnull"`
 	// ResponsesAPI is ResponsesAPITranslate or ResponsesAPINative (openai-compatible, ollama and
@@ -138,6 +141,8 @@ type RequestLog struct {
 	ResponseBody string `bun:"response_body,notnull"`
 	// Attempts are the upstream attempts in order; the last one is the one that answered.
 	Attempts Attempts `bun:"attempts,notnull"`
+	// ToolSteps are the MCP tool calls the gateway made for the request (tool mode gateway, /mcp).
+	ToolSteps ToolSteps `bun:"tool_steps,notnull"`
 }
 
 // AdminUser is a person who may log in to the admin UI.

@@ -88,7 +88,7 @@ func (s *RequestLogStore) WriteBatch(ctx context.Context, b AccountingBatch) err
 // logColumns values stay far below SQLite's limit on bound parameters (32766).
 const (
 	logRowsPerInsert = 32
-	logColumns       = 28
+	logColumns       = 29
 )
 
 // insertLogsSQL inserts n request_log rows. bun would spell every value into the statement's text
@@ -101,7 +101,7 @@ func insertLogsSQL(n int) string {
 const insertLogColumns = `INSERT INTO request_log (id, time, request_id, client_id, endpoint, model_requested,
 	model_used, provider, stream, status, error_class, error_message, refused, input_tokens, output_tokens,
 	cached_tokens, reasoning_tokens, estimated, latency_ms, ttft_ms, finish_reason, client_ip, trace_id,
-	request_body, response_body, attempts, cache_write_tokens, cost_micros) VALUES `
+	request_body, response_body, attempts, cache_write_tokens, cost_micros, tool_steps) VALUES `
 
 // timeLayout is how bun stores a time in SQLite, so that rows written here compare and scan
 // like every other time column.
@@ -146,7 +146,7 @@ func appendLogArgs(args []any, rows []RequestLog) []any {
 			r.ModelRequested, r.ModelUsed, r.Provider, r.Stream, r.Status, r.ErrorClass, r.ErrorMessage, r.Refused,
 			r.InputTokens, r.OutputTokens, r.CachedTokens, r.ReasoningTokens, r.Estimated, r.LatencyMS,
 			r.TTFTMS, r.FinishReason, r.ClientIP, r.TraceID, r.RequestBody, r.ResponseBody, r.Attempts,
-			r.CacheWriteTokens, r.CostMicros)
+			r.CacheWriteTokens, r.CostMicros, r.ToolSteps)
 	}
 	return args
 }

@@ -65,6 +65,14 @@ func (r RequestLog) Storable() RequestLog {
 			a.Error = StorableText(a.Error, 0)
 		}
 	}
+	if len(r.ToolSteps) > 0 {
+		r.ToolSteps = append(ToolSteps(nil), r.ToolSteps...)
+		for i := range r.ToolSteps {
+			t := &r.ToolSteps[i]
+			t.Tool, t.Status, t.Error = StorableText(t.Tool, 0), StorableText(t.Status, 0), StorableText(t.Error, 0)
+			t.Arguments, t.Result = StorableText(t.Arguments, 0), StorableText(t.Result, 0)
+		}
+	}
 	return r
 }
 

@@ -30,6 +30,7 @@ import * as codexCLI from './tests/codex.js';
 import * as codexEdit from './tests/codex-edit.js';
 import * as claudeCode from './tests/claude-code.js';
 import * as geminiCLI from './tests/gemini-cli.js';
+import * as mcp from './tests/mcp.js';
 
 const suites = [
   mockSelftest,
@@ -51,6 +52,7 @@ const suites = [
   codexEdit,
   claudeCode,
   geminiCLI,
+  mcp,
   readme,
 ];
 

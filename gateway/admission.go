@@ -103,10 +103,10 @@ func (g *Gateway) Begin(c *Client, a Admission) (*Call, error) {
 	}
 	requested := a.Model
 	model := a.Model
-	if model == "" && a.Op != OpModels {
+	if model == "" && a.Op != OpModels && a.Op != OpTool {
 		model = c.DefaultModel
 	}
-	if model == "" && a.Op != OpModels {
+	if model == "" && a.Op != OpModels && a.Op != OpTool {
 		return nil, g.reject(c, a, now, "", &Refusal{Kind: providers.KindBadRequest, Param: "model",
 			Message: "no model given, and this client has no default model"})
 	}
@@ -127,7 +127,7 @@ func (g *Gateway) Begin(c *Client, a Admission) (*Call, error) {
 			Message: fmt.Sprintf("the request asks for %d choices; at most %d are allowed per request", choices, MaxChoices)})
 	}
 	provider, err := c.Provider()
-	if a.Op != OpModels {
+	if a.Op != OpModels && a.Op != OpTool {
 		// A call is routed (SPEC §15): a fallback serves it when the client's own backend cannot.
 		provider, err = c.callable()
 	}
@@ -149,7 +149,7 @@ func (g *Gateway) Begin(c *Client, a Admission) (*Call, error) {
 	}
 	quota := c.Quota
 	switch a.Op {
-	case OpCountTokens, OpModels:
+	case OpCountTokens, OpModels, OpTool:
 		// Requests like any other (rate limits, the daily request quota), but they spend no
 		// tokens: an exhausted token quota does not refuse them.
 		a.InputTokens, outCap = 0, 0

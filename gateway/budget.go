@@ -27,7 +27,7 @@ const (
 // A model without a price reserves nothing: its cost is unknown, and refusing every request to
 // an unpriced model would stop clients that run local models.
 func (g *Gateway) reserveBudget(c *Client, a Admission, now time.Time, model string, outCap, choices int64) (SpendReservation, int64, error) {
-	if !c.Budget.Set() || model == "" || a.Op == OpCountTokens || a.Op == OpModels {
+	if !c.Budget.Set() || model == "" || a.Op == OpCountTokens || a.Op == OpModels || a.Op == OpTool {
 		return SpendReservation{}, outCap, nil
 	}
 	rates := g.targetRates(c, model)

@@ -43,6 +43,8 @@ type Call struct {
 	// omitted are the tools the current attempt's request left out (providers.Request.OmittedTools),
 	// noted on the attempt when it is recorded.
 	omitted []string
+	// toolSteps are the MCP tool calls made for the call (toolloop.go, tool.go).
+	toolSteps db.ToolSteps
 }
 
 // Model is the model to ask the upstream for: the requested one or the client's default.
@@ -202,6 +204,7 @@ func (c *Call) End(o Outcome) {
 		ModelUsed:        used,
 		Provider:         provider,
 		Attempts:         c.attempts,
+		ToolSteps:        c.toolSteps,
 		Stream:           c.adm.Stream,
 		Status:           status,
 		InputTokens:      int64(u.InputTokens),

@@ -40,6 +40,8 @@ type Client struct {
 	Whitelist    []string
 	SystemPrompt string
 	ToolMode     string
+	// MCPServers is the allowlist of MCP servers whose tools the client may use (SPEC §18).
+	MCPServers []string
 	// PromptCache is "auto" (automatic Anthropic cache breakpoints on translated requests, see
 	// providers.Request.AutoCache) or "off".
 	PromptCache string
@@ -203,6 +205,7 @@ func (g *Gateway) buildClient(row *db.Client, prev *Client) *Client {
 		Whitelist:    slices.Clone([]string(row.ModelWhitelist)),
 		SystemPrompt: row.SystemPrompt,
 		ToolMode:     row.ToolMode,
+		MCPServers:   slices.Clone([]string(row.MCPServers)),
 		PromptCache:  row.PromptCache,
 		RateLimit: RateLimit{
 			RequestsPerMinute: row.RequestsPerMinute,
@@ -314,6 +317,7 @@ func sameSettings(a, b *db.Client) bool {
 		sameConnection(a, b) && a.DefaultModel == b.DefaultModel &&
 		slices.Equal(a.ModelWhitelist, b.ModelWhitelist) && slices.Equal(a.ModelsCache, b.ModelsCache) &&
 		a.ModelsFetchedAt.Equal(b.ModelsFetchedAt) && a.SystemPrompt == b.SystemPrompt && a.ToolMode == b.ToolMode &&
+		slices.Equal(a.MCPServers, b.MCPServers) &&
 		a.PromptCache == b.PromptCache &&
 		a.RequestsPerMinute == b.RequestsPerMinute && a.RequestsPerHour == b.RequestsPerHour &&
 		a.RequestsPerDay == b.RequestsPerDay && a.MaxInputTokensPerDay == b.MaxInputTokensPerDay &&

@@ -33,6 +33,7 @@ type Config struct {
 	Upstream   UpstreamConfig   `yaml:"upstream"`
 	Otel       OtelConfig       `yaml:"otel"`
 	Pricing    PricingConfig    `yaml:"pricing"`
+	MCP        MCPConfig        `yaml:"mcp"`
 	Redis      RedisConfig      `yaml:"redis"`
 }
 
@@ -196,6 +197,7 @@ func DefaultConfig() *Config {
 			Retries: 1, RetryBackoffMax: 2 * time.Second,
 			Breaker: BreakerConfig{Failures: 5, Cooldown: 30 * time.Second}},
 		Otel:  OtelConfig{Headers: map[string]string{}, SampleRatio: 1, ServiceName: "ai-gateway"},
+		MCP:   MCPConfig{MaxSteps: 8, ToolTimeout: 30 * time.Second, MaxResultBytes: 64 << 10},
 		Redis: RedisConfig{Prefix: "aigw:", Timeout: time.Second},
 	}
 }
@@ -325,6 +327,7 @@ func (c *Config) Validate() error {
 		bad("upstream.idle_timeout: must be 0 (no bound) or more, got %s", c.Upstream.IdleTimeout)
 	}
 	c.Otel.validate(bad)
+	c.MCP.validate(bad)
 	c.Redis.validate(bad)
 	if c.Upstream.Retries < 0 || c.Upstream.Retries > 10 {
 		bad("upstream.retries: must be 0 to 10, got %d", c.Upstream.Retries)
@@ -379,6 +382,9 @@ func walkConfig(v reflect.Value, env, key string, fn func(env, key string, v ref
 			k = key + "." + tag
 		}
 		f := v.Field(i)
+		if f.Kind() == reflect.Slice {
+			continue // lists (mcp.stdio) are set in the file only
+		}
 		if f.Kind() == reflect.Struct {
 			if err := walkConfig(f, e, k, fn); err != nil {
 				return err
@@ -560,6 +566,13 @@ otel:                          # OpenTelemetry traces over OTLP/HTTP; off while 
   service_name: {{q .Otel.ServiceName}}
 pricing:
   url: {{q .Pricing.URL}}      # genai-prices data.json fetched at start; empty: the embedded snapshot
+mcp:                           # tool mode gateway and /mcp (SPEC §18); HTTP MCP servers are added in the admin UI
+  max_steps: {{.MCP.MaxSteps}}                    # rounds of gateway tool calls in one request
+  tool_timeout: {{d .MCP.ToolTimeout}}              # one tool call
+  max_result_bytes: {{.MCP.MaxResultBytes}}         # one tool result's text, cut beyond
+  allow_private: {{.MCP.AllowPrivate}}             # let MCP server URLs reach loopback, private and link-local addresses
+  # stdio:                     # servers the gateway runs itself (never from the web UI), e.g.
+  #   - {name: files, command: mcp-files, args: ["/srv"], env: {LOG_LEVEL: warn}}
 redis:                         # shared limits and live changes between several instances; empty: this instance alone
   url: {{q .Redis.URL}}      # e.g. "redis://127.0.0.1:6379/0" (rediss:// for TLS)
   prefix: {{q .Redis.Prefix}}  # starts every key and channel; one per deployment

@@ -86,6 +86,12 @@ type Options struct {
 	Responses              Expirer
 	ResponsesRetentionDays int
 
+	// Tools runs the MCP tools of clients in tool mode gateway and of /mcp (SPEC §18);
+	// nil: such clients' tool calls go back to them.
+	Tools ToolRunner
+	// MaxToolSteps is mcp.max_steps (0: DefaultMaxToolSteps).
+	MaxToolSteps int
+
 	// Seams for running several instances (SPEC §13); nil means the in-memory implementation.
 	Limiter      Limiter
 	Counters     UsageCounters

@@ -28,6 +28,7 @@ type metrics struct {
 	cost           *prometheus.CounterVec // client, model
 	cachedTokens   *prometheus.CounterVec // client, model
 	reasonTokens   *prometheus.CounterVec // client, model
+	toolCalls      *prometheus.CounterVec // client, status (MCP tool calls, SPEC §18)
 
 	// perClient are the vectors with a client label, for forgetting a deleted client.
 	perClient []*prometheus.MetricVec
@@ -94,19 +95,22 @@ func newMetrics(reg prometheus.Registerer, queueLength func() float64) (*metrics
 		reasonTokens: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "ai_gateway_reasoning_tokens_total", Help: "Reasoning (thinking) tokens by client and model, also counted in the output tokens.",
 		}, []string{"client", "model"}),
+		toolCalls: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "ai_gateway_mcp_tool_calls_total", Help: "MCP tool calls the gateway made (tool mode gateway and /mcp) by client and status: ok, error, timeout, refused.",
+		}, []string{"client", "status"}),
 	}
 	for _, o := range []string{rejectedPlain, rejectedDropped} {
 		m.rowsRejected.WithLabelValues(o) // both series exist from the start, at 0
 	}
 	m.perClient = []*prometheus.MetricVec{m.requests.MetricVec, m.inputTokens.MetricVec, m.outputTokens.MetricVec,
 		m.duration.MetricVec, m.upstreamErrors.MetricVec, m.ttft.MetricVec, m.rateLimited.MetricVec,
-		m.cost.MetricVec, m.cachedTokens.MetricVec, m.reasonTokens.MetricVec}
+		m.cost.MetricVec, m.cachedTokens.MetricVec, m.reasonTokens.MetricVec, m.toolCalls.MetricVec}
 	queue := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "ai_gateway_log_queue_length", Help: "Request log rows waiting for the background writer.",
 	}, queueLength)
 	for _, c := range []prometheus.Collector{m.requests, m.inProgress, m.inputTokens, m.outputTokens, m.duration,
 		m.activeClients, m.upstreamErrors, m.ttft, m.overhead, m.rateLimited, m.queueDropped, m.dbWriteErrors, m.rowsRejected,
-		m.cost, m.cachedTokens, m.reasonTokens, queue} {
+		m.cost, m.cachedTokens, m.reasonTokens, m.toolCalls, queue} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("register metrics: %w", err)
 		}

@@ -3,9 +3,11 @@ package gateway
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"net/http"
 
 	"github.com/aigateway/ai-gateway/db"
+	"github.com/aigateway/ai-gateway/gateway/mcpservers"
 	"github.com/aigateway/ai-gateway/providers"
 )
 
@@ -44,6 +46,9 @@ type Exchange struct {
 	Decode func() (*providers.Request, error)
 	// Embed is the embeddings request (OpEmbed).
 	Embed *providers.EmbedRequest
+	// Tool and ToolArgs are the tool OpTool calls (server__tool) and its arguments object.
+	Tool     string
+	ToolArgs json.RawMessage
 	// Target is which of the client's targets OpProbe asks: 0 its own backend, n its n-th
 	// fallback (an administrator's per-target Test Connection).
 	Target int
@@ -68,6 +73,8 @@ type Answer struct {
 	Probed []providers.Model
 	// Embeddings is the translated answer of OpEmbed; nil when Body holds the upstream's own.
 	Embeddings *providers.EmbedResponse
+	// Tool is the result of OpTool.
+	Tool *mcpservers.Result
 	// Usage is what the answer was accounted with.
 	Usage providers.Usage
 	// outcome is how a whole answer is settled, once routing is over.
@@ -130,6 +137,8 @@ func (g *Gateway) Do(ctx context.Context, x *Exchange) (*Answer, error) {
 		err = g.countTokens(ctx, call, x, a)
 	case OpCompact:
 		err = g.compact(ctx, call, x, a)
+	case OpTool:
+		err = g.callTool(ctx, call, x, a)
 	default:
 		err = g.generate(ctx, call, x, a)
 	}
@@ -177,8 +186,12 @@ func (n nativeForwarder) Forward(ctx context.Context, req *providers.ForwardRequ
 }
 
 // Forwards reports whether c's backend answers door's protocol itself (forwarded, not
-// translated): the state of such a conversation is the upstream's.
+// translated): the state of such a conversation is the upstream's. A client in tool mode
+// gateway is always translated (the tool loop works on the canonical model).
 func Forwards(c *Client, door providers.Door) bool {
+	if c.ToolMode == db.ToolModeGateway {
+		return false
+	}
 	p, err := c.Provider()
 	if err != nil {
 		return false
@@ -206,9 +219,14 @@ func (g *Gateway) ForwardState(ctx context.Context, c *Client, door providers.Do
 	return c.Redact(f.Body), nil
 }
 
-// generate serves OpGenerate, routed over the client's targets (route.go).
+// generate serves OpGenerate, routed over the client's targets (route.go); for a client in
+// tool mode gateway, through the tool loop (toolloop.go).
 func (g *Gateway) generate(ctx context.Context, call *Call, x *Exchange, a *Answer) error {
-	if err := g.route(ctx, call, func(ctx context.Context, up upstream) error {
+	if g.runsTools(call.client) {
+		if err := g.generateWithTools(ctx, call, x, a); err != nil {
+			return err
+		}
+	} else if err := g.route(ctx, call, func(ctx context.Context, up upstream) error {
 		return g.generateOn(ctx, call, x, a, up)
 	}); err != nil {
 		return err

@@ -213,6 +213,8 @@ func genAIOperation(op, proto string) string {
 		return "list_models"
 	case OpCompact:
 		return "compact"
+	case OpTool:
+		return "execute_tool"
 	}
 	if proto == "gemini" {
 		return "generate_content"

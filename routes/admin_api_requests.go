@@ -42,6 +42,19 @@ type requestJSON struct {
 	TraceID string `json:"trace_id"`
 	// Attempts are the upstream attempts in order; the last one is the one that answered.
 	Attempts []attemptJSON `json:"attempts"`
+	// ToolSteps are the MCP tool calls the gateway made for the request (SPEC §18).
+	ToolSteps []toolStepJSON `json:"tool_steps"`
+}
+
+// toolStepJSON is one MCP tool call; arguments and result only with logs.store_bodies.
+type toolStepJSON struct {
+	Tool        string `json:"tool"`
+	DurationMS  int64  `json:"duration_ms"`
+	Status      string `json:"status"`
+	ResultBytes int    `json:"result_bytes"`
+	Error       string `json:"error,omitempty"`
+	Arguments   string `json:"arguments,omitempty"`
+	Result      string `json:"result,omitempty"`
 }
 
 // attemptJSON is one upstream attempt (SPEC §8): error is empty on success.
@@ -63,13 +76,21 @@ func toAttemptsJSON(as db.Attempts) []attemptJSON {
 	return out
 }
 
+func toToolStepsJSON(ts db.ToolSteps) []toolStepJSON {
+	out := make([]toolStepJSON, 0, len(ts))
+	for _, t := range ts {
+		out = append(out, toolStepJSON(t))
+	}
+	return out
+}
+
 func toRequestJSON(l db.RequestLog) requestJSON {
 	return requestJSON{ID: l.ID, Time: l.Time.UTC(), RequestID: l.RequestID, ClientID: l.ClientID, Endpoint: l.Endpoint,
 		ModelRequested: l.ModelRequested, ModelUsed: l.ModelUsed, Provider: l.Provider, Stream: l.Stream, Status: l.Status,
 		ErrorClass: l.ErrorClass, ErrorMessage: l.ErrorMessage, Refused: l.Refused, InputTokens: l.InputTokens, OutputTokens: l.OutputTokens,
 		CachedTokens: l.CachedTokens, ReasoningTokens: l.ReasoningTokens, Estimated: l.Estimated, LatencyMS: l.LatencyMS,
 		TTFTMS: l.TTFTMS, FinishReason: l.FinishReason, ClientIP: l.ClientIP, TraceID: l.TraceID,
-		Attempts: toAttemptsJSON(l.Attempts), CacheWriteTokens: l.CacheWriteTokens, CostUSD: costUSD(l.CostMicros)}
+		Attempts: toAttemptsJSON(l.Attempts), ToolSteps: toToolStepsJSON(l.ToolSteps), CacheWriteTokens: l.CacheWriteTokens, CostUSD: costUSD(l.CostMicros)}
 }
 
 // costUSD is a logged cost in dollars; nil (unpriced) stays nil.

@@ -77,6 +77,8 @@ func parseClientForm(c *fiber.Ctx) clientForm {
 	}
 	active := c.FormValue("active") == "true"
 	f.in.Active = &active
+	servers := formValues(c, "mcp_servers")
+	f.in.MCPServers = &servers
 
 	remove := c.FormValue("remove_upstream_key") == "true"
 	if k := strings.TrimSpace(c.FormValue("upstream_key")); k != "" {
@@ -95,7 +97,7 @@ func parseClientForm(c *fiber.Ctx) clientForm {
 	f.values = views.ClientValues{
 		Name: *f.in.Name, Description: *f.in.Description, Active: active, Backend: *f.in.Backend,
 		BaseURL: *f.in.BaseURL, AzureAPIVersion: *f.in.AzureAPIVersion, DefaultModel: *f.in.DefaultModel,
-		SystemPrompt: *f.in.SystemPrompt, ToolMode: *f.in.ToolMode, PromptCache: *f.in.PromptCache, ResponsesAPI: *f.in.ResponsesAPI, KeyPrefix: strings.Clone(c.FormValue("key_prefix")),
+		SystemPrompt: *f.in.SystemPrompt, ToolMode: *f.in.ToolMode, MCPServers: servers, PromptCache: *f.in.PromptCache, ResponsesAPI: *f.in.ResponsesAPI, KeyPrefix: strings.Clone(c.FormValue("key_prefix")),
 		RemoveUpstreamKey: remove, Limits: map[string]string{},
 	}
 	for name, dst := range limitTargets(&f.in) {
@@ -193,7 +195,7 @@ func clientValues(cl *db.Client) views.ClientValues {
 	return views.ClientValues{
 		Name: cl.Name, Description: cl.Description, Active: cl.Active, Backend: cl.Backend, BaseURL: cl.BaseURL,
 		AzureAPIVersion: cl.AzureAPIVersion, DefaultModel: cl.DefaultModel, SystemPrompt: cl.SystemPrompt,
-		ToolMode: cl.ToolMode, PromptCache: cl.PromptCache, ResponsesAPI: cl.ResponsesAPI, KeyPrefix: cl.KeyPrefix,
+		ToolMode: cl.ToolMode, MCPServers: cl.MCPServers, PromptCache: cl.PromptCache, ResponsesAPI: cl.ResponsesAPI, KeyPrefix: cl.KeyPrefix,
 		Limits: map[string]string{
 			"rate_limit.requests_per_minute":  i64s(cl.RequestsPerMinute),
 			"rate_limit.requests_per_hour":    i64s(cl.RequestsPerHour),
@@ -250,7 +252,7 @@ func (s *server) clientFormView(cl *db.Client) views.ClientForm {
 // newClientFormView is the form's frame: the choices it offers.
 func (s *server) newClientFormView() views.ClientForm {
 	return views.ClientForm{Backends: backends(), KeyPrefixes: keyPrefixes(), BaseURLHints: baseURLHints(),
-		ResponsesAPIBackends: responsesAPIBackends}
+		ResponsesAPIBackends: responsesAPIBackends, MCPServerChoices: s.mcpServerNames()}
 }
 
 // withSubmitted shows what was submitted instead of what is stored, so nothing typed is lost.

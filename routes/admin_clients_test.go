@@ -77,7 +77,7 @@ func TestClientCreateShowsFieldErrorsInline(t *testing.T) {
 	form.Set("description", "kept as typed")
 	form.Set("rate_limit.requests_per_hour", "lots")
 	form.Set("quota.max_output_tokens", "-1")
-	form.Set("tool_mode", "gateway")
+	form.Set("tool_mode", "builtin")
 	form.Set("prompt_cache", "sometimes")
 	form.Set("key_prefix", "xx_")
 	resp, doc, _ := e.post(s, "/admin/clients", form, "HX-Request", "true", "HX-Boosted", "true")
@@ -89,7 +89,7 @@ func TestClientCreateShowsFieldErrorsInline(t *testing.T) {
 		"base_url":                       "must start with http:// or https://",
 		"rate_limit.requests_per_hour":   "must be a whole number",
 		"quota.max_output_tokens":        "must be 0 (no limit) or more",
-		"tool_mode":                      "not available yet",
+		"tool_mode":                      `"builtin" is not a tool mode`,
 		"prompt_cache":                   `"sometimes" is not a prompt cache mode`,
 		"key_prefix":                     "must be one of gm_, sk-, sk-ant-",
 		"rate_limit.requests_per_minute": "",

@@ -54,6 +54,10 @@ func noticeText(code string) string {
 		return "Price saved. It applies from the next request."
 	case "price-removed":
 		return "Override removed. The price list prices the model again."
+	case "mcp-saved":
+		return "MCP server saved. Its tools are listed again when next used."
+	case "mcp-deleted":
+		return "MCP server deleted. Its tools are no longer offered."
 	}
 	return ""
 }

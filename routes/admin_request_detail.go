@@ -58,6 +58,9 @@ func (s *server) requestDetailPage(c *fiber.Ctx) error {
 	for _, a := range l.Attempts {
 		d.Attempts = append(d.Attempts, views.Attempt(a))
 	}
+	for _, t := range l.ToolSteps {
+		d.ToolSteps = append(d.ToolSteps, views.ToolStep(t))
+	}
 	p := s.page(c, "Request "+strconv.FormatInt(l.ID, 10), "requests")
 	return render(c, fiber.StatusOK, views.RequestDetailPage(p, d), views.RequestDetailContent(p, d))
 }

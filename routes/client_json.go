@@ -48,6 +48,7 @@ type clientJSON struct {
 	ModelsFetchedAt  *time.Time        `json:"models_fetched_at"`
 	SystemPrompt     string            `json:"system_prompt"`
 	ToolMode         string            `json:"tool_mode"`
+	MCPServers       []string          `json:"mcp_servers"`
 	PromptCache      string            `json:"prompt_cache"`
 	ResponsesAPI     string            `json:"responses_api"`
 	KeyPrefix        string            `json:"key_prefix"`
@@ -83,7 +84,7 @@ func toClientJSON(c *db.Client) clientJSON {
 		UpstreamKeyHints: upstreamKeyHints(c), Fallbacks: toFallbacksJSON(c.Fallbacks),
 		DefaultModel: c.DefaultModel, ModelWhitelist: nonNil(c.ModelWhitelist), ModelsCache: nonNil(c.ModelsCache),
 		ModelsFetchedAt: timePtr(c.ModelsFetchedAt), SystemPrompt: c.SystemPrompt, ToolMode: c.ToolMode,
-		PromptCache: c.PromptCache, ResponsesAPI: c.ResponsesAPI, KeyPrefix: c.KeyPrefix, KeyHint: c.KeyHint,
+		MCPServers: nonNil(c.MCPServers), PromptCache: c.PromptCache, ResponsesAPI: c.ResponsesAPI, KeyPrefix: c.KeyPrefix, KeyHint: c.KeyHint,
 		RateLimit: gateway.RateLimit{
 			RequestsPerMinute: c.RequestsPerMinute, RequestsPerHour: c.RequestsPerHour, RequestsPerDay: c.RequestsPerDay,
 		},
@@ -115,6 +116,7 @@ type clientInput struct {
 	ModelWhitelist  *[]string       `json:"model_whitelist"`
 	SystemPrompt    *string         `json:"system_prompt"`
 	ToolMode        *string         `json:"tool_mode"`
+	MCPServers      *[]string       `json:"mcp_servers"`
 	PromptCache     *string         `json:"prompt_cache"`
 	ResponsesAPI    *string         `json:"responses_api"`
 	KeyPrefix       *string         `json:"key_prefix"`
@@ -268,6 +270,27 @@ func (in *clientInput) apply(c *db.Client, keyring *db.Keyring) (changed []strin
 		}
 	}
 
+	if in.MCPServers != nil {
+		var list []string
+		for _, m := range *in.MCPServers {
+			m = strings.TrimSpace(m)
+			if m == "" || slices.Contains(list, m) {
+				continue
+			}
+			if !gateway.MCPServerName.MatchString(m) {
+				bad["mcp_servers"] = fmt.Sprintf("%q is not an MCP server name", m)
+			}
+			list = append(list, m)
+		}
+		if len(list) > 100 {
+			bad["mcp_servers"] = "at most 100 servers"
+		}
+		if !slices.Equal(list, c.MCPServers) {
+			c.MCPServers = list
+			changed = append(changed, "mcp_servers")
+		}
+	}
+
 	if r := in.RateLimit; r != nil {
 		setLimit("rate_limit.requests_per_minute", &c.RequestsPerMinute, r.RequestsPerMinute)
 		setLimit("rate_limit.requests_per_hour", &c.RequestsPerHour, r.RequestsPerHour)
@@ -360,12 +383,10 @@ func validateClient(c *db.Client, bad fieldErrors) {
 	}
 	if _, done := bad["tool_mode"]; !done {
 		switch c.ToolMode {
-		case db.ToolModePassthrough:
-		case "gateway":
-			bad["tool_mode"] = "\"gateway\" is not available yet: the gateway cannot execute tools until an " +
-				"admin-configured tool source exists; use \"passthrough\" (tool calls go back to the client)"
+		case db.ToolModePassthrough, db.ToolModeGateway:
 		default:
-			bad["tool_mode"] = fmt.Sprintf("%q is not a tool mode; use \"passthrough\"", c.ToolMode)
+			bad["tool_mode"] = fmt.Sprintf("%q is not a tool mode; use \"passthrough\" (tool calls go back to the client) "+
+				"or \"gateway\" (the gateway runs the tools of the allowed MCP servers)", c.ToolMode)
 		}
 	}
 	if _, done := bad["prompt_cache"]; !done && c.PromptCache != db.PromptCacheAuto && c.PromptCache != db.PromptCacheOff {

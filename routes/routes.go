@@ -18,6 +18,7 @@ import (
 
 	"github.com/aigateway/ai-gateway/db"
 	"github.com/aigateway/ai-gateway/gateway"
+	"github.com/aigateway/ai-gateway/gateway/mcpservers"
 	"github.com/aigateway/ai-gateway/static"
 )
 
@@ -40,6 +41,10 @@ type Deps struct {
 	RequestLogs *db.RequestLogStore
 	// Responses keeps the Responses API's stored responses; nil keeps none.
 	Responses *db.Responses
+	// MCPServers stores the registered MCP servers; MCP is the registry that runs their tools
+	// (SPEC §18). Nil MCP: no MCP server page, and /mcp lists nothing.
+	MCPServers *db.MCPServers
+	MCP        *mcpservers.Registry
 	// Keyring encrypts upstream keys before they are stored.
 	Keyring *db.Keyring
 	Assets  *static.Assets
@@ -186,6 +191,10 @@ func New(d Deps) *fiber.App {
 	doors.get("/v1beta/models", s.geminiModels)
 	doors.get("/v1beta/models/*", s.geminiModel)
 	doors.post("/v1beta/models/*", s.geminiAction)
+	// The gateway as one MCP server (SPEC §18): the client's allowed MCP tools, proxied.
+	doors.post("/mcp", s.mcpEndpoint)
+	doors.get("/mcp", s.mcpEndpoint)
+	doors.delete("/mcp", s.mcpEndpoint)
 
 	// Admin login: open (throttled, CSRF by cookie). The dashboard's live updates: a same-origin
 	// WebSocket with a session, fed by the hub.
@@ -219,6 +228,12 @@ func New(d Deps) *fiber.App {
 	pages.get("/admin/prices", s.pricesPage)
 	pages.post("/admin/prices", s.priceSubmit)
 	pages.post("/admin/prices/delete", s.priceDeleteSubmit)
+	pages.get("/admin/mcp", s.mcpPage)
+	pages.post("/admin/mcp", s.mcpCreateSubmit)
+	pages.post("/admin/mcp/test", s.mcpTestSubmit) // before /admin/mcp/:id
+	pages.get("/admin/mcp/:id", s.mcpEditPage)
+	pages.post("/admin/mcp/:id", s.mcpUpdateSubmit)
+	pages.post("/admin/mcp/:id/delete", s.mcpDeleteSubmit)
 	pages.get("/admin/settings", s.settingsPage)
 	// A POST-only address opened with GET (a reload, a bookmark, the back button) leads to the
 	// page its form is on instead of a 405.
@@ -244,6 +259,12 @@ func New(d Deps) *fiber.App {
 	api.post("/admin/api/v1/clients/:id/rotate-key", s.clientRotateKey)
 	api.post("/admin/api/v1/clients/:id/test", s.apiTestConnection)
 	api.post("/admin/api/v1/clients/:id/fetch-models", s.apiFetchModels)
+	api.get("/admin/api/v1/mcp-servers", s.mcpServerList)
+	api.post("/admin/api/v1/mcp-servers", s.mcpServerCreate)
+	api.get("/admin/api/v1/mcp-servers/:id", s.mcpServerGet)
+	api.patch("/admin/api/v1/mcp-servers/:id", s.mcpServerUpdate)
+	api.delete("/admin/api/v1/mcp-servers/:id", s.mcpServerDelete)
+	api.post("/admin/api/v1/mcp-servers/:id/test", s.mcpServerTest)
 	api.get("/admin/api/v1/stats", s.apiStats)
 	api.get("/admin/api/v1/requests", s.apiRequests)
 	api.get("/admin/api/v1/usage", s.apiUsage)

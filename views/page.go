@@ -37,6 +37,7 @@ func navItems() []navItem {
 		{"requests", "Requests", "/admin/requests"},
 		{"usage", "Usage", "/admin/usage"},
 		{"prices", "Prices", "/admin/prices"},
+		{"mcp", "MCP servers", "/admin/mcp"},
 		{"settings", "Settings", "/admin/settings"},
 	}
 }
