@@ -104,7 +104,7 @@ func cmdMigrate(ctx context.Context, args []string, configPath string, getenv fu
 	if err != nil {
 		return fmt.Errorf("read migration status: %w", err)
 	}
-	fmt.Fprintf(stdout, "database %s is up to date (%d migrations applied)\n", cfg.Database.Path, len(applied))
+	fmt.Fprintf(stdout, "database %s is up to date (%d migrations applied)\n", cfg.Database.Options().Name(), len(applied))
 	return nil
 }
 
@@ -114,7 +114,7 @@ func openCommandDB(ctx context.Context, configPath string, getenv func(string) s
 	if err != nil {
 		return nil, nil, err
 	}
-	bdb, err := db.Open(ctx, cfg.Database.Path)
+	bdb, _, err := db.Connect(ctx, cfg.Database.Options())
 	if err != nil {
 		return nil, nil, err
 	}
@@ -162,7 +162,7 @@ func warnIfKeyFileIsOpen(logger *slog.Logger, dataDir string, getenv func(string
 type firstLaunch struct {
 	configPath    string
 	configCreated bool
-	dbPath        string
+	database      db.Options
 	dbCreated     bool
 	keyPath       string
 	keyCreated    bool
@@ -177,8 +177,10 @@ func printFirstLaunch(w io.Writer, f firstLaunch) {
 		abs, _ := filepath.Abs(f.configPath)
 		fmt.Fprintf(w, "  wrote config        %s (every default; edit it or use AIGW_* variables)\n", abs)
 	}
-	if f.dbCreated {
-		fmt.Fprintf(w, "  created database    %s\n", f.dbPath)
+	if f.dbCreated && f.database.Driver == db.DriverPostgres {
+		fmt.Fprintf(w, "  created tables in   %s\n", f.database.Name())
+	} else if f.dbCreated {
+		fmt.Fprintf(w, "  created database    %s\n", f.database.Name())
 	}
 	if f.keyCreated {
 		fmt.Fprintf(w, "  created master key  %s (mode 0600) — back it up: stored upstream keys cannot be decrypted without it\n", f.keyPath)

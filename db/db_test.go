@@ -10,33 +10,14 @@ import (
 )
 
 // tempDB opens a fresh, migrated SQLite file in the test's temp dir.
-func tempDB(t *testing.T) *bun.DB {
-	t.Helper()
-	d, err := Open(context.Background(), filepath.Join(t.TempDir(), "data", "gateway.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
-	return d
-}
-
-func tables(t *testing.T, d *bun.DB) []string {
-	t.Helper()
-	var names []string
-	err := d.NewSelect().Table("sqlite_master").Column("name").
-		Where("type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'bun_%'").
-		Order("name").Scan(context.Background(), &names)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return names
-}
+func tempDB(t *testing.T) *bun.DB { return sqliteDB(t) }
 
 var specTables = []string{"admin_session", "admin_token", "admin_user", "audit_log", "client", "model_price", "request_log", "response", "setting", "usage_daily"}
 
-func TestMigrationsUpDownUp(t *testing.T) {
+func TestMigrationsUpDownUp(t *testing.T) { eachDB(t, testMigrationsUpDownUp) }
+
+func testMigrationsUpDownUp(t *testing.T, d *bun.DB) {
 	ctx := context.Background()
-	d := tempDB(t)
 	if got := tables(t, d); !slices.Equal(got, specTables) {
 		t.Fatalf("after up: tables %v, want %v", got, specTables)
 	}

@@ -83,31 +83,42 @@ func (s *RequestLogStore) WriteBatch(ctx context.Context, b AccountingBatch) err
 	})
 }
 
-// insertLogSQL inserts one request_log row. Rows are written with one prepared statement per
-// batch: bun would spell every value into one long INSERT that SQLite then has to parse, and read
-// the new ids back, which cost four times as much per row.
-const insertLogSQL = `INSERT INTO request_log (id, time, request_id, client_id, endpoint, model_requested,
+// insertLogSQL inserts one request_log row, in SQLite's and in PostgreSQL's spelling. Rows are
+// written with one prepared statement per batch: bun would spell every value into one long INSERT
+// that the database then has to parse, and read the new ids back, which cost four times as much
+// per row. A NULL id takes the next one (PostgreSQL: from the column's sequence).
+const (
+	insertLogColumns = `INSERT INTO request_log (id, time, request_id, client_id, endpoint, model_requested,
 	model_used, provider, stream, status, error_class, error_message, refused, input_tokens, output_tokens,
 	cached_tokens, reasoning_tokens, estimated, latency_ms, ttft_ms, finish_reason, client_ip, trace_id,
-	request_body, response_body, attempts, cache_write_tokens, cost_micros)
+	request_body, response_body, attempts, cache_write_tokens, cost_micros)`
+	insertLogSQLite = insertLogColumns + `
 	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	insertLogPostgres = insertLogColumns + `
+	VALUES (COALESCE($1::bigint, nextval('request_log_id_seq')), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,
+	$13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28)`
+)
 
-// timeLayout is how bun stores a time in SQLite, so that rows written here compare and scan
-// like every other time column.
+// timeLayout is how bun writes a time (always in UTC), so that rows written here compare and
+// scan like every other time column.
 const timeLayout = "2006-01-02 15:04:05.999999-07:00"
 
 func insertLogs(ctx context.Context, tx bun.Tx, rows []RequestLog) error {
 	if len(rows) == 0 {
 		return nil
 	}
-	stmt, err := tx.PrepareContext(ctx, insertLogSQL)
+	query := insertLogSQLite
+	if isPostgres(tx) {
+		query = insertLogPostgres
+	}
+	stmt, err := tx.PrepareContext(ctx, query)
 	if err != nil {
 		return fmt.Errorf("insert request log: %w", err)
 	}
 	defer stmt.Close()
 	for i := range rows {
 		r := &rows[i]
-		var id any // NULL: SQLite picks the next id
+		var id any // NULL: the database picks the next id
 		if r.ID != 0 {
 			id = r.ID
 		}
@@ -134,8 +145,7 @@ type TrafficMinute struct {
 // with a status of 400 or more, as the live stats count them. Rows of unknown keys (client 0)
 // belong to no client and are not counted, as the live stats do not count them.
 func (s *RequestLogStore) TrafficSince(ctx context.Context, since time.Time) ([]TrafficMinute, error) {
-	// Times are stored as text in one UTC layout, so its first 16 characters are the minute.
-	rows, err := s.db.QueryContext(ctx, `SELECT substr(time, 1, 16), count(*), sum(status >= 400),
+	rows, err := s.db.QueryContext(ctx, `SELECT `+minuteOf(s.db)+`, count(*), sum(CASE WHEN status >= 400 THEN 1 ELSE 0 END),
 		sum(input_tokens), sum(output_tokens) FROM request_log WHERE time >= ? AND client_id != 0 GROUP BY 1 ORDER BY 1`,
 		since.UTC().Format(timeLayout))
 	if err != nil {
@@ -162,6 +172,16 @@ func (s *RequestLogStore) TrafficSince(ctx context.Context, since time.Time) ([]
 	return out, nil
 }
 
+// minuteOf is the SQL of a request_log row's minute as text, "YYYY-MM-DD HH:MM" in UTC. SQLite
+// stores times as text in one UTC layout, whose first 16 characters are the minute; PostgreSQL
+// stores them as TIMESTAMP in UTC.
+func minuteOf(db bun.IDB) string {
+	if isPostgres(db) {
+		return "to_char(time, 'YYYY-MM-DD HH24:MI')"
+	}
+	return "substr(time, 1, 16)"
+}
+
 // ClientMinute is how many of one client's requests in one minute were forwarded upstream.
 type ClientMinute struct {
 	ClientID int64
@@ -177,7 +197,7 @@ func (s *RequestLogStore) ForwardedSince(ctx context.Context, since time.Time, c
 	}
 	var out []ClientMinute
 	q := s.db.NewSelect().TableExpr("request_log").
-		ColumnExpr("client_id, substr(time, 1, 16) AS minute, count(*) AS n").
+		ColumnExpr("client_id, "+minuteOf(s.db)+" AS minute, count(*) AS n").
 		Where("time >= ?", since.UTC().Format(timeLayout)).
 		Where("client_id IN (?)", bun.In(clientIDs)).
 		Where("NOT refused").
@@ -210,7 +230,7 @@ func (s *RequestLogStore) ForwardedSince(ctx context.Context, since time.Time, c
 type RequestLogFilter struct {
 	ClientID int64
 	// Model is found anywhere in the requested or the used model ("4o" finds "gpt-4o-mini"),
-	// ignoring ASCII case.
+	// ignoring case.
 	Model string
 	// Status matches one exact status; StatusClass one class (4 = 400–499).
 	Status      int
@@ -228,15 +248,20 @@ type RequestLogFilter struct {
 // likeEscaper makes text match itself in a LIKE pattern with ESCAPE '\'.
 var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 
-// where adds the filter's conditions (all but the page size) to q.
+// where adds the filter's conditions (all but the page size) to q. SQLite's LIKE ignores ASCII
+// case; PostgreSQL's ILIKE ignores case.
 func (f RequestLogFilter) where(q *bun.SelectQuery) *bun.SelectQuery {
 	if f.ClientID != 0 {
 		q = q.Where("client_id = ?", f.ClientID)
 	}
 	if f.Model != "" {
 		pattern := "%" + likeEscaper.Replace(f.Model) + "%"
+		like := "LIKE"
+		if isPostgres(q.DB()) {
+			like = "ILIKE"
+		}
 		q = q.WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
-			return q.Where(`model_requested LIKE ? ESCAPE '\'`, pattern).WhereOr(`model_used LIKE ? ESCAPE '\'`, pattern)
+			return q.Where(`model_requested `+like+` ? ESCAPE '\'`, pattern).WhereOr(`model_used `+like+` ? ESCAPE '\'`, pattern)
 		})
 	}
 	if f.Status != 0 {
