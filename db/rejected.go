@@ -20,7 +20,8 @@ import (
 // SQLite: the result codes ERROR, TOOBIG, CONSTRAINT, MISMATCH and RANGE. ERROR also covers a
 // broken schema (no such table), which then rejects every row. PostgreSQL (any driver whose
 // errors have SQLState, and pgdriver's): the classes 22 (data exception: invalid byte sequence, value too long)
-// and 23 (integrity constraint violation), and 54000 (program limit exceeded).
+// and 23 (integrity constraint violation), 54000 (program limit exceeded), and 42601 (syntax
+// error: bun spells a value it cannot send, such as text with a NUL, as SQL that does not parse).
 func Rejected(err error) bool {
 	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return false
@@ -47,5 +48,5 @@ func Rejected(err error) bool {
 
 // rejectedState reports whether a PostgreSQL SQLSTATE says the values were refused.
 func rejectedState(code string) bool {
-	return strings.HasPrefix(code, "22") || strings.HasPrefix(code, "23") || code == "54000"
+	return strings.HasPrefix(code, "22") || strings.HasPrefix(code, "23") || code == "54000" || code == "42601"
 }

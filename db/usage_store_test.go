@@ -4,11 +4,15 @@ import (
 	"context"
 	"slices"
 	"testing"
+
+	"github.com/uptrace/bun"
 )
 
-func TestUsageStoreAddForDayAndRange(t *testing.T) {
+func TestUsageStoreAddForDayAndRange(t *testing.T) { eachDB(t, testUsageStoreAddForDayAndRange) }
+
+func testUsageStoreAddForDayAndRange(t *testing.T, d *bun.DB) {
 	ctx := context.Background()
-	s := NewUsageStore(openTestDB(t))
+	s := NewUsageStore(d)
 	add := func(rows ...UsageDaily) {
 		t.Helper()
 		if err := s.Add(ctx, rows); err != nil {
