@@ -103,3 +103,12 @@ func redacted(dsn string) string {
 	}
 	return "(unparsable URL)"
 }
+
+// ServerAddr is the test server's host:port.
+func ServerAddr() string {
+	u, err := url.Parse(ServerURL())
+	if err != nil || u.Host == "" {
+		return "127.0.0.1:5432"
+	}
+	return u.Host
+}
