@@ -158,6 +158,9 @@ func serve(ctx context.Context, f serveFlags, getenv func(string) string, stdout
 	defer bdb.Close()
 
 	dataDir := dataDirOf(cfg)
+	if err := refuseNewKeyForSharedDatabase(cfg, dbCreated, dataDir, getenv); err != nil {
+		return err
+	}
 	keyring, keyCreated, err := db.LoadKeyring(dataDir, getenv)
 	if err != nil {
 		return err

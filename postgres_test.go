@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"maps"
 	"net/http"
 	"net/url"
@@ -134,5 +135,80 @@ func TestPostgresWholeProgram(t *testing.T) {
 		if strings.Contains(out, dbPassword) {
 			t.Errorf("the database password was printed:\n%s", out)
 		}
+	}
+}
+
+// Three instances started at once on one new PostgreSQL database, each with a data directory of
+// its own and the shared master key: one migrates while the others wait, exactly one creates the
+// admin account and prints its password, and every one serves. A fourth instance with no master
+// key is refused with the reason instead of generating a key of its own.
+func TestPostgresInstancesStartTogether(t *testing.T) {
+	dsn := pgtest.Schema(t)
+	key := strings.Repeat("c4", 32)
+	env := map[string]string{"AIGW_DATABASE_DRIVER": "postgres", "AIGW_DATABASE_URL": dsn, "AIGW_MASTER_KEY": key}
+
+	type started struct {
+		out  *output
+		url  string
+		err  error
+		stop func() error
+	}
+	results := make(chan started, 3)
+	for range 3 {
+		dir := t.TempDir()
+		go func() {
+			ctx, cancel := context.WithCancel(context.Background())
+			out := newOutput()
+			done := make(chan error, 1)
+			go func() {
+				done <- run(ctx, []string{"ai-gateway", "-config", filepath.Join(dir, "config.yaml"), "-host", "127.0.0.1", "-port", "0"}, envOf(env), out)
+			}()
+			stop := func() error { cancel(); return <-done }
+			select {
+			case u := <-out.listening:
+				results <- started{out: out, url: u, stop: stop}
+			case err := <-done:
+				cancel()
+				results <- started{out: out, err: err, stop: func() error { return err }}
+			case <-time.After(60 * time.Second):
+				results <- started{out: out, err: errors.New("not listening after 60s"), stop: stop}
+			}
+		}()
+	}
+	passwords := 0
+	for range 3 {
+		s := <-results
+		t.Cleanup(func() { s.stop() })
+		if s.err != nil {
+			t.Fatalf("an instance did not start: %v\n%s", s.err, s.out.String())
+		}
+		passwords += len(passwordLine.FindAllString(s.out.String(), -1))
+		resp, err := http.Get(s.url + "/readyz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("GET /readyz: %d", resp.StatusCode)
+		}
+	}
+	if passwords != 1 {
+		t.Errorf("%d instances printed an admin password, want exactly one", passwords)
+	}
+	if n := pgCounts(t, dsn)["admin_user"]; n != 1 {
+		t.Errorf("%d admin accounts, want 1", n)
+	}
+
+	noKey := map[string]string{"AIGW_DATABASE_DRIVER": "postgres", "AIGW_DATABASE_URL": dsn}
+	dir := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second) // a start that is not refused ends here
+	defer cancel()
+	out := newOutput()
+	err := run(ctx, []string{"ai-gateway", "-config", filepath.Join(dir, "config.yaml"), "-host", "127.0.0.1", "-port", "0"}, envOf(noKey), out)
+	if err == nil || !strings.Contains(err.Error(), "give it the same master key as the others (AIGW_MASTER_KEY") {
+		t.Fatalf("an instance without the master key: %v\n%s", err, out)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "data", "master.key")); !errors.Is(err, os.ErrNotExist) {
+		t.Error("the refused instance wrote a master key")
 	}
 }
