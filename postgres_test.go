@@ -140,8 +140,9 @@ func TestPostgresWholeProgram(t *testing.T) {
 
 // Three instances started at once on one new PostgreSQL database, each with a data directory of
 // its own and the shared master key: one migrates while the others wait, exactly one creates the
-// admin account and prints its password, and every one serves. A fourth instance with no master
-// key is refused with the reason instead of generating a key of its own.
+// admin account and prints its password, and every one serves; an admin session made on one is
+// accepted by the others. A fourth instance with no master key is refused with the reason instead
+// of generating a key of its own.
 func TestPostgresInstancesStartTogether(t *testing.T) {
 	dsn := pgtest.Schema(t)
 	key := strings.Repeat("c4", 32)
@@ -175,14 +176,23 @@ func TestPostgresInstancesStartTogether(t *testing.T) {
 			}
 		}()
 	}
-	passwords := 0
+	var passwords []string
+	var urls []string // the instance that printed the password first
 	for range 3 {
 		s := <-results
 		t.Cleanup(func() { s.stop() })
 		if s.err != nil {
 			t.Fatalf("an instance did not start: %v\n%s", s.err, s.out.String())
 		}
-		passwords += len(passwordLine.FindAllString(s.out.String(), -1))
+		printed := passwordLine.FindAllStringSubmatch(s.out.String(), -1)
+		for _, m := range printed {
+			passwords = append(passwords, m[1])
+		}
+		if len(printed) > 0 {
+			urls = append([]string{s.url}, urls...)
+		} else {
+			urls = append(urls, s.url)
+		}
 		resp, err := http.Get(s.url + "/readyz")
 		if err != nil {
 			t.Fatal(err)
@@ -192,11 +202,26 @@ func TestPostgresInstancesStartTogether(t *testing.T) {
 			t.Errorf("GET /readyz: %d", resp.StatusCode)
 		}
 	}
-	if passwords != 1 {
-		t.Errorf("%d instances printed an admin password, want exactly one", passwords)
+	if len(passwords) != 1 {
+		t.Fatalf("%d instances printed an admin password, want exactly one", len(passwords))
 	}
 	if n := pgCounts(t, dsn)["admin_user"]; n != 1 {
 		t.Errorf("%d admin accounts, want 1", n)
+	}
+	// A session made on one instance is accepted by the others (the cookie is the same host's).
+	browser := noRedirects()
+	if resp := login(t, browser, urls[0], "admin", passwords[0]); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("login with the printed password: %d", resp.StatusCode)
+	}
+	for _, u := range urls[1:] {
+		resp, err := browser.Get(u + "/admin")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("the session from %s on %s: GET /admin %d, want 200", urls[0], u, resp.StatusCode)
+		}
 	}
 
 	noKey := map[string]string{"AIGW_DATABASE_DRIVER": "postgres", "AIGW_DATABASE_URL": dsn}
