@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"maps"
 	"net/http"
 	"net/url"
@@ -39,8 +40,9 @@ func pgCounts(t *testing.T, dsn string) map[string]int {
 
 // The whole program on PostgreSQL (database.driver postgres): the first launch creates the tables
 // and the admin account, a chat request is served through the upstream and shows in the request
-// history; a restart on the same database prints no password, creates nothing, and keeps the
-// history and the admin's browser session. The database password is never printed.
+// history; `ai-gateway migrate` finds it up to date; a restart on the same database prints no
+// password, creates nothing, and keeps the history and the admin's browser session. The database
+// password is never printed.
 func TestPostgresWholeProgram(t *testing.T) {
 	const dbPassword = "pg-SECRET-pw-41c7" // trust auth: the server never asks for it
 	u, err := url.Parse(pgtest.Schema(t))
@@ -109,6 +111,12 @@ func TestPostgresWholeProgram(t *testing.T) {
 		t.Fatalf("rows after the first launch: %v", before)
 	}
 
+	migrated, err := runCmd(t, env, "migrate", "-config", g.cfgPath)
+	if err != nil || !strings.Contains(migrated, "database postgres://postgres:xxxxx@127.0.0.1:5432/") ||
+		!strings.Contains(migrated, fmt.Sprintf("is up to date (%d migrations applied)", before["bun_migrations"])) {
+		t.Errorf("ai-gateway migrate on PostgreSQL: %v\n%s", err, migrated)
+	}
+
 	g.restart()
 	second := g.out.String()
 	for _, leak := range []string{password, "password:", "first launch", "created"} {
@@ -131,7 +139,7 @@ func TestPostgresWholeProgram(t *testing.T) {
 		t.Errorf("the admin session after the restart: GET /admin %d, want 200", resp2.StatusCode)
 	}
 
-	for _, out := range []string{first, second} {
+	for _, out := range []string{first, migrated, second} {
 		if strings.Contains(out, dbPassword) {
 			t.Errorf("the database password was printed:\n%s", out)
 		}
