@@ -12,7 +12,7 @@ import (
 // tempDB opens a fresh, migrated SQLite file in the test's temp dir.
 func tempDB(t *testing.T) *bun.DB { return sqliteDB(t) }
 
-var specTables = []string{"admin_session", "admin_token", "admin_user", "audit_log", "client", "model_price", "request_log", "response", "setting", "usage_daily"}
+var specTables = []string{"admin_session", "admin_token", "admin_user", "audit_log", "client", "model_price", "request_log", "response", "setting", "usage_daily", "written_batch"}
 
 func TestMigrationsUpDownUp(t *testing.T) { eachDB(t, testMigrationsUpDownUp) }
 

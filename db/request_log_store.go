@@ -30,6 +30,10 @@ type ModelsCacheUpdate struct {
 
 // AccountingBatch is everything the background writer has gathered since its last write.
 type AccountingBatch struct {
+	// ID, when set, makes WriteBatch write the batch at most once: a batch whose ID was written
+	// before is skipped. The writer gives each batch an ID, so that retrying a batch whose commit
+	// reached the database but whose answer was lost counts nothing twice.
+	ID   string
 	Logs []RequestLog
 	// Usage holds deltas: each row's counters are added to the stored row.
 	Usage []UsageDaily
@@ -51,6 +55,12 @@ func (s *RequestLogStore) WriteBatch(ctx context.Context, b AccountingBatch) err
 		return nil
 	}
 	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if b.ID != "" {
+			first, err := markWritten(ctx, tx, b.ID, time.Now().UTC())
+			if err != nil || !first {
+				return err
+			}
+		}
 		if err := insertLogs(ctx, tx, b.Logs); err != nil {
 			return err
 		}
@@ -81,6 +91,27 @@ func (s *RequestLogStore) WriteBatch(ctx context.Context, b AccountingBatch) err
 		}
 		return nil
 	})
+}
+
+// writtenBatchDays is how long a written batch's id is kept: longer than any retry of it lasts.
+const writtenBatchDays = 7
+
+// markWritten records batch id as written at now, and reports whether it is new: false when the
+// batch was written before. It forgets the ids older than writtenBatchDays.
+func markWritten(ctx context.Context, tx bun.Tx, id string, now time.Time) (first bool, err error) {
+	res, err := tx.NewInsert().Model(&WrittenBatch{ID: id, WrittenAt: now}).On("CONFLICT (id) DO NOTHING").Exec(ctx)
+	if err != nil {
+		return false, fmt.Errorf("mark batch written: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return false, err
+	}
+	_, err = tx.NewDelete().Model((*WrittenBatch)(nil)).
+		Where("written_at < ?", now.Add(-writtenBatchDays*24*time.Hour)).Exec(ctx)
+	if err != nil {
+		return false, fmt.Errorf("forget old batches: %w", err)
+	}
+	return true, nil
 }
 
 // insertLogSQL inserts one request_log row, in SQLite's and in PostgreSQL's spelling. Rows are

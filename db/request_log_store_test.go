@@ -346,3 +346,28 @@ func nul(d *bun.DB) string {
 	}
 	return "\x00"
 }
+
+// A batch written again under the same ID (a retry after the answer to its commit was lost) is
+// not counted twice; a batch with another ID, or none, is.
+func TestWriteBatchWritesAnIDOnce(t *testing.T) { eachDB(t, testWriteBatchWritesAnIDOnce) }
+
+func testWriteBatchWritesAnIDOnce(t *testing.T, bdb *bun.DB) {
+	ctx := context.Background()
+	s := NewRequestLogStore(bdb)
+	batch := func(id string) AccountingBatch {
+		return AccountingBatch{ID: id, Logs: []RequestLog{{Time: time.Now(), RequestID: "r", ClientID: 1, Status: 200}},
+			Usage: []UsageDaily{{ClientID: 1, Day: "2026-03-01", Model: "m", Requests: 1, InputTokens: 5}}}
+	}
+	for _, id := range []string{"batch-a", "batch-a", "batch-b", "", ""} {
+		if err := s.WriteBatch(ctx, batch(id)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	u, err := NewUsageStore(bdb).ForDay(ctx, "2026-03-01")
+	if err != nil || len(u) != 1 || u[0].Requests != 4 || u[0].InputTokens != 20 {
+		t.Fatalf("usage %+v, %v: want 4 requests (batch-a once, batch-b, two without an id)", u, err)
+	}
+	if n, err := s.Count(ctx, RequestLogFilter{}); n != 4 || err != nil {
+		t.Fatalf("%d log rows, %v: want 4", n, err)
+	}
+}

@@ -209,8 +209,15 @@ func (w *writer) take() *db.AccountingBatch {
 	if b.Empty() {
 		return nil
 	}
+	// Retried as it is, the batch keeps its id, so a retry after a lost answer to its commit
+	// writes nothing twice. The parts of a split batch have none: the database refused the
+	// whole, so none of it was written.
+	b.ID = db.RandomString(batchIDLength)
 	return b
 }
+
+// batchIDLength is the length of a batch's random id (base62: about 160 bits).
+const batchIDLength = 27
 
 // writeOnce writes the retried batch, or else the next one. It reports whether there was
 // anything to write.

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"strings"
 	"sync/atomic"
@@ -181,5 +182,43 @@ func TestWriterRetriesWholeBatchesWhileTheDatabaseIsDown(t *testing.T) {
 	}
 	if total != 6 {
 		t.Errorf("usage_daily counts %d requests after recovery, want 6", total)
+	}
+}
+
+// lostAnswerStore is the real store behind a connection that breaks after the database committed
+// a batch but before the answer came back: the first write is stored, and still fails.
+type lostAnswerStore struct {
+	LogStore
+	lost atomic.Bool
+}
+
+func (s *lostAnswerStore) WriteBatch(ctx context.Context, b db.AccountingBatch) error {
+	if err := s.LogStore.WriteBatch(ctx, b); err != nil {
+		return err
+	}
+	if s.lost.CompareAndSwap(false, true) {
+		return errors.New("read tcp 127.0.0.1:50000->127.0.0.1:5432: connection reset by peer")
+	}
+	return nil
+}
+
+// A batch whose commit succeeded but whose answer was lost is retried, and the retry counts
+// nothing twice: every request is once in the log and once in usage_daily.
+func TestWriterRetryAfterALostCommitAnswerCountsOnce(t *testing.T) {
+	store := &lostAnswerStore{}
+	e := newEnv(t, []db.Client{clientRow(1, "app")}, func(o *Options) {
+		store.LogStore = o.Logs
+		o.Logs = store
+	})
+	runCalls(t, e, "app", 7, ok200(3, 2))
+	if err := e.gw.Flush(context.Background()); err == nil {
+		t.Fatal("the first write's lost answer was not reported")
+	}
+	e.flush() // the retry
+	if rows := e.logRows(); len(rows) != 7 {
+		t.Errorf("%d log rows, want 7", len(rows))
+	}
+	if u := e.usageRows(); len(u) != 1 || u[0].Requests != 7 || u[0].InputTokens != 21 || u[0].OutputTokens != 14 {
+		t.Errorf("usage_daily %+v: want the 7 requests once", u)
 	}
 }
