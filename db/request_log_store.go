@@ -114,21 +114,18 @@ func markWritten(ctx context.Context, tx bun.Tx, id string, now time.Time) (firs
 	return true, nil
 }
 
-// insertLogSQL inserts one request_log row, in SQLite's and in PostgreSQL's spelling. Rows are
-// written with one prepared statement per batch: bun would spell every value into one long INSERT
-// that the database then has to parse, and read the new ids back, which cost four times as much
-// per row. A NULL id takes the next one (PostgreSQL: from the column's sequence).
-const (
-	insertLogColumns = `INSERT INTO request_log (id, time, request_id, client_id, endpoint, model_requested,
+// insertLogSQL inserts one request_log row into SQLite. Rows are written with one prepared
+// statement per batch: bun would spell every value into one long INSERT that SQLite then has to
+// parse, and read the new ids back, which cost four times as much per row. A NULL id takes the
+// next one.
+const insertLogSQL = `INSERT INTO request_log (id, time, request_id, client_id, endpoint, model_requested,
 	model_used, provider, stream, status, error_class, error_message, refused, input_tokens, output_tokens,
 	cached_tokens, reasoning_tokens, estimated, latency_ms, ttft_ms, finish_reason, client_ip, trace_id,
-	request_body, response_body, attempts, cache_write_tokens, cost_micros)`
-	insertLogSQLite = insertLogColumns + `
+	request_body, response_body, attempts, cache_write_tokens, cost_micros)
 	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	insertLogPostgres = insertLogColumns + `
-	VALUES (COALESCE($1::bigint, nextval('request_log_id_seq')), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,
-	$13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28)`
-)
+
+// postgresLogChunk is how many rows one INSERT writes to PostgreSQL.
+const postgresLogChunk = 500
 
 // timeLayout is how bun writes a time (always in UTC), so that rows written here compare and
 // scan like every other time column.
@@ -138,18 +135,17 @@ func insertLogs(ctx context.Context, tx bun.Tx, rows []RequestLog) error {
 	if len(rows) == 0 {
 		return nil
 	}
-	query := insertLogSQLite
 	if isPostgres(tx) {
-		query = insertLogPostgres
+		return insertLogsPostgres(ctx, tx, rows)
 	}
-	stmt, err := tx.PrepareContext(ctx, query)
+	stmt, err := tx.PrepareContext(ctx, insertLogSQL)
 	if err != nil {
 		return fmt.Errorf("insert request log: %w", err)
 	}
 	defer stmt.Close()
 	for i := range rows {
 		r := &rows[i]
-		var id any // NULL: the database picks the next id
+		var id any // NULL: SQLite picks the next id
 		if r.ID != 0 {
 			id = r.ID
 		}
@@ -159,6 +155,19 @@ func insertLogs(ctx context.Context, tx bun.Tx, rows []RequestLog) error {
 			r.TTFTMS, r.FinishReason, r.ClientIP, r.TraceID, r.RequestBody, r.ResponseBody, r.Attempts,
 			r.CacheWriteTokens, r.CostMicros)
 		if err != nil {
+			return fmt.Errorf("insert request log: %w", err)
+		}
+	}
+	return nil
+}
+
+// insertLogsPostgres writes rows to PostgreSQL in multi-row INSERTs: a statement per row would
+// cost a round trip to the server each, several times what the whole INSERT costs. The new ids
+// are not read back (a zero id is the column's default, the next one).
+func insertLogsPostgres(ctx context.Context, tx bun.Tx, rows []RequestLog) error {
+	for start := 0; start < len(rows); start += postgresLogChunk {
+		part := rows[start:min(start+postgresLogChunk, len(rows))]
+		if _, err := tx.NewInsert().Model(&part).Returning("NULL").Exec(ctx); err != nil {
 			return fmt.Errorf("insert request log: %w", err)
 		}
 	}
