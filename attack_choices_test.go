@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/aigateway/ai-gateway/db"
+	"github.com/aigateway/ai-gateway/providers/upstreamtest"
 )
 
 // choicesMock is an upstream that answers every choice with exactly the output cap it was sent,
@@ -39,7 +40,7 @@ func (m *choicesMock) asks() []choicesAsk {
 }
 
 func (m *choicesMock) handle(w http.ResponseWriter, r *http.Request) {
-	u := readMockRequest(r)
+	u := upstreamtest.ReadRequest(r)
 	var body struct {
 		N                   int `json:"n"`
 		MaxTokens           int `json:"max_tokens"`
@@ -49,9 +50,9 @@ func (m *choicesMock) handle(w http.ResponseWriter, r *http.Request) {
 			MaxOutputTokens int `json:"maxOutputTokens"`
 		} `json:"generationConfig"`
 	}
-	json.Unmarshal(u.body, &body)
+	json.Unmarshal(u.Body, &body)
 	ask := choicesAsk{choices: body.N, cap: max(body.MaxTokens, body.MaxCompletionTokens)}
-	if u.proto == beGemini {
+	if u.Proto == beGemini {
 		ask = choicesAsk{choices: body.GenerationConfig.CandidateCount, cap: body.GenerationConfig.MaxOutputTokens}
 	}
 	m.mu.Lock()
@@ -64,7 +65,7 @@ func (m *choicesMock) handle(w http.ResponseWriter, r *http.Request) {
 	text := strings.Repeat("tok ", tokens)
 	out := n * tokens
 	switch {
-	case u.proto == beOpenAI && !u.stream:
+	case u.Proto == beOpenAI && !u.Stream:
 		var cs []string
 		for i := range n {
 			cs = append(cs, fmt.Sprintf(`{"index":%d,"message":{"role":"assistant","content":%s},"logprobs":null,"finish_reason":"length"}`, i, jsonStr(text)))
@@ -72,14 +73,14 @@ func (m *choicesMock) handle(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		fmt.Fprintf(w, `{"id":"chatcmpl-1","object":"chat.completion","created":1700000000,"model":"m","choices":[%s],"usage":{"prompt_tokens":5,"completion_tokens":%d,"total_tokens":%d}}`,
 			strings.Join(cs, ","), out, out+5)
-	case u.proto == beOpenAI:
+	case u.Proto == beOpenAI:
 		w.Header().Set("Content-Type", "text/event-stream")
 		for i := range n {
-			mockSSE(w, beOpenAI, "", fmt.Sprintf(`{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1700000000,"model":"m","choices":[{"index":%d,"delta":{"role":"assistant","content":%s},"finish_reason":null}]}`, i, jsonStr(text)))
-			mockSSE(w, beOpenAI, "", fmt.Sprintf(`{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1700000000,"model":"m","choices":[{"index":%d,"delta":{},"finish_reason":"length"}]}`, i))
+			upstreamtest.WriteEvent(w, beOpenAI, "", fmt.Sprintf(`{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1700000000,"model":"m","choices":[{"index":%d,"delta":{"role":"assistant","content":%s},"finish_reason":null}]}`, i, jsonStr(text)))
+			upstreamtest.WriteEvent(w, beOpenAI, "", fmt.Sprintf(`{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1700000000,"model":"m","choices":[{"index":%d,"delta":{},"finish_reason":"length"}]}`, i))
 		}
-		mockSSE(w, beOpenAI, "", fmt.Sprintf(`{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1700000000,"model":"m","choices":[],"usage":{"prompt_tokens":5,"completion_tokens":%d,"total_tokens":%d}}`, out, out+5))
-		mockSSE(w, beOpenAI, "", "[DONE]")
+		upstreamtest.WriteEvent(w, beOpenAI, "", fmt.Sprintf(`{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1700000000,"model":"m","choices":[],"usage":{"prompt_tokens":5,"completion_tokens":%d,"total_tokens":%d}}`, out, out+5))
+		upstreamtest.WriteEvent(w, beOpenAI, "", "[DONE]")
 	default:
 		var cs []string
 		for i := range n {
@@ -87,9 +88,9 @@ func (m *choicesMock) handle(w http.ResponseWriter, r *http.Request) {
 		}
 		chunk := fmt.Sprintf(`{"candidates":[%s],"usageMetadata":{"promptTokenCount":5,"candidatesTokenCount":%d,"totalTokenCount":%d},"modelVersion":"m"}`,
 			strings.Join(cs, ","), out, out+5)
-		if u.stream {
+		if u.Stream {
 			w.Header().Set("Content-Type", "text/event-stream")
-			mockSSE(w, beGemini, "", chunk)
+			upstreamtest.WriteEvent(w, beGemini, "", chunk)
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")
@@ -282,8 +283,8 @@ func TestAttackGeminiCandidateCount(t *testing.T) {
 func TestEstimatedStreamOutputCountsEveryCandidate(t *testing.T) {
 	up := newRelMock(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/event-stream")
-		mockSSE(w, beGemini, "", `{"candidates":[{"content":{"role":"model","parts":[{"text":"a"}]},"index":0},{"content":{"role":"model","parts":[{"text":"b"}]},"index":1},{"content":{"role":"model","parts":[{"text":"c"}]},"index":2}]}`)
-		mockSSE(w, beGemini, "", `{"candidates":[{"content":{"role":"model","parts":[{"text":"d"}]},"finishReason":"STOP","index":0},{"content":{"role":"model","parts":[{"text":"e"}]},"finishReason":"STOP","index":1},{"content":{"role":"model","parts":[{"text":"f"}]},"finishReason":"STOP","index":2}]}`)
+		upstreamtest.WriteEvent(w, beGemini, "", `{"candidates":[{"content":{"role":"model","parts":[{"text":"a"}]},"index":0},{"content":{"role":"model","parts":[{"text":"b"}]},"index":1},{"content":{"role":"model","parts":[{"text":"c"}]},"index":2}]}`)
+		upstreamtest.WriteEvent(w, beGemini, "", `{"candidates":[{"content":{"role":"model","parts":[{"text":"d"}]},"finishReason":"STOP","index":0},{"content":{"role":"model","parts":[{"text":"e"}]},"finishReason":"STOP","index":1},{"content":{"role":"model","parts":[{"text":"f"}]},"finishReason":"STOP","index":2}]}`)
 	})
 	g := startRelGateway(t, nil, "")
 	g.createClient(beGemini, up.URL, nil)

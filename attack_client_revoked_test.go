@@ -16,6 +16,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/aigateway/ai-gateway/providers/upstreamtest"
 )
 
 // endlessUpstream streams a text event every 20ms and holds non-streamed answers, until the
@@ -26,20 +28,20 @@ type endlessUpstream struct {
 }
 
 func (u *endlessUpstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	req := readMockRequest(r)
+	req := upstreamtest.ReadRequest(r)
 	u.held.Add(1)
-	if !req.stream {
+	if !req.Stream {
 		select {
 		case <-r.Context().Done():
 		case <-u.quit:
 		}
 		return
 	}
-	mockStreamHead(w, req.proto, 7)
+	upstreamtest.WriteStreamHead(w, req.Proto, 7)
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
 	for i := 1; ; i++ {
-		if mockStreamText(w, req.proto, "tok ", 7, i) != nil {
+		if upstreamtest.WriteStreamText(w, req.Proto, "tok ", 7, i) != nil {
 			return
 		}
 		select {

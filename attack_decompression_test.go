@@ -17,6 +17,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/aigateway/ai-gateway/providers/upstreamtest"
 	"github.com/andybalholm/brotli"
 )
 
@@ -70,11 +71,11 @@ func TestAttackDecompressionBomb(t *testing.T) {
 		received []string // what each upstream request carried: Content-Encoding, then the body
 	)
 	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		u := readMockRequest(r)
+		u := upstreamtest.ReadRequest(r)
 		mu.Lock()
-		received = append(received, r.Header.Get("Content-Encoding")+"|"+string(u.body))
+		received = append(received, r.Header.Get("Content-Encoding")+"|"+string(u.Body))
 		mu.Unlock()
-		mockAnswerWrite(w, u, mockReply{texts: []string{"ok"}, input: 3, output: 1})
+		upstreamtest.WriteAnswer(w, u, upstreamtest.Reply{Texts: []string{"ok"}, Input: 3, Output: 1})
 	}))
 	defer up.Close()
 	g := startRelGateway(t, nil, up.URL)

@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/aigateway/ai-gateway/providers/upstreamtest"
 )
 
 // TestAttackErrorShapeChangesOnceStreamed: the same failure, an upstream that stops answering,
@@ -16,10 +18,10 @@ import (
 // look like two. Every door × backend is driven through the whole program.
 func TestAttackErrorShapeChangesOnceStreamed(t *testing.T) {
 	mock := newRelMock(t, func(w http.ResponseWriter, r *http.Request) {
-		u := readMockRequest(r)
-		if strings.Contains(string(u.body), "hang after the first word") {
-			mockStreamHead(w, u.proto, 5)
-			mockStreamText(w, u.proto, "first ", 5, 1)
+		u := upstreamtest.ReadRequest(r)
+		if strings.Contains(string(u.Body), "hang after the first word") {
+			upstreamtest.WriteStreamHead(w, u.Proto, 5)
+			upstreamtest.WriteStreamText(w, u.Proto, "first ", 5, 1)
 		}
 		<-r.Context().Done() // then silence, until the gateway gives up
 	})

@@ -20,6 +20,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"github.com/aigateway/ai-gateway/db"
+	"github.com/aigateway/ai-gateway/providers/upstreamtest"
 )
 
 // chatAs sends an OpenAI chat request with key and returns the status and body.
@@ -40,7 +41,7 @@ func chatAs(t *testing.T, g *relGateway, key, model string) (int, string) {
 
 func TestAttackNulByteDoesNotJamAccounting(t *testing.T) {
 	mock := newRelMock(t, func(w http.ResponseWriter, r *http.Request) {
-		mockAnswerWrite(w, readMockRequest(r), mockReply{texts: []string{"ok"}, input: 3, output: 2})
+		upstreamtest.WriteAnswer(w, upstreamtest.ReadRequest(r), upstreamtest.Reply{Texts: []string{"ok"}, Input: 3, Output: 2})
 	})
 	// A hostile (or broken) upstream names the model that answered with a NUL in it: that string
 	// reaches the request log as the model used.

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/aigateway/ai-gateway/providers/upstreamtest"
 )
 
 // pathRecorder is a mock upstream that records the raw request target of everything it gets.
@@ -65,12 +67,12 @@ func TestAttackGeminiPathTraversal(t *testing.T) {
 	rec := &pathRecorder{}
 	mock := newRelMock(t, func(w http.ResponseWriter, r *http.Request) {
 		rec.record(r)
-		u := readMockRequest(r)
+		u := upstreamtest.ReadRequest(r)
 		if strings.HasSuffix(r.URL.Path, ":countTokens") {
 			io.WriteString(w, `{"totalTokens":3}`)
 			return
 		}
-		mockAnswerWrite(w, u, mockReply{texts: []string{"hi"}, input: 3, output: 1})
+		upstreamtest.WriteAnswer(w, u, upstreamtest.Reply{Texts: []string{"hi"}, Input: 3, Output: 1})
 	})
 	g := startRelGateway(t, nil, mock.URL)
 
@@ -141,12 +143,12 @@ func TestAttackAzureModelTraversal(t *testing.T) {
 	rec := &pathRecorder{}
 	mock := newRelMock(t, func(w http.ResponseWriter, r *http.Request) {
 		rec.record(r)
-		u := readMockRequest(r)
+		u := upstreamtest.ReadRequest(r)
 		if strings.HasSuffix(r.URL.Path, "/embeddings") {
 			io.WriteString(w, `{"object":"list","data":[{"object":"embedding","index":0,"embedding":[0.5]}],"model":"m","usage":{"prompt_tokens":1,"total_tokens":1}}`)
 			return
 		}
-		mockAnswerWrite(w, u, mockReply{texts: []string{"hi"}, input: 3, output: 1})
+		upstreamtest.WriteAnswer(w, u, upstreamtest.Reply{Texts: []string{"hi"}, Input: 3, Output: 1})
 	})
 	g := startRelGateway(t, nil, "")
 	g.createClient("azure", mock.URL, map[string]any{"azure_api_version": "2024-10-21"})
@@ -231,7 +233,7 @@ func echoMock(w http.ResponseWriter, r *http.Request) {
 	case strings.HasSuffix(p, "/messages/count_tokens"):
 		fmt.Fprintf(w, `{"input_tokens":3,"echo":%s}`, e)
 	default:
-		mockAnswerWrite(w, readMockRequest(r), mockReply{texts: []string{echo}, input: 3, output: 5})
+		upstreamtest.WriteAnswer(w, upstreamtest.ReadRequest(r), upstreamtest.Reply{Texts: []string{echo}, Input: 3, Output: 5})
 	}
 }
 

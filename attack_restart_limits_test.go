@@ -2,7 +2,6 @@ package main
 
 import (
 	"net/http"
-	"net/http/httptest"
 	"testing"
 )
 
@@ -10,7 +9,7 @@ import (
 // windows are read back from the request log at start, so the request after the limit is
 // refused before and after the restart alike.
 func TestAttackRestartResetsRateLimit(t *testing.T) {
-	upstream := httptest.NewServer(&mockOpenAI{})
+	upstream := newRelMock(t, (&mockOpenAI{}).ServeHTTP)
 	t.Cleanup(upstream.Close)
 	g := startRelGateway(t, nil, "")
 	for _, rate := range []string{"requests_per_minute", "requests_per_hour", "requests_per_day"} {

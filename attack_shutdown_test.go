@@ -10,7 +10,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
@@ -19,7 +18,7 @@ import (
 
 func TestAttackShutdownIdleConnection(t *testing.T) {
 	held := newHeldStreams(1)
-	up := httptest.NewServer(held)
+	up := newRelMock(t, held.ServeHTTP)
 	defer up.Close()
 	g := startRelGateway(t, nil, up.URL) // shutdown_timeout: the default 30s
 	addr := strings.TrimPrefix(g.url, "http://")

@@ -11,20 +11,21 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aigateway/ai-gateway/providers/upstreamtest"
 )
 
 func TestAttackSlowReader(t *testing.T) {
 	const answerSize = 20 << 20
-	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		u := readMockRequest(r)
-		mockAnswerWrite(w, u, mockReply{texts: []string{strings.Repeat("a", answerSize)}, input: 3, output: 1})
-	}))
+	up := newRelMock(t, func(w http.ResponseWriter, r *http.Request) {
+		u := upstreamtest.ReadRequest(r)
+		upstreamtest.WriteAnswer(w, u, upstreamtest.Reply{Texts: []string{strings.Repeat("a", answerSize)}, Input: 3, Output: 1})
+	})
 	defer up.Close()
 	g := startRelGateway(t, map[string]string{"AIGW_SERVER_WRITE_TIMEOUT": "1s"}, up.URL)
 
@@ -63,15 +64,15 @@ func TestAttackSlowReader(t *testing.T) {
 	t.Logf("received %d of %d bytes", got, resp.ContentLength)
 
 	// A stream that is read lives on however long its pauses and its whole run last.
-	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		u := readMockRequest(r)
-		mockStreamHead(w, u.proto, 3)
+	slow := newRelMock(t, func(w http.ResponseWriter, r *http.Request) {
+		u := upstreamtest.ReadRequest(r)
+		upstreamtest.WriteStreamHead(w, u.Proto, 3)
 		for i, s := range []string{"one ", "two ", "three"} {
 			time.Sleep(1500 * time.Millisecond)
-			mockStreamText(w, u.proto, s, 3, i+1)
+			upstreamtest.WriteStreamText(w, u.Proto, s, 3, i+1)
 		}
-		mockStreamTail(w, u.proto, 3, 3)
-	}))
+		upstreamtest.WriteStreamTail(w, u.Proto, 3, 3)
+	})
 	defer slow.Close()
 	g.createClient(beOpenAI, slow.URL, nil)
 	r2, streamed := g.call(relOpenAI, beOpenAI, true, "")

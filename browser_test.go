@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -245,7 +244,7 @@ func jsString(s string) string {
 func TestAdminUIInBrowser(t *testing.T) {
 	chromiumPath(t) // skip (or fail under CI) before starting anything
 	mock := &mockOpenAI{}
-	upstream := httptest.NewServer(mock)
+	upstream := newRelMock(t, mock.ServeHTTP)
 	t.Cleanup(upstream.Close)
 
 	dir := t.TempDir()

@@ -18,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/aigateway/ai-gateway/providers/upstreamtest"
 )
 
 func TestClientDisconnectMidStreamCancelsUpstream(t *testing.T) {
@@ -27,11 +29,11 @@ func TestClientDisconnectMidStreamCancelsUpstream(t *testing.T) {
 	}
 	hangups := make(chan hangup, 16)
 	mock := newRelMock(t, func(w http.ResponseWriter, r *http.Request) {
-		u := readMockRequest(r)
-		mockStreamHead(w, u.proto, 4)
+		u := upstreamtest.ReadRequest(r)
+		upstreamtest.WriteStreamHead(w, u.Proto, 4)
 		// An endless answer: one event every 20 ms until the gateway hangs up.
 		for i := 1; ; i++ {
-			if mockStreamText(w, u.proto, "tick ", 4, i) != nil {
+			if upstreamtest.WriteStreamText(w, u.Proto, "tick ", 4, i) != nil {
 				break
 			}
 			select {
@@ -41,7 +43,7 @@ func TestClientDisconnectMidStreamCancelsUpstream(t *testing.T) {
 			}
 			break
 		}
-		hangups <- hangup{u.proto, time.Now()}
+		hangups <- hangup{u.Proto, time.Now()}
 	})
 	g := startRelGateway(t, nil, mock.URL)
 	for _, d := range relDoors {
@@ -100,17 +102,17 @@ func TestClientSlowReaderDoesNotMakeTheGatewayBuffer(t *testing.T) {
 	piece := strings.Repeat("x", 16<<10)
 	var written atomic.Int64 // content bytes the upstream got rid of
 	mock := newRelMock(t, func(w http.ResponseWriter, r *http.Request) {
-		u := readMockRequest(r)
-		mockStreamHead(w, u.proto, 1)
+		u := upstreamtest.ReadRequest(r)
+		upstreamtest.WriteStreamHead(w, u.Proto, 1)
 		n := 0
 		for i := 1; n < total; i++ {
-			if mockStreamText(w, u.proto, piece, 1, i) != nil {
+			if upstreamtest.WriteStreamText(w, u.Proto, piece, 1, i) != nil {
 				return
 			}
 			n += len(piece)
 			written.Store(int64(n))
 		}
-		mockStreamTail(w, u.proto, 1, total/len(piece))
+		upstreamtest.WriteStreamTail(w, u.Proto, 1, total/len(piece))
 	})
 	g := startRelGateway(t, nil, mock.URL)
 	// A client that reads with a small socket buffer, so the kernel holds little on its side.
@@ -174,7 +176,7 @@ func TestClientSlowReaderDoesNotMakeTheGatewayBuffer(t *testing.T) {
 func TestClientBadRequests(t *testing.T) {
 	answered := &relCounter{}
 	mock := newRelMock(t, func(w http.ResponseWriter, r *http.Request) {
-		u := readMockRequest(r)
+		u := upstreamtest.ReadRequest(r)
 		// Like the real APIs, the upstream rejects a body whose main fields have the wrong type
 		// (a forwarded body reaches it as the client sent it).
 		var shape struct {
@@ -183,18 +185,18 @@ func TestClientBadRequests(t *testing.T) {
 			Messages  any `json:"messages"`
 			Contents  any `json:"contents"`
 		}
-		json.Unmarshal(u.body, &shape)
+		json.Unmarshal(u.Body, &shape)
 		_, msgsOK := shape.Messages.([]any)
 		_, contentsOK := shape.Contents.([]any)
 		_, modelOK := shape.Model.(string)
 		_, maxOK := shape.MaxTokens.(float64)
-		if u.proto == beGemini && !contentsOK || u.proto == beOpenAI && (!msgsOK || !modelOK) ||
-			u.proto == beAnthropic && (!msgsOK || !modelOK || !maxOK) {
-			mockUpstreamError(w, u.proto, http.StatusBadRequest, "", "invalid value: expected an array of messages")
+		if u.Proto == beGemini && !contentsOK || u.Proto == beOpenAI && (!msgsOK || !modelOK) ||
+			u.Proto == beAnthropic && (!msgsOK || !modelOK || !maxOK) {
+			upstreamtest.WriteError(w, u.Proto, http.StatusBadRequest, "", "invalid value: expected an array of messages")
 			return
 		}
 		answered.add(1)
-		mockAnswerWrite(w, u, mockReply{texts: []string{"ok"}, input: 1, output: 1})
+		upstreamtest.WriteAnswer(w, u, upstreamtest.Reply{Texts: []string{"ok"}, Input: 1, Output: 1})
 	})
 	g := startRelGateway(t, nil, mock.URL)
 
@@ -303,7 +305,7 @@ func TestClientBadRequests(t *testing.T) {
 func TestClientDisconnectWhileWaitingCancelsUpstream(t *testing.T) {
 	hangups := make(chan time.Time, 16)
 	mock := newRelMock(t, func(w http.ResponseWriter, r *http.Request) {
-		readMockRequest(r)
+		upstreamtest.ReadRequest(r)
 		<-r.Context().Done() // a long generation: no answer until the gateway hangs up
 		hangups <- time.Now()
 	})

@@ -16,17 +16,19 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/aigateway/ai-gateway/providers/upstreamtest"
 )
 
 func TestAdminEditsAndKeyRotationsUnderTraffic(t *testing.T) {
 	probes := sync.Map{} // probe id → upstream body
 	probe := regexp.MustCompile(`probe-\d+`)
 	mock := newRelMock(t, func(w http.ResponseWriter, r *http.Request) {
-		u := readMockRequest(r)
-		if id := probe.Find(u.body); id != nil {
-			probes.Store(string(id), string(u.body))
+		u := upstreamtest.ReadRequest(r)
+		if id := probe.Find(u.Body); id != nil {
+			probes.Store(string(id), string(u.Body))
 		}
-		mockAnswerWrite(w, u, mockReply{texts: []string{"a", "b"}, input: 3, output: 2})
+		upstreamtest.WriteAnswer(w, u, upstreamtest.Reply{Texts: []string{"a", "b"}, Input: 3, Output: 2})
 	})
 	g := startRelGateway(t, nil, mock.URL)
 

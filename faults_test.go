@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/aigateway/ai-gateway/providers/upstreamtest"
 )
 
 // eachRelRoute runs f for every front door × backend, as parallel subtests, and returns when
@@ -58,7 +60,7 @@ func TestUpstreamConnectionRefusedIs502(t *testing.T) {
 func TestUpstreamHangBeforeFirstByteIs504(t *testing.T) {
 	released := make(chan struct{}, 64)
 	mock := newRelMock(t, func(w http.ResponseWriter, r *http.Request) {
-		readMockRequest(r)
+		upstreamtest.ReadRequest(r)
 		<-r.Context().Done() // never answers; the gateway must give up and hang up
 		released <- struct{}{}
 	})
@@ -92,7 +94,7 @@ func TestUpstreamHangBeforeFirstByteIs504(t *testing.T) {
 }
 
 func TestUpstreamResetMidStream(t *testing.T) {
-	testUpstreamCutMidStream(t, func(w http.ResponseWriter) { mockReset(t, w) })
+	testUpstreamCutMidStream(t, func(w http.ResponseWriter) { upstreamtest.Reset(t, w) })
 }
 
 // TestUpstreamStreamEndsUnfinished: the upstream ends its body cleanly, but before the answer's
@@ -105,10 +107,10 @@ func testUpstreamCutMidStream(t *testing.T, cut func(w http.ResponseWriter)) {
 	texts := []string{"alpha ", "beta ", "gamma "}
 	const input = 17
 	mock := newRelMock(t, func(w http.ResponseWriter, r *http.Request) {
-		u := readMockRequest(r)
-		mockStreamHead(w, u.proto, input)
+		u := upstreamtest.ReadRequest(r)
+		upstreamtest.WriteStreamHead(w, u.Proto, input)
 		for i, s := range texts {
-			mockStreamText(w, u.proto, s, input, i+1)
+			upstreamtest.WriteStreamText(w, u.Proto, s, input, i+1)
 		}
 		cut(w)
 	})
@@ -166,21 +168,21 @@ func TestUpstreamMalformedAnswers(t *testing.T) {
 		beGemini:    `{"candidates":[{"content":{"role":"model","parts":[{"text":"hel`,
 	}
 	mock := newRelMock(t, func(w http.ResponseWriter, r *http.Request) {
-		u := readMockRequest(r)
-		if !u.stream {
+		u := upstreamtest.ReadRequest(r)
+		if !u.Stream {
 			w.Header().Set("Content-Type", "application/json")
-			fmt.Fprint(w, truncated[u.proto])
+			fmt.Fprint(w, truncated[u.Proto])
 			return
 		}
-		mockStreamHead(w, u.proto, 5)
-		mockStreamText(w, u.proto, "fine ", 5, 1)
+		upstreamtest.WriteStreamHead(w, u.Proto, 5)
+		upstreamtest.WriteStreamText(w, u.Proto, "fine ", 5, 1)
 		// Then garbage where an event's JSON should be, and a normal end.
-		if u.proto == beAnthropic {
+		if u.Proto == beAnthropic {
 			fmt.Fprint(w, "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"delta\":{\"text\":\n\n")
 		} else {
 			fmt.Fprint(w, "data: {\"choices\":[{\"delta\":{\"content\":\n\n")
 		}
-		mockStreamTail(w, u.proto, 5, 2)
+		upstreamtest.WriteStreamTail(w, u.Proto, 5, 2)
 	})
 	g := startRelGateway(t, nil, mock.URL)
 	eachRelRoute(t, func(t *testing.T, d relDoor, backend string) {
@@ -219,14 +221,14 @@ func TestUpstreamOneMegabyteSSELineRelayedIntact(t *testing.T) {
 	var mu sync.Mutex
 	sentLines := map[string]string{} // proto → the big data line as sent
 	mock := newRelMock(t, func(w http.ResponseWriter, r *http.Request) {
-		u := readMockRequest(r)
-		mockStreamHead(w, u.proto, 3)
+		u := upstreamtest.ReadRequest(r)
+		upstreamtest.WriteStreamHead(w, u.Proto, 3)
 		rec := &relLineRecorder{ResponseWriter: w}
-		mockStreamText(rec, u.proto, big, 3, 1)
+		upstreamtest.WriteStreamText(rec, u.Proto, big, 3, 1)
 		mu.Lock()
-		sentLines[u.proto] = rec.String()
+		sentLines[u.Proto] = rec.String()
 		mu.Unlock()
-		mockStreamTail(w, u.proto, 3, 262144)
+		upstreamtest.WriteStreamTail(w, u.Proto, 3, 262144)
 	})
 	g := startRelGateway(t, nil, mock.URL)
 	eachRelRoute(t, func(t *testing.T, d relDoor, backend string) {
@@ -267,8 +269,8 @@ func TestUpstreamRetryAfterPassedOn(t *testing.T) {
 	for _, status := range []int{http.StatusTooManyRequests, http.StatusServiceUnavailable} {
 		t.Run(fmt.Sprint(status), func(t *testing.T) {
 			mock := newRelMock(t, func(w http.ResponseWriter, r *http.Request) {
-				u := readMockRequest(r)
-				mockUpstreamError(w, u.proto, status, "17", "slow down, please")
+				u := upstreamtest.ReadRequest(r)
+				upstreamtest.WriteError(w, u.Proto, status, "17", "slow down, please")
 			})
 			g := startRelGateway(t, nil, mock.URL)
 			eachRelRoute(t, func(t *testing.T, d relDoor, backend string) {

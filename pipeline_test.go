@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -17,7 +16,7 @@ import (
 // the door's shape, with Retry-After — and appear in the request history with their endpoint.
 func TestCountTokensAndModelListingAreAdmittedAndLogged(t *testing.T) {
 	var upstreamCalls atomic.Int64
-	mock := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	mock := newRelMock(t, func(w http.ResponseWriter, r *http.Request) {
 		upstreamCalls.Add(1)
 		w.Header().Set("Content-Type", "application/json")
 		switch {
@@ -30,7 +29,7 @@ func TestCountTokensAndModelListingAreAdmittedAndLogged(t *testing.T) {
 		default:
 			http.Error(w, "unexpected "+r.URL.Path, http.StatusNotFound)
 		}
-	}))
+	})
 	defer mock.Close()
 	g := startRelGateway(t, nil, "")
 	oneAMinute := map[string]any{"rate_limit": map[string]int{"requests_per_minute": 1}}

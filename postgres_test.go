@@ -16,6 +16,7 @@ import (
 
 	"github.com/aigateway/ai-gateway/db"
 	"github.com/aigateway/ai-gateway/db/pgtest"
+	"github.com/aigateway/ai-gateway/providers/upstreamtest"
 )
 
 // pgCounts are the rows a restart must not add to: accounts, tokens, clients, migrations.
@@ -53,8 +54,8 @@ func TestPostgresWholeProgram(t *testing.T) {
 	dsn := u.String()
 	env := map[string]string{"AIGW_DATABASE_DRIVER": "postgres", "AIGW_DATABASE_URL": dsn}
 
-	up := newRelMock(t, func(w http.ResponseWriter, r *http.Request) {
-		mockAnswerWrite(w, readMockRequest(r), mockReply{texts: []string{"served on postgres"}, input: 11, output: 4}) //nolint:errcheck
+	up := upstreamtest.New(t, func(w http.ResponseWriter, _ *http.Request, got upstreamtest.Request) {
+		upstreamtest.WriteAnswer(w, got, upstreamtest.Reply{Texts: []string{"served on postgres"}, Input: 11, Output: 4}) //nolint:errcheck
 	})
 	g := startRelGateway(t, env, "")
 	g.createClient(beOpenAI, up.URL, nil)

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aigateway/ai-gateway/providers/upstreamtest"
 )
 
 // The cache usage every backend reports, in its own terms: 2,507 prompt tokens of which 2,000
@@ -29,10 +31,10 @@ func cacheUsageMock(t *testing.T) http.HandlerFunc {
 	geminiUsage := fmt.Sprintf(`{"promptTokenCount":%d,"candidatesTokenCount":%d,"totalTokenCount":%d,"cachedContentTokenCount":%d}`,
 		matrixPrompt, matrixOutput, matrixPrompt+matrixOutput, matrixCached)
 	return func(w http.ResponseWriter, r *http.Request) {
-		u := readMockRequest(r)
-		if !u.stream {
+		u := upstreamtest.ReadRequest(r)
+		if !u.Stream {
 			w.Header().Set("Content-Type", "application/json")
-			switch u.proto {
+			switch u.Proto {
 			case beAnthropic:
 				fmt.Fprintf(w, `{"id":"msg_1","type":"message","role":"assistant","model":"m","content":[{"type":"text","text":"hi"}],"stop_reason":"end_turn","stop_sequence":null,"usage":%s}`, anthropicUsage)
 			case beOpenAI:
@@ -45,22 +47,22 @@ func cacheUsageMock(t *testing.T) http.HandlerFunc {
 			return
 		}
 		w.Header().Set("Content-Type", "text/event-stream")
-		switch u.proto {
+		switch u.Proto {
 		case beAnthropic:
-			mockSSE(w, u.proto, "message_start", `{"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant","model":"m","content":[],"stop_reason":null,"stop_sequence":null,"usage":`+strings.Replace(anthropicUsage, `"output_tokens":5`, `"output_tokens":1`, 1)+`}}`)
-			mockSSE(w, u.proto, "content_block_start", `{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}`)
-			mockSSE(w, u.proto, "content_block_delta", `{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"hi"}}`)
-			mockSSE(w, u.proto, "content_block_stop", `{"type":"content_block_stop","index":0}`)
-			mockSSE(w, u.proto, "message_delta", fmt.Sprintf(`{"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":%d}}`, matrixOutput))
-			mockSSE(w, u.proto, "message_stop", `{"type":"message_stop"}`)
+			upstreamtest.WriteEvent(w, u.Proto, "message_start", `{"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant","model":"m","content":[],"stop_reason":null,"stop_sequence":null,"usage":`+strings.Replace(anthropicUsage, `"output_tokens":5`, `"output_tokens":1`, 1)+`}}`)
+			upstreamtest.WriteEvent(w, u.Proto, "content_block_start", `{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}`)
+			upstreamtest.WriteEvent(w, u.Proto, "content_block_delta", `{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"hi"}}`)
+			upstreamtest.WriteEvent(w, u.Proto, "content_block_stop", `{"type":"content_block_stop","index":0}`)
+			upstreamtest.WriteEvent(w, u.Proto, "message_delta", fmt.Sprintf(`{"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":%d}}`, matrixOutput))
+			upstreamtest.WriteEvent(w, u.Proto, "message_stop", `{"type":"message_stop"}`)
 		case beOpenAI:
-			mockSSE(w, u.proto, "", `{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1700000000,"model":"m","choices":[{"index":0,"delta":{"role":"assistant","content":"hi"},"logprobs":null,"finish_reason":null}]}`)
-			mockSSE(w, u.proto, "", `{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1700000000,"model":"m","choices":[{"index":0,"delta":{},"logprobs":null,"finish_reason":"stop"}]}`)
-			mockSSE(w, u.proto, "", `{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1700000000,"model":"m","choices":[],"usage":`+openaiUsage+`}`)
-			mockSSE(w, u.proto, "", "[DONE]")
+			upstreamtest.WriteEvent(w, u.Proto, "", `{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1700000000,"model":"m","choices":[{"index":0,"delta":{"role":"assistant","content":"hi"},"logprobs":null,"finish_reason":null}]}`)
+			upstreamtest.WriteEvent(w, u.Proto, "", `{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1700000000,"model":"m","choices":[{"index":0,"delta":{},"logprobs":null,"finish_reason":"stop"}]}`)
+			upstreamtest.WriteEvent(w, u.Proto, "", `{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1700000000,"model":"m","choices":[],"usage":`+openaiUsage+`}`)
+			upstreamtest.WriteEvent(w, u.Proto, "", "[DONE]")
 		case beGemini:
-			mockSSE(w, u.proto, "", `{"candidates":[{"content":{"role":"model","parts":[{"text":"hi"}]},"index":0}],"modelVersion":"m"}`)
-			mockSSE(w, u.proto, "", `{"candidates":[{"content":{"role":"model","parts":[{"text":""}]},"finishReason":"STOP","index":0}],"usageMetadata":`+geminiUsage+`,"modelVersion":"m"}`)
+			upstreamtest.WriteEvent(w, u.Proto, "", `{"candidates":[{"content":{"role":"model","parts":[{"text":"hi"}]},"index":0}],"modelVersion":"m"}`)
+			upstreamtest.WriteEvent(w, u.Proto, "", `{"candidates":[{"content":{"role":"model","parts":[{"text":""}]},"finishReason":"STOP","index":0}],"usageMetadata":`+geminiUsage+`,"modelVersion":"m"}`)
 		}
 	}
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"testing"
 	"time"
 )
@@ -72,7 +71,7 @@ func readDayNumbers(t *testing.T, g *relGateway, key string) dayNumbers {
 // alike by the dashboard's cards, charts and top tables and by /v1/usage, and a restart gives
 // back the very same numbers (and the same rate-limit window).
 func TestRestartKeepsTodaysNumbers(t *testing.T) {
-	upstream := httptest.NewServer(&mockOpenAI{})
+	upstream := newRelMock(t, (&mockOpenAI{}).ServeHTTP)
 	t.Cleanup(upstream.Close)
 	g := startRelGateway(t, nil, "")
 	g.createClient(beOpenAI, upstream.URL, map[string]any{

@@ -4,82 +4,58 @@ package main
 // the test scripts it, call by call.
 
 import (
-	"bytes"
 	"net"
 	"net/http"
-	"net/http/httptest"
-	"sync"
+	"strings"
 	"testing"
+
+	"github.com/aigateway/ai-gateway/providers/upstreamtest"
 )
 
-// routeMock is an upstream that records every request and answers as behave says.
-type routeMock struct {
-	*httptest.Server
-	mu     sync.Mutex
-	bodies [][]byte
-	keys   []string
-	urls   []string
-	behave func(n int, w http.ResponseWriter, r *http.Request, u mockRequest)
-}
+// routeMock is a mock upstream that behaves as the test scripts it, call by call.
+type routeMock struct{ *upstreamtest.Server }
 
 // newRouteMock starts a mock; behave gets the 0-based number of the call.
-func newRouteMock(t *testing.T, behave func(n int, w http.ResponseWriter, r *http.Request, u mockRequest)) *routeMock {
+func newRouteMock(t *testing.T, behave func(n int, w http.ResponseWriter, r *http.Request, u upstreamtest.Request)) *routeMock {
 	t.Helper()
-	m := &routeMock{behave: behave}
-	m.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		u := readMockRequest(r)
-		key := r.Header.Get("x-api-key") + r.Header.Get("x-goog-api-key") + bytesAfter(r.Header.Get("Authorization"), "Bearer ")
-		m.mu.Lock()
-		n := len(m.bodies)
-		m.bodies = append(m.bodies, bytes.Clone(u.body))
-		m.keys = append(m.keys, key)
-		m.urls = append(m.urls, r.URL.Path)
-		behave := m.behave
-		m.mu.Unlock()
-		behave(n, w, r, u)
-	}))
-	t.Cleanup(m.Close)
-	return m
+	return &routeMock{upstreamtest.New(t, adaptBehave(behave))}
 }
 
-func bytesAfter(s, prefix string) string {
-	if len(s) >= len(prefix) && s[:len(prefix)] == prefix {
-		return s[len(prefix):]
-	}
-	return ""
+func adaptBehave(behave func(n int, w http.ResponseWriter, r *http.Request, u upstreamtest.Request)) upstreamtest.Handler {
+	return func(w http.ResponseWriter, r *http.Request, got upstreamtest.Request) { behave(got.N, w, r, got) }
 }
 
 // setBehave changes how the mock answers from the next request on.
-func (m *routeMock) setBehave(b func(n int, w http.ResponseWriter, r *http.Request, u mockRequest)) {
-	m.mu.Lock()
-	m.behave = b
-	m.mu.Unlock()
+func (m *routeMock) setBehave(b func(n int, w http.ResponseWriter, r *http.Request, u upstreamtest.Request)) {
+	m.Handle(adaptBehave(b))
 }
 
 // calls is how many requests the mock received.
-func (m *routeMock) calls() int {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return len(m.bodies)
-}
+func (m *routeMock) calls() int { return m.Calls() }
 
 // paths are the URL paths of the requests received.
 func (m *routeMock) paths() []string {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return append([]string(nil), m.urls...)
+	var out []string
+	for _, r := range m.Requests() {
+		out = append(out, r.Path)
+	}
+	return out
 }
 
+// received is each request's body and the upstream key it carried, whatever the protocol.
 func (m *routeMock) received() (bodies [][]byte, keys []string) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return append([][]byte(nil), m.bodies...), append([]string(nil), m.keys...)
+	for _, r := range m.Requests() {
+		bodies = append(bodies, r.Body)
+		keys = append(keys, r.Header.Get("x-api-key")+r.Header.Get("x-goog-api-key")+
+			strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "))
+	}
+	return bodies, keys
 }
 
 // answerWell answers every request with text.
-func answerWell(text string) func(int, http.ResponseWriter, *http.Request, mockRequest) {
-	return func(_ int, w http.ResponseWriter, _ *http.Request, u mockRequest) {
-		mockAnswerWrite(w, u, mockReply{texts: []string{text}, input: 7, output: 3})
+func answerWell(text string) func(int, http.ResponseWriter, *http.Request, upstreamtest.Request) {
+	return func(_ int, w http.ResponseWriter, _ *http.Request, u upstreamtest.Request) {
+		upstreamtest.WriteAnswer(w, u, upstreamtest.Reply{Texts: []string{text}, Input: 7, Output: 3})
 	}
 }
 

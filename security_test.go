@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
+	"github.com/aigateway/ai-gateway/providers/upstreamtest"
 	"github.com/fasthttp/websocket"
 )
 
@@ -297,9 +298,9 @@ func TestSecurityAdminPagesEscapeClientAndUpstreamText(t *testing.T) {
 		evilUsed  = `"><svg onload=alert("used")>`
 	)
 	mock := newRelMock(t, func(w http.ResponseWriter, r *http.Request) {
-		u := readMockRequest(r)
-		if strings.Contains(string(u.body), "please fail") {
-			mockUpstreamError(w, u.proto, http.StatusInternalServerError, "", evilError)
+		u := upstreamtest.ReadRequest(r)
+		if strings.Contains(string(u.Body), "please fail") {
+			upstreamtest.WriteError(w, u.Proto, http.StatusInternalServerError, "", evilError)
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")
@@ -411,23 +412,23 @@ func TestSecurityUpstreamKeysNeverLeak(t *testing.T) {
 	mock := newRelMock(t, func(w http.ResponseWriter, r *http.Request) {
 		key := echoKey(r)
 		if strings.HasSuffix(r.URL.Path, "/models") {
-			mockUpstreamError(w, mockProtoOfModels(r), http.StatusUnauthorized, "", "Incorrect API key provided: "+key)
+			upstreamtest.WriteError(w, mockProtoOfModels(r), http.StatusUnauthorized, "", "Incorrect API key provided: "+key)
 			return
 		}
-		u := readMockRequest(r)
-		if strings.Contains(string(u.body), "echo in stream") && u.stream {
-			mockStreamHead(w, u.proto, 2)
-			mockStreamText(w, u.proto, "partial ", 2, 1)
+		u := upstreamtest.ReadRequest(r)
+		if strings.Contains(string(u.Body), "echo in stream") && u.Stream {
+			upstreamtest.WriteStreamHead(w, u.Proto, 2)
+			upstreamtest.WriteStreamText(w, u.Proto, "partial ", 2, 1)
 			msg := jsonStr("invalid key " + key)
-			switch u.proto {
+			switch u.Proto {
 			case beAnthropic:
-				mockSSE(w, u.proto, "error", `{"type":"error","error":{"type":"authentication_error","message":`+msg+`}}`)
+				upstreamtest.WriteEvent(w, u.Proto, "error", `{"type":"error","error":{"type":"authentication_error","message":`+msg+`}}`)
 			default:
-				mockSSE(w, u.proto, "", `{"error":{"message":`+msg+`,"type":"invalid_request_error","code":401,"status":"UNAUTHENTICATED"}}`)
+				upstreamtest.WriteEvent(w, u.Proto, "", `{"error":{"message":`+msg+`,"type":"invalid_request_error","code":401,"status":"UNAUTHENTICATED"}}`)
 			}
 			return
 		}
-		mockUpstreamError(w, u.proto, http.StatusUnauthorized, "", "Incorrect API key provided: "+key+". You can find your API key at https://example.invalid/keys.")
+		upstreamtest.WriteError(w, u.Proto, http.StatusUnauthorized, "", "Incorrect API key provided: "+key+". You can find your API key at https://example.invalid/keys.")
 	})
 	g := startRelGateway(t, map[string]string{"AIGW_LOGS_STORE_BODIES": "true"}, mock.URL)
 	seen := &secretLeakTarget{}
@@ -533,12 +534,12 @@ func mockProtoOfModels(r *http.Request) string {
 
 func TestSecurityClientKeysNeverLoggedInFull(t *testing.T) {
 	mock := newRelMock(t, func(w http.ResponseWriter, r *http.Request) {
-		u := readMockRequest(r)
-		if u.proto == "" {
-			mockUpstreamError(w, beOpenAI, http.StatusNotFound, "", "no such thing")
+		u := upstreamtest.ReadRequest(r)
+		if u.Proto == "" {
+			upstreamtest.WriteError(w, beOpenAI, http.StatusNotFound, "", "no such thing")
 			return
 		}
-		mockAnswerWrite(w, u, mockReply{texts: []string{"ok"}, input: 1, output: 1})
+		upstreamtest.WriteAnswer(w, u, upstreamtest.Reply{Texts: []string{"ok"}, Input: 1, Output: 1})
 	})
 	g := startRelGateway(t, nil, mock.URL)
 	unknown := "gm_" + strings.Repeat("Z", 40)

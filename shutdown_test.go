@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/aigateway/ai-gateway/providers/upstreamtest"
 )
 
 // streamEnded reports whether a front door's stream ended the normal way for its protocol.
@@ -49,9 +51,9 @@ func newHeldStreams(n int) *heldStreams {
 }
 
 func (h *heldStreams) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	u := readMockRequest(r)
-	mockStreamHead(w, u.proto, h.input)
-	mockStreamText(w, u.proto, h.texts[0], h.input, 1)
+	u := upstreamtest.ReadRequest(r)
+	upstreamtest.WriteStreamHead(w, u.Proto, h.input)
+	upstreamtest.WriteStreamText(w, u.Proto, h.texts[0], h.input, 1)
 	h.opened <- struct{}{}
 	select {
 	case <-h.release:
@@ -62,16 +64,16 @@ func (h *heldStreams) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	for i, s := range h.texts[1:] {
-		if mockStreamText(w, u.proto, s, h.input, i+2) != nil {
+		if upstreamtest.WriteStreamText(w, u.Proto, s, h.input, i+2) != nil {
 			return
 		}
 	}
-	if mockStreamTail(w, u.proto, h.input, len(h.texts)) != nil {
+	if upstreamtest.WriteStreamTail(w, u.Proto, h.input, len(h.texts)) != nil {
 		return
 	}
 	h.mu.Lock()
 	h.served++
-	h.servedBy[u.proto]++
+	h.servedBy[u.Proto]++
 	h.in += int64(h.input)
 	h.out += int64(len(h.texts))
 	h.mu.Unlock()

@@ -6,11 +6,12 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aigateway/ai-gateway/providers/upstreamtest"
 )
 
 // The usage every backend reports in the spend tests: 1000 prompt tokens of which 400 were read
@@ -22,35 +23,35 @@ const (
 
 // spendUpstream answers every protocol, whole or streamed, with the usage above in that
 // protocol's own fields.
-func spendUpstream(t *testing.T) *httptest.Server {
+func spendUpstream(t *testing.T) *upstreamtest.Server {
 	return newRelMock(t, func(w http.ResponseWriter, r *http.Request) {
-		u := readMockRequest(r)
-		if u.stream {
+		u := upstreamtest.ReadRequest(r)
+		if u.Stream {
 			w.Header().Set("Content-Type", "text/event-stream")
 			w.WriteHeader(http.StatusOK)
-			switch u.proto {
+			switch u.Proto {
 			case beOpenAI:
-				mockSSE(w, u.proto, "", `{"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"role":"assistant","content":"hi"},"finish_reason":null}]}`)
-				mockSSE(w, u.proto, "", `{"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}`)
-				mockSSE(w, u.proto, "", fmt.Sprintf(`{"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[],"usage":{"prompt_tokens":%d,"completion_tokens":%d,"total_tokens":%d,"prompt_tokens_details":{"cached_tokens":%d},"completion_tokens_details":{"reasoning_tokens":%d}}}`,
+				upstreamtest.WriteEvent(w, u.Proto, "", `{"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"role":"assistant","content":"hi"},"finish_reason":null}]}`)
+				upstreamtest.WriteEvent(w, u.Proto, "", `{"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}`)
+				upstreamtest.WriteEvent(w, u.Proto, "", fmt.Sprintf(`{"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[],"usage":{"prompt_tokens":%d,"completion_tokens":%d,"total_tokens":%d,"prompt_tokens_details":{"cached_tokens":%d},"completion_tokens_details":{"reasoning_tokens":%d}}}`,
 					spendIn, spendOut, spendIn+spendOut, spendCacheRead, spendReasoning))
-				mockSSE(w, u.proto, "", "[DONE]")
+				upstreamtest.WriteEvent(w, u.Proto, "", "[DONE]")
 			case beAnthropic:
-				mockSSE(w, u.proto, "message_start", fmt.Sprintf(`{"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant","model":"m","content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":%d,"cache_creation_input_tokens":%d,"cache_read_input_tokens":%d,"output_tokens":1}}}`,
+				upstreamtest.WriteEvent(w, u.Proto, "message_start", fmt.Sprintf(`{"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant","model":"m","content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":%d,"cache_creation_input_tokens":%d,"cache_read_input_tokens":%d,"output_tokens":1}}}`,
 					spendIn-spendCacheRead-spendCacheWrite, spendCacheWrite, spendCacheRead))
-				mockSSE(w, u.proto, "content_block_start", `{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}`)
-				mockSSE(w, u.proto, "content_block_delta", `{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"hi"}}`)
-				mockSSE(w, u.proto, "content_block_stop", `{"type":"content_block_stop","index":0}`)
-				mockSSE(w, u.proto, "message_delta", fmt.Sprintf(`{"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":%d}}`, spendOut))
-				mockSSE(w, u.proto, "message_stop", `{"type":"message_stop"}`)
+				upstreamtest.WriteEvent(w, u.Proto, "content_block_start", `{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}`)
+				upstreamtest.WriteEvent(w, u.Proto, "content_block_delta", `{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"hi"}}`)
+				upstreamtest.WriteEvent(w, u.Proto, "content_block_stop", `{"type":"content_block_stop","index":0}`)
+				upstreamtest.WriteEvent(w, u.Proto, "message_delta", fmt.Sprintf(`{"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":%d}}`, spendOut))
+				upstreamtest.WriteEvent(w, u.Proto, "message_stop", `{"type":"message_stop"}`)
 			default:
-				mockSSE(w, u.proto, "", fmt.Sprintf(`{"candidates":[{"content":{"role":"model","parts":[{"text":"hi"}]},"finishReason":"STOP","index":0}],"usageMetadata":{"promptTokenCount":%d,"cachedContentTokenCount":%d,"candidatesTokenCount":%d,"thoughtsTokenCount":%d,"totalTokenCount":%d},"modelVersion":"m"}`,
+				upstreamtest.WriteEvent(w, u.Proto, "", fmt.Sprintf(`{"candidates":[{"content":{"role":"model","parts":[{"text":"hi"}]},"finishReason":"STOP","index":0}],"usageMetadata":{"promptTokenCount":%d,"cachedContentTokenCount":%d,"candidatesTokenCount":%d,"thoughtsTokenCount":%d,"totalTokenCount":%d},"modelVersion":"m"}`,
 					spendIn, spendCacheRead, spendOut-spendReasoning, spendReasoning, spendIn+spendOut))
 			}
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")
-		switch u.proto {
+		switch u.Proto {
 		case beOpenAI:
 			fmt.Fprintf(w, `{"id":"c","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"hi"},"finish_reason":"stop"}],"usage":{"prompt_tokens":%d,"completion_tokens":%d,"total_tokens":%d,"prompt_tokens_details":{"cached_tokens":%d},"completion_tokens_details":{"reasoning_tokens":%d}}}`,
 				spendIn, spendOut, spendIn+spendOut, spendCacheRead, spendReasoning)

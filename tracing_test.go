@@ -12,6 +12,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/aigateway/ai-gateway/providers/upstreamtest"
 	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
@@ -138,19 +139,19 @@ func TestTracingSpansOfAStreamedTranslatedRequestAndAFailedOne(t *testing.T) {
 	var mu sync.Mutex
 	upstreamTraceparent := map[string]string{} // model → traceparent the upstream got
 	mock := newRelMock(t, func(w http.ResponseWriter, r *http.Request) {
-		u := readMockRequest(r)
+		u := upstreamtest.ReadRequest(r)
 		var m struct {
 			Model string `json:"model"`
 		}
-		json.Unmarshal(u.body, &m)
+		json.Unmarshal(u.Body, &m)
 		mu.Lock()
 		upstreamTraceparent[m.Model] = r.Header.Get("traceparent")
 		mu.Unlock()
 		if m.Model == "broken" {
-			mockUpstreamError(w, u.proto, http.StatusServiceUnavailable, "", "the model is overloaded")
+			upstreamtest.WriteError(w, u.Proto, http.StatusServiceUnavailable, "", "the model is overloaded")
 			return
 		}
-		mockAnswerWrite(w, u, mockReply{texts: []string{"Hello", ", world"}, input: 11, output: 7})
+		upstreamtest.WriteAnswer(w, u, upstreamtest.Reply{Texts: []string{"Hello", ", world"}, Input: 11, Output: 7})
 	})
 	g := startRelGateway(t, map[string]string{
 		"AIGW_OTEL_ENDPOINT":     collector.URL,

@@ -11,9 +11,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"net/http/httptest"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -24,6 +22,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/aigateway/ai-gateway/db"
+	"github.com/aigateway/ai-gateway/providers/upstreamtest"
 )
 
 // Backends of the three test clients, one per wire protocol.
@@ -40,198 +39,10 @@ func upstreamSecretOf(backend string) string {
 	return "sk-UPSTREAM-SECRET-" + strings.ReplaceAll(backend, "-", "") + "-7f3a9c"
 }
 
-// mockProto names the wire protocol an upstream request speaks, from its path.
-func mockProto(r *http.Request) string {
-	switch {
-	case strings.HasSuffix(r.URL.Path, "/chat/completions"):
-		return beOpenAI
-	case strings.HasSuffix(r.URL.Path, "/v1/messages"):
-		return beAnthropic
-	case strings.Contains(r.URL.Path, "/v1beta/models/"):
-		return beGemini
-	}
-	return ""
-}
-
-// mockRequest is what the mock read from one request.
-type mockRequest struct {
-	proto  string
-	stream bool
-	body   []byte
-}
-
-func readMockRequest(r *http.Request) mockRequest {
-	b, _ := io.ReadAll(r.Body)
-	u := mockRequest{proto: mockProto(r), body: b}
-	switch u.proto {
-	case beGemini:
-		u.stream = strings.Contains(r.URL.Path, ":streamGenerateContent")
-	default:
-		var m struct {
-			Stream bool `json:"stream"`
-		}
-		json.Unmarshal(b, &m)
-		u.stream = m.Stream
-	}
-	return u
-}
-
-// mockReply is what a well-behaved upstream sends: texts as content events (or one message),
-// and the usage it reports.
-type mockReply struct {
-	texts  []string
-	input  int
-	output int
-}
-
-func (a mockReply) joined() string { return strings.Join(a.texts, "") }
-
-// mockSSE writes one event in the protocol's framing and flushes it.
-func mockSSE(w http.ResponseWriter, proto, name, data string) error {
-	var err error
-	switch proto {
-	case beAnthropic:
-		_, err = fmt.Fprintf(w, "event: %s\ndata: %s\n\n", name, data)
-	case beGemini:
-		_, err = fmt.Fprintf(w, "data: %s\r\n\r\n", data)
-	default:
-		_, err = fmt.Fprintf(w, "data: %s\n\n", data)
-	}
-	w.(http.Flusher).Flush()
-	return err
-}
-
+// jsonStr is s as a JSON string.
 func jsonStr(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
-}
-
-// mockStreamHead writes the events before the content (OpenAI's role chunk, Anthropic's
-// message_start with the input tokens, nothing for Gemini).
-func mockStreamHead(w http.ResponseWriter, proto string, input int) error {
-	w.Header().Set("Content-Type", "text/event-stream")
-	w.WriteHeader(http.StatusOK)
-	switch proto {
-	case beOpenAI:
-		return mockSSE(w, proto, "", `{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1700000000,"model":"m","choices":[{"index":0,"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}]}`)
-	case beAnthropic:
-		if err := mockSSE(w, proto, "message_start", fmt.Sprintf(`{"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant","model":"m","content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":%d,"output_tokens":1}}}`, input)); err != nil {
-			return err
-		}
-		return mockSSE(w, proto, "content_block_start", `{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}`)
-	}
-	return nil
-}
-
-// mockStreamText writes one content event.
-func mockStreamText(w http.ResponseWriter, proto, text string, input, outputSoFar int) error {
-	switch proto {
-	case beOpenAI:
-		return mockSSE(w, proto, "", `{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1700000000,"model":"m","choices":[{"index":0,"delta":{"content":`+jsonStr(text)+`},"logprobs":null,"finish_reason":null}]}`)
-	case beAnthropic:
-		return mockSSE(w, proto, "content_block_delta", `{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":`+jsonStr(text)+`}}`)
-	}
-	return mockSSE(w, proto, "", fmt.Sprintf(`{"candidates":[{"content":{"role":"model","parts":[{"text":%s}]},"index":0}],"usageMetadata":{"promptTokenCount":%d,"candidatesTokenCount":%d,"totalTokenCount":%d},"modelVersion":"m"}`,
-		jsonStr(text), input, outputSoFar, input+outputSoFar))
-}
-
-// mockStreamTail ends a stream normally with the final usage.
-func mockStreamTail(w http.ResponseWriter, proto string, input, output int) error {
-	switch proto {
-	case beOpenAI:
-		if err := mockSSE(w, proto, "", `{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1700000000,"model":"m","choices":[{"index":0,"delta":{},"logprobs":null,"finish_reason":"stop"}]}`); err != nil {
-			return err
-		}
-		if err := mockSSE(w, proto, "", fmt.Sprintf(`{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1700000000,"model":"m","choices":[],"usage":{"prompt_tokens":%d,"completion_tokens":%d,"total_tokens":%d}}`, input, output, input+output)); err != nil {
-			return err
-		}
-		return mockSSE(w, proto, "", "[DONE]")
-	case beAnthropic:
-		mockSSE(w, proto, "content_block_stop", `{"type":"content_block_stop","index":0}`)
-		mockSSE(w, proto, "message_delta", fmt.Sprintf(`{"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":%d}}`, output))
-		return mockSSE(w, proto, "message_stop", `{"type":"message_stop"}`)
-	}
-	return mockSSE(w, proto, "", fmt.Sprintf(`{"candidates":[{"content":{"role":"model","parts":[{"text":""}]},"finishReason":"STOP","index":0}],"usageMetadata":{"promptTokenCount":%d,"candidatesTokenCount":%d,"totalTokenCount":%d},"modelVersion":"m"}`,
-		input, output, input+output))
-}
-
-// mockAnswerWrite answers a request well: streamed event by event, or as one message.
-func mockAnswerWrite(w http.ResponseWriter, u mockRequest, a mockReply) error {
-	if u.stream {
-		if err := mockStreamHead(w, u.proto, a.input); err != nil {
-			return err
-		}
-		for i, t := range a.texts {
-			if err := mockStreamText(w, u.proto, t, a.input, i+1); err != nil {
-				return err
-			}
-		}
-		return mockStreamTail(w, u.proto, a.input, a.output)
-	}
-	w.Header().Set("Content-Type", "application/json")
-	text := jsonStr(a.joined())
-	var body string
-	switch u.proto {
-	case beOpenAI:
-		body = fmt.Sprintf(`{"id":"chatcmpl-1","object":"chat.completion","created":1700000000,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":%s,"refusal":null},"logprobs":null,"finish_reason":"stop"}],"usage":{"prompt_tokens":%d,"completion_tokens":%d,"total_tokens":%d}}`, text, a.input, a.output, a.input+a.output)
-	case beAnthropic:
-		body = fmt.Sprintf(`{"id":"msg_1","type":"message","role":"assistant","model":"m","content":[{"type":"text","text":%s}],"stop_reason":"end_turn","stop_sequence":null,"usage":{"input_tokens":%d,"output_tokens":%d}}`, text, a.input, a.output)
-	default:
-		body = fmt.Sprintf(`{"candidates":[{"content":{"role":"model","parts":[{"text":%s}]},"finishReason":"STOP","index":0}],"usageMetadata":{"promptTokenCount":%d,"candidatesTokenCount":%d,"totalTokenCount":%d},"modelVersion":"m"}`, text, a.input, a.output, a.input+a.output)
-	}
-	_, err := io.WriteString(w, body)
-	return err
-}
-
-// mockUpstreamError answers with status and the protocol's error body carrying message.
-func mockUpstreamError(w http.ResponseWriter, proto string, status int, retryAfter, message string) {
-	if retryAfter != "" {
-		w.Header().Set("Retry-After", retryAfter)
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	switch proto {
-	case beOpenAI:
-		fmt.Fprintf(w, `{"error":{"message":%s,"type":"server_error","param":null,"code":null}}`, jsonStr(message))
-	case beAnthropic:
-		typ := "api_error"
-		switch status {
-		case 429:
-			typ = "rate_limit_error"
-		case 503, 529:
-			typ = "overloaded_error"
-		case 401:
-			typ = "authentication_error"
-		}
-		fmt.Fprintf(w, `{"type":"error","error":{"type":%q,"message":%s}}`, typ, jsonStr(message))
-	default:
-		st := "INTERNAL"
-		switch status {
-		case 429:
-			st = "RESOURCE_EXHAUSTED"
-		case 503:
-			st = "UNAVAILABLE"
-		case 401:
-			st = "UNAUTHENTICATED"
-		}
-		fmt.Fprintf(w, `{"error":{"code":%d,"message":%s,"status":%q}}`, status, jsonStr(message), st)
-	}
-}
-
-// mockReset cuts the connection under a handler: buffered bytes are flushed, then the socket is
-// closed with an RST.
-func mockReset(t testing.TB, w http.ResponseWriter) {
-	w.(http.Flusher).Flush()
-	conn, buf, err := w.(http.Hijacker).Hijack()
-	if err != nil {
-		t.Errorf("hijack: %v", err)
-		return
-	}
-	buf.Flush()
-	if tc, ok := conn.(*net.TCPConn); ok {
-		tc.SetLinger(0)
-	}
-	conn.Close()
 }
 
 // relGateway is the whole program with one admin token and one client per backend.
@@ -573,10 +384,8 @@ func relWaitFor(t *testing.T, what string, within time.Duration, cond func() boo
 	}
 }
 
-// newRelMock starts an httptest upstream with h.
-func newRelMock(t *testing.T, h http.HandlerFunc) *httptest.Server {
+// newRelMock starts a mock upstream with h (which can read the body the mock recorded).
+func newRelMock(t *testing.T, h http.HandlerFunc) *upstreamtest.Server {
 	t.Helper()
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	return srv
+	return upstreamtest.New(t, func(w http.ResponseWriter, r *http.Request, _ upstreamtest.Request) { h(w, r) })
 }

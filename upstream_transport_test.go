@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/aigateway/ai-gateway/providers/upstreamtest"
 )
 
 // An upstream that refuses a large request answers 413 and closes the connection before it read
@@ -14,7 +16,7 @@ func TestEarly413ReachesClient(t *testing.T) {
 	const message = "request too large for this upstream (9 MiB)"
 	mock := newRelMock(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Connection", "close")
-		mockUpstreamError(w, mockProto(r), http.StatusRequestEntityTooLarge, "", message)
+		upstreamtest.WriteError(w, upstreamtest.Proto(r), http.StatusRequestEntityTooLarge, "", message)
 	})
 	g := startRelGateway(t, nil, mock.URL)
 	big := strings.Repeat("x", 9<<20)

@@ -82,7 +82,8 @@ var rateWindows = [3]string{"minute", "hour", "24 hours"}
 // refuses it; only forwarded requests count against the daily quotas. Every request, refused or
 // not, counts in the day's totals (dashboard, clients list, /v1/usage "requests").
 //
-// Refusals are *providers.Error; KindRateLimited ones carry RetryAfter in seconds. Refused
+// Refusals are *Refusal (a backend that cannot be built: its *providers.Error); KindRateLimited
+// ones carry RetryAfter. Refused
 // requests are counted in the metrics, stats and request log; RateLimitHeaders gives the
 // headers for the refusal. The returned Call must be ended exactly once with End.
 func (g *Gateway) Begin(c *Client, a Admission) (*Call, error) {
@@ -94,11 +95,11 @@ func (g *Gateway) Begin(c *Client, a Admission) (*Call, error) {
 	// the response is out; what the call keeps (metrics labels, log row, usage key) is copied.
 	a.Model, a.RequestID, a.ClientIP = strings.Clone(a.Model), strings.Clone(a.RequestID), strings.Clone(a.ClientIP)
 	if c == nil || !c.Active {
-		return nil, &providers.Error{Kind: providers.KindAuth, Message: "invalid API key"}
+		return nil, &Refusal{Kind: providers.KindAuth, Message: "invalid API key"}
 	}
 	// c may be a snapshot taken just before an administrator took its key away.
 	if why := c.running.revoked(); why != nil {
-		return nil, why.providerError()
+		return nil, why.refusal()
 	}
 	requested := a.Model
 	model := a.Model
@@ -106,23 +107,23 @@ func (g *Gateway) Begin(c *Client, a Admission) (*Call, error) {
 		model = c.DefaultModel
 	}
 	if model == "" && a.Op != OpModels {
-		return nil, g.reject(c, a, now, "", &providers.Error{Kind: providers.KindBadRequest, Param: "model",
+		return nil, g.reject(c, a, now, "", &Refusal{Kind: providers.KindBadRequest, Param: "model",
 			Message: "no model given, and this client has no default model"})
 	}
 	if model != "" {
 		if err := providers.CheckModelID(model); err != nil {
 			// Do checks what callers send; this catches a default model stored before the
 			// admin forms checked it.
-			return nil, g.reject(c, a, now, "", err.(*providers.Error))
+			return nil, g.reject(c, a, now, "", refusalOf(err))
 		}
 	}
 	if model != "" && !c.Allows(model) {
-		return nil, g.reject(c, a, now, model, &providers.Error{Kind: providers.KindPermission, Code: "model_not_allowed",
+		return nil, g.reject(c, a, now, model, &Refusal{Kind: providers.KindPermission, Code: "model_not_allowed",
 			Param: "model", Message: fmt.Sprintf("model %q is not allowed for this API key", model)})
 	}
 	choices := max(a.Choices, 1)
 	if choices > MaxChoices {
-		return nil, g.reject(c, a, now, model, &providers.Error{Kind: providers.KindBadRequest,
+		return nil, g.reject(c, a, now, model, &Refusal{Kind: providers.KindBadRequest,
 			Message: fmt.Sprintf("the request asks for %d choices; at most %d are allowed per request", choices, MaxChoices)})
 	}
 	provider, err := c.Provider()
@@ -131,7 +132,7 @@ func (g *Gateway) Begin(c *Client, a Admission) (*Call, error) {
 		provider, err = c.callable()
 	}
 	if err != nil {
-		return nil, g.reject(c, a, now, model, err.(*providers.Error))
+		return nil, g.reject(c, a, now, model, err)
 	}
 
 	rl := g.limiter.Allow(c.key, c.rates[:], now)
@@ -186,7 +187,7 @@ func (g *Gateway) Begin(c *Client, a Admission) (*Call, error) {
 
 	if limit := c.Quota.MaxInputTokens; limit > 0 && a.InputTokens > limit {
 		g.counters.Release(c.key, res)
-		return nil, g.reject(c, a, now, model, &providers.Error{Kind: providers.KindBadRequest, Code: "context_length_exceeded",
+		return nil, g.reject(c, a, now, model, &Refusal{Kind: providers.KindBadRequest, Code: "context_length_exceeded",
 			Message: fmt.Sprintf("the request has about %d input tokens; this API key allows at most %d per request", a.InputTokens, limit)})
 	}
 	if outCap > 0 {
@@ -231,14 +232,16 @@ func (g *Gateway) RateLimitHeaders(c *Client) []Header {
 
 func (g *Gateway) rejectLimit(c *Client, a Admission, now time.Time, model, reason string, wait time.Duration, msg string) error {
 	g.metrics.rateLimited.WithLabelValues(c.Name, reason).Inc()
-	return g.reject(c, a, now, model, &providers.Error{Kind: providers.KindRateLimited, Code: "rate_limit_exceeded",
-		Type: "rate_limit_error", Message: msg, RetryAfter: fmt.Sprint(int64(ceilSeconds(wait) / time.Second))})
+	return g.reject(c, a, now, model, &Refusal{Kind: providers.KindRateLimited, Code: "rate_limit_exceeded",
+		Message: msg, RetryAfter: max(wait, time.Second)})
 }
 
-// reject accounts for a refused request and returns e. A refused request is a request: it is
-// counted in the metrics, the live stats, the request log and usage_daily (as refused, so a
-// restart restores the same totals), but spends no quota.
-func (g *Gateway) reject(c *Client, a Admission, now time.Time, model string, e *providers.Error) *providers.Error {
+// reject accounts for a refused request and returns err: a *Refusal, or the *providers.Error of
+// a client whose backend cannot be built. A refused request is a request: it is counted in the
+// metrics, the live stats, the request log and usage_daily (as refused, so a restart restores
+// the same totals), but spends no quota.
+func (g *Gateway) reject(c *Client, a Admission, now time.Time, model string, err error) error {
+	e := wireError(err)
 	status := e.Status()
 	label := c.modelLabel(model)
 	day := dayOf(now)
@@ -263,7 +266,7 @@ func (g *Gateway) reject(c *Client, a Admission, now time.Time, model string, e 
 		TraceID:        a.TraceID,
 		CostMicros:     new(int64), // refused: nothing spent
 	}}, &db.UsageDaily{ClientID: c.ID, Day: day, Model: model, Requests: 1, Errors: 1, Refused: 1})
-	return e
+	return err
 }
 
 // ceilSeconds rounds d up to whole seconds, at least one.

@@ -101,8 +101,8 @@ func (g *Gateway) refuseBudget(c *Client, a Admission, now time.Time, model, whi
 	}
 	msg := fmt.Sprintf("budget exceeded: this API key may spend %s per %s; %s spent, %s in flight, and this request could cost more than the %s left; it resets %s",
 		USD(limit), per, USD(spent), USD(s.Reserved), USD(left), when)
-	return g.reject(c, a, now, model, &providers.Error{Kind: providers.KindRateLimited, Code: "budget_exceeded",
-		Type: "rate_limit_error", Message: msg, RetryAfter: fmt.Sprint(int64(ceilSeconds(reset.Sub(now)) / time.Second))})
+	return g.reject(c, a, now, model, &Refusal{Kind: providers.KindRateLimited, Code: "budget_exceeded",
+		Message: msg, RetryAfter: max(reset.Sub(now), time.Second)})
 }
 
 // USD formats micro-dollars as dollars with up to six decimals, e.g. "$1.25", "$0.000123".

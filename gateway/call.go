@@ -118,7 +118,7 @@ func (c *Call) End(o Outcome) {
 		if o.Err != nil {
 			var why *revocation
 			if errors.As(context.Cause(c.ctx), &why) {
-				o.Err, o.Status = why.providerError(), 0
+				o.Err, o.Status = why.refusal(), 0
 			}
 		}
 	}

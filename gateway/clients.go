@@ -104,19 +104,19 @@ type clientSet struct {
 }
 
 // Authenticate returns the client that key belongs to. It reads only the in-memory cache.
-// An empty, unknown or inactive key is a *providers.Error of KindAuth.
+// An empty, unknown or inactive key is a *Refusal of KindAuth.
 func (g *Gateway) Authenticate(key string) (*Client, error) {
 	if key == "" {
-		return nil, &providers.Error{Kind: providers.KindAuth, Message: "missing API key"}
+		return nil, &Refusal{Kind: providers.KindAuth, Message: "missing API key"}
 	}
 	sum := sha256.Sum256([]byte(key))
 	c := g.clients.Load().byHash[sum]
 	// The lookup is by hash; comparing the stored hash in constant time as well costs nothing.
 	if c == nil || subtle.ConstantTimeCompare(c.keyHash[:], sum[:]) != 1 {
-		return nil, &providers.Error{Kind: providers.KindAuth, Message: "invalid API key"}
+		return nil, &Refusal{Kind: providers.KindAuth, Message: "invalid API key"}
 	}
 	if !c.Active {
-		return nil, &providers.Error{Kind: providers.KindAuth, Message: "this API key is disabled"}
+		return nil, &Refusal{Kind: providers.KindAuth, Message: "this API key is disabled"}
 	}
 	return c, nil
 }

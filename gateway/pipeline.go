@@ -73,7 +73,8 @@ type Answer struct {
 // (usage, metrics, the request log). Nothing is written to the caller before it returns, so
 // everything up to the first upstream byte can still be retried elsewhere.
 //
-// Errors are *providers.Error: a refusal, or the upstream's failure (already settled). A
+// Errors are a *Refusal (the gateway's own: key, policy, limits, validation) or the upstream's
+// *providers.Error (already settled); errors.As finds either as a *providers.Error. A
 // stream's failure after Do returned is written in-band by Stream.Next and settled by End.
 func (g *Gateway) Do(ctx context.Context, x *Exchange) (*Answer, error) {
 	if x.Admission.Op == "" {
@@ -83,7 +84,7 @@ func (g *Gateway) Do(ctx context.Context, x *Exchange) (*Answer, error) {
 	if m := x.Admission.Model; m != "" {
 		// A model id is checked before anything else: it names upstream paths.
 		if err := providers.CheckModelID(m); err != nil {
-			return &Answer{}, refused(span, err)
+			return &Answer{}, refused(span, refusalOf(err))
 		}
 	}
 	if x.Admission.Op == OpProbe {
@@ -182,7 +183,7 @@ func (g *Gateway) ForwardState(ctx context.Context, c *Client, door providers.Do
 	}
 	fw, ok := forwarder(p, door)
 	if !ok {
-		return nil, &providers.Error{Kind: providers.KindBadRequest, Message: "the " + c.Backend + " backend keeps no state of its own"}
+		return nil, &Refusal{Kind: providers.KindBadRequest, Message: "the " + c.Backend + " backend keeps no state of its own"}
 	}
 	f, err := fw.Forward(ctx, &providers.ForwardRequest{Op: op, Path: path})
 	if err != nil {
@@ -348,13 +349,13 @@ func embeddable(x *Exchange) error {
 		return nil // Begin refuses it
 	}
 	if _, ok := prov.(providers.Embedder); !ok {
-		return &providers.Error{Kind: providers.KindBadRequest, Code: "embeddings_not_supported",
+		return &Refusal{Kind: providers.KindBadRequest, Code: "embeddings_not_supported",
 			Message: "the " + c.Backend + " backend of this key has no embeddings endpoint"}
 	}
 	fw, ok := prov.(providers.Forwarder)
 	if raw := ok && fw.Protocol() == x.Door.Protocol(); !raw && len(x.Embed.Input) == 0 {
 		// Only the raw body carries token arrays, and only a backend of the door's protocol gets it.
-		return &providers.Error{Kind: providers.KindBadRequest, Param: "input",
+		return &Refusal{Kind: providers.KindBadRequest, Param: "input",
 			Message: "input must hold at least one string (token arrays need an OpenAI-compatible backend; this key's is " + c.Backend + ")"}
 	}
 	return nil
@@ -379,7 +380,7 @@ func (g *Gateway) probeTarget(ctx context.Context, c *Client, n int) ([]provider
 		return g.probe(ctx, c)
 	}
 	if n < 0 || n >= len(c.targets) {
-		return nil, &providers.Error{Kind: providers.KindNotFound, Message: "this client has no such fallback"}
+		return nil, &Refusal{Kind: providers.KindNotFound, Message: "this client has no such fallback"}
 	}
 	k := c.targets[n].keys[0]
 	if k.err != nil {

@@ -90,13 +90,14 @@ func (r *revocation) Error() string { return r.message }
 func (r *revocation) As(target any) bool {
 	e, ok := target.(**providers.Error)
 	if ok {
-		*e = r.providerError()
+		*e = r.refusal().Wire()
 	}
 	return ok
 }
 
-func (r *revocation) providerError() *providers.Error {
-	return &providers.Error{Kind: providers.KindAuth, Message: r.message}
+// refusal is what a new request with the revoked key gets.
+func (r *revocation) refusal() *Refusal {
+	return &Refusal{Kind: providers.KindAuth, Message: r.message}
 }
 
 // revocationOf is why client prev's calls end when its snapshot becomes next (nil: deleted),

@@ -10,6 +10,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/aigateway/ai-gateway/db"
+	"github.com/aigateway/ai-gateway/gateway"
 	"github.com/aigateway/ai-gateway/providers"
 )
 
@@ -98,7 +99,7 @@ func (s *server) session(c *fiber.Ctx) error {
 func (s *server) csrf(c *fiber.Ctx) error {
 	sess := sessionOf(c)
 	if sess == nil || !csrfMatches(c, sess.CSRFToken) {
-		return &providers.Error{Kind: providers.KindPermission, Code: "csrf",
+		return &gateway.Refusal{Kind: providers.KindPermission, Code: "csrf",
 			Message: "missing or invalid CSRF token; reload the page and try again"}
 	}
 	return c.Next()
@@ -123,12 +124,12 @@ func (s *server) apiAuth(c *fiber.Ctx) error {
 	if h := c.Get(fiber.HeaderAuthorization); h != "" {
 		scheme, token, _ := strings.Cut(h, " ")
 		if !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
-			return &providers.Error{Kind: providers.KindAuth, Code: "unauthorized",
+			return &gateway.Refusal{Kind: providers.KindAuth, Code: "unauthorized",
 				Message: "the Authorization header must be \"Bearer <admin token>\""}
 		}
 		t, err := s.Tokens.Lookup(c.UserContext(), strings.TrimSpace(token))
 		if errors.Is(err, db.ErrNotFound) {
-			return &providers.Error{Kind: providers.KindAuth, Code: "unauthorized", Message: "invalid admin token"}
+			return &gateway.Refusal{Kind: providers.KindAuth, Code: "unauthorized", Message: "invalid admin token"}
 		}
 		if err != nil {
 			return err
@@ -143,14 +144,14 @@ func (s *server) apiAuth(c *fiber.Ctx) error {
 	}
 	sess, err := s.loadSession(c)
 	if errors.Is(err, db.ErrNotFound) {
-		return &providers.Error{Kind: providers.KindAuth, Code: "unauthorized",
+		return &gateway.Refusal{Kind: providers.KindAuth, Code: "unauthorized",
 			Message: "authentication required: send \"Authorization: Bearer <admin token>\" or log in"}
 	}
 	if err != nil {
 		return err
 	}
 	if !safeMethod(c.Method()) && !csrfMatches(c, sess.CSRFToken) {
-		return &providers.Error{Kind: providers.KindPermission, Code: "csrf",
+		return &gateway.Refusal{Kind: providers.KindPermission, Code: "csrf",
 			Message: "missing or invalid X-CSRF-Token header for a session-authenticated change"}
 	}
 	return c.Next()

@@ -8,6 +8,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/aigateway/ai-gateway/db"
+	"github.com/aigateway/ai-gateway/gateway"
 	"github.com/aigateway/ai-gateway/providers"
 	"github.com/aigateway/ai-gateway/views"
 )
@@ -88,7 +89,7 @@ func (s *server) priceSubmit(c *fiber.Ctx) error {
 func (s *server) priceDeleteSubmit(c *fiber.Ctx) error {
 	model := strings.Clone(c.FormValue("model"))
 	if err := s.Gateway.DeletePrice(c.UserContext(), model); errors.Is(err, db.ErrNotFound) {
-		return &providers.Error{Kind: providers.KindNotFound, Message: "no price override for model " + strconv.Quote(model)}
+		return &gateway.Refusal{Kind: providers.KindNotFound, Message: "no price override for model " + strconv.Quote(model)}
 	} else if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/aigateway/ai-gateway/db"
+	"github.com/aigateway/ai-gateway/gateway"
 	"github.com/aigateway/ai-gateway/providers"
 	"github.com/aigateway/ai-gateway/views"
 )
@@ -15,7 +16,7 @@ import (
 // body logging was on) its bodies.
 func (s *server) requestDetailPage(c *fiber.Ctx) error {
 	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
-	notFound := &providers.Error{Kind: providers.KindNotFound, Message: "no request with id " + strconv.Quote(c.Params("id")) +
+	notFound := &gateway.Refusal{Kind: providers.KindNotFound, Message: "no request with id " + strconv.Quote(c.Params("id")) +
 		"; it may have passed the log retention"}
 	if err != nil || id <= 0 {
 		return notFound

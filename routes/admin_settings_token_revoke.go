@@ -7,6 +7,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/aigateway/ai-gateway/db"
+	"github.com/aigateway/ai-gateway/gateway"
 	"github.com/aigateway/ai-gateway/providers"
 )
 
@@ -19,7 +20,7 @@ func (s *server) tokenRevokeSubmit(c *fiber.Ctx) error {
 		err = db.ErrNotFound
 	}
 	if errors.Is(err, db.ErrNotFound) {
-		return &providers.Error{Kind: providers.KindNotFound, Message: "no admin token with id " + strconv.Quote(c.Params("id"))}
+		return &gateway.Refusal{Kind: providers.KindNotFound, Message: "no admin token with id " + strconv.Quote(c.Params("id"))}
 	}
 	if err != nil {
 		return err

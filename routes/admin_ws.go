@@ -11,6 +11,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/aigateway/ai-gateway/db"
+	"github.com/aigateway/ai-gateway/gateway"
 	"github.com/aigateway/ai-gateway/providers"
 )
 
@@ -31,15 +32,15 @@ const (
 // check any site could read the dashboard of a logged-in admin.
 func (s *server) wsGuard(c *fiber.Ctx) error {
 	if !websocket.IsWebSocketUpgrade(c) {
-		return &providers.Error{Kind: providers.KindBadRequest, HTTPStatus: fiber.StatusUpgradeRequired,
+		return &gateway.Refusal{Kind: providers.KindBadRequest, Status: fiber.StatusUpgradeRequired,
 			Message: "this address speaks WebSocket only; open /admin for the dashboard"}
 	}
 	if !sameOrigin(c) {
 		s.log.Warn("websocket from a foreign origin refused", "request_id", requestIDOf(c), "origin", c.Get(fiber.HeaderOrigin))
-		return &providers.Error{Kind: providers.KindPermission, Code: "origin", Message: "WebSocket connections are accepted from this site's own pages only"}
+		return &gateway.Refusal{Kind: providers.KindPermission, Code: "origin", Message: "WebSocket connections are accepted from this site's own pages only"}
 	}
 	if _, err := s.loadSession(c); errors.Is(err, db.ErrNotFound) {
-		return &providers.Error{Kind: providers.KindAuth, Code: "unauthorized", Message: "log in to watch the dashboard"}
+		return &gateway.Refusal{Kind: providers.KindAuth, Code: "unauthorized", Message: "log in to watch the dashboard"}
 	} else if err != nil {
 		return err
 	}

@@ -411,13 +411,13 @@ func checkBaseURL(raw string) string {
 func clientID(c *fiber.Ctx) (int64, error) {
 	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
 	if err != nil || id <= 0 {
-		return 0, &providers.Error{Kind: providers.KindNotFound, Code: "not_found", Message: "no client with id " + strconv.Quote(c.Params("id"))}
+		return 0, &gateway.Refusal{Kind: providers.KindNotFound, Code: "not_found", Message: "no client with id " + strconv.Quote(c.Params("id"))}
 	}
 	return id, nil
 }
 
 func clientNotFound(id int64) error {
-	return &providers.Error{Kind: providers.KindNotFound, Code: "not_found", Message: fmt.Sprintf("no client with id %d", id)}
+	return &gateway.Refusal{Kind: providers.KindNotFound, Code: "not_found", Message: fmt.Sprintf("no client with id %d", id)}
 }
 
 // clientChanged records an admin change to a client in the audit log and tells the gateway to

@@ -25,7 +25,7 @@ type embeddingsRequest struct {
 // OpenAI-compatible backends, which get the raw body anyway; here they count as no text.
 func (r embeddingsRequest) inputs() ([]string, error) {
 	if len(r.Input) == 0 || string(r.Input) == "null" {
-		return nil, &providers.Error{Kind: providers.KindBadRequest, Param: "input", Message: "input is required"}
+		return nil, &gateway.Refusal{Kind: providers.KindBadRequest, Param: "input", Message: "input is required"}
 	}
 	var one string
 	if json.Unmarshal(r.Input, &one) == nil {
@@ -39,7 +39,7 @@ func (r embeddingsRequest) inputs() ([]string, error) {
 	if json.Unmarshal(r.Input, &tokens) == nil {
 		return nil, nil
 	}
-	return nil, &providers.Error{Kind: providers.KindBadRequest, Param: "input",
+	return nil, &gateway.Refusal{Kind: providers.KindBadRequest, Param: "input",
 		Message: "input must be a string, an array of strings or an array of token arrays"}
 }
 
@@ -50,7 +50,7 @@ func (s *server) embeddings(c *fiber.Ctx) error {
 	body := c.Body()
 	var in embeddingsRequest
 	if err := json.Unmarshal(body, &in); err != nil {
-		return &providers.Error{Kind: providers.KindBadRequest, Message: "invalid JSON body: " + err.Error()}
+		return &gateway.Refusal{Kind: providers.KindBadRequest, Message: "invalid JSON body: " + err.Error()}
 	}
 	texts, err := in.inputs()
 	if err != nil {

@@ -16,7 +16,7 @@ func geminiModelAction(c *fiber.Ctx) (model, action string, err error) {
 	tail := c.Params("*")
 	i := strings.LastIndexByte(tail, ':')
 	if i <= 0 || i == len(tail)-1 {
-		return "", "", &providers.Error{Kind: providers.KindNotFound,
+		return "", "", &gateway.Refusal{Kind: providers.KindNotFound,
 			Message: "expected /v1beta/models/{model}:{generateContent|streamGenerateContent|countTokens}"}
 	}
 	return strings.TrimPrefix(tail[:i], "models/"), tail[i+1:], nil
@@ -36,7 +36,7 @@ func (s *server) geminiAction(c *fiber.Ctx) error {
 	case "countTokens":
 		return s.geminiCountTokens(c, model)
 	}
-	return &providers.Error{Kind: providers.KindNotFound, Message: "unsupported Gemini method " + action}
+	return &gateway.Refusal{Kind: providers.KindNotFound, Message: "unsupported Gemini method " + action}
 }
 
 func (s *server) geminiGenerate(c *fiber.Ctx, model string, stream bool) error {
@@ -111,7 +111,7 @@ func (s *server) geminiModel(c *fiber.Ctx) error {
 		return err
 	}
 	if !slices.Contains(ids, id) {
-		return &providers.Error{Kind: providers.KindNotFound, Message: "model " + id + " is not available for this key"}
+		return &gateway.Refusal{Kind: providers.KindNotFound, Message: "model " + id + " is not available for this key"}
 	}
 	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
 	return c.Send(gemini.EncodeModel(providers.Model{ID: id}))

@@ -25,7 +25,7 @@ func (s *server) metricsHandler() fiber.Handler {
 		}
 		if !basicAuthOK(c.Get(fiber.HeaderAuthorization), p.Username, p.Password) {
 			c.Set(fiber.HeaderWWWAuthenticate, `Basic realm="metrics"`)
-			return &providers.Error{Kind: providers.KindAuth, Message: "metrics need HTTP Basic auth"}
+			return &gateway.Refusal{Kind: providers.KindAuth, Message: "metrics need HTTP Basic auth"}
 		}
 		return h(c)
 	}

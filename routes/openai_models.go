@@ -62,7 +62,7 @@ func (s *server) getModel(c *fiber.Ctx) error {
 		return err
 	}
 	if !slices.Contains(ids, id) {
-		return &providers.Error{Kind: providers.KindNotFound, Code: "model_not_found",
+		return &gateway.Refusal{Kind: providers.KindNotFound, Code: "model_not_found",
 			Message: "The model '" + id + "' does not exist or is not available for this key"}
 	}
 	if door == doorAnthropic {

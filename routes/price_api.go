@@ -9,6 +9,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/aigateway/ai-gateway/db"
+	"github.com/aigateway/ai-gateway/gateway"
 	"github.com/aigateway/ai-gateway/pricing"
 	"github.com/aigateway/ai-gateway/providers"
 )
@@ -115,7 +116,7 @@ func (s *server) priceSet(c *fiber.Ctx) error {
 func (s *server) priceDelete(c *fiber.Ctx) error {
 	model := c.Query("model")
 	if err := s.Gateway.DeletePrice(c.UserContext(), model); errors.Is(err, db.ErrNotFound) {
-		return &providers.Error{Kind: providers.KindNotFound, Message: fmt.Sprintf("no price override for model %q", model)}
+		return &gateway.Refusal{Kind: providers.KindNotFound, Message: fmt.Sprintf("no price override for model %q", model)}
 	} else if err != nil {
 		return err
 	}

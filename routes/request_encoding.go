@@ -14,6 +14,7 @@ import (
 	"github.com/andybalholm/brotli"
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/aigateway/ai-gateway/gateway"
 	"github.com/aigateway/ai-gateway/providers"
 )
 
@@ -89,7 +90,7 @@ func inflateBody(body []byte, coding string, limit int) ([]byte, error) {
 		return nil, badCoding(codings[0], err)
 	}
 	if n > int64(limit) {
-		return nil, &providers.Error{Kind: providers.KindTooLarge, HTTPStatus: http.StatusRequestEntityTooLarge,
+		return nil, &gateway.Refusal{Kind: providers.KindTooLarge, Status: http.StatusRequestEntityTooLarge,
 			Message: fmt.Sprintf("request body is larger than the %d MB limit once decompressed", limit>>20)}
 	}
 	return out.Bytes(), nil
@@ -101,7 +102,7 @@ func zlibHeader(b []byte) bool {
 }
 
 func unsupportedCoding(coding string) error {
-	return &providers.Error{Kind: providers.KindBadRequest, HTTPStatus: http.StatusUnsupportedMediaType,
+	return &gateway.Refusal{Kind: providers.KindBadRequest, Status: http.StatusUnsupportedMediaType,
 		Message: fmt.Sprintf("Content-Encoding %q is not supported; send the body uncompressed, or as gzip, deflate or br", coding)}
 }
 
@@ -109,6 +110,6 @@ func badCoding(coding string, err error) error {
 	if errors.Is(err, io.ErrUnexpectedEOF) {
 		err = errors.New("it ends early")
 	}
-	return &providers.Error{Kind: providers.KindBadRequest, HTTPStatus: http.StatusBadRequest,
+	return &gateway.Refusal{Kind: providers.KindBadRequest, Status: http.StatusBadRequest,
 		Message: fmt.Sprintf("request body is not valid %s: %v", coding, err)}
 }

@@ -36,7 +36,7 @@ func (s *server) readResponsesRequest(c *fiber.Ctx, cl *gateway.Client) (req *re
 				return nil, nil, false, err
 			}
 			if r == nil {
-				return nil, nil, false, &providers.Error{Kind: providers.KindNotFound, Type: "invalid_request_error",
+				return nil, nil, false, &gateway.Refusal{Kind: providers.KindNotFound,
 					Code: "previous_response_not_found", Param: "previous_response_id",
 					Message: "Previous response with id '" + id + "' not found."}
 			}
@@ -109,7 +109,7 @@ func (s *server) storedResponse(c *fiber.Ctx) (*gateway.Client, *db.StoredRespon
 		}
 	}
 	if r == nil {
-		return nil, nil, &providers.Error{Kind: providers.KindNotFound, Type: "invalid_request_error", Param: "response_id",
+		return nil, nil, &gateway.Refusal{Kind: providers.KindNotFound, Param: "response_id",
 			Message: "No response found with id '" + id + "'."}
 	}
 	return cl, r, nil
@@ -137,7 +137,7 @@ func (s *server) getResponse(c *fiber.Ctx) error {
 		return err
 	}
 	if c.Query("stream") == "true" {
-		return &providers.Error{Kind: providers.KindBadRequest, Param: "stream",
+		return &gateway.Refusal{Kind: providers.KindBadRequest, Param: "stream",
 			Message: "replaying a stored response as a stream is not supported by this gateway; fetch it without stream"}
 	}
 	if r.Forwarded {
@@ -194,13 +194,13 @@ func (s *server) responseInputItems(c *fiber.Ctx) error {
 	if v := c.Query("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 100 {
-			return &providers.Error{Kind: providers.KindBadRequest, Param: "limit", Message: "limit must be a number from 1 to 100"}
+			return &gateway.Refusal{Kind: providers.KindBadRequest, Param: "limit", Message: "limit must be a number from 1 to 100"}
 		}
 		limit = n
 	}
 	order := c.Query("order", "desc")
 	if order != "asc" && order != "desc" {
-		return &providers.Error{Kind: providers.KindBadRequest, Param: "order", Message: "order must be asc or desc"}
+		return &gateway.Refusal{Kind: providers.KindBadRequest, Param: "order", Message: "order must be asc or desc"}
 	}
 	var items []json.RawMessage
 	if err := json.Unmarshal([]byte(r.Input), &items); err != nil {
@@ -248,6 +248,6 @@ func nullable(s string) any {
 
 // responsesUnsupported answers the Responses endpoints a translated backend cannot serve.
 func (s *server) responsesUnsupported(c *fiber.Ctx) error {
-	return &providers.Error{Kind: providers.KindBadRequest, Type: "invalid_request_error",
+	return &gateway.Refusal{Kind: providers.KindBadRequest,
 		Message: c.Method() + " " + c.Path() + " is not supported by this gateway: background responses and remote compaction need OpenAI's own servers"}
 }

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/aigateway/ai-gateway/providers/upstreamtest"
 )
 
 // claudeCodeTools are a dozen tools shaped like Claude Code's: JSON Schema draft-07 with
@@ -113,7 +115,7 @@ func TestClaudeCodeRequestTranslated(t *testing.T) {
 			reply: func(w http.ResponseWriter) {
 				head := `{"id":"c","object":"chat.completion.chunk","created":1,"model":"gpt-5","choices":[{"index":0,"delta":`
 				tail := `,"finish_reason":null}]}`
-				writeSSE(w,
+				upstreamtest.WriteSSE(w,
 					data(head+`{"role":"assistant","content":null,"reasoning_content":"The test "}`+tail),
 					data(head+`{"reasoning_content":"fails on a nil map."}`+tail),
 					data(head+`{"content":"Let me run it."}`+tail),
@@ -151,7 +153,7 @@ func TestClaudeCodeRequestTranslated(t *testing.T) {
 		{
 			name: "Gemini backend", backend: "gemini",
 			reply: func(w http.ResponseWriter) {
-				writeSSE(w,
+				upstreamtest.WriteSSE(w,
 					geminiChunk(`{"candidates":[{"content":{"role":"model","parts":[{"text":"The test fails on a nil map.","thought":true}]},"index":0}],"usageMetadata":{"promptTokenCount":4000,"totalTokenCount":4000}}`),
 					geminiChunk(`{"candidates":[{"content":{"role":"model","parts":[{"text":"Let me run it."}]},"index":0}]}`),
 					geminiChunk(`{"candidates":[{"content":{"role":"model","parts":[{"functionCall":{"name":"Bash","args":{"command":"go test ./..."}},"thoughtSignature":"c2ln"}]},"finishReason":"STOP","index":0}],`+
@@ -189,7 +191,7 @@ func TestClaudeCodeRequestTranslated(t *testing.T) {
 			if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
 				t.Fatalf("%d %s: %s", resp.StatusCode, resp.Header.Get("Content-Type"), out)
 			}
-			tt.check(t, decode(t, up.last(t).Body))
+			tt.check(t, decode(t, up.Last(t).Body))
 
 			names, datas := anthropicEvents(t, out)
 			// The exact sequence: one block each of thinking, text and tool_use, each opened,
@@ -266,11 +268,11 @@ func TestAnthropicForwarding(t *testing.T) {
 	up := newUpstream(t, func(w http.ResponseWriter, r *http.Request, body []byte) {
 		switch {
 		case r.URL.Path == "/v1/messages/count_tokens":
-			writeJSON(w, 200, `{"input_tokens":1234}`)
+			upstreamtest.WriteJSON(w, 200, `{"input_tokens":1234}`)
 		case strings.Contains(string(body), `"stream":true`):
-			writeSSE(w, stream)
+			upstreamtest.WriteSSE(w, stream)
 		default:
-			writeJSON(w, 200, anthropicMessage("claude-sonnet-4-5", "Done."))
+			upstreamtest.WriteJSON(w, 200, anthropicMessage("claude-sonnet-4-5", "Done."))
 		}
 	})
 	plainKey, _ := g.newClient(client{"backend": "anthropic", "base_url": up.URL, "upstream_key": upstreamSecret, "quota": client{"max_output_tokens": 0}})
@@ -288,7 +290,7 @@ func TestAnthropicForwarding(t *testing.T) {
 			if resp.StatusCode != 200 {
 				t.Fatalf("%d %s", resp.StatusCode, out)
 			}
-			r := up.last(t)
+			r := up.Last(t)
 			if string(r.Body) != body {
 				t.Errorf("upstream body changed:\n got %s\nwant %s", r.Body, body)
 			}
@@ -312,7 +314,7 @@ func TestAnthropicForwarding(t *testing.T) {
 			if resp.StatusCode != 200 {
 				t.Fatalf("%d %s", resp.StatusCode, out)
 			}
-			r = up.last(t)
+			r = up.Last(t)
 			sent, got := members(t, []byte(body)), members(t, r.Body)
 			for k, v := range sent {
 				switch k {
@@ -361,14 +363,14 @@ func TestAnthropicForwarding(t *testing.T) {
 	for _, tt := range countTests {
 		t.Run("count_tokens "+tt.name, func(t *testing.T) {
 			g := g.at(t)
-			n := len(up.requests())
+			n := len(up.Requests())
 			body := `{"model":"` + tt.model + `","messages":[{"role":"user","content":"hi"}]}`
 			resp, out := g.call("POST", "/v1/messages/count_tokens", body, append([]string{"x-api-key", tt.key}, claudeCodeHeaders...)...)
 			if resp.StatusCode != tt.status {
 				t.Fatalf("%d %s", resp.StatusCode, out)
 			}
 			if tt.status != 200 {
-				if v := decode(t, []byte(out)); v["type"] != "error" || at(v, "error", "type") != "permission_error" || len(up.requests()) != n {
+				if v := decode(t, []byte(out)); v["type"] != "error" || at(v, "error", "type") != "permission_error" || len(up.Requests()) != n {
 					t.Errorf("refusal %s", out)
 				}
 				return
@@ -376,7 +378,7 @@ func TestAnthropicForwarding(t *testing.T) {
 			if out != tt.out {
 				t.Errorf("answer %s, want the upstream's %s", out, tt.out)
 			}
-			r := up.last(t)
+			r := up.Last(t)
 			if r.Path != "/v1/messages/count_tokens" || r.Header.Get("anthropic-beta") != claudeCodeHeaders[3] || r.Header.Get("x-api-key") != upstreamSecret {
 				t.Errorf("upstream %s %v", r.Path, r.Header)
 			}

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/aigateway/ai-gateway/providers/upstreamtest"
 )
 
 // The Anthropic door is driven by both official Go SDK lines (anthropic_v1_test.go,
@@ -110,11 +112,11 @@ func anthropicDoorBackends() []anthropicDoorBackend {
 				json.Unmarshal(body, &got)
 				switch {
 				case got["stream"] == true && got["tools"] != nil && !hasToolResults(body):
-					writeSSE(w, openAIParallelTools("gpt-4o")...)
+					upstreamtest.WriteSSE(w, openAIParallelTools("gpt-4o")...)
 				case got["stream"] == true:
-					writeSSE(w, chatStream("gpt-4o", "Sunny, ", "and 14:00.")...)
+					upstreamtest.WriteSSE(w, chatStream("gpt-4o", "Sunny, ", "and 14:00.")...)
 				default:
-					writeJSON(w, 200, chatCompletion("gpt-4o", "You are welcome."))
+					upstreamtest.WriteJSON(w, 200, chatCompletion("gpt-4o", "You are welcome."))
 				}
 			},
 			checkFirst: func(t *testing.T, got map[string]any) {
@@ -159,11 +161,11 @@ func anthropicDoorBackends() []anthropicDoorBackend {
 				}
 			},
 			fail: func(w http.ResponseWriter) {
-				writeJSON(w, 429, `{"error":{"message":"Rate limit reached for gpt-4o","type":"requests","param":null,"code":"rate_limit_exceeded"}}`)
+				upstreamtest.WriteJSON(w, 429, `{"error":{"message":"Rate limit reached for gpt-4o","type":"requests","param":null,"code":"rate_limit_exceeded"}}`)
 			},
 			failStatus: 429, failType: "rate_limit_error", failText: "Rate limit reached for gpt-4o",
 			midStream: func(w http.ResponseWriter) {
-				writeSSE(w, append(chatStream("gpt-4o", "Sun")[:2], data(`{"error":{"message":"upstream exploded","type":"server_error","param":null,"code":null}}`))...)
+				upstreamtest.WriteSSE(w, append(chatStream("gpt-4o", "Sun")[:2], data(`{"error":{"message":"upstream exploded","type":"server_error","param":null,"code":null}}`))...)
 			},
 			midStreamText: "upstream exploded",
 			count: func(t *testing.T, n int64) {
@@ -177,13 +179,13 @@ func anthropicDoorBackends() []anthropicDoorBackend {
 			reply: func(w http.ResponseWriter, r *http.Request, body []byte) {
 				switch p := r.URL.Path; {
 				case strings.HasSuffix(p, ":countTokens"):
-					writeJSON(w, 200, `{"totalTokens":42}`)
+					upstreamtest.WriteJSON(w, 200, `{"totalTokens":42}`)
 				case strings.HasSuffix(p, ":streamGenerateContent") && strings.Contains(string(body), `"functionDeclarations"`) && !hasToolResults(body):
-					writeSSE(w, geminiParallelTools()...)
+					upstreamtest.WriteSSE(w, geminiParallelTools()...)
 				case strings.HasSuffix(p, ":streamGenerateContent"):
-					writeSSE(w, geminiText("Sunny, ", "and 14:00.")...)
+					upstreamtest.WriteSSE(w, geminiText("Sunny, ", "and 14:00.")...)
 				default:
-					writeJSON(w, 200, geminiResponse("You are welcome."))
+					upstreamtest.WriteJSON(w, 200, geminiResponse("You are welcome."))
 				}
 			},
 			checkFirst: func(t *testing.T, got map[string]any) {
@@ -222,11 +224,11 @@ func anthropicDoorBackends() []anthropicDoorBackend {
 				}
 			},
 			fail: func(w http.ResponseWriter) {
-				writeJSON(w, 400, `{"error":{"code":400,"message":"* GenerateContentRequest.contents: contents is not specified","status":"INVALID_ARGUMENT"}}`)
+				upstreamtest.WriteJSON(w, 400, `{"error":{"code":400,"message":"* GenerateContentRequest.contents: contents is not specified","status":"INVALID_ARGUMENT"}}`)
 			},
 			failStatus: 400, failType: "invalid_request_error", failText: "contents is not specified",
 			midStream: func(w http.ResponseWriter) {
-				writeSSE(w, geminiText("Sun")[0], geminiChunk(`{"error":{"code":503,"message":"The model is overloaded.","status":"UNAVAILABLE"}}`))
+				upstreamtest.WriteSSE(w, geminiText("Sun")[0], geminiChunk(`{"error":{"code":503,"message":"The model is overloaded.","status":"UNAVAILABLE"}}`))
 			},
 			midStreamText: "The model is overloaded.",
 			count: func(t *testing.T, n int64) {
@@ -249,7 +251,7 @@ func TestAnthropicSDKs(t *testing.T) {
 			key, _ := g.newClient(client{"backend": b.backend, "base_url": up.URL + b.base, "upstream_key": upstreamSecret, "default_model": b.model})
 			for _, sdk := range anthropicSDKs(g, key) {
 				t.Run(sdk.name(), func(t *testing.T) {
-					up.answer(b.reply)
+					up.Handle(withBody(b.reply))
 					t.Run("multi-turn with streamed parallel tool calls", func(t *testing.T) {
 						c := sdk.conversation(convoOptions{model: b.model, maxTokens: 1024, tools: weatherTimeTools,
 							system: []systemBlock{{text: "You are a coding agent.", cache: true}}})
@@ -283,7 +285,7 @@ func TestAnthropicSDKs(t *testing.T) {
 								t.Errorf("the SDK sent %s = %q, want %q", h, got, v)
 							}
 						}
-						r := up.last(t)
+						r := up.Last(t)
 						for h, v := range sdkHeadersUpstream(b.backend) {
 							if r.Header.Get(h) != v {
 								t.Errorf("upstream %s = %q, want %q", h, r.Header.Get(h), v)
@@ -299,7 +301,7 @@ func TestAnthropicSDKs(t *testing.T) {
 						if a2.text != "Sunny, and 14:00." || a2.stopReason != "end_turn" {
 							t.Errorf("second turn %+v", a2)
 						}
-						b.checkTurn(t, decode(t, up.last(t).Body), a.tools)
+						b.checkTurn(t, decode(t, up.Last(t).Body), a.tools)
 
 						c.user("Thanks!", "")
 						a3, err := c.send(false)
@@ -321,7 +323,7 @@ func TestAnthropicSDKs(t *testing.T) {
 						if a.text != "You are welcome." {
 							t.Errorf("answer %+v", a)
 						}
-						b.checkImage(t, decode(t, up.last(t).Body))
+						b.checkImage(t, decode(t, up.Last(t).Body))
 					})
 
 					t.Run("count_tokens", func(t *testing.T) {
@@ -333,8 +335,8 @@ func TestAnthropicSDKs(t *testing.T) {
 					})
 
 					t.Run("upstream error", func(t *testing.T) {
-						up.answer(func(w http.ResponseWriter, _ *http.Request, _ []byte) { b.fail(w) })
-						defer up.answer(b.reply)
+						up.Handle(withBody(func(w http.ResponseWriter, _ *http.Request, _ []byte) { b.fail(w) }))
+						defer up.Handle(withBody(b.reply))
 						for _, stream := range []bool{false, true} {
 							c := sdk.conversation(convoOptions{model: b.model, maxTokens: 64})
 							c.user("hi", "")
@@ -347,8 +349,8 @@ func TestAnthropicSDKs(t *testing.T) {
 					})
 
 					t.Run("mid-stream error", func(t *testing.T) {
-						up.answer(func(w http.ResponseWriter, _ *http.Request, _ []byte) { b.midStream(w) })
-						defer up.answer(b.reply)
+						up.Handle(withBody(func(w http.ResponseWriter, _ *http.Request, _ []byte) { b.midStream(w) }))
+						defer up.Handle(withBody(b.reply))
 						c := sdk.conversation(convoOptions{model: b.model, maxTokens: 64})
 						c.user("hi", "")
 						a, err := c.send(true)

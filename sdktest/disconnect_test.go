@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aigateway/ai-gateway/providers/upstreamtest"
 )
 
 // Wire-format snippets of the three upstream protocols, used by several tests.
@@ -71,7 +73,7 @@ func TestClientDisconnectCancelsUpstream(t *testing.T) {
 			arrived, canceled := make(chan struct{}), make(chan struct{})
 			up := newUpstream(t, func(w http.ResponseWriter, r *http.Request, _ []byte) {
 				if tt.first != noHeaders {
-					writeSSE(w, tt.first)
+					upstreamtest.WriteSSE(w, tt.first)
 				}
 				close(arrived)
 				<-r.Context().Done()
@@ -218,7 +220,7 @@ func TestKeepaliveWhileUpstreamSilent(t *testing.T) {
 			g := g.at(t)
 			release := make(chan struct{})
 			up := newUpstream(t, func(w http.ResponseWriter, r *http.Request, _ []byte) {
-				writeSSE(w, tt.first)
+				upstreamtest.WriteSSE(w, tt.first)
 				select {
 				case <-release: // the client has seen a keepalive
 				case <-r.Context().Done():

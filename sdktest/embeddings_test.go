@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aigateway/ai-gateway/providers/upstreamtest"
 	"github.com/openai/openai-go/v3"
 )
 
@@ -21,13 +22,13 @@ func TestEmbeddings(t *testing.T) {
 	ctx := context.Background()
 	const openAIAnswer = `{"object":"list","data":[{"object":"embedding","index":0,"embedding":[0.25,-0.5]},` +
 		`{"object":"embedding","index":1,"embedding":[1,0]}],"model":"text-embedding-3-small","usage":{"prompt_tokens":6,"total_tokens":6}}`
-	oa := newUpstream(t, func(w http.ResponseWriter, _ *http.Request, _ []byte) { writeJSON(w, 200, openAIAnswer) })
+	oa := newUpstream(t, func(w http.ResponseWriter, _ *http.Request, _ []byte) { upstreamtest.WriteJSON(w, 200, openAIAnswer) })
 	gm := newUpstream(t, func(w http.ResponseWriter, r *http.Request, body []byte) {
 		vectors := []string{`{"values":[0.25,-0.5]}`, `{"values":[1,0]}`}
 		n := len(decode(t, body)["requests"].([]any))
-		writeJSON(w, 200, `{"embeddings":[`+strings.Join(vectors[:n], ",")+`]}`)
+		upstreamtest.WriteJSON(w, 200, `{"embeddings":[`+strings.Join(vectors[:n], ",")+`]}`)
 	})
-	an := newUpstream(t, func(w http.ResponseWriter, _ *http.Request, _ []byte) { writeJSON(w, 500, `{}`) })
+	an := newUpstream(t, func(w http.ResponseWriter, _ *http.Request, _ []byte) { upstreamtest.WriteJSON(w, 500, `{}`) })
 	oaKey, _ := g.newClient(client{"backend": "openai-compatible", "base_url": oa.URL + "/v1", "upstream_key": upstreamSecret})
 	gmKey, _ := g.newClient(client{"backend": "gemini", "base_url": gm.URL, "upstream_key": upstreamSecret})
 	anKey, _ := g.newClient(client{"backend": "anthropic", "base_url": an.URL, "upstream_key": upstreamSecret})
@@ -45,7 +46,7 @@ func TestEmbeddings(t *testing.T) {
 		if len(resp.Data) != 2 || resp.Data[0].Embedding[1] != -0.5 || resp.Usage.PromptTokens != 6 {
 			t.Errorf("answer %+v", resp)
 		}
-		r := oa.last(t)
+		r := oa.Last(t)
 		got := decode(t, r.Body)
 		if r.Path != "/v1/embeddings" || r.Header.Get("Authorization") != "Bearer "+upstreamSecret ||
 			got["dimensions"] != float64(2) || !jsonEqual(got["input"], []any{"hello", "world"}) {
@@ -54,8 +55,8 @@ func TestEmbeddings(t *testing.T) {
 		// Token arrays are for OpenAI-compatible backends: passed through as sent.
 		body := `{"model":"text-embedding-3-small","input":[[15339,1917]],"user":"u-1"}`
 		resp2, out := g.call("POST", "/v1/embeddings", body, "Authorization", "Bearer "+oaKey)
-		if resp2.StatusCode != 200 || out != openAIAnswer || string(oa.last(t).Body) != body {
-			t.Errorf("token arrays: %d %s, upstream got %s", resp2.StatusCode, out, oa.last(t).Body)
+		if resp2.StatusCode != 200 || out != openAIAnswer || string(oa.Last(t).Body) != body {
+			t.Errorf("token arrays: %d %s, upstream got %s", resp2.StatusCode, out, oa.Last(t).Body)
 		}
 	})
 
@@ -73,7 +74,7 @@ func TestEmbeddings(t *testing.T) {
 			resp.Model != "text-embedding-004" || resp.Usage.PromptTokens == 0 {
 			t.Errorf("answer %+v", resp)
 		}
-		r := gm.last(t)
+		r := gm.Last(t)
 		if r.Path != "/v1beta/models/text-embedding-004:batchEmbedContents" || r.Query != "" || r.Header.Get("x-goog-api-key") != upstreamSecret {
 			t.Errorf("upstream %s?%s %v", r.Path, r.Query, r.Header)
 		}
@@ -112,7 +113,7 @@ func TestEmbeddings(t *testing.T) {
 			!strings.Contains(apiErr.Message, "anthropic backend of this key has no embeddings") {
 			t.Errorf("error %v", err)
 		}
-		if len(an.requests()) != 0 {
+		if len(an.Requests()) != 0 {
 			t.Error("the Anthropic upstream was called")
 		}
 	})

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aigateway/ai-gateway/providers/upstreamtest"
 	"google.golang.org/genai"
 )
 
@@ -32,41 +33,41 @@ var genaiTools = []*genai.Tool{{FunctionDeclarations: []*genai.FunctionDeclarati
 
 // geminiUpstream answers like the Gemini API: models (two pages), countTokens, streams (tool
 // calls unless the request carries function responses) and single answers.
-func geminiUpstream(t *testing.T) *upstream {
+func geminiUpstream(t *testing.T) *upstreamtest.Server {
 	return newUpstream(t, func(w http.ResponseWriter, r *http.Request, body []byte) {
 		switch p := r.URL.Path; {
 		case p == "/v1beta/models" && r.Method == "GET":
 			geminiModels(w, r)
 		case strings.HasSuffix(p, ":countTokens"):
-			writeJSON(w, 200, `{"totalTokens":42,"promptTokensDetails":[{"modality":"TEXT","tokenCount":42}]}`)
+			upstreamtest.WriteJSON(w, 200, `{"totalTokens":42,"promptTokensDetails":[{"modality":"TEXT","tokenCount":42}]}`)
 		case strings.HasSuffix(p, ":streamGenerateContent") && strings.Contains(string(body), `"tools"`) && !hasToolResults(body):
-			writeSSE(w, geminiParallelTools()...)
+			upstreamtest.WriteSSE(w, geminiParallelTools()...)
 		case strings.HasSuffix(p, ":streamGenerateContent"):
-			writeSSE(w, geminiText("Bon", "jour")...)
+			upstreamtest.WriteSSE(w, geminiText("Bon", "jour")...)
 		case strings.HasSuffix(p, ":generateContent"):
-			writeJSON(w, 200, geminiResponse("Bonjour"))
+			upstreamtest.WriteJSON(w, 200, geminiResponse("Bonjour"))
 		default:
-			writeJSON(w, 404, `{"error":{"code":404,"message":"unknown path","status":"NOT_FOUND"}}`)
+			upstreamtest.WriteJSON(w, 404, `{"error":{"code":404,"message":"unknown path","status":"NOT_FOUND"}}`)
 		}
 	})
 }
 
 // openAIForGemini answers Chat Completions for the translated Gemini door: tool calls when
 // asked with tools, text otherwise.
-func openAIForGemini(t *testing.T) *upstream {
+func openAIForGemini(t *testing.T) *upstreamtest.Server {
 	return newUpstream(t, func(w http.ResponseWriter, r *http.Request, body []byte) {
 		if r.URL.Path == "/v1/models" {
-			writeJSON(w, 200, `{"object":"list","data":[{"id":"gpt-4o","object":"model","created":1,"owned_by":"o"},{"id":"gpt-4o-mini","object":"model","created":1,"owned_by":"o"}]}`)
+			upstreamtest.WriteJSON(w, 200, `{"object":"list","data":[{"id":"gpt-4o","object":"model","created":1,"owned_by":"o"},{"id":"gpt-4o-mini","object":"model","created":1,"owned_by":"o"}]}`)
 			return
 		}
 		got := decode(t, body)
 		switch {
 		case got["stream"] == true && got["tools"] != nil && !hasToolResults(body):
-			writeSSE(w, openAIParallelTools("gpt-4o")...)
+			upstreamtest.WriteSSE(w, openAIParallelTools("gpt-4o")...)
 		case got["stream"] == true:
-			writeSSE(w, chatStream("gpt-4o", "Bon", "jour")...)
+			upstreamtest.WriteSSE(w, chatStream("gpt-4o", "Bon", "jour")...)
 		default:
-			writeJSON(w, 200, chatCompletion("gpt-4o", "Bonjour"))
+			upstreamtest.WriteJSON(w, 200, chatCompletion("gpt-4o", "Bonjour"))
 		}
 	})
 }
@@ -79,19 +80,19 @@ func TestGenAISDK(t *testing.T) {
 	cases := []struct {
 		name     string
 		backend  string
-		upstream func(*testing.T) *upstream
+		upstream func(*testing.T) *upstreamtest.Server
 		base     string
 		model    string
 		// checkGenerate checks the upstream request of the non-stream generate.
-		checkGenerate func(t *testing.T, r received)
+		checkGenerate func(t *testing.T, r upstreamtest.Request)
 		models        []string
-		countTokens   func(t *testing.T, n int32, up *upstream)
+		countTokens   func(t *testing.T, n int32, up *upstreamtest.Server)
 		// toolPrompt is the prompt token count the tool stream reports.
 		toolPrompt int32
 	}{
 		{
 			name: "Gemini backend, forwarded", backend: "gemini", upstream: geminiUpstream, model: "gemini-2.5-flash",
-			checkGenerate: func(t *testing.T, r received) {
+			checkGenerate: func(t *testing.T, r upstreamtest.Request) {
 				if r.Path != "/v1beta/models/gemini-2.5-flash:generateContent" || r.Query != "" {
 					t.Errorf("upstream URL %s?%s", r.Path, r.Query)
 				}
@@ -111,13 +112,13 @@ func TestGenAISDK(t *testing.T) {
 				}
 			},
 			models: []string{"models/gemini-2.5-flash", "models/gemini-2.5-pro"}, toolPrompt: 21,
-			countTokens: func(t *testing.T, n int32, up *upstream) {
-				if n != 42 || !strings.HasSuffix(up.last(t).Path, "/v1beta/models/gemini-2.5-flash:countTokens") {
-					t.Errorf("countTokens %d from %s: want the backend's own count", n, up.last(t).Path)
+			countTokens: func(t *testing.T, n int32, up *upstreamtest.Server) {
+				if n != 42 || !strings.HasSuffix(up.Last(t).Path, "/v1beta/models/gemini-2.5-flash:countTokens") {
+					t.Errorf("countTokens %d from %s: want the backend's own count", n, up.Last(t).Path)
 				}
 				// The client's system prompt is counted too: the SDK's contents-only body becomes a
 				// generateContentRequest that carries it.
-				got := decode(t, up.last(t).Body)
+				got := decode(t, up.Last(t).Body)
 				req, _ := got["generateContentRequest"].(map[string]any)
 				if req == nil || req["model"] != "models/gemini-2.5-flash" || at(req, "systemInstruction", "parts", 0, "text") != "Answer in French." ||
 					len(at(req, "contents").([]any)) == 0 {
@@ -127,7 +128,7 @@ func TestGenAISDK(t *testing.T) {
 		},
 		{
 			name: "OpenAI-compatible backend, translated", backend: "openai-compatible", upstream: openAIForGemini, base: "/v1", model: "gpt-4o",
-			checkGenerate: func(t *testing.T, r received) {
+			checkGenerate: func(t *testing.T, r upstreamtest.Request) {
 				if r.Path != "/v1/chat/completions" || r.Header.Get("Authorization") != "Bearer "+upstreamSecret {
 					t.Errorf("upstream %s, auth %q", r.Path, r.Header.Get("Authorization"))
 				}
@@ -148,7 +149,7 @@ func TestGenAISDK(t *testing.T) {
 				}
 			},
 			models: []string{"models/gpt-4o", "models/gpt-4o-mini"}, toolPrompt: 30,
-			countTokens: func(t *testing.T, n int32, up *upstream) {
+			countTokens: func(t *testing.T, n int32, up *upstreamtest.Server) {
 				if n <= 0 || n > 100 {
 					t.Errorf("countTokens %d: want the estimate of a short prompt", n)
 				}
@@ -179,7 +180,7 @@ func TestGenAISDK(t *testing.T) {
 				if resp.UsageMetadata == nil || resp.UsageMetadata.PromptTokenCount == 0 || resp.UsageMetadata.TotalTokenCount == 0 {
 					t.Errorf("usage %+v", resp.UsageMetadata)
 				}
-				r := up.last(t)
+				r := up.Last(t)
 				tc.checkGenerate(t, r)
 				if strings.Contains(r.Query, key) || r.Header.Get("x-goog-api-key") == key || strings.Contains(string(r.Body), key) {
 					t.Error("the client's key reached the upstream")
@@ -202,7 +203,7 @@ func TestGenAISDK(t *testing.T) {
 				if text.String() != "Bonjour" || last == nil || last.Candidates[0].FinishReason != genai.FinishReasonStop {
 					t.Errorf("streamed %q", text.String())
 				}
-				if r := up.last(t); tc.backend == "gemini" && (!strings.HasSuffix(r.Path, ":streamGenerateContent") || r.Query != "alt=sse") {
+				if r := up.Last(t); tc.backend == "gemini" && (!strings.HasSuffix(r.Path, ":streamGenerateContent") || r.Query != "alt=sse") {
 					t.Errorf("upstream %s?%s", r.Path, r.Query)
 				}
 			})
@@ -278,13 +279,13 @@ func TestGenAISDK(t *testing.T) {
 			})
 
 			t.Run("upstream error", func(t *testing.T) {
-				up.answer(func(w http.ResponseWriter, _ *http.Request, _ []byte) {
+				up.Handle(withBody(func(w http.ResponseWriter, _ *http.Request, _ []byte) {
 					if tc.backend == "gemini" {
-						writeJSON(w, 400, `{"error":{"code":400,"message":"Request contains an invalid argument.","status":"INVALID_ARGUMENT"}}`)
+						upstreamtest.WriteJSON(w, 400, `{"error":{"code":400,"message":"Request contains an invalid argument.","status":"INVALID_ARGUMENT"}}`)
 						return
 					}
-					writeJSON(w, 400, `{"error":{"message":"Request contains an invalid argument.","type":"invalid_request_error","param":null,"code":null}}`)
-				})
+					upstreamtest.WriteJSON(w, 400, `{"error":{"message":"Request contains an invalid argument.","type":"invalid_request_error","param":null,"code":null}}`)
+				}))
 				_, err := c.Models.GenerateContent(ctx, tc.model, genai.Text("hi"), nil)
 				var apiErr genai.APIError
 				if !errors.As(err, &apiErr) || apiErr.Code != 400 || apiErr.Status != "INVALID_ARGUMENT" ||
@@ -318,20 +319,24 @@ func TestGeminiDoorRaw(t *testing.T) {
 		text, errMsg string
 	}{
 		{name: "?key= on a forwarded generate", backend: "gemini", path: "/v1beta/models/gemini-2.5-flash:generateContent",
-			reply: func(w http.ResponseWriter, _ *http.Request, _ []byte) { writeJSON(w, 200, geminiResponse("Bonjour")) }, text: "Bonjour"},
+			reply: func(w http.ResponseWriter, _ *http.Request, _ []byte) {
+				upstreamtest.WriteJSON(w, 200, geminiResponse("Bonjour"))
+			}, text: "Bonjour"},
 		{name: "JSON-array stream, forwarded", backend: "gemini", path: "/v1beta/models/gemini-2.5-flash:streamGenerateContent",
-			reply: func(w http.ResponseWriter, _ *http.Request, _ []byte) { writeSSE(w, geminiText("Bon", "jour")...) }, text: "Bonjour"},
+			reply: func(w http.ResponseWriter, _ *http.Request, _ []byte) {
+				upstreamtest.WriteSSE(w, geminiText("Bon", "jour")...)
+			}, text: "Bonjour"},
 		{name: "JSON-array stream, translated", backend: "openai-compatible", base: "/v1", path: "/v1beta/models/gpt-4o:streamGenerateContent",
 			reply: func(w http.ResponseWriter, _ *http.Request, _ []byte) {
-				writeSSE(w, chatStream("gpt-4o", "Bon", "jour")...)
+				upstreamtest.WriteSSE(w, chatStream("gpt-4o", "Bon", "jour")...)
 			}, text: "Bonjour"},
 		{name: "JSON-array stream, forwarded, upstream fails mid-stream", backend: "gemini", path: "/v1beta/models/gemini-2.5-flash:streamGenerateContent",
 			reply: func(w http.ResponseWriter, _ *http.Request, _ []byte) {
-				writeSSE(w, geminiText("Bon")[0], geminiChunk(`{"error":{"code":503,"message":"The model is overloaded.","status":"UNAVAILABLE"}}`))
+				upstreamtest.WriteSSE(w, geminiText("Bon")[0], geminiChunk(`{"error":{"code":503,"message":"The model is overloaded.","status":"UNAVAILABLE"}}`))
 			}, text: "Bon", errMsg: "The model is overloaded."},
 		{name: "JSON-array stream, translated, upstream fails mid-stream", backend: "openai-compatible", base: "/v1", path: "/v1beta/models/gpt-4o:streamGenerateContent",
 			reply: func(w http.ResponseWriter, _ *http.Request, _ []byte) {
-				writeSSE(w, append(chatStream("gpt-4o", "Bon")[:2], data(`{"error":{"message":"upstream exploded","type":"server_error","param":null,"code":null}}`))...)
+				upstreamtest.WriteSSE(w, append(chatStream("gpt-4o", "Bon")[:2], data(`{"error":{"message":"upstream exploded","type":"server_error","param":null,"code":null}}`))...)
 			}, text: "Bon", errMsg: "upstream exploded"},
 	}
 	for _, tt := range tests {
@@ -343,7 +348,7 @@ func TestGeminiDoorRaw(t *testing.T) {
 			if resp.StatusCode != 200 {
 				t.Fatalf("status %d: %s", resp.StatusCode, out)
 			}
-			r := up.last(t)
+			r := up.Last(t)
 			if strings.Contains(r.Query, key) || strings.Contains(r.Query, upstreamSecret) || strings.Contains(r.Query, "key=") {
 				t.Errorf("a key in the upstream URL: %s?%s", r.Path, r.Query)
 			}

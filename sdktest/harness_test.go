@@ -1,6 +1,6 @@
 // Package sdktest drives the client-facing front doors of the real program with the official
 // SDKs (openai-go, anthropic-sdk-go v1 and v2, google.golang.org/genai) and with plain HTTP, over
-// mock upstreams that speak each provider's exact wire format and record what they received.
+// mock upstreams that speak each provider's exact wire format and record what they upstreamtest.Request.
 //
 // The program under test is the ai-gateway binary, built once by TestMain and started per test
 // on a free port in a temp dir, exactly as a user runs it. The SDKs are slow to compile, which is
@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -25,6 +24,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/aigateway/ai-gateway/providers/upstreamtest"
 )
 
 // gatewayBinary is the ai-gateway executable TestMain built; it is set before any test runs and only
@@ -281,79 +282,16 @@ func (g *gateway) call(method, path, body string, headers ...string) (*http.Resp
 	return resp, string(b)
 }
 
-// upstream is a mock provider: every request is recorded, then answered by reply.
-type upstream struct {
-	*httptest.Server
-	mu    sync.Mutex
-	got   []received
-	reply func(w http.ResponseWriter, r *http.Request, body []byte)
-}
-
-// received is one request as the mock upstream saw it.
-type received struct {
-	Method string
-	Path   string
-	Query  string
-	Header http.Header
-	Body   []byte
-}
-
-func newUpstream(t *testing.T, reply func(w http.ResponseWriter, r *http.Request, body []byte)) *upstream {
+// newUpstream starts a mock provider (providers/upstreamtest) that records every request and
+// answers with reply.
+func newUpstream(t *testing.T, reply func(w http.ResponseWriter, r *http.Request, body []byte)) *upstreamtest.Server {
 	t.Helper()
-	u := &upstream{reply: reply}
-	u.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		u.mu.Lock()
-		u.got = append(u.got, received{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery,
-			Header: r.Header.Clone(), Body: body})
-		reply := u.reply
-		u.mu.Unlock()
-		reply(w, r, body)
-	}))
-	t.Cleanup(u.Close)
-	return u
+	return upstreamtest.New(t, withBody(reply))
 }
 
-// answer replaces how the upstream answers from now on.
-func (u *upstream) answer(reply func(w http.ResponseWriter, r *http.Request, body []byte)) {
-	u.mu.Lock()
-	u.reply = reply
-	u.mu.Unlock()
-}
-
-// requests returns what the upstream received so far.
-func (u *upstream) requests() []received {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	return append([]received(nil), u.got...)
-}
-
-// last is the most recent request; the test fails when there was none.
-func (u *upstream) last(t *testing.T) received {
-	t.Helper()
-	r := u.requests()
-	if len(r) == 0 {
-		t.Fatal("the upstream received nothing")
-	}
-	return r[len(r)-1]
-}
-
-// writeJSON answers with status and a JSON body.
-func writeJSON(w http.ResponseWriter, status int, body string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	io.WriteString(w, body)
-}
-
-// writeSSE answers with an event stream, flushing after every event. Events are written as given
-// (with their "event:" / "data:" lines and the blank line).
-func writeSSE(w http.ResponseWriter, events ...string) {
-	w.Header().Set("Content-Type", "text/event-stream")
-	w.WriteHeader(http.StatusOK)
-	for _, ev := range events {
-		io.WriteString(w, ev)
-		w.(http.Flusher).Flush()
-	}
+// withBody is a handler for reply, which needs only the body.
+func withBody(reply func(w http.ResponseWriter, r *http.Request, body []byte)) upstreamtest.Handler {
+	return func(w http.ResponseWriter, r *http.Request, got upstreamtest.Request) { reply(w, r, got.Body) }
 }
 
 // data frames one OpenAI stream payload.

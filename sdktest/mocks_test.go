@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
+
+	"github.com/aigateway/ai-gateway/providers/upstreamtest"
 )
 
 // Hand-written wire formats of the Anthropic and Gemini upstreams (reference/protocols.md §1.2,
@@ -103,10 +105,10 @@ func geminiResponse(text string) string {
 // geminiModels is GET /v1beta/models: two pages.
 func geminiModels(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Query().Get("pageToken") == "" {
-		writeJSON(w, 200, `{"models":[{"name":"models/gemini-2.5-flash","displayName":"Gemini 2.5 Flash","supportedGenerationMethods":["generateContent","countTokens"]}],"nextPageToken":"p2"}`)
+		upstreamtest.WriteJSON(w, 200, `{"models":[{"name":"models/gemini-2.5-flash","displayName":"Gemini 2.5 Flash","supportedGenerationMethods":["generateContent","countTokens"]}],"nextPageToken":"p2"}`)
 		return
 	}
-	writeJSON(w, 200, `{"models":[{"name":"models/gemini-2.5-pro","displayName":"Gemini 2.5 Pro","supportedGenerationMethods":["generateContent"]}]}`)
+	upstreamtest.WriteJSON(w, 200, `{"models":[{"name":"models/gemini-2.5-pro","displayName":"Gemini 2.5 Pro","supportedGenerationMethods":["generateContent"]}]}`)
 }
 
 func quote(s string) string {

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/aigateway/ai-gateway/providers/upstreamtest"
 )
 
 // members splits a JSON object into its members' raw bytes.
@@ -51,7 +53,7 @@ func TestOpenAIForwardKeepsBody(t *testing.T) {
 		if resp.StatusCode != 200 {
 			t.Fatalf("%d %s", resp.StatusCode, out)
 		}
-		if got := up.last(t).Body; string(got) != richChatBody {
+		if got := up.Last(t).Body; string(got) != richChatBody {
 			t.Errorf("upstream body changed:\n got %s\nwant %s", got, richChatBody)
 		}
 		// The answer comes back as the upstream sent it.
@@ -67,7 +69,7 @@ func TestOpenAIForwardKeepsBody(t *testing.T) {
 		if resp.StatusCode != 200 {
 			t.Fatalf("status %d", resp.StatusCode)
 		}
-		sent, got := members(t, []byte(body)), members(t, up.last(t).Body)
+		sent, got := members(t, []byte(body)), members(t, up.Last(t).Body)
 		for k, v := range sent {
 			if !bytes.Equal(got[k], v) {
 				t.Errorf("%s: upstream got %s, want %s", k, got[k], v)
@@ -87,7 +89,7 @@ func TestOpenAIForwardKeepsBody(t *testing.T) {
 		if resp.StatusCode != 200 {
 			t.Fatalf("%d %s", resp.StatusCode, out)
 		}
-		sent, got := members(t, []byte(richChatBody)), members(t, up.last(t).Body)
+		sent, got := members(t, []byte(richChatBody)), members(t, up.Last(t).Body)
 		for k, v := range sent {
 			switch k {
 			case "messages":
@@ -161,7 +163,7 @@ func TestOpenAIStreamUsage(t *testing.T) {
 			if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
 				t.Fatalf("%d %s: %s", resp.StatusCode, resp.Header.Get("Content-Type"), out)
 			}
-			if so := at(decode(t, up.last(t).Body), "stream_options", "include_usage"); so != true {
+			if so := at(decode(t, up.Last(t).Body), "stream_options", "include_usage"); so != true {
 				t.Errorf("upstream include_usage %v, want true", so)
 			}
 			events := sseData(out)
@@ -218,18 +220,18 @@ func TestOpenAIUpstreamErrors(t *testing.T) {
 		fields map[string]any
 	}{
 		{name: "400 passed on with its fields", reply: func(w http.ResponseWriter) {
-			writeJSON(w, 400, `{"error":{"message":"temperature is out of range","type":"invalid_request_error","param":"temperature","code":"invalid_value"}}`)
+			upstreamtest.WriteJSON(w, 400, `{"error":{"message":"temperature is out of range","type":"invalid_request_error","param":"temperature","code":"invalid_value"}}`)
 		}, status: 400, message: "temperature is out of range",
 			fields: map[string]any{"type": "invalid_request_error", "param": "temperature", "code": "invalid_value"}},
 		{name: "429 keeps Retry-After", reply: func(w http.ResponseWriter) {
 			w.Header().Set("Retry-After", "7")
-			writeJSON(w, 429, `{"error":{"message":"slow down","type":"rate_limit_error","param":null,"code":null}}`)
+			upstreamtest.WriteJSON(w, 429, `{"error":{"message":"slow down","type":"rate_limit_error","param":null,"code":null}}`)
 		}, status: 429, message: "slow down", retryAfter: "7"},
 		{name: "500", reply: func(w http.ResponseWriter) {
-			writeJSON(w, 500, `{"error":{"message":"the model crashed","type":"server_error","param":null,"code":null}}`)
+			upstreamtest.WriteJSON(w, 500, `{"error":{"message":"the model crashed","type":"server_error","param":null,"code":null}}`)
 		}, status: 500, message: "the model crashed"},
 		{name: "503 before a stream", stream: true, reply: func(w http.ResponseWriter) {
-			writeJSON(w, 503, `{"error":{"message":"overloaded","type":"server_error","param":null,"code":null}}`)
+			upstreamtest.WriteJSON(w, 503, `{"error":{"message":"overloaded","type":"server_error","param":null,"code":null}}`)
 		}, status: 503, message: "overloaded"},
 		{name: "empty 200 from the upstream", reply: func(w http.ResponseWriter) {
 			w.WriteHeader(200)
@@ -240,16 +242,16 @@ func TestOpenAIUpstreamErrors(t *testing.T) {
 			w.Write([]byte("<html>proxy error</html>"))
 		}, status: 502},
 		{name: "stream that ends before any event", stream: true, reply: func(w http.ResponseWriter) {
-			writeSSE(w)
+			upstreamtest.WriteSSE(w)
 		}, status: 200, inBand: true},
 		{name: "error event mid-stream", stream: true, reply: func(w http.ResponseWriter) {
-			writeSSE(w, data(head), data(`{"error":{"message":"upstream exploded","type":"server_error","param":null,"code":"boom"}}`))
+			upstreamtest.WriteSSE(w, data(head), data(`{"error":{"message":"upstream exploded","type":"server_error","param":null,"code":"boom"}}`))
 		}, status: 200, inBand: true, message: "upstream exploded", partial: "partial"},
 		{name: "malformed chunk mid-stream", stream: true, reply: func(w http.ResponseWriter) {
-			writeSSE(w, data(head), data(`{"choices":[{`))
+			upstreamtest.WriteSSE(w, data(head), data(`{"choices":[{`))
 		}, status: 200, inBand: true, partial: "partial"},
 		{name: "connection dropped mid-stream", stream: true, reply: func(w http.ResponseWriter) {
-			writeSSE(w, data(head))
+			upstreamtest.WriteSSE(w, data(head))
 			conn, buf, err := w.(http.Hijacker).Hijack()
 			if err == nil {
 				buf.Flush()

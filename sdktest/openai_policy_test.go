@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/aigateway/ai-gateway/providers/upstreamtest"
 )
 
 // chatCompletion is a complete upstream Chat Completions answer.
@@ -32,7 +34,7 @@ func chatStream(model string, pieces ...string) []string {
 }
 
 // openAIUpstream answers Chat Completions like OpenAI: a stream when asked, else one answer.
-func openAIUpstream(t *testing.T) *upstream {
+func openAIUpstream(t *testing.T) *upstreamtest.Server {
 	return newUpstream(t, func(w http.ResponseWriter, r *http.Request, body []byte) {
 		var req struct {
 			Model  string `json:"model"`
@@ -41,11 +43,11 @@ func openAIUpstream(t *testing.T) *upstream {
 		json.Unmarshal(body, &req)
 		switch {
 		case r.URL.Path == "/v1/models":
-			writeJSON(w, 200, `{"object":"list","data":[{"id":"up-b","object":"model","created":1,"owned_by":"x"},{"id":"up-a","object":"model","created":1,"owned_by":"x"}]}`)
+			upstreamtest.WriteJSON(w, 200, `{"object":"list","data":[{"id":"up-b","object":"model","created":1,"owned_by":"x"},{"id":"up-a","object":"model","created":1,"owned_by":"x"}]}`)
 		case req.Stream:
-			writeSSE(w, chatStream(req.Model, "Hel", "lo")...)
+			upstreamtest.WriteSSE(w, chatStream(req.Model, "Hel", "lo")...)
 		default:
-			writeJSON(w, 200, chatCompletion(req.Model, "Hello"))
+			upstreamtest.WriteJSON(w, 200, chatCompletion(req.Model, "Hello"))
 		}
 	})
 }
@@ -53,7 +55,7 @@ func openAIUpstream(t *testing.T) *upstream {
 const upstreamSecret = "sk-upstream-SECRET-4f1d"
 
 // openAIClient is a client on an OpenAI-compatible mock upstream.
-func openAIClient(up *upstream, extra client) client {
+func openAIClient(up *upstreamtest.Server, extra client) client {
 	c := client{"backend": "openai-compatible", "base_url": up.URL + "/v1", "upstream_key": upstreamSecret,
 		"default_model": "gpt-default"}
 	for k, v := range extra {
@@ -87,7 +89,7 @@ func TestClientKeyForms(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			g := g.at(t)
-			n := len(up.requests())
+			n := len(up.Requests())
 			resp, out := g.call("POST", tt.path, body, tt.headers...)
 			if resp.StatusCode != 200 {
 				t.Fatalf("status %d: %s", resp.StatusCode, out)
@@ -95,7 +97,7 @@ func TestClientKeyForms(t *testing.T) {
 			if got := at(decode(t, []byte(out)), "choices", 0, "message", "content"); got != "Hello" {
 				t.Errorf("content %v in %s", got, out)
 			}
-			reqs := up.requests()
+			reqs := up.Requests()
 			if len(reqs) != n+1 {
 				t.Fatalf("upstream got %d requests, want 1", len(reqs)-n)
 			}
@@ -143,14 +145,14 @@ func TestClientKeyForms(t *testing.T) {
 	t.Run("disabled key", func(t *testing.T) {
 		g := g.at(t)
 		g.updateClient(id, client{"active": false})
-		n := len(up.requests())
+		n := len(up.Requests())
 		for _, tt := range tests[:1] {
 			resp, out := g.call("POST", tt.path, body, tt.headers...)
 			checkUnauthorized(t, resp, out, "openai")
 		}
 		resp, out := g.call("POST", "/v1/messages", `{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"hi"}]}`, "x-api-key", key)
 		checkUnauthorized(t, resp, out, "anthropic")
-		if len(up.requests()) != n {
+		if len(up.Requests()) != n {
 			t.Error("a disabled key reached the upstream")
 		}
 		g.updateClient(id, client{"active": true})
@@ -247,13 +249,13 @@ func TestOpenAIPolicy(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			g := g.at(t)
-			n := len(up.requests())
+			n := len(up.Requests())
 			resp, out := g.call("POST", "/v1/chat/completions", tt.body, "Authorization", "Bearer "+key)
 			if resp.StatusCode != tt.status {
 				t.Fatalf("status %d, want %d: %s", resp.StatusCode, tt.status, out)
 			}
 			if tt.status != 200 {
-				if len(up.requests()) != n {
+				if len(up.Requests()) != n {
 					t.Error("a refused request reached the upstream")
 				}
 				e, _ := decode(t, []byte(out))["error"].(map[string]any)
@@ -265,7 +267,7 @@ func TestOpenAIPolicy(t *testing.T) {
 				}
 				return
 			}
-			got := decode(t, up.last(t).Body)
+			got := decode(t, up.Last(t).Body)
 			if got["model"] != tt.model {
 				t.Errorf("upstream model %v, want %s", got["model"], tt.model)
 			}

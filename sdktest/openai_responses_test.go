@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aigateway/ai-gateway/providers/upstreamtest"
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/responses"
 )
@@ -18,22 +19,22 @@ func TestOpenAIResponsesSDK(t *testing.T) {
 	backends := []struct {
 		name, backend, model string
 		reply                func(w http.ResponseWriter, r *http.Request, body []byte)
-		// resultTurn is what the upstream must have received in the tool-result turn.
+		// resultTurn is what the upstream must have upstreamtest.Request in the tool-result turn.
 		resultTurn []string
 	}{
 		{"Anthropic backend", "anthropic", "claude-sonnet-4-5", func(w http.ResponseWriter, r *http.Request, body []byte) {
 			if hasToolResults(body) {
-				writeJSON(w, 200, anthropicMessage("claude-sonnet-4-5", "Sunny, and 14:00."))
+				upstreamtest.WriteJSON(w, 200, anthropicMessage("claude-sonnet-4-5", "Sunny, and 14:00."))
 				return
 			}
-			writeSSE(w, anthropicParallelTools("claude-sonnet-4-5")...)
+			upstreamtest.WriteSSE(w, anthropicParallelTools("claude-sonnet-4-5")...)
 		}, []string{`"tool_use_id":"toolu_01"`, `"tool_use_id":"toolu_02"`, `"Checking both."`, `"weather in Paris and time in Rome?"`}},
 		{"Gemini backend", "gemini", "gemini-2.5-flash", func(w http.ResponseWriter, r *http.Request, body []byte) {
 			if strings.Contains(string(body), "functionResponse") {
-				writeJSON(w, 200, geminiResponse("Sunny, and 14:00."))
+				upstreamtest.WriteJSON(w, 200, geminiResponse("Sunny, and 14:00."))
 				return
 			}
-			writeSSE(w, geminiParallelTools()...)
+			upstreamtest.WriteSSE(w, geminiParallelTools()...)
 		}, []string{`"functionResponse"`, `"thoughtSignature":"c2lnLXdlYXRoZXI="`, `"weather in Paris and time in Rome?"`}},
 	}
 	g := startGateway(t)
@@ -114,7 +115,7 @@ func TestOpenAIResponsesSDK(t *testing.T) {
 			if resp.OutputText() != "Sunny, and 14:00." || resp.PreviousResponseID != final.ID {
 				t.Errorf("tool-result turn answer: %s", resp.RawJSON())
 			}
-			sent := string(up.last(t).Body)
+			sent := string(up.Last(t).Body)
 			for _, want := range b.resultTurn {
 				if !strings.Contains(strings.ReplaceAll(sent, " ", ""), strings.ReplaceAll(want, " ", "")) {
 					t.Errorf("the tool-result turn upstream lacks %s: %s", want, sent)

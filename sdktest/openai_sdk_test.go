@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aigateway/ai-gateway/providers/upstreamtest"
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
 	"github.com/openai/openai-go/v3/shared"
@@ -126,8 +127,8 @@ func TestOpenAISDK(t *testing.T) {
 			resp.Usage.PromptTokens != 11 || resp.Usage.CompletionTokens != 7 {
 			t.Errorf("answer %+v", resp)
 		}
-		if got := decode(t, up.last(t).Body); got["model"] != "gpt-4o-mini" || at(got, "messages", 1, "content") != "Say hello" {
-			t.Errorf("upstream got %s", up.last(t).Body)
+		if got := decode(t, up.Last(t).Body); got["model"] != "gpt-4o-mini" || at(got, "messages", 1, "content") != "Say hello" {
+			t.Errorf("upstream got %s", up.Last(t).Body)
 		}
 	})
 
@@ -161,10 +162,10 @@ func TestOpenAISDK(t *testing.T) {
 		g := g.at(t)
 		up := newUpstream(t, func(w http.ResponseWriter, _ *http.Request, body []byte) {
 			if strings.Contains(string(body), `"role":"tool"`) {
-				writeSSE(w, chatStream("gpt-4o", "Sunny, ", "and 14:00.")...)
+				upstreamtest.WriteSSE(w, chatStream("gpt-4o", "Sunny, ", "and 14:00.")...)
 				return
 			}
-			writeSSE(w, openAIParallelTools("gpt-4o")...)
+			upstreamtest.WriteSSE(w, openAIParallelTools("gpt-4o")...)
 		})
 		c := openaiSDK(g, first(g.newClient(openAIClient(up, nil))))
 		msgs := []openai.ChatCompletionMessageParamUnion{openai.UserMessage("Weather in Paris and time in Rome?")}
@@ -173,7 +174,7 @@ func TestOpenAISDK(t *testing.T) {
 		if acc.Choices[0].FinishReason != "tool_calls" || acc.Usage.PromptTokens != 30 {
 			t.Errorf("finish %q usage %+v", acc.Choices[0].FinishReason, acc.Usage)
 		}
-		if tools := at(decode(t, up.last(t).Body), "tools"); len(tools.([]any)) != 2 {
+		if tools := at(decode(t, up.Last(t).Body), "tools"); len(tools.([]any)) != 2 {
 			t.Errorf("tools sent upstream: %v", tools)
 		}
 
@@ -185,10 +186,10 @@ func TestOpenAISDK(t *testing.T) {
 		if acc.Choices[0].Message.Content != "Sunny, and 14:00." {
 			t.Errorf("second turn: %q", acc.Choices[0].Message.Content)
 		}
-		got := decode(t, up.last(t).Body)
+		got := decode(t, up.Last(t).Body)
 		if at(got, "messages", 1, "tool_calls", 1, "id") != calls[1].ID || at(got, "messages", 3, "tool_call_id") != calls[1].ID ||
 			at(got, "messages", 1, "tool_calls", 0, "function", "arguments") != `{"city": "Paris"}` {
-			t.Errorf("second turn upstream: %s", up.last(t).Body)
+			t.Errorf("second turn upstream: %s", up.Last(t).Body)
 		}
 	})
 
@@ -202,7 +203,7 @@ func TestOpenAISDK(t *testing.T) {
 			{429, `{"error":{"message":"Rate limit reached for gpt-4o","type":"requests","param":null,"code":"rate_limit_exceeded"}}`},
 			{500, `{"error":{"message":"The server had an error","type":"server_error","param":null,"code":null}}`},
 		} {
-			up := newUpstream(t, func(w http.ResponseWriter, _ *http.Request, _ []byte) { writeJSON(w, tc.status, tc.body) })
+			up := newUpstream(t, func(w http.ResponseWriter, _ *http.Request, _ []byte) { upstreamtest.WriteJSON(w, tc.status, tc.body) })
 			c := openaiSDK(g, first(g.newClient(openAIClient(up, nil))))
 			_, err := c.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{
 				Model: "gpt-4o", Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("hi")}})
@@ -220,7 +221,7 @@ func TestOpenAISDK(t *testing.T) {
 	t.Run("mid-stream error", func(t *testing.T) {
 		g := g.at(t)
 		up := newUpstream(t, func(w http.ResponseWriter, _ *http.Request, _ []byte) {
-			writeSSE(w, append(chatStream("gpt-4o", "Hel")[:2],
+			upstreamtest.WriteSSE(w, append(chatStream("gpt-4o", "Hel")[:2],
 				data(`{"error":{"message":"upstream exploded","type":"server_error","param":null,"code":null}}`))...)
 		})
 		c := openaiSDK(g, first(g.newClient(openAIClient(up, nil))))
@@ -249,7 +250,7 @@ func TestOpenAISDK(t *testing.T) {
 		if ids := modelIDs(page.Data); !slices.Equal(ids, []string{"gpt-4o", "gpt-4o-mini"}) {
 			t.Errorf("models %v", ids)
 		}
-		if len(up.requests()) != 0 {
+		if len(up.Requests()) != 0 {
 			t.Error("the backend was asked although the whitelist answers")
 		}
 		m, err := c.Models.Get(ctx, "gpt-4o-mini")
@@ -276,7 +277,7 @@ func TestOpenAISDK(t *testing.T) {
 				t.Errorf("models %v", ids)
 			}
 		}
-		if n := len(up.requests()); n != 1 || up.last(t).Path != "/v1/models" {
+		if n := len(up.Requests()); n != 1 || up.Last(t).Path != "/v1/models" {
 			t.Errorf("the backend's model list was fetched %d times, want once (then cached)", n)
 		}
 		if m, err := c.Models.Get(ctx, "up-b"); err != nil || m.ID != "up-b" {

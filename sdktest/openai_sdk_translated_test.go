@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aigateway/ai-gateway/providers/upstreamtest"
 	"github.com/openai/openai-go/v3"
 )
 
@@ -21,7 +22,7 @@ type translatedBackend struct {
 	// reply answers the upstream request: tools → parallel tool calls, tool results → text.
 	reply func(w http.ResponseWriter, r *http.Request, body []byte)
 	// checkImage checks the first upstream request of the image test.
-	checkImage func(t *testing.T, r received)
+	checkImage func(t *testing.T, r upstreamtest.Request)
 	// checkTurn checks the upstream request of the tool-result turn.
 	checkTurn func(t *testing.T, body map[string]any)
 	// usage is the translated usage of the non-stream answer and of the tool stream.
@@ -39,16 +40,16 @@ func translatedBackends() []translatedBackend {
 			reply: func(w http.ResponseWriter, r *http.Request, body []byte) {
 				switch {
 				case r.URL.Path != "/v1/messages":
-					writeJSON(w, 404, `{"type":"error","error":{"type":"not_found_error","message":"no such path"}}`)
+					upstreamtest.WriteJSON(w, 404, `{"type":"error","error":{"type":"not_found_error","message":"no such path"}}`)
 				case hasToolResults(body):
-					writeSSE(w, anthropicText("claude-sonnet-4-5", "Sunny, ", "and 14:00.")...)
+					upstreamtest.WriteSSE(w, anthropicText("claude-sonnet-4-5", "Sunny, ", "and 14:00.")...)
 				case strings.Contains(string(body), `"tools"`):
-					writeSSE(w, anthropicParallelTools("claude-sonnet-4-5")...)
+					upstreamtest.WriteSSE(w, anthropicParallelTools("claude-sonnet-4-5")...)
 				default:
-					writeJSON(w, 200, anthropicMessage("claude-sonnet-4-5", "A red pixel."))
+					upstreamtest.WriteJSON(w, 200, anthropicMessage("claude-sonnet-4-5", "A red pixel."))
 				}
 			},
-			checkImage: func(t *testing.T, r received) {
+			checkImage: func(t *testing.T, r upstreamtest.Request) {
 				if r.Header.Get("x-api-key") != upstreamSecret || r.Header.Get("anthropic-version") != "2023-06-01" || r.Header.Get("Authorization") != "" {
 					t.Errorf("upstream auth headers %v", r.Header)
 				}
@@ -99,7 +100,7 @@ func translatedBackends() []translatedBackend {
 			usage:     openai.CompletionUsage{PromptTokens: 17, CompletionTokens: 7, TotalTokens: 24},
 			toolUsage: openai.CompletionUsage{PromptTokens: 26, CompletionTokens: 40, TotalTokens: 66},
 			fail: func(w http.ResponseWriter) {
-				writeJSON(w, 400, `{"type":"error","error":{"type":"invalid_request_error","message":"messages: text content blocks must be non-empty"}}`)
+				upstreamtest.WriteJSON(w, 400, `{"type":"error","error":{"type":"invalid_request_error","message":"messages: text content blocks must be non-empty"}}`)
 			},
 			failStatus: 400, failText: "messages: text content blocks must be non-empty",
 		},
@@ -108,16 +109,16 @@ func translatedBackends() []translatedBackend {
 			reply: func(w http.ResponseWriter, r *http.Request, body []byte) {
 				switch {
 				case !strings.HasPrefix(r.URL.Path, "/v1beta/models/gemini-2.5-flash:"):
-					writeJSON(w, 404, `{"error":{"code":404,"message":"no such path","status":"NOT_FOUND"}}`)
+					upstreamtest.WriteJSON(w, 404, `{"error":{"code":404,"message":"no such path","status":"NOT_FOUND"}}`)
 				case strings.HasSuffix(r.URL.Path, ":streamGenerateContent") && hasToolResults(body):
-					writeSSE(w, geminiText("Sunny, ", "and 14:00.")...)
+					upstreamtest.WriteSSE(w, geminiText("Sunny, ", "and 14:00.")...)
 				case strings.HasSuffix(r.URL.Path, ":streamGenerateContent"):
-					writeSSE(w, geminiParallelTools()...)
+					upstreamtest.WriteSSE(w, geminiParallelTools()...)
 				default:
-					writeJSON(w, 200, geminiResponse("A red pixel."))
+					upstreamtest.WriteJSON(w, 200, geminiResponse("A red pixel."))
 				}
 			},
-			checkImage: func(t *testing.T, r received) {
+			checkImage: func(t *testing.T, r upstreamtest.Request) {
 				if r.Header.Get("x-goog-api-key") != upstreamSecret || strings.Contains(r.Query, upstreamSecret) {
 					t.Errorf("upstream key: header %q, query %q", r.Header.Get("x-goog-api-key"), r.Query)
 				}
@@ -165,7 +166,7 @@ func translatedBackends() []translatedBackend {
 			usage:     openai.CompletionUsage{PromptTokens: 8, CompletionTokens: 10, TotalTokens: 18},
 			toolUsage: openai.CompletionUsage{PromptTokens: 21, CompletionTokens: 44, TotalTokens: 65},
 			fail: func(w http.ResponseWriter) {
-				writeJSON(w, 429, `{"error":{"code":429,"message":"Resource has been exhausted (e.g. check quota).","status":"RESOURCE_EXHAUSTED"}}`)
+				upstreamtest.WriteJSON(w, 429, `{"error":{"code":429,"message":"Resource has been exhausted (e.g. check quota).","status":"RESOURCE_EXHAUSTED"}}`)
 			},
 			failStatus: 429, failText: "Resource has been exhausted",
 		},
@@ -208,7 +209,7 @@ func TestOpenAISDKTranslated(t *testing.T) {
 					t.Errorf("usage %d/%d/%d, want %d/%d/%d", u.PromptTokens, u.CompletionTokens, u.TotalTokens,
 						b.usage.PromptTokens, b.usage.CompletionTokens, b.usage.TotalTokens)
 				}
-				b.checkImage(t, up.last(t))
+				b.checkImage(t, up.Last(t))
 			})
 
 			t.Run("streamed parallel tool calls, two turns", func(t *testing.T) {
@@ -229,11 +230,11 @@ func TestOpenAISDKTranslated(t *testing.T) {
 				if acc.Choices[0].Message.Content != "Sunny, and 14:00." || acc.Choices[0].FinishReason != "stop" {
 					t.Errorf("second turn %q %q", acc.Choices[0].Message.Content, acc.Choices[0].FinishReason)
 				}
-				b.checkTurn(t, decode(t, up.last(t).Body))
+				b.checkTurn(t, decode(t, up.Last(t).Body))
 			})
 
 			t.Run("upstream error", func(t *testing.T) {
-				up.answer(func(w http.ResponseWriter, _ *http.Request, _ []byte) { b.fail(w) })
+				up.Handle(withBody(func(w http.ResponseWriter, _ *http.Request, _ []byte) { b.fail(w) }))
 				for _, stream := range []bool{false, true} {
 					var err error
 					params := openai.ChatCompletionNewParams{Model: b.model,

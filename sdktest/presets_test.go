@@ -4,10 +4,12 @@ import (
 	"net/http"
 	"regexp"
 	"testing"
+
+	"github.com/aigateway/ai-gateway/providers/upstreamtest"
 )
 
 // TestOpenAICompatiblePresets: one case per preset through the whole gateway — the URL, the
-// auth header and the vendor's documented quirks as the mock upstream received them, and the
+// auth header and the vendor's documented quirks as the mock upstream upstreamtest.Request them, and the
 // answer as the client got it.
 func TestOpenAICompatiblePresets(t *testing.T) {
 	g := startGateway(t)
@@ -52,7 +54,7 @@ func TestOpenAICompatiblePresets(t *testing.T) {
 				// The answer refers to the id the upstream was sent for the earlier call, and to a
 				// new one of its own.
 				up := at(got, "messages", 1, "tool_calls", 0, "id").(string)
-				writeJSON(w, 200, `{"id":"x","object":"chat.completion","created":1,"model":"mistral-large-latest","choices":[{"index":0,`+
+				upstreamtest.WriteJSON(w, 200, `{"id":"x","object":"chat.completion","created":1,"model":"mistral-large-latest","choices":[{"index":0,`+
 					`"message":{"role":"assistant","content":null,"tool_calls":[`+
 					`{"id":"`+up+`","type":"function","function":{"name":"get_weather","arguments":"{\"city\":\"Paris\"}"}},`+
 					`{"id":"Ab3De6Gh9","type":"function","function":{"name":"get_weather","arguments":"{\"city\":\"Rome\"}"}}]},`+
@@ -90,7 +92,7 @@ func TestOpenAICompatiblePresets(t *testing.T) {
 			name: "mistral: its error envelope becomes OpenAI's", backend: "mistral", base: "/v1",
 			body: `{"model":"mistral-large-latest","messages":[{"role":"user","content":"hi"}]}`,
 			reply: func(w http.ResponseWriter, _ map[string]any) {
-				writeJSON(w, 400, `{"object":"error","message":"Unexpected role 'user' after role 'tool'","type":"invalid_request_message_order","param":null,"code":"3230"}`)
+				upstreamtest.WriteJSON(w, 400, `{"object":"error","message":"Unexpected role 'user' after role 'tool'","type":"invalid_request_message_order","param":null,"code":"3230"}`)
 			},
 			path: "/v1/chat/completions", status: 400,
 			answer: func(t *testing.T, out string) {
@@ -184,7 +186,7 @@ func TestOpenAICompatiblePresets(t *testing.T) {
 					tt.reply(w, got)
 					return
 				}
-				writeJSON(w, 200, chatCompletion(got["model"].(string), "Hello"))
+				upstreamtest.WriteJSON(w, 200, chatCompletion(got["model"].(string), "Hello"))
 			})
 			spec := client{"backend": tt.backend, "base_url": up.URL + tt.base, "upstream_key": upstreamSecret}
 			for k, v := range tt.extra {
@@ -199,7 +201,7 @@ func TestOpenAICompatiblePresets(t *testing.T) {
 			if resp.StatusCode != want {
 				t.Fatalf("status %d, want %d: %s", resp.StatusCode, want, out)
 			}
-			got := up.last(t)
+			got := up.Last(t)
 			if got.Path != tt.path || got.Query != tt.query {
 				t.Errorf("upstream URL %s?%s, want %s?%s", got.Path, got.Query, tt.path, tt.query)
 			}

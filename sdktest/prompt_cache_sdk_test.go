@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aigateway/ai-gateway/providers/upstreamtest"
 	"github.com/openai/openai-go/v3"
 	"google.golang.org/genai"
 )
@@ -24,15 +25,15 @@ const (
 
 // cachingAnthropic answers like Anthropic with cache usage, and counts the cache_control marks
 // each request carried.
-func cachingAnthropic(t *testing.T) *upstream {
+func cachingAnthropic(t *testing.T) *upstreamtest.Server {
 	usage := fmt.Sprintf(`"input_tokens":%d,"cache_creation_input_tokens":%d,"cache_read_input_tokens":%d,"cache_creation":{"ephemeral_5m_input_tokens":%d,"ephemeral_1h_input_tokens":0}`,
 		cacheUncached, cacheWritten, cacheRead, cacheWritten)
 	return newUpstream(t, func(w http.ResponseWriter, r *http.Request, body []byte) {
 		if !bytes.Contains(body, []byte(`"stream":true`)) {
-			writeJSON(w, 200, `{"id":"msg_c","type":"message","role":"assistant","model":"claude-sonnet-4-5","content":[{"type":"text","text":"Done."}],"stop_reason":"end_turn","stop_sequence":null,"usage":{`+usage+`,"output_tokens":3}}`)
+			upstreamtest.WriteJSON(w, 200, `{"id":"msg_c","type":"message","role":"assistant","model":"claude-sonnet-4-5","content":[{"type":"text","text":"Done."}],"stop_reason":"end_turn","stop_sequence":null,"usage":{`+usage+`,"output_tokens":3}}`)
 			return
 		}
-		writeSSE(w,
+		upstreamtest.WriteSSE(w,
 			event("message_start", `{"type":"message_start","message":{"id":"msg_c","type":"message","role":"assistant","model":"claude-sonnet-4-5","content":[],"stop_reason":null,"stop_sequence":null,"usage":{`+usage+`,"output_tokens":1}}}`),
 			event("content_block_start", `{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}`),
 			event("content_block_delta", `{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Done."}}`),
@@ -44,9 +45,9 @@ func cachingAnthropic(t *testing.T) *upstream {
 
 // checkMarks checks the last upstream request: the system prompt and the two user turns marked;
 // the tools, which come first and are far below Claude's 1,024-token minimum, not.
-func checkMarks(t *testing.T, up *upstream) {
+func checkMarks(t *testing.T, up *upstreamtest.Server) {
 	t.Helper()
-	got := decode(t, up.last(t).Body)
+	got := decode(t, up.Last(t).Body)
 	msgs := got["messages"].([]any)
 	last := at(msgs[len(msgs)-1], "content").([]any)
 	prev := at(msgs[len(msgs)-3], "content").([]any)
@@ -57,7 +58,7 @@ func checkMarks(t *testing.T, up *upstream) {
 			t.Errorf("%s: cache_control %v", what, cc)
 		}
 	}
-	if n := bytes.Count(up.last(t).Body, []byte(`"cache_control"`)); n != 3 {
+	if n := bytes.Count(up.Last(t).Body, []byte(`"cache_control"`)); n != 3 {
 		t.Errorf("%d cache_control marks, want 3 (none on the short tools)", n)
 	}
 }

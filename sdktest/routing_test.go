@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aigateway/ai-gateway/providers/upstreamtest"
 	"github.com/openai/openai-go/v3"
 	"google.golang.org/genai"
 )
@@ -20,14 +21,14 @@ import (
 func TestAnthropicSDKFallbackToGeminiParallelTools(t *testing.T) {
 	g := startGateway(t, "AIGW_UPSTREAM_RETRY_BACKOFF_MAX=10ms")
 	primary := newUpstream(t, func(w http.ResponseWriter, _ *http.Request, _ []byte) {
-		writeJSON(w, 529, `{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}`)
+		upstreamtest.WriteJSON(w, 529, `{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}`)
 	})
 	fallback := newUpstream(t, func(w http.ResponseWriter, r *http.Request, body []byte) {
 		if strings.HasSuffix(r.URL.Path, ":streamGenerateContent") && strings.Contains(string(body), `"functionDeclarations"`) {
-			writeSSE(w, geminiParallelTools()...)
+			upstreamtest.WriteSSE(w, geminiParallelTools()...)
 			return
 		}
-		writeJSON(w, 400, `{"error":{"code":400,"message":"unexpected request","status":"INVALID_ARGUMENT"}}`)
+		upstreamtest.WriteJSON(w, 400, `{"error":{"code":400,"message":"unexpected request","status":"INVALID_ARGUMENT"}}`)
 	})
 	g.secret("gemini-fallback-secret-0123456789")
 	key, id := g.newClient(client{"backend": "anthropic", "base_url": primary.URL, "upstream_key": upstreamSecret,
@@ -54,10 +55,10 @@ func TestAnthropicSDKFallbackToGeminiParallelTools(t *testing.T) {
 			if a.inputTokens == 0 || a.outputTokens == 0 {
 				t.Errorf("usage %d in / %d out", a.inputTokens, a.outputTokens)
 			}
-			if n := len(primary.requests()); n != 2*(i+1) {
+			if n := len(primary.Requests()); n != 2*(i+1) {
 				t.Errorf("the primary got %d requests, want %d (one retry per call)", n, 2*(i+1))
 			}
-			last := fallback.last(t)
+			last := fallback.Last(t)
 			if !strings.HasSuffix(last.Path, "/models/gemini-2.5-flash:streamGenerateContent") ||
 				last.Header.Get("x-goog-api-key") != "gemini-fallback-secret-0123456789" {
 				t.Errorf("fallback asked %s with key %q: want its own model and key", last.Path, last.Header.Get("x-goog-api-key"))
@@ -117,14 +118,14 @@ func countRows(g *gateway, id int64) int {
 func TestEveryDoorFallsBackFromAnthropicToOpenAI(t *testing.T) {
 	g := startGateway(t, "AIGW_UPSTREAM_RETRY_BACKOFF_MAX=10ms")
 	primary := newUpstream(t, func(w http.ResponseWriter, _ *http.Request, _ []byte) {
-		writeJSON(w, 503, `{"type":"error","error":{"type":"overloaded_error","message":"down for maintenance"}}`)
+		upstreamtest.WriteJSON(w, 503, `{"type":"error","error":{"type":"overloaded_error","message":"down for maintenance"}}`)
 	})
 	fallback := newUpstream(t, func(w http.ResponseWriter, _ *http.Request, body []byte) {
 		if strings.Contains(string(body), `"tools"`) && strings.Contains(string(body), `"stream":true`) {
-			writeSSE(w, openAIParallelTools("gpt-4o")...)
+			upstreamtest.WriteSSE(w, openAIParallelTools("gpt-4o")...)
 			return
 		}
-		writeJSON(w, 400, `{"error":{"message":"unexpected request","type":"invalid_request_error","param":null,"code":null}}`)
+		upstreamtest.WriteJSON(w, 400, `{"error":{"message":"unexpected request","type":"invalid_request_error","param":null,"code":null}}`)
 	})
 	g.secret("openai-fallback-secret-0123456789")
 	key, _ := g.newClient(client{"backend": "anthropic", "base_url": primary.URL, "upstream_key": upstreamSecret,
@@ -132,7 +133,7 @@ func TestEveryDoorFallsBackFromAnthropicToOpenAI(t *testing.T) {
 			"base_url": fallback.URL + "/v1", "upstream_key": "openai-fallback-secret-0123456789", "model": "gpt-4o"}}})
 	checkFallback := func(t *testing.T) {
 		t.Helper()
-		r := fallback.last(t)
+		r := fallback.Last(t)
 		if got := decode(t, r.Body); got["model"] != "gpt-4o" || r.Header.Get("Authorization") != "Bearer openai-fallback-secret-0123456789" {
 			t.Errorf("fallback got model %v with %q: want its own model and key", got["model"], r.Header.Get("Authorization"))
 		}
@@ -178,7 +179,7 @@ func TestEveryDoorFallsBackFromAnthropicToOpenAI(t *testing.T) {
 	})
 	// Two attempts on the primary per request (one retry) until the fifth failed attempt opens
 	// its breaker (upstream.breaker.failures 5): the last requests skip it without a call.
-	if n := len(primary.requests()); n != 5 {
+	if n := len(primary.Requests()); n != 5 {
 		t.Errorf("the primary got %d requests, want 5", n)
 	}
 }

@@ -71,14 +71,14 @@ func TestUsageAndRateLimitHeaders(t *testing.T) {
 	}
 
 	// The fourth request in the minute is refused, with the headers and Retry-After.
-	n := len(up.requests())
+	n := len(up.Requests())
 	resp, out := g.call("POST", calls[0].path, calls[0].body, "Authorization", "Bearer "+key)
 	if resp.StatusCode != 429 || resp.Header.Get("Retry-After") == "" || resp.Header.Get("x-ratelimit-remaining-requests") != "0" {
 		t.Errorf("over the limit: %d Retry-After %q remaining %q: %s", resp.StatusCode, resp.Header.Get("Retry-After"),
 			resp.Header.Get("x-ratelimit-remaining-requests"), out)
 	}
-	if at(decode(t, []byte(out)), "error", "type") != "rate_limit_error" || len(up.requests()) != n {
-		t.Errorf("refusal %s (upstream called: %v)", out, len(up.requests()) != n)
+	if at(decode(t, []byte(out)), "error", "type") != "rate_limit_error" || len(up.Requests()) != n {
+		t.Errorf("refusal %s (upstream called: %v)", out, len(up.Requests()) != n)
 	}
 	// A refused request is a request (the dashboard counts it too) but is not used quota: it is
 	// counted as refused, and the remaining daily requests do not move.

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/aigateway/ai-gateway/providers"
+	"github.com/aigateway/ai-gateway/providers/upstreamtest"
 )
 
 func TestNew(t *testing.T) {
@@ -257,9 +258,9 @@ func TestPresetsChat(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.backend+"/"+tt.model, func(t *testing.T) {
-			u := newUpstream(t, jsonReply(200, completionJSON))
-			c, err := New(providers.Config{Backend: tt.backend, BaseURL: u.srv.URL + tt.suffix, APIKey: tt.key,
-				AzureAPIVersion: tt.azureVersion, HTTPClient: u.srv.Client()})
+			u := upstreamtest.New(t, upstreamtest.JSON(200, completionJSON))
+			c, err := New(providers.Config{Backend: tt.backend, BaseURL: u.URL + tt.suffix, APIKey: tt.key,
+				AzureAPIVersion: tt.azureVersion, HTTPClient: u.Client()})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -270,22 +271,22 @@ func TestPresetsChat(t *testing.T) {
 			if resp.Choices[0].Message.Text() != "Hello" || resp.Usage.InputTokens != 9 || resp.Usage.CachedTokens != 1 {
 				t.Fatalf("response = %+v", resp)
 			}
-			h := u.last(t)
-			if h.method != http.MethodPost || h.path != tt.path || h.query != tt.query {
-				t.Fatalf("request went to %s %s?%s, want POST %s?%s", h.method, h.path, h.query, tt.path, tt.query)
+			h := u.Last(t)
+			if h.Method != http.MethodPost || h.Path != tt.path || h.Query != tt.query {
+				t.Fatalf("request went to %s %s?%s, want POST %s?%s", h.Method, h.Path, h.Query, tt.path, tt.query)
 			}
 			for k, v := range tt.auth {
-				if got := h.header.Get(k); got != v {
+				if got := h.Header.Get(k); got != v {
 					t.Errorf("header %s = %q, want %q", k, got, v)
 				}
 			}
-			if ct := h.header.Get("Content-Type"); ct != "application/json" {
+			if ct := h.Header.Get("Content-Type"); ct != "application/json" {
 				t.Errorf("Content-Type = %q", ct)
 			}
-			if strings.Contains(h.path+h.query, testKey) {
+			if strings.Contains(h.Path+h.Query, testKey) {
 				t.Fatal("the key leaked into the URL")
 			}
-			b := h.bodyMap(t)
+			b := h.JSON(t)
 			if has(b, "thinking") || has(b, "stream") {
 				t.Errorf("non-OpenAI Extra or stream leaked: %v", b)
 			}
@@ -301,7 +302,7 @@ func TestPresetsChat(t *testing.T) {
 func TestMistralToolIDRoundTrip(t *testing.T) {
 	up := mistralID("call_abc_123_long")
 	reply := `{"id":"m1","object":"chat.completion","model":"mistral-large","choices":[{"index":0,"message":{"role":"assistant","content":null,"tool_calls":[{"id":"` + up + `","type":"function","function":{"name":"f","arguments":"{}"}},{"id":"NEWid9999","type":"function","function":{"name":"g","arguments":"{}"}}]},"finish_reason":"tool_calls"}]}`
-	u := newUpstream(t, jsonReply(200, reply))
+	u := upstreamtest.New(t, upstreamtest.JSON(200, reply))
 	c := newTestClient(t, u, "mistral", "/v1", testKey)
 	req := &providers.Request{Model: "mistral-large", Messages: []providers.Message{
 		{Role: "user", Content: []providers.Part{providers.TextPart("go")}},
@@ -318,7 +319,7 @@ func TestMistralToolIDRoundTrip(t *testing.T) {
 		if calls[0].ID != "call_abc_123_long" || calls[1].ID != "NEWid9999" {
 			t.Fatalf("ids back = %q, %q", calls[0].ID, calls[1].ID)
 		}
-		b := u.last(t).bodyMap(t)
+		b := u.Last(t).JSON(t)
 		sent = append(sent, b["messages"].([]any)[2].(map[string]any)["tool_call_id"].(string))
 	}
 	if sent[0] != up || sent[1] != up {
@@ -328,7 +329,7 @@ func TestMistralToolIDRoundTrip(t *testing.T) {
 
 func TestStreamCanonical(t *testing.T) {
 	t.Run("openai asks for usage and streams tool calls", func(t *testing.T) {
-		u := newUpstream(t, sseReply(strings.SplitAfter(parallelToolsSSE, "\n\n")...))
+		u := upstreamtest.New(t, upstreamtest.SSE(strings.SplitAfter(parallelToolsSSE, "\n\n")...))
 		c := newTestClient(t, u, "openai", "/v1", testKey)
 		s, err := c.Stream(context.Background(), chatRequest("gpt-4o"))
 		if err != nil {
@@ -342,18 +343,18 @@ func TestStreamCanonical(t *testing.T) {
 		if len(evs) != 8 || evs[0].Kind != providers.EventStart || evs[7].Usage.InputTokens != 9 {
 			t.Fatalf("events = %+v", evs)
 		}
-		h := u.last(t)
-		b := h.bodyMap(t)
+		h := u.Last(t)
+		b := h.JSON(t)
 		if b["stream"] != true || !reflect.DeepEqual(b["stream_options"], map[string]any{"include_usage": true}) {
 			t.Fatalf("stream request body: %v", b)
 		}
-		if h.header.Get("Accept") != "text/event-stream" {
-			t.Fatalf("Accept = %q", h.header.Get("Accept"))
+		if h.Header.Get("Accept") != "text/event-stream" {
+			t.Fatalf("Accept = %q", h.Header.Get("Accept"))
 		}
 	})
 	t.Run("mistral: no stream_options, usage from the last chunk, ids mapped back", func(t *testing.T) {
 		up := mistralID("toolu_01ABCdef")
-		u := newUpstream(t, sseReply(
+		u := upstreamtest.New(t, upstreamtest.SSE(
 			`data: {"id":"x","object":"chat.completion.chunk","model":"mistral-large","choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]}`+"\n\n",
 			`data: {"id":"x","object":"chat.completion.chunk","model":"mistral-large","choices":[{"index":0,"delta":{"tool_calls":[{"id":"`+up+`","function":{"name":"get_weather","arguments":"{}"},"index":0}]},"finish_reason":"tool_calls"}],"usage":{"prompt_tokens":20,"total_tokens":30,"completion_tokens":10}}`+"\n\n",
 			"data: [DONE]\n\n"))
@@ -375,12 +376,12 @@ func TestStreamCanonical(t *testing.T) {
 		if !reflect.DeepEqual(evs, want) {
 			t.Fatalf("got  %+v\nwant %+v", evs, want)
 		}
-		if b := u.last(t).bodyMap(t); has(b, "stream_options") || b["stream"] != true {
+		if b := u.Last(t).JSON(t); has(b, "stream_options") || b["stream"] != true {
 			t.Fatalf("mistral stream body: %v", b)
 		}
 	})
 	t.Run("error event first is returned by Stream itself (fallback still possible)", func(t *testing.T) {
-		u := newUpstream(t, sseReply(`data: {"error":{"message":"overloaded","type":"server_error","code":"529"}}`+"\n\n"))
+		u := upstreamtest.New(t, upstreamtest.SSE(`data: {"error":{"message":"overloaded","type":"server_error","code":"529"}}`+"\n\n"))
 		c := newTestClient(t, u, "openai", "/v1", testKey)
 		_, err := c.Stream(context.Background(), chatRequest("gpt-4o"))
 		var e *providers.Error
@@ -389,7 +390,7 @@ func TestStreamCanonical(t *testing.T) {
 		}
 	})
 	t.Run("a JSON answer to a stream request is replayed as a stream", func(t *testing.T) {
-		u := newUpstream(t, jsonReply(200, completionJSON))
+		u := upstreamtest.New(t, upstreamtest.JSON(200, completionJSON))
 		c := newTestClient(t, u, "ollama", "/v1", "")
 		s, err := c.Stream(context.Background(), chatRequest("llama"))
 		if err != nil {
@@ -412,7 +413,7 @@ func TestStreamCanonical(t *testing.T) {
 	t.Run("cancelling the context ends a stream that is waiting for data", func(t *testing.T) {
 		release := make(chan struct{})
 		defer close(release)
-		u := newUpstream(t, func(w http.ResponseWriter, r *http.Request, _ hit) {
+		u := upstreamtest.New(t, func(w http.ResponseWriter, r *http.Request, _ upstreamtest.Request) {
 			w.Header().Set("Content-Type", "text/event-stream")
 			io.WriteString(w, `data: {"id":"c","choices":[{"index":0,"delta":{"content":"Hel"}}]}`+"\n\n")
 			w.(http.Flusher).Flush()
@@ -534,7 +535,7 @@ func TestUpstreamErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			u := newUpstream(t, jsonReply(tt.status, tt.body, tt.headers...))
+			u := upstreamtest.New(t, upstreamtest.JSON(tt.status, tt.body, tt.headers...))
 			c := newTestClient(t, u, tt.backend, tt.suffix, testKey)
 			want := tt.want
 			want.Provider = tt.backend
@@ -565,9 +566,9 @@ func TestUpstreamErrors(t *testing.T) {
 }
 
 func TestUnreachableUpstream(t *testing.T) {
-	u := newUpstream(t, jsonReply(200, completionJSON))
+	u := upstreamtest.New(t, upstreamtest.JSON(200, completionJSON))
 	c := newTestClient(t, u, "openai", "/v1", testKey)
-	u.srv.Close()
+	u.Close()
 	_, err := c.Chat(context.Background(), chatRequest("gpt-4o"))
 	var e *providers.Error
 	if !errors.As(err, &e) || e.Kind != providers.KindUnavailable || e.Status() != http.StatusBadGateway {
@@ -579,7 +580,7 @@ func TestUnreachableUpstream(t *testing.T) {
 }
 
 func TestChatMalformedAnswer(t *testing.T) {
-	u := newUpstream(t, jsonReply(200, `{"id":"x","choices":[`))
+	u := upstreamtest.New(t, upstreamtest.JSON(200, `{"id":"x","choices":[`))
 	c := newTestClient(t, u, "openai", "/v1", testKey)
 	_, err := c.Chat(context.Background(), chatRequest("gpt-4o"))
 	var e *providers.Error
@@ -589,11 +590,11 @@ func TestChatMalformedAnswer(t *testing.T) {
 }
 
 func TestHeaderTimeout(t *testing.T) {
-	u := newUpstream(t, func(w http.ResponseWriter, r *http.Request, _ hit) {
+	u := upstreamtest.New(t, func(w http.ResponseWriter, r *http.Request, _ upstreamtest.Request) {
 		<-r.Context().Done() // never answers
 	})
-	c, err := New(providers.Config{Backend: "openai", BaseURL: u.srv.URL + "/v1", APIKey: testKey,
-		HTTPClient: u.srv.Client(), HeaderTimeout: 20 * time.Millisecond})
+	c, err := New(providers.Config{Backend: "openai", BaseURL: u.URL + "/v1", APIKey: testKey,
+		HTTPClient: u.Client(), HeaderTimeout: 20 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -607,9 +608,9 @@ func TestHeaderTimeout(t *testing.T) {
 // An Azure deployment is the model id in the URL path: one that would move the path (".." and
 // the like) is refused before anything is sent, on every operation that names a deployment.
 func TestAzureDeploymentCannotMoveThePath(t *testing.T) {
-	u := newUpstream(t, jsonReply(200, completionJSON))
-	c, err := New(providers.Config{Backend: "azure", BaseURL: u.srv.URL, APIKey: testKey,
-		AzureAPIVersion: "2024-10-21", HTTPClient: u.srv.Client()})
+	u := upstreamtest.New(t, upstreamtest.JSON(200, completionJSON))
+	c, err := New(providers.Config{Backend: "azure", BaseURL: u.URL, APIKey: testKey,
+		AzureAPIVersion: "2024-10-21", HTTPClient: u.Client()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -623,9 +624,7 @@ func TestAzureDeploymentCannotMoveThePath(t *testing.T) {
 			t.Errorf("Forward(embeddings, model %q) sent a request", model)
 		}
 	}
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	if len(u.hits) != 0 {
-		t.Errorf("upstream received %d requests, first to %s", len(u.hits), u.hits[0].path)
+	if got := u.Requests(); len(got) != 0 {
+		t.Errorf("upstream received %d requests, first to %s", len(got), got[0].Path)
 	}
 }

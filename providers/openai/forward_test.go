@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/aigateway/ai-gateway/providers"
+	"github.com/aigateway/ai-gateway/providers/upstreamtest"
 )
 
 // relay reads a forwarded stream to its end, copying each payload.
@@ -40,7 +41,7 @@ func payloads(sse string) []string {
 }
 
 func TestForwardChatNonStream(t *testing.T) {
-	u := newUpstream(t, jsonReply(200, completionJSON, "X-Request-Id", "up-1"))
+	u := upstreamtest.New(t, upstreamtest.JSON(200, completionJSON, "X-Request-Id", "up-1"))
 	c := newTestClient(t, u, "openai", "/v1", testKey)
 	body, err := RewriteRequest([]byte(opencodeBody), Rewrite{Model: "gpt-4o", SystemPrompt: "GW", MaxTokens: 100})
 	if err != nil {
@@ -52,7 +53,7 @@ func TestForwardChatNonStream(t *testing.T) {
 	}
 	f.Close()
 	// The upstream got exactly what the policy produced: nothing else was re-encoded.
-	if got := u.last(t).body; string(got) != string(body) {
+	if got := u.Last(t).Body; string(got) != string(body) {
 		t.Fatalf("upstream received\n%s\nwant\n%s", got, body)
 	}
 
@@ -70,14 +71,14 @@ func TestForwardChatNonStream(t *testing.T) {
 }
 
 func TestForwardChatNonStreamErrorIn200(t *testing.T) {
-	u := newUpstream(t, jsonReply(200, `{"error":{"message":"context too long","type":"invalid_request_error","code":"context_length_exceeded"}}`))
+	u := upstreamtest.New(t, upstreamtest.JSON(200, `{"error":{"message":"context too long","type":"invalid_request_error","code":"context_length_exceeded"}}`))
 	c := newTestClient(t, u, "openai-compatible", "/v1", "")
 	_, err := c.ForwardChat(context.Background(), []byte(`{"model":"m","messages":[]}`), false)
 	var e *providers.Error
 	if !errors.As(err, &e) || e.Message != "context too long" || e.Code != "context_length_exceeded" || e.Status() != 502 {
 		t.Fatalf("err = %#v", err)
 	}
-	u2 := newUpstream(t, jsonReply(200, `not json`))
+	u2 := upstreamtest.New(t, upstreamtest.JSON(200, `not json`))
 	c2 := newTestClient(t, u2, "openai-compatible", "/v1", "")
 	_, err = c2.ForwardChat(context.Background(), []byte(`{"model":"m","messages":[]}`), false)
 	if !errors.As(err, &e) || !strings.Contains(e.Message, "malformed") {
@@ -100,7 +101,7 @@ func TestForwardChatStream(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			u := newUpstream(t, sseReply(events...))
+			u := upstreamtest.New(t, upstreamtest.SSE(events...))
 			c := newTestClient(t, u, tt.backend, "/v1", testKey)
 			f, err := c.ForwardChat(context.Background(), []byte(`{"model":"gpt-4o","stream":true,"messages":[{"role":"user","content":"x"}]}`), true)
 			if err != nil {
@@ -122,8 +123,8 @@ func TestForwardChatStream(t *testing.T) {
 			if tt.drop && strings.Contains(strings.Join(got, ""), usageChunk) {
 				t.Fatal("usage chunk relayed")
 			}
-			if h := u.last(t); h.header.Get("Accept") != "text/event-stream" {
-				t.Fatalf("Accept = %q", h.header.Get("Accept"))
+			if h := u.Last(t); h.Header.Get("Accept") != "text/event-stream" {
+				t.Fatalf("Accept = %q", h.Header.Get("Accept"))
 			}
 		})
 	}
@@ -133,7 +134,7 @@ func TestForwardChatStream(t *testing.T) {
 // stream is closed when the test ends.
 func forwardStream(t *testing.T, events ...string) *Forwarded {
 	t.Helper()
-	u := newUpstream(t, sseReply(events...))
+	u := upstreamtest.New(t, upstreamtest.SSE(events...))
 	c := newTestClient(t, u, "openai", "/v1", testKey)
 	f, err := c.ForwardChat(context.Background(), []byte(`{"model":"m","stream":true,"messages":[]}`), true)
 	if err != nil {
@@ -196,7 +197,7 @@ func TestForwardChatStreamFinishedWithoutDone(t *testing.T) {
 func TestForwardChatStreamKeepsContentMentioningKeys(t *testing.T) {
 	// Content that talks about "usage", "error" and "finish_reason" is relayed as text, not sniffed.
 	chunk := `{"id":"c","choices":[{"index":0,"delta":{"content":"the \"error\": field and \"usage\": {} and \"finish_reason\": \"x\""},"finish_reason":null}]}`
-	u := newUpstream(t, sseReply("data: "+chunk+"\n\n", "data: [DONE]\n\n"))
+	u := upstreamtest.New(t, upstreamtest.SSE("data: "+chunk+"\n\n", "data: [DONE]\n\n"))
 	c := newTestClient(t, u, "openai", "/v1", testKey)
 	f, err := c.ForwardChat(context.Background(), []byte(`{"model":"m","stream":true,"messages":[]}`), true)
 	if err != nil {
@@ -211,7 +212,7 @@ func TestForwardChatStreamKeepsContentMentioningKeys(t *testing.T) {
 func TestForwardChatMistral(t *testing.T) {
 	clientID := "call_Z8k2_client_side"
 	up := mistralID(clientID)
-	u := newUpstream(t, sseReply(
+	u := upstreamtest.New(t, upstreamtest.SSE(
 		`data: {"id":"x","object":"chat.completion.chunk","created":1,"model":"mistral-small","choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]}`+"\n\n",
 		`data: {"id":"x","object":"chat.completion.chunk","created":1,"model":"mistral-small","choices":[{"index":0,"delta":{"tool_calls":[{"id":"`+up+`","type":"function","function":{"name":"f","arguments":"{}"},"index":0}]},"finish_reason":"tool_calls"}],"usage":{"prompt_tokens":5,"total_tokens":8,"completion_tokens":3}}`+"\n\n",
 		"data: [DONE]\n\n"))
@@ -234,7 +235,7 @@ func TestForwardChatMistral(t *testing.T) {
 	if !f.HasUsage || f.Usage.InputTokens != 5 || f.Usage.OutputTokens != 3 || f.FinishReason != "tool_calls" {
 		t.Fatalf("forwarded = %+v", f)
 	}
-	sent := string(u.last(t).body)
+	sent := string(u.Last(t).Body)
 	want := `{"model":"mistral-small","stream":true,"max_tokens":50,"x_keep":1,` +
 		`"messages":[{"role":"assistant","content":"","tool_calls":[{"id":"` + up + `","type":"function","function":{"name":"f","arguments":"{}"}}]},` +
 		`{"role":"tool","tool_call_id":"` + up + `","content":"r"},` + mistralBridge + `,{"role":"user","content":"next"}]}`
@@ -244,14 +245,14 @@ func TestForwardChatMistral(t *testing.T) {
 }
 
 func TestForwardChatPerplexity(t *testing.T) {
-	u := newUpstream(t, jsonReply(200, completionJSON))
+	u := upstreamtest.New(t, upstreamtest.JSON(200, completionJSON))
 	c := newTestClient(t, u, "perplexity", "", testKey)
 	body := `{"model":"sonar","messages":[{"role":"system","content":"s"},{"role":"user","content":"a"},{"role":"user","content":[{"type":"text","text":"b"}]}],"tools":[{"type":"function","function":{"name":"f"}}],"tool_choice":"auto","search_recency_filter":"week","temperature":0}`
 	if _, err := c.ForwardChat(context.Background(), []byte(body), false); err != nil {
 		t.Fatal(err)
 	}
 	want := `{"model":"sonar","messages":[{"role":"system","content":"s"},{"role":"user","content":[{"type":"text","text":"a"},{"type":"text","text":"b"}]}],"search_recency_filter":"week","temperature":0}`
-	if got := string(u.last(t).body); got != want {
+	if got := string(u.Last(t).Body); got != want {
 		t.Fatalf("upstream received\n%s\nwant\n%s", got, want)
 	}
 }
@@ -276,14 +277,14 @@ func TestForwardChatCohereAndXAI(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.backend+" "+tt.want[:30], func(t *testing.T) {
-			u := newUpstream(t, sseReply(`data: {"id":"c","choices":[{"index":0,"delta":{"content":"k"},"finish_reason":"stop"}]}`+"\n\n"))
+			u := upstreamtest.New(t, upstreamtest.SSE(`data: {"id":"c","choices":[{"index":0,"delta":{"content":"k"},"finish_reason":"stop"}]}`+"\n\n"))
 			c := newTestClient(t, u, tt.backend, tt.suffix, testKey)
 			f, err := c.ForwardChat(context.Background(), []byte(tt.body), true)
 			if err != nil {
 				t.Fatal(err)
 			}
 			f.Close()
-			if got := string(u.last(t).body); got != tt.want {
+			if got := string(u.Last(t).Body); got != tt.want {
 				t.Fatalf("upstream received\n%s\nwant\n%s", got, tt.want)
 			}
 		})
@@ -291,7 +292,7 @@ func TestForwardChatCohereAndXAI(t *testing.T) {
 }
 
 func TestForwardChatJSONAnswerToStream(t *testing.T) {
-	u := newUpstream(t, jsonReply(200, completionJSON))
+	u := upstreamtest.New(t, upstreamtest.JSON(200, completionJSON))
 	c := newTestClient(t, u, "lmstudio", "/v1", "")
 	f, err := c.ForwardChat(context.Background(), []byte(`{"model":"m","stream":true,"messages":[]}`), true)
 	if err != nil {
@@ -309,24 +310,24 @@ func TestForwardChatJSONAnswerToStream(t *testing.T) {
 }
 
 func TestForwardRaw(t *testing.T) {
-	u := newUpstream(t, jsonReply(200, `{"object":"list","data":[]}`))
+	u := upstreamtest.New(t, upstreamtest.JSON(200, `{"object":"list","data":[]}`))
 	c := newTestClient(t, u, "openai", "/v1", testKey)
 	resp, err := c.Do(context.Background(), "embeddings", []byte(`{"model":"e","input":"x"}`), false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if h := u.last(t); h.method != http.MethodPost || h.path != "/v1/embeddings" || h.header.Get("Authorization") != "Bearer "+testKey {
+	if h := u.Last(t); h.Method != http.MethodPost || h.Path != "/v1/embeddings" || h.Header.Get("Authorization") != "Bearer "+testKey {
 		t.Fatalf("hit = %+v", h)
 	}
 	// Any status is a response, not an error.
-	u.reply = jsonReply(500, `{"error":{"message":"x"}}`)
+	u.Handle(upstreamtest.JSON(500, `{"error":{"message":"x"}}`))
 	resp, err = c.Do(context.Background(), "models", nil, false)
 	if err != nil || resp.StatusCode != 500 {
 		t.Fatalf("resp %v err %v", resp, err)
 	}
 	resp.Body.Close()
-	if h := u.last(t); h.method != http.MethodGet || h.path != "/v1/models" {
+	if h := u.Last(t); h.Method != http.MethodGet || h.Path != "/v1/models" {
 		t.Fatalf("hit = %+v", h)
 	}
 	// Azure needs the deployment from the body.
@@ -359,7 +360,7 @@ func TestModels(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			u := newUpstream(t, jsonReply(200, tt.reply))
+			u := upstreamtest.New(t, upstreamtest.JSON(200, tt.reply))
 			c := newTestClient(t, u, tt.backend, tt.suffix, testKey)
 			got, err := c.Models(context.Background())
 			if err != nil {
@@ -368,21 +369,21 @@ func TestModels(t *testing.T) {
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Fatalf("got %+v\nwant %+v", got, tt.want)
 			}
-			if h := u.last(t); h.method != http.MethodGet || h.path != tt.wantPath || h.query != tt.wantQuery {
-				t.Fatalf("hit %s %s?%s", h.method, h.path, h.query)
+			if h := u.Last(t); h.Method != http.MethodGet || h.Path != tt.wantPath || h.Query != tt.wantQuery {
+				t.Fatalf("hit %s %s?%s", h.Method, h.Path, h.Query)
 			}
 		})
 	}
 	t.Run("perplexity has no list endpoint: documented models, no upstream call", func(t *testing.T) {
-		u := newUpstream(t, jsonReply(404, `{}`))
+		u := upstreamtest.New(t, upstreamtest.JSON(404, `{}`))
 		c := newTestClient(t, u, "perplexity", "", testKey)
 		got, err := c.Models(context.Background())
-		if err != nil || len(got) != 4 || got[0].ID != "sonar" || u.count() != 0 {
-			t.Fatalf("got %+v, %v, %d upstream calls", got, err, u.count())
+		if err != nil || len(got) != 4 || got[0].ID != "sonar" || u.Calls() != 0 {
+			t.Fatalf("got %+v, %v, %d upstream calls", got, err, u.Calls())
 		}
 	})
 	t.Run("bad key", func(t *testing.T) {
-		u := newUpstream(t, jsonReply(401, `{"error":{"message":"Invalid key","type":"invalid_request_error","code":"invalid_api_key"}}`))
+		u := upstreamtest.New(t, upstreamtest.JSON(401, `{"error":{"message":"Invalid key","type":"invalid_request_error","code":"invalid_api_key"}}`))
 		c := newTestClient(t, u, "openai", "/v1", testKey)
 		_, err := c.Models(context.Background())
 		var e *providers.Error
@@ -391,7 +392,7 @@ func TestModels(t *testing.T) {
 		}
 	})
 	t.Run("malformed list", func(t *testing.T) {
-		u := newUpstream(t, jsonReply(200, `{"data":`))
+		u := upstreamtest.New(t, upstreamtest.JSON(200, `{"data":`))
 		c := newTestClient(t, u, "openai", "/v1", testKey)
 		if _, err := c.Models(context.Background()); err == nil || !strings.Contains(err.Error(), "malformed") {
 			t.Fatalf("err = %v", err)
@@ -429,15 +430,15 @@ func TestEmbed(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			u := newUpstream(t, jsonReply(200, tt.reply))
+			u := upstreamtest.New(t, upstreamtest.JSON(200, tt.reply))
 			c := newTestClient(t, u, tt.backend, tt.suffix, testKey)
 			got, err := c.Embed(context.Background(), tt.req)
 			if err != nil {
 				t.Fatal(err)
 			}
-			h := u.last(t)
-			if h.path != tt.wantPath || string(h.body) != tt.wantBody {
-				t.Fatalf("upstream got %s %s", h.path, h.body)
+			h := u.Last(t)
+			if h.Path != tt.wantPath || string(h.Body) != tt.wantBody {
+				t.Fatalf("upstream got %s %s", h.Path, h.Body)
 			}
 			if !reflect.DeepEqual(got.Vectors, tt.wantVectors) || got.Usage.InputTokens != tt.wantTokens || string(got.Raw) != tt.reply {
 				t.Fatalf("got %+v", got)
@@ -445,7 +446,7 @@ func TestEmbed(t *testing.T) {
 		})
 	}
 	t.Run("upstream error", func(t *testing.T) {
-		u := newUpstream(t, jsonReply(400, `{"error":{"message":"input too long","type":"invalid_request_error"}}`))
+		u := upstreamtest.New(t, upstreamtest.JSON(400, `{"error":{"message":"input too long","type":"invalid_request_error"}}`))
 		c := newTestClient(t, u, "openai", "/v1", testKey)
 		_, err := c.Embed(context.Background(), &providers.EmbedRequest{Model: "e", Input: []string{"x"}})
 		var e *providers.Error
