@@ -246,3 +246,46 @@ func TestPostgresInstancesStartTogether(t *testing.T) {
 		t.Error("the refused instance wrote a master key")
 	}
 }
+
+// PostgreSQL becomes unreachable under the running program (a proxy between them cuts every
+// connection and refuses new ones): chat requests keep being answered from the key cache, and
+// once the database is reachable again every one of them is in the request history.
+func TestPostgresOutageWholeProgram(t *testing.T) {
+	proxy := pgtest.NewProxy(t, pgtest.ServerAddr())
+	env := map[string]string{"AIGW_DATABASE_DRIVER": "postgres", "AIGW_DATABASE_URL": proxy.Via(pgtest.Schema(t))}
+	up := upstreamtest.New(t, func(w http.ResponseWriter, _ *http.Request, got upstreamtest.Request) {
+		upstreamtest.WriteAnswer(w, got, upstreamtest.Reply{Texts: []string{"still here"}, Input: 5, Output: 2}) //nolint:errcheck
+	})
+	g := startRelGateway(t, env, "")
+	g.createClient(beOpenAI, up.URL, nil)
+	countHistory := func() int {
+		status, body := g.admin(http.MethodGet, "/admin/api/v1/requests?limit=100", nil)
+		var h struct {
+			Requests []json.RawMessage `json:"requests"`
+		}
+		if status != http.StatusOK || json.Unmarshal([]byte(body), &h) != nil {
+			return -1
+		}
+		return len(h.Requests)
+	}
+	if resp, body := g.call(relOpenAI, beOpenAI, false, ""); resp.StatusCode != http.StatusOK {
+		t.Fatalf("before the outage: %d %s", resp.StatusCode, body)
+	}
+	relWaitFor(t, "the first request in the history", 10*time.Second, func() bool { return countHistory() == 1 })
+
+	proxy.Cut()
+	const during = 5
+	for i := range during {
+		resp, body := g.call(relOpenAI, beOpenAI, i%2 == 1, "")
+		if resp.StatusCode != http.StatusOK || !strings.Contains(body, "still here") {
+			t.Fatalf("request %d with PostgreSQL unreachable: %d %s", i, resp.StatusCode, body)
+		}
+	}
+	// The cut is real: what needs the database (the history) fails meanwhile.
+	if status, _ := g.admin(http.MethodGet, "/admin/api/v1/requests", nil); status == http.StatusOK {
+		t.Error("the request history answered 200 with PostgreSQL unreachable")
+	}
+
+	proxy.Restore()
+	relWaitFor(t, "every request in the history after the outage", 30*time.Second, func() bool { return countHistory() == 1+during })
+}
