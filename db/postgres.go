@@ -7,6 +7,7 @@ import (
 	"hash/fnv"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
@@ -28,6 +29,7 @@ func connectPostgres(ctx context.Context, dsn string) (*bun.DB, error) {
 	sqldb := sql.OpenDB(connector)
 	sqldb.SetMaxOpenConns(maxPostgresConns)
 	sqldb.SetMaxIdleConns(maxPostgresConns)
+	sqldb.SetConnMaxIdleTime(5 * time.Minute) // several instances share the server's connection slots
 	db := bun.NewDB(sqldb, pgdialect.New())
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
