@@ -72,3 +72,36 @@ func TestOpenTwiceSameFile(t *testing.T) {
 		t.Fatalf("first handle sees %d users (%v), want 1", n, err)
 	}
 }
+
+// columns lists each table's columns (bun's own tables left out), "table.column", sorted.
+func columns(t *testing.T, d *bun.DB) []string {
+	t.Helper()
+	ctx := context.Background()
+	var out []string
+	for _, table := range tables(t, d) {
+		var names []string
+		q := d.NewRaw("SELECT name FROM pragma_table_info(?)", table)
+		if isPostgres(d) {
+			q = d.NewRaw("SELECT column_name::text FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = ?", table)
+		}
+		if err := q.Scan(ctx, &names); err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range names {
+			out = append(out, table+"."+n)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// The dialects' own migrations build the same tables with the same columns.
+func TestDialectsBuildTheSameSchema(t *testing.T) {
+	sqlite, pg := columns(t, sqliteDB(t)), columns(t, postgresDB(t))
+	if !slices.Equal(sqlite, pg) {
+		t.Fatalf("columns differ:\nsqlite:   %v\npostgres: %v", sqlite, pg)
+	}
+	if len(sqlite) < 50 {
+		t.Fatalf("only %d columns: %v", len(sqlite), sqlite)
+	}
+}
