@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -288,4 +289,24 @@ func TestPostgresOutageWholeProgram(t *testing.T) {
 
 	proxy.Restore()
 	relWaitFor(t, "every request in the history after the outage", 30*time.Second, func() bool { return countHistory() == 1+during })
+}
+
+// A PostgreSQL server that is not there stops the start with a message naming the database
+// without its password.
+func TestPostgresUnreachableAtStart(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now
+	env := map[string]string{"AIGW_DATABASE_DRIVER": "postgres",
+		"AIGW_DATABASE_URL": "postgres://gw:pg-SECRET-pw-83a1@" + addr + "/gw?sslmode=disable"}
+	out, err := runCmd(t, env, "migrate", "-config", filepath.Join(t.TempDir(), "config.yaml"))
+	if err == nil || !strings.Contains(err.Error(), "open database postgres://gw:xxxxx@"+addr+"/gw") {
+		t.Fatalf("migrate against no server: %v\n%s", err, out)
+	}
+	if strings.Contains(err.Error()+out, "pg-SECRET-pw-83a1") {
+		t.Errorf("the password was printed: %v\n%s", err, out)
+	}
 }
