@@ -10,7 +10,7 @@ import (
 )
 
 // nativeResponsesUpstream is an OpenAI upstream that serves the Responses API: it records every
-// request and answers creations, reads, deletes and counts.
+// request and answers creations, reads, deletes, counts and compactions.
 type nativeResponsesUpstream struct {
 	mu   sync.Mutex
 	reqs []string // "METHOD path body"
@@ -29,6 +29,8 @@ func (u *nativeResponsesUpstream) handler(w http.ResponseWriter, r *http.Request
 	switch {
 	case r.Method == "POST" && r.URL.Path == "/responses/input_tokens":
 		io.WriteString(w, `{"object":"response.input_tokens","input_tokens":77}`)
+	case r.Method == "POST" && r.URL.Path == "/responses/compact":
+		io.WriteString(w, compactionAnswer)
 	case r.Method == "POST" && strings.Contains(string(b), `"stream":true`):
 		w.Header().Set("Content-Type", "text/event-stream")
 		for i, ev := range []string{

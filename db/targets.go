@@ -30,6 +30,9 @@ type Attempt struct {
 	LatencyMS int64  `json:"latency_ms"`
 	// Error is empty for the attempt that answered.
 	Error string `json:"error"`
+	// OmittedTools names the tools the caller offered that this attempt's backend could not be
+	// offered (built-in and namespaced Responses tools on a translated backend), left out.
+	OmittedTools []string `json:"omitted_tools,omitempty"`
 }
 
 // SealedKeys, Targets and Attempts are stored as JSON arrays, so the SQL stays portable.

@@ -12,9 +12,12 @@ import { MockUpstream } from './lib/mock.js';
 import { Runner } from './lib/runner.js';
 import * as openaiSDK from './tests/openai-sdk.js';
 import * as aiSDK from './tests/ai-sdk.js';
+import * as aiSDKOpenAI from './tests/ai-sdk-openai.js';
+import * as agentsSDK from './tests/agents-sdk.js';
 import * as anthropicSDK from './tests/anthropic-sdk.js';
 import * as genaiSDK from './tests/genai-sdk.js';
 import * as opencode from './tests/opencode.js';
+import * as opencodeResponses from './tests/opencode-responses.js';
 import * as accounting from './tests/accounting.js';
 import * as disconnect from './tests/disconnect.js';
 import * as mockSelftest from './tests/mock-selftest.js';
@@ -24,6 +27,9 @@ import * as translation from './tests/translation.js';
 import * as readme from './tests/readme.js';
 import * as responses from './tests/responses.js';
 import * as codexCLI from './tests/codex.js';
+import * as codexEdit from './tests/codex-edit.js';
+import * as claudeCode from './tests/claude-code.js';
+import * as geminiCLI from './tests/gemini-cli.js';
 
 const suites = [
   mockSelftest,
@@ -33,12 +39,18 @@ const suites = [
   genaiSDK,
   translation,
   responses,
+  aiSDKOpenAI,
+  agentsSDK,
   quirks,
   policy,
   accounting,
   disconnect,
   opencode,
+  opencodeResponses,
   codexCLI,
+  codexEdit,
+  claudeCode,
+  geminiCLI,
   readme,
 ];
 
@@ -87,7 +99,7 @@ async function main() {
         upstream_key: upstreamKey,
         default_model: spec.model,
       });
-      backends.push({ ...spec, mock, key: client.key, upstreamKey });
+      backends.push({ ...spec, mock, key: client.key, clientID: client.id, upstreamKey });
     }
 
     const wlMock = new MockUpstream('openai', { models: ['gpt-e2e'] });

@@ -40,6 +40,9 @@ type Call struct {
 	// written by the goroutine of Do before it returns, read by End.
 	attempts db.Attempts
 	answered *target
+	// omitted are the tools the current attempt's request left out (providers.Request.OmittedTools),
+	// noted on the attempt when it is recorded.
+	omitted []string
 }
 
 // Model is the model to ask the upstream for: the requested one or the client's default.

@@ -15,6 +15,9 @@ const (
 	OpGenerate = providers.OpGenerate
 	// OpCountTokens counts input tokens; it reserves no tokens.
 	OpCountTokens = providers.OpCountTokens
+	// OpCompact compacts a Responses conversation on a backend that keeps its state itself; it
+	// is admitted and accounted as a generation.
+	OpCompact = providers.OpCompact
 	// OpEmbed computes embeddings; it reserves input tokens only.
 	OpEmbed = "embed"
 	// OpModels lists the models the client may use; it needs no model and reserves no tokens.
@@ -116,6 +119,8 @@ func (g *Gateway) Do(ctx context.Context, x *Exchange) (*Answer, error) {
 		err = g.embed(ctx, call, x, a)
 	case OpCountTokens:
 		err = g.countTokens(ctx, call, x, a)
+	case OpCompact:
+		err = g.compact(ctx, call, x, a)
 	default:
 		err = g.generate(ctx, call, x, a)
 	}
@@ -234,6 +239,7 @@ func (g *Gateway) generateOn(ctx context.Context, call *Call, x *Exchange, a *An
 	if err != nil {
 		return err
 	}
+	call.omitted = req.OmittedTools
 	call.applyPolicy(req, up.model)
 	if req.Stream {
 		st, err := up.provider.Stream(ctx, req)
@@ -290,6 +296,7 @@ func (g *Gateway) countTokensOn(ctx context.Context, call *Call, x *Exchange, a 
 	if err != nil {
 		return err
 	}
+	call.omitted = req.OmittedTools
 	call.applyPolicy(req, up.model)
 	var n int
 	if tc, ok := up.provider.(providers.TokenCounter); ok {

@@ -178,7 +178,8 @@ func (g *Gateway) skip(call *Call, t *target, outcome, why string, fallback *pro
 func (c *Call) attempted(t *target, began time.Time, status int, msg, outcome string) {
 	c.g.routing.attempts.WithLabelValues(t.backend, outcome).Inc()
 	c.attempts = append(c.attempts, db.Attempt{Provider: t.backend, BaseURL: t.baseURL, Status: status,
-		LatencyMS: c.g.now().Sub(began).Milliseconds(), Error: msg})
+		LatencyMS: c.g.now().Sub(began).Milliseconds(), Error: msg, OmittedTools: c.omitted})
+	c.omitted = nil
 }
 
 // classify says what an attempt's failure was, and whether it may be retried (SPEC §15): a

@@ -211,6 +211,8 @@ func genAIOperation(op, proto string) string {
 		return "count_tokens"
 	case OpModels:
 		return "list_models"
+	case OpCompact:
+		return "compact"
 	}
 	if proto == "gemini" {
 		return "generate_content"

@@ -9,6 +9,9 @@ const (
 	OpRead = "read"
 	// OpDelete deletes ForwardRequest.Path.
 	OpDelete = "delete"
+	// OpCompact compacts a conversation (the Responses API's POST /responses/compact): the
+	// answer is the new context window, with an opaque compaction item only that backend reads.
+	OpCompact = "compact"
 )
 
 // NativeForwarder is implemented by providers whose backend also serves a protocol other than
@@ -16,8 +19,8 @@ const (
 // Completions): that protocol's door forwards to it close to byte-for-byte instead of
 // translating.
 //
-// ForwardNative is Forwarder.Forward for protocol: OpGenerate and OpCountTokens with the policy
-// applied to the body, OpRead and OpDelete on req.Path (relative to the protocol's resource,
+// ForwardNative is Forwarder.Forward for protocol: OpGenerate, OpCountTokens and OpCompact with
+// the policy applied to the body, OpRead and OpDelete on req.Path (relative to the protocol's resource,
 // e.g. "resp_1/input_items?limit=5") with no body. Errors are *Error, as for Forward.
 type NativeForwarder interface {
 	ServesNatively(protocol string) bool

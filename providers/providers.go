@@ -93,6 +93,11 @@ type Request struct {
 	// Extra holds top-level fields of the source protocol that the canonical model does not map.
 	// Translators may forward those that mean the same thing on their wire; others are dropped.
 	Extra map[string]json.RawMessage
+
+	// OmittedTools names the tools the caller offered that a backend of another protocol cannot
+	// be offered (the Responses API's built-in and namespaced tools), left out of the request;
+	// the request log notes them on the attempt.
+	OmittedTools []string `json:",omitempty"`
 }
 
 // Message is one turn of a conversation.

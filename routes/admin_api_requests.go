@@ -51,6 +51,8 @@ type attemptJSON struct {
 	Status    int    `json:"status"`
 	LatencyMS int64  `json:"latency_ms"`
 	Error     string `json:"error"`
+	// OmittedTools names the offered tools this attempt's backend could not be offered.
+	OmittedTools []string `json:"omitted_tools,omitempty"`
 }
 
 func toAttemptsJSON(as db.Attempts) []attemptJSON {

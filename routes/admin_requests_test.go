@@ -245,3 +245,29 @@ func TestRequestDetailShowsTraceID(t *testing.T) {
 		t.Errorf("admin API requests %+v, want the newest untraced and the older with trace id %s", page.Requests, id)
 	}
 }
+
+// The detail page and the admin API note the tools an attempt's backend could not be offered
+// (built-in and namespaced Responses tools on a translated backend).
+func TestRequestDetailShowsOmittedTools(t *testing.T) {
+	e := newEdge(t)
+	s := e.login()
+	row := db.RequestLog{Time: time.Now(), ClientID: 42, Status: 200, Endpoint: "/v1/responses",
+		Attempts: db.Attempts{{Provider: "anthropic", Status: 200, OmittedTools: []string{"web_search", "namespace multi_agent_v1"}}}}
+	if _, err := e.deps.DB.NewInsert().Model(&row).Exec(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	_, doc, _ := e.page(s, "/admin/requests/"+edgeID(row.ID))
+	got := strings.Join(strings.Fields(doc.Find(testid("attempt-omitted")).Text()), " ")
+	if want := "Tools left out (this backend cannot be offered them): web_search, namespace multi_agent_v1"; got != want {
+		t.Errorf("omitted tools shown as %q, want %q", got, want)
+	}
+	var page struct {
+		Requests []requestJSON `json:"requests"`
+	}
+	if resp := e.api(e.adminToken(), "GET", "/admin/api/v1/requests", "", &page); resp.StatusCode != 200 || len(page.Requests) != 1 {
+		t.Fatalf("admin API: %d, %d rows", resp.StatusCode, len(page.Requests))
+	}
+	if got := page.Requests[0].Attempts[0].OmittedTools; strings.Join(got, "|") != "web_search|namespace multi_agent_v1" {
+		t.Errorf("admin API omitted_tools %q", got)
+	}
+}

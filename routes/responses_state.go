@@ -30,16 +30,8 @@ func (s *server) readResponsesRequest(c *fiber.Ctx, cl *gateway.Client) (req *re
 	}
 	door = responses.NewDoor(req)
 	if native = gateway.Forwards(cl, door); native {
-		if id := req.PreviousResponseID; id != "" {
-			r, err := s.ownedResponse(cl, id)
-			if err != nil {
-				return nil, nil, false, err
-			}
-			if r == nil {
-				return nil, nil, false, &gateway.Refusal{Kind: providers.KindNotFound,
-					Code: "previous_response_not_found", Param: "previous_response_id",
-					Message: "Previous response with id '" + id + "' not found."}
-			}
+		if err := s.checkPrevious(cl, req); err != nil {
+			return nil, nil, false, err
 		}
 		return req, door, true, nil
 	}
@@ -47,6 +39,24 @@ func (s *server) readResponsesRequest(c *fiber.Ctx, cl *gateway.Client) (req *re
 		return nil, nil, false, err
 	}
 	return req, door, false, nil
+}
+
+// checkPrevious refuses a previous_response_id the client does not own (a 404, as the upstream
+// would answer for an id it does not know), before the request is forwarded.
+func (s *server) checkPrevious(cl *gateway.Client, req *responses.Request) error {
+	id := req.PreviousResponseID
+	if id == "" {
+		return nil
+	}
+	r, err := s.ownedResponse(cl, id)
+	if err != nil {
+		return err
+	}
+	if r == nil {
+		return &gateway.Refusal{Kind: providers.KindNotFound, Code: "previous_response_not_found", Param: "previous_response_id",
+			Message: "Previous response with id '" + id + "' not found."}
+	}
+	return nil
 }
 
 // ownedResponse is the client's row for response id: nil when it has none.
@@ -246,8 +256,8 @@ func nullable(s string) any {
 	return s
 }
 
-// responsesUnsupported answers the Responses endpoints a translated backend cannot serve.
+// responsesUnsupported answers the Responses endpoints the gateway serves on no backend.
 func (s *server) responsesUnsupported(c *fiber.Ctx) error {
 	return &gateway.Refusal{Kind: providers.KindBadRequest,
-		Message: c.Method() + " " + c.Path() + " is not supported by this gateway: background responses and remote compaction need OpenAI's own servers"}
+		Message: c.Method() + " " + c.Path() + " is not supported by this gateway: a background response cannot be cancelled through it"}
 }

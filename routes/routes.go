@@ -172,7 +172,7 @@ func New(d Deps) *fiber.App {
 	doors.get("/v1/usage", s.usage)
 	doors.post("/v1/responses", s.createResponse)
 	doors.post("/v1/responses/input_tokens", s.responsesInputTokens)
-	doors.post("/v1/responses/compact", s.responsesUnsupported)
+	doors.post("/v1/responses/compact", s.compactResponse)
 	doors.get("/v1/responses/:id", s.getResponse)
 	doors.delete("/v1/responses/:id", s.deleteResponse)
 	doors.get("/v1/responses/:id/input_items", s.responseInputItems)

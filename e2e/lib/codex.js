@@ -16,10 +16,38 @@ export function launcher() {
   return p;
 }
 
+// catalogEntry is a model catalog entry (Codex's `model_catalog_json` file) for a model Codex does
+// not know: the fields this release requires, with `apply_patch_tool_type: "freeform"`, which
+// makes Codex offer its `apply_patch` custom tool. Without an entry Codex falls back to metadata
+// that offers no `apply_patch` tool to a custom provider, and edits files through its shell tool.
+export function catalogEntry(model) {
+  return {
+    slug: model,
+    display_name: model,
+    base_instructions: 'You are Codex, a coding agent working in the user\'s workspace.',
+    apply_patch_tool_type: 'freeform',
+    shell_type: 'shell_command',
+    support_verbosity: false,
+    supported_reasoning_levels: [],
+    truncation_policy: { mode: 'tokens', limit: 10000 },
+    experimental_supported_tools: [],
+    visibility: 'list',
+    supported_in_api: true,
+    priority: 1,
+  };
+}
+
 // exec runs `codex exec prompt` with model through the gateway at gatewayURL with key, in cwd,
-// and resolves with its exit code and output. stdin is closed, as in CI.
-export function exec(prompt, { gatewayURL, key, model, cwd, home, timeout = 90_000 }) {
+// and resolves with its exit code and output. stdin is closed, as in CI. With catalog set, a
+// model catalog holding catalogEntry(model) is written to home and passed to Codex.
+export function exec(prompt, { gatewayURL, key, model, cwd, home, catalog = false, timeout = 90_000 }) {
   fs.mkdirSync(home, { recursive: true });
+  const extra = [];
+  if (catalog) {
+    const file = path.join(home, 'models.json');
+    fs.writeFileSync(file, JSON.stringify({ models: [catalogEntry(model)] }, null, 2));
+    extra.push('-c', `model_catalog_json=${JSON.stringify(file)}`);
+  }
   const env = { PATH: process.env.PATH, LANG: 'C.UTF-8', HOME: home, CODEX_HOME: home, GW_KEY: key, NO_COLOR: '1' };
   const args = [
     launcher(),
@@ -36,6 +64,7 @@ export function exec(prompt, { gatewayURL, key, model, cwd, home, timeout = 90_0
     'model_provider=gw',
     '-c',
     `model_providers.gw={name="gw",base_url="${gatewayURL}/v1",env_key="GW_KEY",wire_api="responses"}`,
+    ...extra,
     '-m',
     model,
     prompt,

@@ -117,6 +117,19 @@ export class Gateway {
     return c;
   }
 
+  // loggedSince waits until the request log holds at least n rows of client for requests that
+  // began at or after since (a Date; rows are written in the background) and returns those rows,
+  // newest first, as the admin API lists them.
+  async loggedSince(client, since, n) {
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const { requests } = await this.admin('GET', `/requests?client_id=${client}`);
+      const rows = requests.filter((r) => new Date(r.time) >= since);
+      if (rows.length >= n || Date.now() > deadline) return rows;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
   async stop() {
     if (!this.proc || this.proc.exitCode !== null) return;
     this.proc.kill('SIGTERM');

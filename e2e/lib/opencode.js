@@ -41,13 +41,15 @@ export function isolatedEnv(home, extra = {}) {
   };
 }
 
-// providerConfig is an opencode config with one OpenAI-compatible provider `gw` pointing at the
-// gateway, the given model as both the main and the small (title) model.
-export function providerConfig(gatewayURL, key, model) {
+// providerConfig is an opencode config with one provider `gw` pointing at the gateway, the given
+// model as both the main and the small (title) model. The provider is OpenAI-compatible (Chat
+// Completions, /v1/chat/completions) unless npm names `@ai-sdk/openai`, which speaks the
+// Responses API (/v1/responses).
+export function providerConfig(gatewayURL, key, model, npm = '@ai-sdk/openai-compatible') {
   return {
     provider: {
       gw: {
-        npm: '@ai-sdk/openai-compatible',
+        npm,
         options: { baseURL: `${gatewayURL}/v1`, apiKey: key },
         models: {
           [model]: {

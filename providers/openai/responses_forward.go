@@ -34,7 +34,8 @@ func (c *Client) ServesNatively(protocol string) bool {
 
 // ForwardNative forwards a Responses API request (providers.NativeForwarder): a creation with
 // the policy applied (model, the client's system prompt before the instructions, the output cap
-// on max_output_tokens), an input_tokens count, or a read or delete of a stored response.
+// on max_output_tokens), an input_tokens count, a compaction, or a read or delete of a stored
+// response.
 func (c *Client) ForwardNative(ctx context.Context, protocol string, req *providers.ForwardRequest) (*providers.Forwarded, error) {
 	if !c.ServesNatively(protocol) {
 		return nil, &providers.Error{Kind: providers.KindBadRequest, Provider: c.preset.id,
@@ -53,6 +54,17 @@ func (c *Client) ForwardNative(ctx context.Context, protocol string, req *provid
 			return nil, err
 		}
 		return c.responsesCall(ctx, http.MethodPost, "responses/input_tokens", body)
+	case providers.OpCompact:
+		body, err := rewriteResponses(req.Body, req.Policy, false)
+		if err != nil {
+			return nil, err
+		}
+		f, err := c.responsesCall(ctx, http.MethodPost, "responses/compact", body)
+		if err != nil {
+			return nil, err
+		}
+		f.Summary = responsesSummary(f.Body)
+		return f, nil
 	}
 	body, err := rewriteResponses(req.Body, req.Policy, true)
 	if err != nil {

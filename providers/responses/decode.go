@@ -40,6 +40,7 @@ func (r *Request) Decode() (*providers.Request, error) {
 	if err := r.decodeTools(req); err != nil {
 		return nil, err
 	}
+	req.OmittedTools = r.Dropped
 	if t := r.Text; t != nil {
 		if f := t.Format; f != nil && (f.Type == "json_schema" || f.Type == "json_object") {
 			req.ResponseFormat = &providers.ResponseFormat{Type: f.Type, Name: f.Name, Description: f.Description,
