@@ -222,3 +222,43 @@ func TestWriterRetryAfterALostCommitAnswerCountsOnce(t *testing.T) {
 		t.Errorf("usage_daily %+v: want the 7 requests once", u)
 	}
 }
+
+// A database that stays down is logged when a write first fails, then once per failLogEvery
+// however often the writer retries, and once more when writes work again; the metric counts
+// every failure, and nothing is lost.
+func TestWriterLogsAnOutageAtARate(t *testing.T) {
+	logs := &syncBuffer{}
+	store := &rejectingStore{}
+	e := newEnv(t, []db.Client{clientRow(1, "app")}, func(o *Options) {
+		store.LogStore = o.Logs
+		o.Logs = store
+		o.Logger = slog.New(slog.NewTextHandler(logs, nil))
+	})
+	store.down.Store(true)
+	runCalls(t, e, "app", 3, ok200(3, 2))
+	for range 5 { // five retries within one period: one line
+		if err := e.gw.Flush(context.Background()); err == nil {
+			t.Fatal("a write to the database that is down succeeded")
+		}
+	}
+	e.clock.Add(failLogEvery)
+	for range 3 { // the next period: one more line
+		e.gw.Flush(context.Background()) //nolint:errcheck
+	}
+	store.down.Store(false)
+	e.flush()
+
+	out := logs.String()
+	if n := strings.Count(out, "request log write failed"); n != 2 {
+		t.Errorf("%d failure lines for 8 failed writes in two periods, want 2:\n%s", n, out)
+	}
+	if !strings.Contains(out, "failed_writes=6") || !strings.Contains(out, `msg="request log writes work again" failed_writes=8`) {
+		t.Errorf("the lines do not count the failed writes, or the recovery is not logged:\n%s", out)
+	}
+	if v := testutil.ToFloat64(e.gw.metrics.dbWriteErrors); v != 8 {
+		t.Errorf("ai_gateway_db_write_errors_total = %v, want 8", v)
+	}
+	if rows := e.logRows(); len(rows) != 3 {
+		t.Errorf("%d log rows after recovery, want 3", len(rows))
+	}
+}
