@@ -282,13 +282,29 @@ func TestPostgresOutageWholeProgram(t *testing.T) {
 			t.Fatalf("request %d with PostgreSQL unreachable: %d %s", i, resp.StatusCode, body)
 		}
 	}
-	// The cut is real: what needs the database (the history) fails meanwhile.
+	// The cut is real: what needs the database (the history, readiness) fails meanwhile.
 	if status, _ := g.admin(http.MethodGet, "/admin/api/v1/requests", nil); status == http.StatusOK {
 		t.Error("the request history answered 200 with PostgreSQL unreachable")
+	}
+	if status := readyz(t, g.url); status != http.StatusServiceUnavailable {
+		t.Errorf("GET /readyz with PostgreSQL unreachable: %d, want 503", status)
 	}
 
 	proxy.Restore()
 	relWaitFor(t, "every request in the history after the outage", 30*time.Second, func() bool { return countHistory() == 1+during })
+	if status := readyz(t, g.url); status != http.StatusOK {
+		t.Errorf("GET /readyz after the outage: %d, want 200", status)
+	}
+}
+
+func readyz(t *testing.T, base string) int {
+	t.Helper()
+	resp, err := http.Get(base + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
 }
 
 // A PostgreSQL server that is not there stops the start with a message naming the database
