@@ -105,7 +105,7 @@ func cmdMigrate(ctx context.Context, args []string, configPath string, getenv fu
 	if err != nil {
 		return fmt.Errorf("read migration status: %w", err)
 	}
-	fmt.Fprintf(stdout, "database %s is up to date (%d migrations applied)\n", cfg.Database.Path, len(applied))
+	fmt.Fprintf(stdout, "database %s is up to date (%d migrations applied)\n", cfg.Database.Options().Name(), len(applied))
 	return nil
 }
 
@@ -115,7 +115,7 @@ func openCommandDB(ctx context.Context, configPath string, getenv func(string) s
 	if err != nil {
 		return nil, nil, err
 	}
-	bdb, err := db.Open(ctx, cfg.Database.Path)
+	bdb, _, err := db.Connect(ctx, cfg.Database.Options())
 	if err != nil {
 		return nil, nil, err
 	}
@@ -123,7 +123,8 @@ func openCommandDB(ctx context.Context, configPath string, getenv func(string) s
 }
 
 // ensureAdmin creates the first admin account when there is none and returns its password ("" when
-// an account already existed).
+// an account already existed). Of several instances starting at once on one database, one creates
+// it; the others find it made when their own insert fails, and print no password.
 func ensureAdmin(ctx context.Context, users *db.AdminUsers) (string, error) {
 	n, err := users.Count(ctx)
 	if err != nil || n > 0 {
@@ -131,6 +132,9 @@ func ensureAdmin(ctx context.Context, users *db.AdminUsers) (string, error) {
 	}
 	password := db.RandomString(adminPasswordLength)
 	if _, err := users.Create(ctx, db.DefaultAdminUsername, password); err != nil {
+		if n, cerr := users.Count(ctx); cerr == nil && n > 0 {
+			return "", nil
+		}
 		return "", err
 	}
 	return password, nil
@@ -138,6 +142,23 @@ func ensureAdmin(ctx context.Context, users *db.AdminUsers) (string, error) {
 
 // dataDirOf is the data directory: the database's directory, which also holds the master key.
 func dataDirOf(cfg *gateway.Config) string { return filepath.Dir(cfg.Database.Path) }
+
+// refuseNewKeyForSharedDatabase stops an instance that would generate a master key of its own for
+// a PostgreSQL database another instance already set up: the upstream keys stored there are
+// sealed with that instance's key, which this one must share (SPEC §17), or neither could read
+// the other's.
+func refuseNewKeyForSharedDatabase(cfg *gateway.Config, dbCreated bool, dataDir string, getenv func(string) string) error {
+	if cfg.Database.Driver != db.DriverPostgres || dbCreated || getenv(db.MasterKeyEnv) != "" {
+		return nil
+	}
+	path := filepath.Join(dataDir, db.MasterKeyFile)
+	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	return fmt.Errorf("database %s was set up by another instance, and this one has no master key: "+
+		"give it the same master key as the others (%s, or the file %s) — a key of its own could not read "+
+		"the upstream keys stored there", cfg.Database.Options().Name(), db.MasterKeyEnv, path)
+}
 
 // keyPathOf says where the master key comes from, for the first-launch message.
 func keyPathOf(dataDir string, getenv func(string) string) string {
@@ -163,7 +184,7 @@ func warnIfKeyFileIsOpen(logger *slog.Logger, dataDir string, getenv func(string
 type firstLaunch struct {
 	configPath    string
 	configCreated bool
-	dbPath        string
+	database      db.Options
 	dbCreated     bool
 	keyPath       string
 	keyCreated    bool
@@ -178,8 +199,10 @@ func printFirstLaunch(w io.Writer, f firstLaunch) {
 		abs, _ := filepath.Abs(f.configPath)
 		fmt.Fprintf(w, "  wrote config        %s (every default; edit it or use AIGW_* variables)\n", abs)
 	}
-	if f.dbCreated {
-		fmt.Fprintf(w, "  created database    %s\n", f.dbPath)
+	if f.dbCreated && f.database.Driver == db.DriverPostgres {
+		fmt.Fprintf(w, "  created tables in   %s\n", f.database.Name())
+	} else if f.dbCreated {
+		fmt.Fprintf(w, "  created database    %s\n", f.database.Name())
 	}
 	if f.keyCreated {
 		fmt.Fprintf(w, "  created master key  %s (mode 0600) — back it up: stored upstream keys cannot be decrypted without it\n", f.keyPath)

@@ -32,7 +32,8 @@ func allowedInternal(pkg string) (allowed []string, all, ok bool) {
 		return []string{"gateway", "gateway/pricing", "gateway/mcpservers", "providers", "db", "migrations"}, false, true
 	case pkg == "db":
 		return []string{"migrations"}, false, true
-	case pkg == "providers" || pkg == "views" || pkg == "static" || pkg == "migrations" || pkg == "gateway/pricing":
+	case pkg == "providers" || pkg == "views" || pkg == "static" || pkg == "migrations" || pkg == "gateway/pricing" ||
+		pkg == "db/pgtest": // tests only: a PostgreSQL schema per test
 		return nil, false, true
 	case strings.HasPrefix(pkg, "providers/"):
 		return []string{"providers", "providers/..."}, false, true

@@ -154,15 +154,16 @@ func serve(ctx context.Context, f serveFlags, getenv func(string) string, stdout
 	if err != nil {
 		return err
 	}
-	_, statErr := os.Stat(cfg.Database.Path)
-	dbCreated := errors.Is(statErr, os.ErrNotExist)
-	bdb, err := db.Open(ctx, cfg.Database.Path)
+	bdb, dbCreated, err := db.Connect(ctx, cfg.Database.Options())
 	if err != nil {
 		return err
 	}
 	defer bdb.Close()
 
 	dataDir := dataDirOf(cfg)
+	if err := refuseNewKeyForSharedDatabase(cfg, dbCreated, dataDir, getenv); err != nil {
+		return err
+	}
 	keyring, keyCreated, err := db.LoadKeyring(dataDir, getenv)
 	if err != nil {
 		return err
@@ -177,7 +178,7 @@ func serve(ctx context.Context, f serveFlags, getenv func(string) string, stdout
 	if configCreated || dbCreated || keyCreated || adminPassword != "" {
 		printFirstLaunch(stdout, firstLaunch{
 			configPath: f.configPath, configCreated: configCreated,
-			dbPath: cfg.Database.Path, dbCreated: dbCreated,
+			database: cfg.Database.Options(), dbCreated: dbCreated,
 			keyPath: keyPathOf(dataDir, getenv), keyCreated: keyCreated,
 			adminPassword: adminPassword,
 		})

@@ -26,6 +26,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/aigateway/ai-gateway/db/pgtest"
 	"github.com/aigateway/ai-gateway/providers/upstreamtest"
 )
 
@@ -61,11 +62,11 @@ func needRedis(t *testing.T) {
 	}
 }
 
-// multiInstanceDBEnv is the database the instances share, as environment variables: the
-// SQLite file in the config's directory (several processes share it in WAL mode).
+// multiInstanceDBEnv is the database the instances share, as environment variables: a fresh
+// PostgreSQL schema (pgtest: skipped with the reason when no server answers, failed under CI).
 func multiInstanceDBEnv(t *testing.T) map[string]string {
 	t.Helper()
-	return map[string]string{}
+	return map[string]string{"AIGW_DATABASE_DRIVER": "postgres", "AIGW_DATABASE_URL": pgtest.Schema(t)}
 }
 
 // instanceProc is one gateway instance running as a child process.
@@ -145,7 +146,7 @@ func multiUpstream(t *testing.T) *upstreamtest.Server {
 }
 
 // The whole of SPEC §17 that a user of several instances notices: three gateway processes on one
-// database and one Redis behave as one gateway. A 60 requests/minute limit admits exactly 60 of
+// PostgreSQL database and one Redis behave as one gateway. A 60 requests/minute limit admits exactly 60 of
 // 200 concurrent requests spread over the three; a daily output-token quota is never exceeded; a
 // client disabled on instance 1 is refused by instance 3 within a second; an admin session made
 // on one instance works on another; each instance's requests are in the history on every one.

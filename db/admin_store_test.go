@@ -6,11 +6,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/uptrace/bun"
 )
 
-func TestAdminUsersAuthenticate(t *testing.T) {
+func TestAdminUsersAuthenticate(t *testing.T) { eachDB(t, testAdminUsersAuthenticate) }
+
+func testAdminUsersAuthenticate(t *testing.T, d *bun.DB) {
 	ctx := context.Background()
-	s := NewAdminUsers(tempDB(t))
+	s := NewAdminUsers(d)
 	u, err := s.Create(ctx, "admin", "correct horse battery staple")
 	if err != nil {
 		t.Fatal(err)
@@ -57,9 +61,10 @@ func TestAdminUsersAuthenticate(t *testing.T) {
 	}
 }
 
-func TestAdminSessions(t *testing.T) {
+func TestAdminSessions(t *testing.T) { eachDB(t, testAdminSessions) }
+
+func testAdminSessions(t *testing.T, d *bun.DB) {
 	ctx := context.Background()
-	d := tempDB(t)
 	u, _ := NewAdminUsers(d).Create(ctx, "admin", "pw-000000000000000000")
 	s := NewAdminSessions(d)
 	t0 := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
@@ -121,9 +126,11 @@ func TestAdminSessions(t *testing.T) {
 	}
 }
 
-func TestAdminTokens(t *testing.T) {
+func TestAdminTokens(t *testing.T) { eachDB(t, testAdminTokens) }
+
+func testAdminTokens(t *testing.T, d *bun.DB) {
 	ctx := context.Background()
-	s := NewAdminTokens(tempDB(t))
+	s := NewAdminTokens(d)
 	tok, row, err := s.Create(ctx, "ci")
 	if err != nil {
 		t.Fatal(err)
@@ -159,9 +166,11 @@ func TestAdminTokens(t *testing.T) {
 	}
 }
 
-func TestAuditLogs(t *testing.T) {
+func TestAuditLogs(t *testing.T) { eachDB(t, testAuditLogs) }
+
+func testAuditLogs(t *testing.T, d *bun.DB) {
 	ctx := context.Background()
-	s := NewAuditLogs(tempDB(t))
+	s := NewAuditLogs(d)
 	for i, action := range []string{"client.create", "client.update", "client.delete"} {
 		if err := s.Add(ctx, &AuditLog{Actor: "admin", Action: action, Target: "client:1", Detail: string(rune('a' + i))}); err != nil {
 			t.Fatal(err)
@@ -177,9 +186,11 @@ func TestAuditLogs(t *testing.T) {
 	}
 }
 
-func TestSettings(t *testing.T) {
+func TestSettings(t *testing.T) { eachDB(t, testSettings) }
+
+func testSettings(t *testing.T, d *bun.DB) {
 	ctx := context.Background()
-	s := NewSettings(tempDB(t))
+	s := NewSettings(d)
 	if _, ok, err := s.Get(ctx, "logs.retention_days"); ok || err != nil {
 		t.Fatalf("unset setting: ok=%v err=%v", ok, err)
 	}
@@ -200,8 +211,11 @@ func TestSettings(t *testing.T) {
 }
 
 func TestAdminUsernamesAndDeleteAllTokens(t *testing.T) {
+	eachDB(t, testAdminUsernamesAndDeleteAllTokens)
+}
+
+func testAdminUsernamesAndDeleteAllTokens(t *testing.T, bdb *bun.DB) {
 	ctx := context.Background()
-	bdb := tempDB(t)
 	users, tokens := NewAdminUsers(bdb), NewAdminTokens(bdb)
 	for _, name := range []string{"admin", "ops"} {
 		if _, err := users.Create(ctx, name, "a password 1234567890"); err != nil {

@@ -7,11 +7,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/uptrace/bun"
 )
 
-func TestClientsLifecycle(t *testing.T) {
+func TestClientsLifecycle(t *testing.T) { eachDB(t, testClientsLifecycle) }
+
+func testClientsLifecycle(t *testing.T, d *bun.DB) {
 	ctx := context.Background()
-	s := NewClients(tempDB(t))
+	s := NewClients(d)
 
 	c := &Client{Name: "app", Backend: "openai", Active: true, ModelWhitelist: Strings{"gpt-4o", "gpt-4o-mini"},
 		RequestsPerMinute: 60, MaxOutputTokens: 8192}
@@ -102,15 +106,20 @@ func TestClientsLifecycle(t *testing.T) {
 	}
 }
 
-func TestClientsCreateRejectsBadPrefix(t *testing.T) {
-	if _, err := NewClients(tempDB(t)).Create(context.Background(), &Client{Name: "x", Backend: "openai", KeyPrefix: "pk_"}); err == nil {
+func TestClientsCreateRejectsBadPrefix(t *testing.T) { eachDB(t, testClientsCreateRejectsBadPrefix) }
+
+func testClientsCreateRejectsBadPrefix(t *testing.T, d *bun.DB) {
+	if _, err := NewClients(d).Create(context.Background(), &Client{Name: "x", Backend: "openai", KeyPrefix: "pk_"}); err == nil {
 		t.Fatal("created a client with prefix pk_")
 	}
 }
 
 func TestClientsUpstreamKeyStoredEncrypted(t *testing.T) {
+	eachDB(t, testClientsUpstreamKeyStoredEncrypted)
+}
+
+func testClientsUpstreamKeyStoredEncrypted(t *testing.T, d *bun.DB) {
 	ctx := context.Background()
-	d := tempDB(t)
 	k := mustKeyring(t, testKey(3))
 	ct, _ := k.Encrypt("sk-upstream-secret-value")
 	c := &Client{Name: "enc", Backend: "openai", UpstreamKey: ct, UpstreamKeyHint: Hint("sk-upstream-secret-value")}

@@ -10,33 +10,14 @@ import (
 )
 
 // tempDB opens a fresh, migrated SQLite file in the test's temp dir.
-func tempDB(t *testing.T) *bun.DB {
-	t.Helper()
-	d, err := Open(context.Background(), filepath.Join(t.TempDir(), "data", "gateway.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
-	return d
-}
+func tempDB(t *testing.T) *bun.DB { return sqliteDB(t) }
 
-func tables(t *testing.T, d *bun.DB) []string {
-	t.Helper()
-	var names []string
-	err := d.NewSelect().Table("sqlite_master").Column("name").
-		Where("type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'bun_%'").
-		Order("name").Scan(context.Background(), &names)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return names
-}
+var specTables = []string{"admin_session", "admin_token", "admin_user", "audit_log", "client", "mcp_server", "model_price", "request_log", "response", "setting", "usage_daily", "written_batch"}
 
-var specTables = []string{"admin_session", "admin_token", "admin_user", "audit_log", "client", "mcp_server", "model_price", "request_log", "response", "setting", "usage_daily"}
+func TestMigrationsUpDownUp(t *testing.T) { eachDB(t, testMigrationsUpDownUp) }
 
-func TestMigrationsUpDownUp(t *testing.T) {
+func testMigrationsUpDownUp(t *testing.T, d *bun.DB) {
 	ctx := context.Background()
-	d := tempDB(t)
 	if got := tables(t, d); !slices.Equal(got, specTables) {
 		t.Fatalf("after up: tables %v, want %v", got, specTables)
 	}
@@ -89,5 +70,38 @@ func TestOpenTwiceSameFile(t *testing.T) {
 	}
 	if n, err := NewAdminUsers(a).Count(ctx); err != nil || n != 1 {
 		t.Fatalf("first handle sees %d users (%v), want 1", n, err)
+	}
+}
+
+// columns lists each table's columns (bun's own tables left out), "table.column", sorted.
+func columns(t *testing.T, d *bun.DB) []string {
+	t.Helper()
+	ctx := context.Background()
+	var out []string
+	for _, table := range tables(t, d) {
+		var names []string
+		q := d.NewRaw("SELECT name FROM pragma_table_info(?)", table)
+		if isPostgres(d) {
+			q = d.NewRaw("SELECT column_name::text FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = ?", table)
+		}
+		if err := q.Scan(ctx, &names); err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range names {
+			out = append(out, table+"."+n)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// The dialects' own migrations build the same tables with the same columns.
+func TestDialectsBuildTheSameSchema(t *testing.T) {
+	sqlite, pg := columns(t, sqliteDB(t)), columns(t, postgresDB(t))
+	if !slices.Equal(sqlite, pg) {
+		t.Fatalf("columns differ:\nsqlite:   %v\npostgres: %v", sqlite, pg)
+	}
+	if len(sqlite) < 50 {
+		t.Fatalf("only %d columns: %v", len(sqlite), sqlite)
 	}
 }

@@ -145,6 +145,15 @@ type RequestLog struct {
 	ToolSteps ToolSteps `bun:"tool_steps,notnull"`
 }
 
+// WrittenBatch records that the accounting batch with ID was written (RequestLogStore.WriteBatch),
+// so that a retry of it after a lost answer to its commit is not written twice.
+type WrittenBatch struct {
+	bun.BaseModel `bun:"table:written_batch"`
+
+	ID        string    `bun:"id,pk"`
+	WrittenAt time.Time `bun:"written_at,notnull"`
+}
+
 // AdminUser is a person who may log in to the admin UI.
 type AdminUser struct {
 	bun.BaseModel `bun:"table:admin_user"`

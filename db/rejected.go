@@ -5,6 +5,8 @@ import (
 	"errors"
 	"strings"
 
+	"github.com/uptrace/bun/driver/pgdriver"
+
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -17,8 +19,9 @@ import (
 //
 // SQLite: the result codes ERROR, TOOBIG, CONSTRAINT, MISMATCH and RANGE. ERROR also covers a
 // broken schema (no such table), which then rejects every row. PostgreSQL (any driver whose
-// errors have SQLState): the classes 22 (data exception: invalid byte sequence, value too long)
-// and 23 (integrity constraint violation), and 54000 (program limit exceeded).
+// errors have SQLState, and pgdriver's): the classes 22 (data exception: invalid byte sequence, value too long)
+// and 23 (integrity constraint violation), 54000 (program limit exceeded), and 42601 (syntax
+// error: bun spells a value it cannot send, such as text with a NUL, as SQL that does not parse).
 func Rejected(err error) bool {
 	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return false
@@ -32,10 +35,18 @@ func Rejected(err error) bool {
 		}
 		return false
 	}
+	var pe pgdriver.Error
+	if errors.As(err, &pe) {
+		return rejectedState(pe.Field('C'))
+	}
 	var pg interface{ SQLState() string }
 	if errors.As(err, &pg) {
-		code := pg.SQLState()
-		return strings.HasPrefix(code, "22") || strings.HasPrefix(code, "23") || code == "54000"
+		return rejectedState(pg.SQLState())
 	}
 	return false
+}
+
+// rejectedState reports whether a PostgreSQL SQLSTATE says the values were refused.
+func rejectedState(code string) bool {
+	return strings.HasPrefix(code, "22") || strings.HasPrefix(code, "23") || code == "54000" || code == "42601"
 }

@@ -30,6 +30,10 @@ type ModelsCacheUpdate struct {
 
 // AccountingBatch is everything the background writer has gathered since its last write.
 type AccountingBatch struct {
+	// ID, when set, makes WriteBatch write the batch at most once: a batch whose ID was written
+	// before is skipped. The writer gives each batch an ID, so that retrying a batch whose commit
+	// reached the database but whose answer was lost counts nothing twice.
+	ID   string
 	Logs []RequestLog
 	// Usage holds deltas: each row's counters are added to the stored row.
 	Usage []UsageDaily
@@ -51,6 +55,12 @@ func (s *RequestLogStore) WriteBatch(ctx context.Context, b AccountingBatch) err
 		return nil
 	}
 	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if b.ID != "" {
+			first, err := markWritten(ctx, tx, b.ID, time.Now().UTC())
+			if err != nil || !first {
+				return err
+			}
+		}
 		if err := insertLogs(ctx, tx, b.Logs); err != nil {
 			return err
 		}
@@ -83,6 +93,27 @@ func (s *RequestLogStore) WriteBatch(ctx context.Context, b AccountingBatch) err
 	})
 }
 
+// writtenBatchDays is how long a written batch's id is kept: longer than any retry of it lasts.
+const writtenBatchDays = 7
+
+// markWritten records batch id as written at now, and reports whether it is new: false when the
+// batch was written before. It forgets the ids older than writtenBatchDays.
+func markWritten(ctx context.Context, tx bun.Tx, id string, now time.Time) (first bool, err error) {
+	res, err := tx.NewInsert().Model(&WrittenBatch{ID: id, WrittenAt: now}).On("CONFLICT (id) DO NOTHING").Exec(ctx)
+	if err != nil {
+		return false, fmt.Errorf("mark batch written: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return false, err
+	}
+	_, err = tx.NewDelete().Model((*WrittenBatch)(nil)).
+		Where("written_at < ?", now.Add(-writtenBatchDays*24*time.Hour)).Exec(ctx)
+	if err != nil {
+		return false, fmt.Errorf("forget old batches: %w", err)
+	}
+	return true, nil
+}
+
 // Rows are inserted logRowsPerInsert to a statement (the rest of a batch in one more): SQLite
 // runs one statement's setup, and database/sql one call's, for all of them. 32 rows of
 // logColumns values stay far below SQLite's limit on bound parameters (32766).
@@ -103,13 +134,19 @@ const insertLogColumns = `INSERT INTO request_log (id, time, request_id, client_
 	cached_tokens, reasoning_tokens, estimated, latency_ms, ttft_ms, finish_reason, client_ip, trace_id,
 	request_body, response_body, attempts, cache_write_tokens, cost_micros, tool_steps) VALUES `
 
-// timeLayout is how bun stores a time in SQLite, so that rows written here compare and scan
-// like every other time column.
+// postgresLogChunk is how many rows one INSERT writes to PostgreSQL.
+const postgresLogChunk = 500
+
+// timeLayout is how bun writes a time (always in UTC), so that rows written here compare and
+// scan like every other time column.
 const timeLayout = "2006-01-02 15:04:05.999999-07:00"
 
 func insertLogs(ctx context.Context, tx bun.Tx, rows []RequestLog) error {
 	if len(rows) == 0 {
 		return nil
+	}
+	if isPostgres(tx) {
+		return insertLogsPostgres(ctx, tx, rows)
 	}
 	args := make([]any, 0, logColumns*min(len(rows), logRowsPerInsert))
 	// Prepared statements, not bun's ExecContext: bun would spell the values into the SQL text.
@@ -151,6 +188,19 @@ func appendLogArgs(args []any, rows []RequestLog) []any {
 	return args
 }
 
+// insertLogsPostgres writes rows to PostgreSQL in multi-row INSERTs: a statement per row would
+// cost a round trip to the server each, several times what the whole INSERT costs. The new ids
+// are not read back (a zero id is the column's default, the next one).
+func insertLogsPostgres(ctx context.Context, tx bun.Tx, rows []RequestLog) error {
+	for start := 0; start < len(rows); start += postgresLogChunk {
+		part := rows[start:min(start+postgresLogChunk, len(rows))]
+		if _, err := tx.NewInsert().Model(&part).Returning("NULL").Exec(ctx); err != nil {
+			return fmt.Errorf("insert request log: %w", err)
+		}
+	}
+	return nil
+}
+
 // TrafficMinute is one minute of the request log's traffic (the dashboard's charts after a
 // restart).
 type TrafficMinute struct {
@@ -162,8 +212,7 @@ type TrafficMinute struct {
 // with a status of 400 or more, as the live stats count them. Rows of unknown keys (client 0)
 // belong to no client and are not counted, as the live stats do not count them.
 func (s *RequestLogStore) TrafficSince(ctx context.Context, since time.Time) ([]TrafficMinute, error) {
-	// Times are stored as text in one UTC layout, so its first 16 characters are the minute.
-	rows, err := s.db.QueryContext(ctx, `SELECT substr(time, 1, 16), count(*), sum(status >= 400),
+	rows, err := s.db.QueryContext(ctx, `SELECT `+minuteOf(s.db)+`, count(*), sum(CASE WHEN status >= 400 THEN 1 ELSE 0 END),
 		sum(input_tokens), sum(output_tokens) FROM request_log WHERE time >= ? AND client_id != 0 GROUP BY 1 ORDER BY 1`,
 		since.UTC().Format(timeLayout))
 	if err != nil {
@@ -190,6 +239,16 @@ func (s *RequestLogStore) TrafficSince(ctx context.Context, since time.Time) ([]
 	return out, nil
 }
 
+// minuteOf is the SQL of a request_log row's minute as text, "YYYY-MM-DD HH:MM" in UTC. SQLite
+// stores times as text in one UTC layout, whose first 16 characters are the minute; PostgreSQL
+// stores them as TIMESTAMP in UTC.
+func minuteOf(db bun.IDB) string {
+	if isPostgres(db) {
+		return "to_char(time, 'YYYY-MM-DD HH24:MI')"
+	}
+	return "substr(time, 1, 16)"
+}
+
 // ClientMinute is how many of one client's requests in one minute were forwarded upstream.
 type ClientMinute struct {
 	ClientID int64
@@ -205,7 +264,7 @@ func (s *RequestLogStore) ForwardedSince(ctx context.Context, since time.Time, c
 	}
 	var out []ClientMinute
 	q := s.db.NewSelect().TableExpr("request_log").
-		ColumnExpr("client_id, substr(time, 1, 16) AS minute, count(*) AS n").
+		ColumnExpr("client_id, "+minuteOf(s.db)+" AS minute, count(*) AS n").
 		Where("time >= ?", since.UTC().Format(timeLayout)).
 		Where("client_id IN (?)", bun.In(clientIDs)).
 		Where("NOT refused").
@@ -238,7 +297,7 @@ func (s *RequestLogStore) ForwardedSince(ctx context.Context, since time.Time, c
 type RequestLogFilter struct {
 	ClientID int64
 	// Model is found anywhere in the requested or the used model ("4o" finds "gpt-4o-mini"),
-	// ignoring ASCII case.
+	// ignoring case.
 	Model string
 	// Status matches one exact status; StatusClass one class (4 = 400–499).
 	Status      int
@@ -256,15 +315,20 @@ type RequestLogFilter struct {
 // likeEscaper makes text match itself in a LIKE pattern with ESCAPE '\'.
 var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 
-// where adds the filter's conditions (all but the page size) to q.
+// where adds the filter's conditions (all but the page size) to q. SQLite's LIKE ignores ASCII
+// case; PostgreSQL's ILIKE ignores case.
 func (f RequestLogFilter) where(q *bun.SelectQuery) *bun.SelectQuery {
 	if f.ClientID != 0 {
 		q = q.Where("client_id = ?", f.ClientID)
 	}
 	if f.Model != "" {
 		pattern := "%" + likeEscaper.Replace(f.Model) + "%"
+		like := "LIKE"
+		if isPostgres(q.DB()) {
+			like = "ILIKE"
+		}
 		q = q.WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
-			return q.Where(`model_requested LIKE ? ESCAPE '\'`, pattern).WhereOr(`model_used LIKE ? ESCAPE '\'`, pattern)
+			return q.Where(`model_requested `+like+` ? ESCAPE '\'`, pattern).WhereOr(`model_used `+like+` ? ESCAPE '\'`, pattern)
 		})
 	}
 	if f.Status != 0 {

@@ -35,8 +35,11 @@ func insertTestClient(t testing.TB, bdb *bun.DB, name string) int64 {
 }
 
 func TestWriteBatchStoresLogsUsageLastUseAndModelCache(t *testing.T) {
+	eachDB(t, testWriteBatchStoresLogsUsageLastUseAndModelCache)
+}
+
+func testWriteBatchStoresLogsUsageLastUseAndModelCache(t *testing.T, bdb *bun.DB) {
 	ctx := context.Background()
-	bdb := openTestDB(t)
 	id := insertTestClient(t, bdb, "app")
 	s := NewRequestLogStore(bdb)
 	t0 := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
@@ -95,9 +98,10 @@ func TestWriteBatchStoresLogsUsageLastUseAndModelCache(t *testing.T) {
 	}
 }
 
-func TestWriteBatchIsAllOrNothing(t *testing.T) {
+func TestWriteBatchIsAllOrNothing(t *testing.T) { eachDB(t, testWriteBatchIsAllOrNothing) }
+
+func testWriteBatchIsAllOrNothing(t *testing.T, bdb *bun.DB) {
 	ctx := context.Background()
-	bdb := openTestDB(t)
 	s := NewRequestLogStore(bdb)
 	// Two rows with the same primary key: the insert fails after the usage would have been added.
 	batch := AccountingBatch{
@@ -117,9 +121,10 @@ func TestWriteBatchIsAllOrNothing(t *testing.T) {
 	}
 }
 
-func TestListFilters(t *testing.T) {
+func TestListFilters(t *testing.T) { eachDB(t, testListFilters) }
+
+func testListFilters(t *testing.T, bdb *bun.DB) {
 	ctx := context.Background()
-	bdb := openTestDB(t)
 	s := NewRequestLogStore(bdb)
 	t0 := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 	var logs []RequestLog
@@ -198,9 +203,10 @@ func TestListFilters(t *testing.T) {
 	}
 }
 
-func TestDeleteBefore(t *testing.T) {
+func TestDeleteBefore(t *testing.T) { eachDB(t, testDeleteBefore) }
+
+func testDeleteBefore(t *testing.T, bdb *bun.DB) {
 	ctx := context.Background()
-	bdb := openTestDB(t)
 	s := NewRequestLogStore(bdb)
 	t0 := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 	var logs []RequestLog
@@ -257,13 +263,16 @@ func TestRequestLogListAllowsTheNextPageProbe(t *testing.T) {
 
 // TestWriteBatchRoundTripsEveryColumn reads back each field the writer's prepared insert binds.
 func TestWriteBatchRoundTripsEveryColumn(t *testing.T) {
+	eachDB(t, testWriteBatchRoundTripsEveryColumn)
+}
+
+func testWriteBatchRoundTripsEveryColumn(t *testing.T, bdb *bun.DB) {
 	ctx := context.Background()
-	bdb := openTestDB(t)
 	s := NewRequestLogStore(bdb)
 	want := RequestLog{
 		Time: time.Date(2026, 3, 1, 10, 11, 12, 345678000, time.FixedZone("CET", 3600)), RequestID: "req-1",
 		ClientID: 42, Endpoint: "/v1/chat/completions", ModelRequested: "gpt-4o", ModelUsed: "gpt-4o-2024-08-06",
-		Provider: "openai", Stream: true, Status: 502, ErrorClass: "upstream", ErrorMessage: "it's \"down\"\x00!",
+		Provider: "openai", Stream: true, Status: 502, ErrorClass: "upstream", ErrorMessage: "it's \"down\"" + nul(bdb) + "!",
 		InputTokens: 1, OutputTokens: 2, CachedTokens: 3, ReasoningTokens: 4, Estimated: true, LatencyMS: 5,
 		TTFTMS: 6, FinishReason: "length", ClientIP: "::1", TraceID: "4bf92f3577b34da6a3ce929d0e0e4736",
 		RequestBody: `{"a":"ü"}`, ResponseBody: "{}",
@@ -288,9 +297,10 @@ func TestWriteBatchRoundTripsEveryColumn(t *testing.T) {
 	}
 }
 
-func TestTrafficSinceSumsPerMinute(t *testing.T) {
+func TestTrafficSinceSumsPerMinute(t *testing.T) { eachDB(t, testTrafficSinceSumsPerMinute) }
+
+func testTrafficSinceSumsPerMinute(t *testing.T, bdb *bun.DB) {
 	ctx := context.Background()
-	bdb := openTestDB(t)
 	s := NewRequestLogStore(bdb)
 	t0 := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
 	logs := []RequestLog{
@@ -325,5 +335,39 @@ func TestTrafficSinceSumsPerMinute(t *testing.T) {
 		{ClientID: 2, Minute: t0.Add(3 * time.Minute), Requests: 1}}
 	if !slices.Equal(fwd, wantFwd) {
 		t.Fatalf("forwarded\n%+v\nwant\n%+v", fwd, wantFwd)
+	}
+}
+
+// nul is a NUL character where the database stores one in text (SQLite), else nothing: PostgreSQL
+// text cannot hold it (rows from outside are made storable before they are written).
+func nul(d *bun.DB) string {
+	if isPostgres(d) {
+		return ""
+	}
+	return "\x00"
+}
+
+// A batch written again under the same ID (a retry after the answer to its commit was lost) is
+// not counted twice; a batch with another ID, or none, is.
+func TestWriteBatchWritesAnIDOnce(t *testing.T) { eachDB(t, testWriteBatchWritesAnIDOnce) }
+
+func testWriteBatchWritesAnIDOnce(t *testing.T, bdb *bun.DB) {
+	ctx := context.Background()
+	s := NewRequestLogStore(bdb)
+	batch := func(id string) AccountingBatch {
+		return AccountingBatch{ID: id, Logs: []RequestLog{{Time: time.Now(), RequestID: "r", ClientID: 1, Status: 200}},
+			Usage: []UsageDaily{{ClientID: 1, Day: "2026-03-01", Model: "m", Requests: 1, InputTokens: 5}}}
+	}
+	for _, id := range []string{"batch-a", "batch-a", "batch-b", "", ""} {
+		if err := s.WriteBatch(ctx, batch(id)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	u, err := NewUsageStore(bdb).ForDay(ctx, "2026-03-01")
+	if err != nil || len(u) != 1 || u[0].Requests != 4 || u[0].InputTokens != 20 {
+		t.Fatalf("usage %+v, %v: want 4 requests (batch-a once, batch-b, two without an id)", u, err)
+	}
+	if n, err := s.Count(ctx, RequestLogFilter{}); n != 4 || err != nil {
+		t.Fatalf("%d log rows, %v: want 4", n, err)
 	}
 }

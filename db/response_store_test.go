@@ -6,14 +6,17 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/uptrace/bun"
 )
 
 // A stored response is its client's only: another client reads nothing and deletes nothing;
 // the retention job deletes what is older than the cutoff; deleting the client deletes its
 // responses.
-func TestResponsesPerClient(t *testing.T) {
+func TestResponsesPerClient(t *testing.T) { eachDB(t, testResponsesPerClient) }
+
+func testResponsesPerClient(t *testing.T, d *bun.DB) {
 	ctx := context.Background()
-	d := tempDB(t)
 	clients, s := NewClients(d), NewResponses(d)
 	a, b := &Client{Name: "a", Backend: "anthropic"}, &Client{Name: "b", Backend: "anthropic"}
 	for _, c := range []*Client{a, b} {

@@ -4,12 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/uptrace/bun"
+
+	"github.com/aigateway/ai-gateway/db/pgtest"
 )
 
 func TestStorableText(t *testing.T) {
@@ -41,8 +46,9 @@ func TestStorableText(t *testing.T) {
 }
 
 // The widths StorableText cuts to are the widths the migrations give the columns.
-func TestColumnWidthsMatchTheSchema(t *testing.T) {
-	bdb := openTestDB(t)
+func TestColumnWidthsMatchTheSchema(t *testing.T) { eachDB(t, testColumnWidthsMatchTheSchema) }
+
+func testColumnWidthsMatchTheSchema(t *testing.T, bdb *bun.DB) {
 	want := map[string]int{
 		"request_log.request_id": RequestIDWidth, "request_log.endpoint": EndpointWidth,
 		"request_log.model_requested": ModelWidth, "request_log.model_used": ModelWidth,
@@ -51,9 +57,29 @@ func TestColumnWidthsMatchTheSchema(t *testing.T) {
 		"request_log.trace_id": TraceIDWidth,
 		"usage_daily.day":      DayWidth, "usage_daily.model": ModelWidth,
 	}
-	varchar := regexp.MustCompile(`(?i)(\w+)\s+VARCHAR\((\d+)\)`)
 	got := map[string]int{}
+	if isPostgres(bdb) {
+		var cols []struct {
+			Table  string `bun:"table_name"`
+			Column string `bun:"column_name"`
+			Width  int    `bun:"character_maximum_length"`
+		}
+		err := bdb.NewSelect().Table("information_schema.columns").
+			ColumnExpr("table_name::text, column_name::text, character_maximum_length").
+			Where("table_schema = current_schema() AND table_name IN ('request_log', 'usage_daily')").
+			Where("data_type = 'character varying'").Scan(context.Background(), &cols)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range cols {
+			got[c.Table+"."+c.Column] = c.Width
+		}
+	}
+	varchar := regexp.MustCompile(`(?i)(\w+)\s+VARCHAR\((\d+)\)`)
 	for _, table := range []string{"request_log", "usage_daily"} {
+		if isPostgres(bdb) {
+			break
+		}
 		var schema string
 		if err := bdb.NewRaw("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", table).
 			Scan(context.Background(), &schema); err != nil {
@@ -71,9 +97,10 @@ func TestColumnWidthsMatchTheSchema(t *testing.T) {
 
 // Rows with NUL, invalid UTF-8 and overlong values in every text field are written once made
 // storable, and read back as stored; without it the usage row is rejected, and Rejected says so.
-func TestStorableRowsAreWritten(t *testing.T) {
+func TestStorableRowsAreWritten(t *testing.T) { eachDB(t, testStorableRowsAreWritten) }
+
+func testStorableRowsAreWritten(t *testing.T, bdb *bun.DB) {
 	ctx := context.Background()
-	bdb := openTestDB(t)
 	s := NewRequestLogStore(bdb)
 	bad := "x\x00y\xff" + strings.Repeat("m", 300)
 	usage := UsageDaily{ClientID: 1, Day: "2026-03-01", Model: bad, Requests: 1}
@@ -110,22 +137,53 @@ func TestStorableRowsAreWritten(t *testing.T) {
 	}
 }
 
+// readOnly returns a handle on bdb's database that may read but not write.
+func readOnly(t *testing.T, bdb *bun.DB) *bun.DB {
+	t.Helper()
+	ctx := context.Background()
+	if !isPostgres(bdb) {
+		if _, err := bdb.ExecContext(ctx, "PRAGMA query_only = 1"); err != nil { // its one connection
+			t.Fatal(err)
+		}
+		return bdb
+	}
+	var schema string
+	if err := bdb.NewRaw("SELECT current_schema()").Scan(ctx, &schema); err != nil {
+		t.Fatal(err)
+	}
+	u, err := url.Parse(pgtest.ServerURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	q.Set("default_transaction_read_only", "on")
+	u.RawQuery = q.Encode()
+	ro, err := connectPostgres(ctx, u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ro.Close() })
+	return ro
+}
+
 type sqlStateError string
 
 func (e sqlStateError) Error() string    { return "pg: " + string(e) }
 func (e sqlStateError) SQLState() string { return string(e) }
 
 func TestRejectedTellsRefusedValuesFromAnUnavailableDatabase(t *testing.T) {
+	eachDB(t, testRejectedTellsRefusedValuesFromAnUnavailableDatabase)
+}
+
+func testRejectedTellsRefusedValuesFromAnUnavailableDatabase(t *testing.T, bdb *bun.DB) {
 	ctx := context.Background()
-	bdb := openTestDB(t)
 	s := NewRequestLogStore(bdb)
 	nul := AccountingBatch{Usage: []UsageDaily{{ClientID: 1, Day: "2026-03-01", Model: "x\x00y", Requests: 1}}}
 	if err := s.WriteBatch(ctx, nul); !Rejected(err) {
 		t.Errorf("NUL in a usage model: Rejected(%v) = false", err)
 	}
-	if _, err := bdb.ExecContext(ctx, "PRAGMA query_only = 1"); err != nil {
-		t.Fatal(err)
-	}
+	s = NewRequestLogStore(readOnly(t, bdb))
 	ok := AccountingBatch{Usage: []UsageDaily{{ClientID: 1, Day: "2026-03-01", Model: "m", Requests: 1}}}
 	if err := s.WriteBatch(ctx, ok); err == nil || Rejected(err) {
 		t.Errorf("read-only database: Rejected(%v) = true, want a failure of the database", err)
@@ -136,7 +194,7 @@ func TestRejectedTellsRefusedValuesFromAnUnavailableDatabase(t *testing.T) {
 		t.Errorf("canceled write: Rejected(%v) = true", err)
 	}
 	for code, want := range map[string]bool{"22021": true, "22001": true, "23505": true, "54000": true,
-		"08006": false, "53100": false, "57P01": false, "40001": false} {
+		"42601": true, "08006": false, "53100": false, "57P01": false, "40001": false, "25006": false} {
 		if got := Rejected(fmt.Errorf("insert: %w", sqlStateError(code))); got != want {
 			t.Errorf("PostgreSQL SQLSTATE %s: Rejected = %v, want %v", code, got, want)
 		}

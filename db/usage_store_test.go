@@ -4,11 +4,15 @@ import (
 	"context"
 	"slices"
 	"testing"
+
+	"github.com/uptrace/bun"
 )
 
-func TestUsageStoreAddForDayAndRange(t *testing.T) {
+func TestUsageStoreAddForDayAndRange(t *testing.T) { eachDB(t, testUsageStoreAddForDayAndRange) }
+
+func testUsageStoreAddForDayAndRange(t *testing.T, d *bun.DB) {
 	ctx := context.Background()
-	s := NewUsageStore(openTestDB(t))
+	s := NewUsageStore(d)
 	add := func(rows ...UsageDaily) {
 		t.Helper()
 		if err := s.Add(ctx, rows); err != nil {
@@ -47,5 +51,16 @@ func TestUsageStoreAddForDayAndRange(t *testing.T) {
 	all, err := s.Range(ctx, 0, "2026-03-02", "2026-03-31")
 	if err != nil || len(all) != 1 {
 		t.Fatalf("Range(all, from 03-02) = %+v, %v", all, err)
+	}
+
+	// The month's spend per client and day, summed over the models (what a start reloads).
+	add(UsageDaily{ClientID: 1, Day: "2026-03-01", Model: "b", Requests: 1, CostMicros: 1000})
+	spend, err := s.SpendSince(ctx, "2026-03-01")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantSpend := []UsageDaily{{ClientID: 1, Day: "2026-03-01", CostMicros: 1057}, {ClientID: 1, Day: "2026-03-02"}, {ClientID: 2, Day: "2026-03-01"}}
+	if !slices.Equal(spend, wantSpend) {
+		t.Fatalf("SpendSince = %+v\nwant %+v", spend, wantSpend)
 	}
 }

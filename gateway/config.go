@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"net/netip"
+	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -122,10 +123,45 @@ type Quota struct {
 	MaxOutputTokens int64 `yaml:"max_output_tokens" json:"max_output_tokens"`
 }
 
-// DatabaseConfig locates the SQLite database; its directory is the data directory (master key too).
+// DatabaseConfig says where the data lives (SPEC §17): a SQLite file (the default), or a
+// PostgreSQL database that several instances share. Path's directory is the data directory (the
+// master key's) with either driver.
 type DatabaseConfig struct {
-	// Path is made absolute by LoadConfig: a relative path is relative to the config file's directory.
+	// Driver is "sqlite" or "postgres".
+	Driver string `yaml:"driver"`
+	// Path is the SQLite file. LoadConfig makes it absolute: a relative path is relative to the
+	// config file's directory.
 	Path string `yaml:"path"`
+	// URL is the PostgreSQL DSN (driver postgres only), e.g.
+	// postgres://gateway:secret@db:5432/gateway?sslmode=disable.
+	URL string `yaml:"url"`
+}
+
+// Options are the database options of db.Connect.
+func (c DatabaseConfig) Options() db.Options {
+	return db.Options{Driver: c.Driver, Path: c.Path, URL: c.URL}
+}
+
+// validate reports the database settings' problems through bad. The URL is never echoed whole:
+// it may hold a password.
+func (c DatabaseConfig) validate(bad func(format string, args ...any)) {
+	if c.Path == "" {
+		bad("database.path: must not be empty")
+	}
+	switch c.Driver {
+	case db.DriverSQLite:
+		if c.URL != "" {
+			bad("database.url is set but database.driver is sqlite: set database.driver to postgres, or empty database.url")
+		}
+	case db.DriverPostgres:
+		if c.URL == "" {
+			bad("database.driver is postgres but database.url is empty (e.g. postgres://user:password@localhost:5432/gateway?sslmode=disable)")
+		} else if u, err := url.Parse(c.URL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || u.Host == "" {
+			bad("database.url: %s is not a postgres://user:password@host:port/database URL", db.RedactDSN(c.URL))
+		}
+	default:
+		bad("database.driver: %q is not sqlite or postgres", c.Driver)
+	}
 }
 
 // LogsConfig controls the request log.
@@ -189,7 +225,7 @@ func DefaultConfig() *Config {
 				MaxOutputTokens:       8192,
 			},
 		},
-		Database:   DatabaseConfig{Path: "./data/gateway.db"},
+		Database:   DatabaseConfig{Driver: db.DriverSQLite, Path: "./data/gateway.db"},
 		Logs:       LogsConfig{RetentionDays: 30, QueueSize: 10000},
 		Responses:  ResponsesConfig{RetentionDays: 30},
 		Prometheus: PrometheusConfig{Username: "prometheus"},
@@ -311,9 +347,7 @@ func (c *Config) Validate() error {
 	if _, err := c.Server.TrustedProxyPrefixes(); err != nil {
 		bad("server.trusted_proxies: %v", err)
 	}
-	if c.Database.Path == "" {
-		bad("database.path: must not be empty")
-	}
+	c.Database.validate(bad)
 	if c.Logs.QueueSize <= 0 {
 		bad("logs.queue_size: must be more than 0, got %d", c.Logs.QueueSize)
 	}
@@ -540,7 +574,9 @@ defaults:                      # copied into each new client; each client can ov
     max_input_tokens: {{.Defaults.Quota.MaxInputTokens}}    # per request
     max_output_tokens: {{.Defaults.Quota.MaxOutputTokens}}      # per request
 database:
-  path: {{q .Database.Path}}      # relative to this file's directory; the master key lives next to it
+  driver: {{q .Database.Driver}}      # sqlite, or postgres to share one database between several instances
+  path: {{q .Database.Path}}      # the SQLite file, relative to this file's directory; the master key lives next to it
+  url: {{q .Database.URL}}                      # postgres only: postgres://user:password@host:5432/database?sslmode=disable
 logs:
   retention_days: {{.Logs.RetentionDays}}             # 0 keeps request logs forever
   store_bodies: {{.Logs.StoreBodies}}

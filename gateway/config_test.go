@@ -117,7 +117,7 @@ func TestEnvKeys(t *testing.T) {
 	keys := strings.Join(EnvKeys(), " ")
 	for _, want := range []string{
 		"AIGW_SERVER_PORT", "AIGW_SERVER_HTTPS_CERT_FILE", "AIGW_DEFAULTS_RATE_LIMIT_REQUESTS_PER_MINUTE",
-		"AIGW_DEFAULTS_QUOTA_MAX_OUTPUT_TOKENS", "AIGW_DATABASE_PATH", "AIGW_LOGS_QUEUE_SIZE",
+		"AIGW_DEFAULTS_QUOTA_MAX_OUTPUT_TOKENS", "AIGW_DATABASE_PATH", "AIGW_DATABASE_DRIVER", "AIGW_DATABASE_URL", "AIGW_LOGS_QUEUE_SIZE",
 		"AIGW_PROMETHEUS_PASSWORD", "AIGW_UPSTREAM_IDLE_TIMEOUT",
 	} {
 		if !strings.Contains(" "+keys+" ", " "+want+" ") {
@@ -153,6 +153,9 @@ func TestLoadConfigOverrides(t *testing.T) {
 			"AIGW_LOGS_STORE_BODIES": "true", "AIGW_PROMETHEUS_ENABLED": "1", "AIGW_PROMETHEUS_PASSWORD": "pw",
 		}, func(c *Config) bool {
 			return c.Logs.StoreBodies && c.Prometheus.Enabled && c.Prometheus.Password == "pw"
+		}},
+		{"postgres from env", map[string]string{"AIGW_DATABASE_DRIVER": "postgres", "AIGW_DATABASE_URL": "postgres://gw@db:5432/gw"}, func(c *Config) bool {
+			return c.Database.Driver == "postgres" && c.Database.URL == "postgres://gw@db:5432/gw"
 		}},
 		{"absolute database path", map[string]string{"AIGW_DATABASE_PATH": filepath.FromSlash("/srv/aigw/gw.db")}, func(c *Config) bool {
 			return c.Database.Path == filepath.FromSlash("/srv/aigw/gw.db")
@@ -227,6 +230,15 @@ func TestLoadConfigValidation(t *testing.T) {
 		{"zero max connections", "server:\n  max_connections: 0\n", nil, "server.max_connections: must be more than 0, got 0"},
 		{"negative upstream timeout", "upstream:\n  header_timeout: -1s\n", nil, "upstream.header_timeout: must be 0 (no bound) or more"},
 		{"empty database path", "database:\n  path: \"\"\n", nil, "database.path: must not be empty"},
+		{"unknown database driver", "database:\n  driver: mysql\n", nil, `database.driver: "mysql" is not sqlite or postgres`},
+		{"postgres without url", "database:\n  driver: postgres\n", nil,
+			"database.driver is postgres but database.url is empty"},
+		{"env postgres without url", "", map[string]string{"AIGW_DATABASE_DRIVER": "postgres"},
+			"database.driver is postgres but database.url is empty"},
+		{"url without postgres", "", map[string]string{"AIGW_DATABASE_URL": "postgres://localhost/gw"},
+			"database.url is set but database.driver is sqlite"},
+		{"url not postgres", "database:\n  driver: postgres\n  url: mysql://gw:s3cret@localhost/gw\n", nil,
+			"database.url: mysql://gw:xxxxx@localhost/gw is not a postgres://"},
 		{"bad trusted proxy", "server:\n  trusted_proxies: \"10.0.0.0/8, proxy.local\"\n", nil,
 			`server.trusted_proxies: "proxy.local" is not an IP or CIDR`},
 		{"env bad trusted proxy", "", map[string]string{"AIGW_SERVER_TRUSTED_PROXIES": "10.0.0.0/33"}, `server.trusted_proxies: "10.0.0.0/33" is not an IP or CIDR`},
@@ -270,5 +282,15 @@ func TestListenAddr(t *testing.T) {
 		if got := cfg.ListenAddr(); got != want {
 			t.Errorf("ListenAddr(%q) = %q, want %q", host, got, want)
 		}
+	}
+}
+
+// A bad database URL is named in the error without its password.
+func TestDatabaseURLErrorHidesPassword(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Database.Driver, cfg.Database.URL = "postgres", "mysql://gw:s3cret-pw@localhost/gw"
+	err := cfg.Validate()
+	if err == nil || strings.Contains(err.Error(), "s3cret-pw") || !strings.Contains(err.Error(), "database.url") {
+		t.Fatalf("Validate() = %v, want a database.url error without the password", err)
 	}
 }

@@ -173,7 +173,8 @@ func (f *factories) providers() map[string]ProviderFactory {
 	return map[string]ProviderFactory{"openai": f.factory, "mistral": f.factory}
 }
 
-// testEnv is a gateway over a real SQLite file, a fake client source and a test clock.
+// testEnv is a gateway over a real database (a SQLite file unless said otherwise), a fake client
+// source and a test clock.
 type testEnv struct {
 	t       testing.TB
 	db      *bun.DB
@@ -199,11 +200,18 @@ func openDB(t testing.TB, path string) *bun.DB {
 	return bdb
 }
 
-// newEnv starts a gateway; edit(opts) may change the options before New.
+// newEnv starts a gateway over a new SQLite file; edit(opts) may change the options before New.
 func newEnv(t testing.TB, rows []db.Client, edit func(*Options)) *testEnv {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "gateway.db")
 	bdb := openDB(t, path)
+	return newEnvOn(t, bdb, path, rows, edit)
+}
+
+// newEnvOn starts a gateway over bdb (the SQLite file at path, or "" for another database), which
+// it closes at the test's end.
+func newEnvOn(t testing.TB, bdb *bun.DB, path string, rows []db.Client, edit func(*Options)) *testEnv {
+	t.Helper()
 	t.Cleanup(func() { bdb.Close() })
 	e := &testEnv{t: t, db: bdb, path: path, clients: &fakeClients{rows: rows}, clock: newClock(day0),
 		fac: &factories{}}

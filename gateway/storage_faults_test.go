@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/aigateway/ai-gateway/db"
+	"github.com/aigateway/ai-gateway/db/pgtest"
 	"github.com/aigateway/ai-gateway/providers"
 )
 
@@ -123,6 +124,77 @@ func TestStorageFaultsKeepServingCountAndRecover(t *testing.T) {
 				t.Errorf("usage_daily after recovery %+v: want all %d requests exactly once (usage is never dropped)", u, 2+during)
 			}
 		})
+	}
+}
+
+// PostgreSQL goes away under a running gateway (SPEC §17: "Postgres unreachable: … logs queued
+// (bounded) and drops counted, as with SQLite faults"): a proxy between them cuts every connection
+// and refuses new ones. Requests keep being admitted and settled, the failure is logged and
+// counted, and once the server is reachable again every settled request is in usage_daily and
+// every log row is either written or counted as dropped.
+func TestPostgresOutageKeepsServingCountsAndRecovers(t *testing.T) {
+	proxy := pgtest.NewProxy(t, pgtest.ServerAddr())
+	bdb, _, err := db.Connect(context.Background(), db.Options{Driver: db.DriverPostgres, URL: proxy.Via(pgtest.Schema(t))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &syncBuffer{}
+	const queue, batch = 12, 5
+	e := newEnvOn(t, bdb, "", []db.Client{clientRow(1, "app")}, func(o *Options) {
+		o.Logger = slog.New(slog.NewTextHandler(logs, nil))
+		o.QueueSize, o.BatchSize = queue, batch
+	})
+	outcome := Outcome{Status: 200, Usage: providers.Usage{InputTokens: 3, OutputTokens: 2}, FinishReason: "stop"}
+
+	runCalls(t, e, "app", 2, outcome) // before the outage: written normally
+	e.flush()
+	proxy.Cut()
+
+	const during = 20
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		runCalls(t, e, "app", during, outcome)
+	}()
+	select {
+	case <-served:
+	case <-time.After(10 * time.Second):
+		t.Fatal("requests stalled on the unreachable database")
+	}
+	if err := e.gw.Flush(context.Background()); err == nil {
+		t.Fatal("Flush with PostgreSQL unreachable succeeded")
+	}
+	if v := testutil.ToFloat64(e.gw.metrics.dbWriteErrors); v < 1 {
+		t.Errorf("ai_gateway_db_write_errors_total = %v, want the failure counted", v)
+	}
+	if out := logs.String(); !strings.Contains(out, "request log write failed") {
+		t.Errorf("the failure was not logged:\n%s", out)
+	}
+	if u := e.gw.Usage(e.auth("app")); u.Usage.Requests != 2+during || u.Usage.InputTokens != 3*(2+during) {
+		t.Errorf("live usage while the database is unreachable: %+v", u.Usage)
+	}
+
+	proxy.Restore()
+	// The pool's connections died with the cut; the first write after it may meet one.
+	for attempt := 0; ; attempt++ {
+		err := e.gw.Flush(context.Background())
+		if err == nil {
+			break
+		}
+		if attempt == 3 {
+			t.Fatalf("Flush after PostgreSQL came back: %v", err)
+		}
+	}
+	dropped := int(testutil.ToFloat64(e.gw.metrics.queueDropped))
+	rows := e.logRows()
+	if len(rows)+dropped != 2+during {
+		t.Errorf("%d rows written + %d counted as dropped = %d, want every one of the %d requests", len(rows), dropped, len(rows)+dropped, 2+during)
+	}
+	if len(rows) < 2+queue {
+		t.Errorf("only %d rows written after recovery; the queue holds %d", len(rows), queue)
+	}
+	if u := e.usageRows(); len(u) != 1 || u[0].Requests != 2+during || u[0].InputTokens != 3*(2+during) || u[0].OutputTokens != 2*(2+during) {
+		t.Errorf("usage_daily after recovery %+v: want all %d requests exactly once (usage is never dropped)", u, 2+during)
 	}
 }
 

@@ -100,7 +100,14 @@ type writer struct {
 	// failing is set after a failed write: wake-ups are ignored until the next tick, so a
 	// broken database is retried once per interval instead of once per request.
 	failing bool
+	// failures counts the failed writes since the last success; failLogged is when one was last
+	// logged. A database that stays down is logged once per failLogEvery, not once per retry.
+	failures   int
+	failLogged time.Time
 }
+
+// failLogEvery is how often a database that stays down is logged again.
+const failLogEvery = 10 * time.Second
 
 // writeTimeout bounds one write attempt.
 const writeTimeout = 30 * time.Second
@@ -234,8 +241,15 @@ func (w *writer) take() *db.AccountingBatch {
 	if b.Empty() {
 		return nil
 	}
+	// Retried as it is, the batch keeps its id, so a retry after a lost answer to its commit
+	// writes nothing twice. The parts of a split batch have none: the database refused the
+	// whole, so none of it was written.
+	b.ID = db.RandomString(batchIDLength)
 	return b
 }
+
+// batchIDLength is the length of a batch's random id (base62: about 160 bits).
+const batchIDLength = 27
 
 // writeOnce writes the retried batch, or else the next one. It reports whether there was
 // anything to write.
@@ -251,12 +265,21 @@ func (w *writer) writeOnce(ctx context.Context) (bool, error) {
 	if err != nil {
 		w.retry = &rest
 		w.failing = true
+		w.failures++
 		w.m.dbWriteErrors.Inc()
-		w.log.Error("request log write failed; will retry", "rows", len(rest.Logs), "usage_rows", len(rest.Usage), "err", err)
+		if now := w.now(); w.failures == 1 || now.Sub(w.failLogged) >= failLogEvery {
+			w.failLogged = now
+			w.log.Error("request log write failed; will retry", "rows", len(rest.Logs), "usage_rows", len(rest.Usage),
+				"failed_writes", w.failures, "err", err)
+		}
 		return true, err
+	}
+	if w.failures > 0 {
+		w.log.Info("request log writes work again", "failed_writes", w.failures)
 	}
 	w.retry = nil
 	w.failing = false
+	w.failures = 0
 	// Written: the rows' array serves the next batch (cleared, so no text stays referenced).
 	if b.Logs != nil {
 		clear(b.Logs)

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"strings"
 	"sync/atomic"
@@ -181,5 +182,83 @@ func TestWriterRetriesWholeBatchesWhileTheDatabaseIsDown(t *testing.T) {
 	}
 	if total != 6 {
 		t.Errorf("usage_daily counts %d requests after recovery, want 6", total)
+	}
+}
+
+// lostAnswerStore is the real store behind a connection that breaks after the database committed
+// a batch but before the answer came back: the first write is stored, and still fails.
+type lostAnswerStore struct {
+	LogStore
+	lost atomic.Bool
+}
+
+func (s *lostAnswerStore) WriteBatch(ctx context.Context, b db.AccountingBatch) error {
+	if err := s.LogStore.WriteBatch(ctx, b); err != nil {
+		return err
+	}
+	if s.lost.CompareAndSwap(false, true) {
+		return errors.New("read tcp 127.0.0.1:50000->127.0.0.1:5432: connection reset by peer")
+	}
+	return nil
+}
+
+// A batch whose commit succeeded but whose answer was lost is retried, and the retry counts
+// nothing twice: every request is once in the log and once in usage_daily.
+func TestWriterRetryAfterALostCommitAnswerCountsOnce(t *testing.T) {
+	store := &lostAnswerStore{}
+	e := newEnv(t, []db.Client{clientRow(1, "app")}, func(o *Options) {
+		store.LogStore = o.Logs
+		o.Logs = store
+	})
+	runCalls(t, e, "app", 7, ok200(3, 2))
+	if err := e.gw.Flush(context.Background()); err == nil {
+		t.Fatal("the first write's lost answer was not reported")
+	}
+	e.flush() // the retry
+	if rows := e.logRows(); len(rows) != 7 {
+		t.Errorf("%d log rows, want 7", len(rows))
+	}
+	if u := e.usageRows(); len(u) != 1 || u[0].Requests != 7 || u[0].InputTokens != 21 || u[0].OutputTokens != 14 {
+		t.Errorf("usage_daily %+v: want the 7 requests once", u)
+	}
+}
+
+// A database that stays down is logged when a write first fails, then once per failLogEvery
+// however often the writer retries, and once more when writes work again; the metric counts
+// every failure, and nothing is lost.
+func TestWriterLogsAnOutageAtARate(t *testing.T) {
+	logs := &syncBuffer{}
+	store := &rejectingStore{}
+	e := newEnv(t, []db.Client{clientRow(1, "app")}, func(o *Options) {
+		store.LogStore = o.Logs
+		o.Logs = store
+		o.Logger = slog.New(slog.NewTextHandler(logs, nil))
+	})
+	store.down.Store(true)
+	runCalls(t, e, "app", 3, ok200(3, 2))
+	for range 5 { // five retries within one period: one line
+		if err := e.gw.Flush(context.Background()); err == nil {
+			t.Fatal("a write to the database that is down succeeded")
+		}
+	}
+	e.clock.Add(failLogEvery)
+	for range 3 { // the next period: one more line
+		e.gw.Flush(context.Background()) //nolint:errcheck
+	}
+	store.down.Store(false)
+	e.flush()
+
+	out := logs.String()
+	if n := strings.Count(out, "request log write failed"); n != 2 {
+		t.Errorf("%d failure lines for 8 failed writes in two periods, want 2:\n%s", n, out)
+	}
+	if !strings.Contains(out, "failed_writes=6") || !strings.Contains(out, `msg="request log writes work again" failed_writes=8`) {
+		t.Errorf("the lines do not count the failed writes, or the recovery is not logged:\n%s", out)
+	}
+	if v := testutil.ToFloat64(e.gw.metrics.dbWriteErrors); v != 8 {
+		t.Errorf("ai_gateway_db_write_errors_total = %v, want 8", v)
+	}
+	if rows := e.logRows(); len(rows) != 3 {
+		t.Errorf("%d log rows after recovery, want 3", len(rows))
 	}
 }
