@@ -184,6 +184,9 @@ func TestMultiInstance(t *testing.T) {
 		t.Fatalf("the first instance printed no admin password:\n%s", first.out)
 	}
 	password := m[1]
+	if env["AIGW_DATABASE_DRIVER"] == "postgres" && !regexp.MustCompile(`created tables in\s+postgres://`).MatchString(first.out.String()) {
+		t.Fatalf("the first instance did not set up PostgreSQL:\n%s", first.out)
+	}
 	inst := []*instanceProc{first, startInstance(t, dir, env), startInstance(t, dir, env)}
 	for i, in := range inst[1:] {
 		if passwordLine.MatchString(in.out.String()) {
