@@ -120,7 +120,7 @@ type Gateway struct {
 
 	clients  atomic.Pointer[clientSet]
 	reloadMu sync.Mutex
-	// onChange run after a change announced by another instance has been reloaded (OnChange).
+	// onChange are run after a change announced by another instance has been reloaded (OnChange).
 	onChangeMu sync.Mutex
 	onChange   []func(ctx context.Context)
 
