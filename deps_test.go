@@ -10,7 +10,7 @@ import (
 // The shape of the house (STYLE.md), as a test: imports flow one way.
 //
 //	providers/<p> → providers;  gateway → providers, db, gateway/pricing (the price table);  db → migrations;
-//	cluster → gateway (its Redis-backed implementations);
+//	gateway/cluster → gateway (its Redis-backed implementations);
 //	routes → everything below;  views, static, providers, migrations → nothing internal;
 //	only routes and main import fiber (or fasthttp under it).
 
@@ -28,7 +28,7 @@ func allowedInternal(pkg string) (allowed []string, all, ok bool) {
 		return []string{"providers", "db", "migrations", "gateway/pricing", "gateway/mcpservers"}, false, true
 	case pkg == "gateway/mcpservers":
 		return []string{"db", "migrations"}, false, true
-	case pkg == "cluster":
+	case pkg == "gateway/cluster":
 		return []string{"gateway", "gateway/pricing", "gateway/mcpservers", "providers", "db", "migrations"}, false, true
 	case pkg == "db":
 		return []string{"migrations"}, false, true

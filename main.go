@@ -34,9 +34,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	redislog "github.com/redis/go-redis/v9/logging"
 
-	"github.com/aigateway/ai-gateway/cluster"
 	"github.com/aigateway/ai-gateway/db"
 	"github.com/aigateway/ai-gateway/gateway"
+	"github.com/aigateway/ai-gateway/gateway/cluster"
 	"github.com/aigateway/ai-gateway/gateway/mcpservers"
 	"github.com/aigateway/ai-gateway/gateway/pricing"
 	"github.com/aigateway/ai-gateway/providers"

@@ -1,8 +1,8 @@
 package main
 
 import (
-	"github.com/aigateway/ai-gateway/cluster"
 	"github.com/aigateway/ai-gateway/gateway"
+	"github.com/aigateway/ai-gateway/gateway/cluster"
 )
 
 // The shared implementations when Redis is configured, else nil: the gateway then builds its
