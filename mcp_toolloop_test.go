@@ -84,6 +84,14 @@ func TestMCPToolLoopEveryDoorAndBackend(t *testing.T) {
 					if len(seen) != 2 {
 						t.Fatalf("the upstream got %d requests, want 2 (the call, then the result)", len(seen))
 					}
+					if stream {
+						// Both model calls streamed, and the final one reached the caller piece by
+						// piece as the upstream sent it, in one stream.
+						if !seen[0].Stream || !seen[1].Stream {
+							t.Errorf("the model calls of a streamed request were not streamed (%v, %v)", seen[0].Stream, seen[1].Stream)
+						}
+						checkRelayed(t, d, body, mockPieces("Result: sunny-42 in Paris"))
+					}
 					if !strings.Contains(string(seen[0].Body), "weather__forecast") || strings.Contains(string(seen[0].Body), "vault__secret") {
 						t.Errorf("the first request does not offer exactly the allowed tools: %.800s", seen[0].Body)
 					}
@@ -100,6 +108,89 @@ func TestMCPToolLoopEveryDoorAndBackend(t *testing.T) {
 					}
 				})
 			}
+		}
+	}
+}
+
+// A streamed chat of a client in tool mode gateway that calls no tool is the upstream's stream
+// relayed event by event on every front door × backend: the three pieces the upstream sent
+// arrive as three content events, in one well-formed stream, and the usage is the call's.
+func TestMCPStreamedPlainChat(t *testing.T) {
+	g := startMCPGateway(t, "", []string{"weather"})
+	h := g.openDB()
+	for _, d := range mcpDoors {
+		for _, backend := range relBackends {
+			t.Run(d.name+"→"+backend, func(t *testing.T) {
+				g.mock.reset()
+				resp, body := g.call(d, backend, true, promptBody(d, true, "just talk"))
+				if resp.StatusCode != http.StatusOK {
+					t.Fatalf("status %d: %.500s", resp.StatusCode, body)
+				}
+				if got := answerText(t, d, true, body); got != "plain answer" {
+					t.Errorf("answer %q; body %.500s", got, body)
+				}
+				checkRelayed(t, d, body, mockPieces("plain answer"))
+				if seen := g.mock.seen(); len(seen) != 1 || !seen[0].Stream {
+					t.Fatalf("the upstream got %d requests, want 1 streamed one", len(seen))
+				}
+				row := g.logRow(h, resp.Header.Get("X-Request-Id"))
+				if row.InputTokens != 10 || row.OutputTokens != 5 || len(row.ToolSteps) != 0 {
+					t.Errorf("logged usage %d/%d with %d tool steps, want 10/5 and none", row.InputTokens, row.OutputTokens, len(row.ToolSteps))
+				}
+			})
+		}
+	}
+}
+
+// checkRelayed checks that a streamed answer carries the answer text as the content events
+// pieces, in order (one per upstream event, none merged), and opens and ends once.
+func checkRelayed(t *testing.T, d relDoor, body string, pieces []string) {
+	t.Helper()
+	var got []string
+	starts, ends := 0, 0
+	for _, line := range strings.Split(body, "\n") {
+		data, ok := strings.CutPrefix(strings.TrimRight(line, "\r"), "data: ")
+		if !ok || data == "[DONE]" {
+			continue
+		}
+		var ev map[string]any
+		if err := jsonUnmarshal(data, &ev); err != nil {
+			t.Errorf("%s: stream event is not JSON: %.200q", d.name, data)
+			continue
+		}
+		var text string
+		switch d.name {
+		case "responses":
+			if ev["type"] == "response.output_text.delta" {
+				text, _ = ev["delta"].(string)
+			}
+			switch ev["type"] {
+			case "response.created":
+				starts++
+			case "response.completed":
+				ends++
+			}
+		case "anthropic":
+			text = relTextOf(d, ev)
+			switch ev["type"] {
+			case "message_start":
+				starts++
+			case "message_stop":
+				ends++
+			}
+		default:
+			text = relTextOf(d, ev)
+		}
+		if text != "" {
+			got = append(got, text)
+		}
+	}
+	if strings.Join(got, "|") != strings.Join(pieces, "|") {
+		t.Errorf("%s: content events %q, want %q as the upstream streamed them; body %.1500s", d.name, got, pieces, body)
+	}
+	if d.name == "responses" || d.name == "anthropic" {
+		if starts != 1 || ends != 1 {
+			t.Errorf("%s: the stream opens %d times and ends %d times, want once each: %.1500s", d.name, starts, ends, body)
 		}
 	}
 }
