@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -122,7 +123,15 @@ func startSecretMCP(t *testing.T) string {
 type toolMock struct {
 	mu       sync.Mutex
 	requests []upstreamtest.Request
+	// gate, when set, holds a streamed answer after its first piece until it is closed (at most
+	// gateWait); gated records whether it was closed in time.
+	gate  chan struct{}
+	gated bool
 }
+
+// gateWait is how long a gated answer waits for its first piece to reach the caller; a gateway
+// that holds the piece back makes the test fail, not hang.
+const gateWait = 10 * time.Second
 
 var (
 	useTool = regexp.MustCompile(`use:([a-zA-Z0-9_+-]+)`)
@@ -136,6 +145,13 @@ func (m *toolMock) handler(w http.ResponseWriter, _ *http.Request, u upstreamtes
 	m.mu.Unlock()
 	body := string(u.Body)
 	text := func(s string) {
+		m.mu.Lock()
+		gate := m.gate
+		m.mu.Unlock()
+		if u.Stream && gate != nil {
+			m.writeGated(w, u.Proto, mockPieces(s), gate)
+			return
+		}
 		if u.Stream {
 			upstreamtest.WriteAnswer(w, u, upstreamtest.Reply{Texts: mockPieces(s), Input: 10, Output: 5})
 			return
@@ -168,6 +184,23 @@ func (m *toolMock) handler(w http.ResponseWriter, _ *http.Request, u upstreamtes
 	}
 	w.Header().Set("Content-Type", "application/json")
 	io.WriteString(w, mockToolCalls(u.Proto, strings.Split(mt[1], "+")))
+}
+
+// writeGated streams pieces, waiting after the first one until gate is closed.
+func (m *toolMock) writeGated(w http.ResponseWriter, proto string, pieces []string, gate chan struct{}) {
+	upstreamtest.WriteStreamHead(w, proto, 10)
+	upstreamtest.WriteStreamText(w, proto, pieces[0], 10, 1)
+	select {
+	case <-gate:
+		m.mu.Lock()
+		m.gated = true
+		m.mu.Unlock()
+	case <-time.After(gateWait):
+	}
+	for i, p := range pieces[1:] {
+		upstreamtest.WriteStreamText(w, proto, p, 10, i+2)
+	}
+	upstreamtest.WriteStreamTail(w, proto, 10, 5)
 }
 
 // mockPieces is text in the three pieces a streamed answer carries it in.
@@ -227,8 +260,23 @@ func (m *toolMock) seen() []upstreamtest.Request {
 
 func (m *toolMock) reset() {
 	m.mu.Lock()
-	m.requests = nil
+	m.requests, m.gate, m.gated = nil, nil, false
 	m.mu.Unlock()
+}
+
+// hold makes the next streamed answers wait after their first piece until the returned func
+// is called; released reports whether it was called before gateWait ran out.
+func (m *toolMock) hold() (release func(), released func() bool) {
+	gate := make(chan struct{})
+	m.mu.Lock()
+	m.gate = gate
+	m.mu.Unlock()
+	var once sync.Once
+	return func() { once.Do(func() { close(gate) }) }, func() bool {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		return m.gated
+	}
 }
 
 func mockText(proto, text string) string {

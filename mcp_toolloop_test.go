@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"net/http"
 	"strings"
@@ -70,7 +71,13 @@ func TestMCPToolLoopEveryDoorAndBackend(t *testing.T) {
 				}
 				t.Run(name, func(t *testing.T) {
 					g.mock.reset()
-					resp, body := g.call(d, backend, stream, promptBody(d, stream, "weather please use:weather__forecast"))
+					var resp *http.Response
+					var body string
+					if stream {
+						resp, body = g.callLive(d, backend, promptBody(d, stream, "weather please use:weather__forecast"))
+					} else {
+						resp, body = g.call(d, backend, stream, promptBody(d, stream, "weather please use:weather__forecast"))
+					}
 					if resp.StatusCode != http.StatusOK {
 						t.Fatalf("status %d: %.500s", resp.StatusCode, body)
 					}
@@ -122,7 +129,7 @@ func TestMCPStreamedPlainChat(t *testing.T) {
 		for _, backend := range relBackends {
 			t.Run(d.name+"→"+backend, func(t *testing.T) {
 				g.mock.reset()
-				resp, body := g.call(d, backend, true, promptBody(d, true, "just talk"))
+				resp, body := g.callLive(d, backend, promptBody(d, true, "just talk"))
 				if resp.StatusCode != http.StatusOK {
 					t.Fatalf("status %d: %.500s", resp.StatusCode, body)
 				}
@@ -140,6 +147,40 @@ func TestMCPStreamedPlainChat(t *testing.T) {
 			})
 		}
 	}
+}
+
+// callLive makes a streamed call whose answer the upstream holds after its first piece until
+// the caller has read that piece: the test fails when the gateway does not relay it before the
+// upstream goes on (it would hold it until the upstream's wait ran out).
+func (g *mcpGateway) callLive(d relDoor, backend, body string) (*http.Response, string) {
+	t := g.t
+	t.Helper()
+	release, released := g.mock.hold()
+	defer release()
+	resp, err := http.DefaultClient.Do(g.newRequest(context.Background(), d, backend, true, body))
+	if err != nil {
+		t.Fatalf("%s → %s: %v", d.name, backend, err)
+	}
+	defer resp.Body.Close()
+	var sb strings.Builder
+	r := bufio.NewReader(resp.Body)
+	for {
+		line, err := r.ReadString('\n')
+		sb.WriteString(line)
+		if data, ok := strings.CutPrefix(strings.TrimRight(line, "\r\n"), "data: "); ok {
+			var ev map[string]any
+			if jsonUnmarshal(data, &ev) == nil && (relTextOf(d, ev) != "" || ev["type"] == "response.output_text.delta") {
+				release()
+			}
+		}
+		if err != nil {
+			break
+		}
+	}
+	if !released() {
+		t.Errorf("%s → %s: the first piece of the answer did not reach the caller before the upstream sent the rest", d.name, backend)
+	}
+	return resp, sb.String()
 }
 
 // checkRelayed checks that a streamed answer carries the answer text as the content events
