@@ -341,6 +341,26 @@ func TestMCPTimeoutAndStepCap(t *testing.T) {
 				row.Status, row.InputTokens, row.OutputTokens, len(row.ToolSteps))
 		}
 	})
+	t.Run("step cap, streamed", func(t *testing.T) {
+		// The same in one stream: two tool steps held back, then the third call's answer
+		// streamed, with the usage of all three.
+		g.mock.reset()
+		resp, body := g.call(relAnthropic, beOpenAI, true, promptBody(relAnthropic, true, "loop use:weather__forecast"))
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("status %d: %.500s", resp.StatusCode, body)
+		}
+		if n := len(g.mock.seen()); n != 3 {
+			t.Fatalf("the upstream got %d requests, want 3", n)
+		}
+		checkRelayed(t, relAnthropic, body, mockPieces("no more tools"))
+		if strings.Contains(body, "weather__forecast") || !strings.Contains(body, `"stop_reason":"end_turn"`) {
+			t.Errorf("the stream shows the gateway's tool calls or does not end the turn: %.1500s", body)
+		}
+		row := g.logRow(h, resp.Header.Get("X-Request-Id"))
+		if len(row.ToolSteps) != 2 || row.InputTokens != 30 || row.OutputTokens != 15 {
+			t.Errorf("tool steps %+v, usage %d/%d; want 2 steps and 30/15", row.ToolSteps, row.InputTokens, row.OutputTokens)
+		}
+	})
 	t.Run("step cap", func(t *testing.T) {
 		g.mock.reset()
 		resp, body := g.call(relOpenAI, beOpenAI, false, promptBody(relOpenAI, false, "loop use:weather__forecast"))
@@ -377,6 +397,23 @@ func TestMCPMixedTurnAndPassthrough(t *testing.T) {
 	}
 	if !strings.Contains(out, `"name":"get_time"`) || strings.Contains(out, "weather__forecast") || !strings.Contains(out, `"finish_reason":"tool_calls"`) {
 		t.Errorf("want only the client's own call handed back: %.800s", out)
+	}
+	if n := len(g.mock.seen()); n != 1 {
+		t.Errorf("the upstream got %d requests, want 1", n)
+	}
+
+	// Streamed, the client's call is relayed as its stream's first call (index 0), though the
+	// upstream made it second, after the gateway's call that is held back.
+	g.mock.reset()
+	streamed := `{"model":"m","stream":true,"messages":[{"role":"user","content":"use:weather__forecast+get_time"}],` +
+		`"tools":[{"type":"function","function":{"name":"get_time","parameters":{"type":"object","properties":{}}}}]}`
+	resp, out = g.call(relOpenAI, beAnthropic, true, streamed)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("status %d: %.500s", resp.StatusCode, out)
+	}
+	if !strings.Contains(out, `"tool_calls":[{"index":0,"id":"toolu_1","type":"function","function":{"name":"get_time"`) ||
+		strings.Contains(out, "weather__forecast") || !strings.Contains(out, `"finish_reason":"tool_calls"`) {
+		t.Errorf("want only the client's own call streamed, as call 0: %.1500s", out)
 	}
 	if n := len(g.mock.seen()); n != 1 {
 		t.Errorf("the upstream got %d requests, want 1", n)
