@@ -117,10 +117,12 @@ func startSecretMCP(t *testing.T) string {
 // "use:NAME" makes it call tool NAME (with {"city":"Paris"}), "use:A+B" both at once; once the
 // request carries a tool result it answers "Result: <the tool's result>". "loop" makes it call
 // the tool again every time; told to call none, it answers "no more tools". "failsecond" makes
-// it refuse (400) the request that carries the tool's result. Asked to stream, it streams: an
+// it refuse (400) the request that carries the tool's result, "cutsecond" cut the streamed
+// answer to it after its first piece. Asked to stream, it streams: an
 // answer's text in the three pieces of mockPieces, tool calls with their arguments in two
 // fragments (Gemini: whole). It reports 10 input and 5 output tokens per answer.
 type toolMock struct {
+	t        testing.TB
 	mu       sync.Mutex
 	requests []upstreamtest.Request
 	// gate, when set, holds a streamed answer after its first piece until it is closed (at most
@@ -167,6 +169,12 @@ func (m *toolMock) handler(w http.ResponseWriter, _ *http.Request, u upstreamtes
 	}
 	if toolResults.MatchString(body) && strings.Contains(body, "failsecond") {
 		upstreamtest.WriteError(w, u.Proto, http.StatusBadRequest, "", "the second turn is refused")
+		return
+	}
+	if toolResults.MatchString(body) && strings.Contains(body, "cutsecond") && u.Stream {
+		upstreamtest.WriteStreamHead(w, u.Proto, 10)
+		upstreamtest.WriteStreamText(w, u.Proto, "Result: ", 10, 1)
+		upstreamtest.Reset(m.t, w)
 		return
 	}
 	if res := toolResults.FindString(body); res != "" && !strings.Contains(body, "loop") {
@@ -323,7 +331,7 @@ type mcpGateway struct {
 // config first, registers the MCP servers, and creates the clients.
 func startMCPGateway(t *testing.T, mcpYAML string, allowed []string) *mcpGateway {
 	t.Helper()
-	mock := &toolMock{}
+	mock := &toolMock{t: t}
 	up := upstreamtest.New(t, mock.handler)
 	dir := t.TempDir()
 	cfg := "database:\n  path: data/gateway.db\nmcp:\n  allow_private: true\n" + mcpYAML

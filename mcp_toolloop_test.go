@@ -341,6 +341,23 @@ func TestMCPTimeoutAndStepCap(t *testing.T) {
 				row.Status, row.InputTokens, row.OutputTokens, len(row.ToolSteps))
 		}
 	})
+	t.Run("cut in a streamed turn", func(t *testing.T) {
+		// The second call's stream is cut after its first piece: the caller has that piece,
+		// then the error; the log has the first call's usage and the second's estimated.
+		g.mock.reset()
+		resp, body := g.call(relOpenAI, beOpenAI, true, promptBody(relOpenAI, true, "cutsecond use:weather__forecast"))
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("status %d: %.500s", resp.StatusCode, body)
+		}
+		if text, sawErr := relStreamedText(t, relOpenAI, body); text != "Result: " || !sawErr {
+			t.Errorf("the stream carries %q (error event: %v), want the piece sent, then the error: %.800s", text, sawErr, body)
+		}
+		row := g.logRow(h, resp.Header.Get("X-Request-Id"))
+		if row.Status < 500 || row.InputTokens <= 10 || row.OutputTokens != 5+2 || len(row.ToolSteps) != 1 {
+			t.Errorf("logged status %d, usage %d/%d, %d steps; want a 5xx, 10/5 and the second call's estimate (input, 2 out), 1 step",
+				row.Status, row.InputTokens, row.OutputTokens, len(row.ToolSteps))
+		}
+	})
 	t.Run("step cap, streamed", func(t *testing.T) {
 		// The same in one stream: two tool steps held back, then the third call's answer
 		// streamed, with the usage of all three.

@@ -49,6 +49,10 @@ func (s *loopStream) Next() (providers.StreamEvent, error) {
 			continue
 		}
 		if err != nil {
+			// The call failed mid-stream: what it said so far counts, as in a plain stream.
+			if !s.turn.hasUsage {
+				s.turn.usage, s.turn.hasUsage = s.loop.call.estimatedUsage(s.turn.outBytes), true
+			}
 			s.fail(err)
 			continue
 		}
@@ -160,8 +164,8 @@ func (s *loopStream) turnOver() {
 	s.up = up
 }
 
-// fail ends the stream with err, after the usage of the model calls so far (none when nothing
-// was counted: the stream's settlement then estimates it from what was relayed).
+// fail ends the stream with err, after the usage of the model calls so far (the current one's
+// when it reported some).
 func (s *loopStream) fail(err error) {
 	l, t := s.loop, &s.turn
 	if t.hasUsage {
