@@ -324,6 +324,21 @@ func TestMCPTimeoutAndStepCap(t *testing.T) {
 			t.Errorf("tool steps %+v, want one timeout", row.ToolSteps)
 		}
 	})
+	t.Run("timeout, streamed", func(t *testing.T) {
+		// The caller's stream stays alive while the tool hangs (keepalives, here SSE comments,
+		// every 200ms of a wait that lasts the 1s timeout), then the answer streams on.
+		g.mock.reset()
+		resp, body := g.call(relOpenAI, beOpenAI, true, promptBody(relOpenAI, true, "use:weather__hang"))
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("status %d: %.500s", resp.StatusCode, body)
+		}
+		if got := answerText(t, relOpenAI, true, body); got != "Result: did not answer within 1s" {
+			t.Errorf("answer %q, want the model's answer to the timeout", got)
+		}
+		if ka := strings.Index(body, ": keepalive"); ka < 0 || ka > strings.Index(body, "Result: ") {
+			t.Errorf("no keepalive while the tool ran: %.1500s", body)
+		}
+	})
 	t.Run("later failure in a stream", func(t *testing.T) {
 		// The first model call answered, so the caller already has its stream: the refusal
 		// of the second is the stream's error event, and the first call's usage is accounted.
