@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -116,12 +117,23 @@ func startSecretMCP(t *testing.T) string {
 // "use:NAME" makes it call tool NAME (with {"city":"Paris"}), "use:A+B" both at once; once the
 // request carries a tool result it answers "Result: <the tool's result>". "loop" makes it call
 // the tool again every time; told to call none, it answers "no more tools". "failsecond" makes
-// it refuse (400) the request that carries the tool's result. It never streams (the tool loop does
-// not ask it to) and reports 10 input and 5 output tokens per answer.
+// it refuse (400) the request that carries the tool's result, "cutsecond" cut the streamed
+// answer to it after its first piece. Asked to stream, it streams: an
+// answer's text in the three pieces of mockPieces, tool calls with their arguments in two
+// fragments (Gemini: whole). It reports 10 input and 5 output tokens per answer.
 type toolMock struct {
+	t        testing.TB
 	mu       sync.Mutex
 	requests []upstreamtest.Request
+	// gate, when set, holds a streamed answer after its first piece until it is closed (at most
+	// gateWait); gated records whether it was closed in time.
+	gate  chan struct{}
+	gated bool
 }
+
+// gateWait is how long a gated answer waits for its first piece to reach the caller; a gateway
+// that holds the piece back makes the test fail, not hang.
+const gateWait = 10 * time.Second
 
 var (
 	useTool = regexp.MustCompile(`use:([a-zA-Z0-9_+-]+)`)
@@ -133,32 +145,118 @@ func (m *toolMock) handler(w http.ResponseWriter, _ *http.Request, u upstreamtes
 	m.mu.Lock()
 	m.requests = append(m.requests, u)
 	m.mu.Unlock()
-	if u.Stream {
-		http.Error(w, "the tool loop must not stream", http.StatusBadRequest)
-		return
-	}
 	body := string(u.Body)
-	w.Header().Set("Content-Type", "application/json")
+	text := func(s string) {
+		m.mu.Lock()
+		gate := m.gate
+		m.mu.Unlock()
+		if u.Stream && gate != nil {
+			m.writeGated(w, u.Proto, mockPieces(s), gate)
+			return
+		}
+		if u.Stream {
+			upstreamtest.WriteAnswer(w, u, upstreamtest.Reply{Texts: mockPieces(s), Input: 10, Output: 5})
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, mockText(u.Proto, s))
+	}
 	noTools := strings.Contains(body, `"tool_choice":"none"`) || strings.Contains(body, `"tool_choice":{"type":"none"}`) ||
 		strings.Contains(body, `"mode":"NONE"`)
 	if noTools {
-		io.WriteString(w, mockText(u.Proto, "no more tools"))
+		text("no more tools")
 		return
 	}
 	if toolResults.MatchString(body) && strings.Contains(body, "failsecond") {
 		upstreamtest.WriteError(w, u.Proto, http.StatusBadRequest, "", "the second turn is refused")
 		return
 	}
+	if toolResults.MatchString(body) && strings.Contains(body, "cutsecond") && u.Stream {
+		upstreamtest.WriteStreamHead(w, u.Proto, 10)
+		upstreamtest.WriteStreamText(w, u.Proto, "Result: ", 10, 1)
+		upstreamtest.Reset(m.t, w)
+		return
+	}
 	if res := toolResults.FindString(body); res != "" && !strings.Contains(body, "loop") {
-		io.WriteString(w, mockText(u.Proto, "Result: "+strings.ReplaceAll(res, `\"`, `"`)))
+		text("Result: " + strings.ReplaceAll(res, `\"`, `"`))
 		return
 	}
 	mt := useTool.FindStringSubmatch(body)
 	if mt == nil {
-		io.WriteString(w, mockText(u.Proto, "plain answer"))
+		text("plain answer")
 		return
 	}
+	if u.Stream {
+		streamToolCalls(w, u.Proto, strings.Split(mt[1], "+"))
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
 	io.WriteString(w, mockToolCalls(u.Proto, strings.Split(mt[1], "+")))
+}
+
+// writeGated streams pieces, waiting after the first one until gate is closed.
+func (m *toolMock) writeGated(w http.ResponseWriter, proto string, pieces []string, gate chan struct{}) {
+	upstreamtest.WriteStreamHead(w, proto, 10)
+	upstreamtest.WriteStreamText(w, proto, pieces[0], 10, 1)
+	select {
+	case <-gate:
+		m.mu.Lock()
+		m.gated = true
+		m.mu.Unlock()
+	case <-time.After(gateWait):
+	}
+	for i, p := range pieces[1:] {
+		upstreamtest.WriteStreamText(w, proto, p, 10, i+2)
+	}
+	upstreamtest.WriteStreamTail(w, proto, 10, 5)
+}
+
+// mockPieces is text in the three pieces a streamed answer carries it in.
+func mockPieces(text string) []string {
+	a, b := len(text)/3, 2*len(text)/3
+	return []string{text[:a], text[a:b], text[b:]}
+}
+
+// streamToolCalls streams a turn that calls the tools names, each with {"city":"Paris"}.
+func streamToolCalls(w http.ResponseWriter, proto string, names []string) {
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.WriteHeader(http.StatusOK)
+	args := []string{`{"city":`, `"Paris"}`}
+	switch proto {
+	case beOpenAI:
+		chunk := func(delta, finish, usage string) {
+			upstreamtest.WriteEvent(w, proto, "", `{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1700000000,"model":"m","choices":[{"index":0,"delta":`+
+				delta+`,"finish_reason":`+finish+`}]`+usage+`}`)
+		}
+		chunk(`{"role":"assistant","content":null}`, "null", "")
+		for i, n := range names {
+			chunk(fmt.Sprintf(`{"tool_calls":[{"index":%d,"id":"call_%d","type":"function","function":{"name":%s,"arguments":""}}]}`, i, i, jsonStr(n)), "null", "")
+			for _, a := range args {
+				chunk(fmt.Sprintf(`{"tool_calls":[{"index":%d,"function":{"arguments":%s}}]}`, i, jsonStr(a)), "null", "")
+			}
+		}
+		chunk(`{}`, `"tool_calls"`, "")
+		upstreamtest.WriteEvent(w, proto, "", `{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1700000000,"model":"m","choices":[],"usage":{"prompt_tokens":10,"completion_tokens":5,"total_tokens":15}}`)
+		upstreamtest.WriteEvent(w, proto, "", "[DONE]")
+	case beAnthropic:
+		upstreamtest.WriteEvent(w, proto, "message_start", `{"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant","model":"m","content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":10,"output_tokens":1}}}`)
+		for i, n := range names {
+			upstreamtest.WriteEvent(w, proto, "content_block_start", fmt.Sprintf(`{"type":"content_block_start","index":%d,"content_block":{"type":"tool_use","id":"toolu_%d","name":%s,"input":{}}}`, i, i, jsonStr(n)))
+			for _, a := range args {
+				upstreamtest.WriteEvent(w, proto, "content_block_delta", fmt.Sprintf(`{"type":"content_block_delta","index":%d,"delta":{"type":"input_json_delta","partial_json":%s}}`, i, jsonStr(a)))
+			}
+			upstreamtest.WriteEvent(w, proto, "content_block_stop", fmt.Sprintf(`{"type":"content_block_stop","index":%d}`, i))
+		}
+		upstreamtest.WriteEvent(w, proto, "message_delta", `{"type":"message_delta","delta":{"stop_reason":"tool_use","stop_sequence":null},"usage":{"output_tokens":5}}`)
+		upstreamtest.WriteEvent(w, proto, "message_stop", `{"type":"message_stop"}`)
+	default:
+		var parts []string
+		for _, n := range names {
+			parts = append(parts, fmt.Sprintf(`{"functionCall":{"name":%s,"args":{"city":"Paris"}}}`, jsonStr(n)))
+		}
+		upstreamtest.WriteEvent(w, proto, "", `{"candidates":[{"content":{"role":"model","parts":[`+strings.Join(parts, ",")+
+			`]},"finishReason":"STOP","index":0}],"usageMetadata":{"promptTokenCount":10,"candidatesTokenCount":5,"totalTokenCount":15},"modelVersion":"m"}`)
+	}
 }
 
 // seen returns the requests received so far.
@@ -170,8 +268,23 @@ func (m *toolMock) seen() []upstreamtest.Request {
 
 func (m *toolMock) reset() {
 	m.mu.Lock()
-	m.requests = nil
+	m.requests, m.gate, m.gated = nil, nil, false
 	m.mu.Unlock()
+}
+
+// hold makes the next streamed answers wait after their first piece until the returned func
+// is called; released reports whether it was called before gateWait ran out.
+func (m *toolMock) hold() (release func(), released func() bool) {
+	gate := make(chan struct{})
+	m.mu.Lock()
+	m.gate = gate
+	m.mu.Unlock()
+	var once sync.Once
+	return func() { once.Do(func() { close(gate) }) }, func() bool {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		return m.gated
+	}
 }
 
 func mockText(proto, text string) string {
@@ -218,7 +331,7 @@ type mcpGateway struct {
 // config first, registers the MCP servers, and creates the clients.
 func startMCPGateway(t *testing.T, mcpYAML string, allowed []string) *mcpGateway {
 	t.Helper()
-	mock := &toolMock{}
+	mock := &toolMock{t: t}
 	up := upstreamtest.New(t, mock.handler)
 	dir := t.TempDir()
 	cfg := "database:\n  path: data/gateway.db\nmcp:\n  allow_private: true\n" + mcpYAML

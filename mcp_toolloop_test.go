@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"net/http"
 	"strings"
@@ -70,7 +71,13 @@ func TestMCPToolLoopEveryDoorAndBackend(t *testing.T) {
 				}
 				t.Run(name, func(t *testing.T) {
 					g.mock.reset()
-					resp, body := g.call(d, backend, stream, promptBody(d, stream, "weather please use:weather__forecast"))
+					var resp *http.Response
+					var body string
+					if stream {
+						resp, body = g.callLive(d, backend, promptBody(d, stream, "weather please use:weather__forecast"))
+					} else {
+						resp, body = g.call(d, backend, stream, promptBody(d, stream, "weather please use:weather__forecast"))
+					}
 					if resp.StatusCode != http.StatusOK {
 						t.Fatalf("status %d: %.500s", resp.StatusCode, body)
 					}
@@ -83,6 +90,14 @@ func TestMCPToolLoopEveryDoorAndBackend(t *testing.T) {
 					seen := g.mock.seen()
 					if len(seen) != 2 {
 						t.Fatalf("the upstream got %d requests, want 2 (the call, then the result)", len(seen))
+					}
+					if stream {
+						// Both model calls streamed, and the final one reached the caller piece by
+						// piece as the upstream sent it, in one stream.
+						if !seen[0].Stream || !seen[1].Stream {
+							t.Errorf("the model calls of a streamed request were not streamed (%v, %v)", seen[0].Stream, seen[1].Stream)
+						}
+						checkRelayed(t, d, body, mockPieces("Result: sunny-42 in Paris"))
 					}
 					if !strings.Contains(string(seen[0].Body), "weather__forecast") || strings.Contains(string(seen[0].Body), "vault__secret") {
 						t.Errorf("the first request does not offer exactly the allowed tools: %.800s", seen[0].Body)
@@ -100,6 +115,123 @@ func TestMCPToolLoopEveryDoorAndBackend(t *testing.T) {
 					}
 				})
 			}
+		}
+	}
+}
+
+// A streamed chat of a client in tool mode gateway that calls no tool is the upstream's stream
+// relayed event by event on every front door × backend: the three pieces the upstream sent
+// arrive as three content events, in one well-formed stream, and the usage is the call's.
+func TestMCPStreamedPlainChat(t *testing.T) {
+	g := startMCPGateway(t, "", []string{"weather"})
+	h := g.openDB()
+	for _, d := range mcpDoors {
+		for _, backend := range relBackends {
+			t.Run(d.name+"→"+backend, func(t *testing.T) {
+				g.mock.reset()
+				resp, body := g.callLive(d, backend, promptBody(d, true, "just talk"))
+				if resp.StatusCode != http.StatusOK {
+					t.Fatalf("status %d: %.500s", resp.StatusCode, body)
+				}
+				if got := answerText(t, d, true, body); got != "plain answer" {
+					t.Errorf("answer %q; body %.500s", got, body)
+				}
+				checkRelayed(t, d, body, mockPieces("plain answer"))
+				if seen := g.mock.seen(); len(seen) != 1 || !seen[0].Stream {
+					t.Fatalf("the upstream got %d requests, want 1 streamed one", len(seen))
+				}
+				row := g.logRow(h, resp.Header.Get("X-Request-Id"))
+				if row.InputTokens != 10 || row.OutputTokens != 5 || len(row.ToolSteps) != 0 {
+					t.Errorf("logged usage %d/%d with %d tool steps, want 10/5 and none", row.InputTokens, row.OutputTokens, len(row.ToolSteps))
+				}
+			})
+		}
+	}
+}
+
+// callLive makes a streamed call whose answer the upstream holds after its first piece until
+// the caller has read that piece: the test fails when the gateway does not relay it before the
+// upstream goes on (it would hold it until the upstream's wait ran out).
+func (g *mcpGateway) callLive(d relDoor, backend, body string) (*http.Response, string) {
+	t := g.t
+	t.Helper()
+	release, released := g.mock.hold()
+	defer release()
+	resp, err := http.DefaultClient.Do(g.newRequest(context.Background(), d, backend, true, body))
+	if err != nil {
+		t.Fatalf("%s → %s: %v", d.name, backend, err)
+	}
+	defer resp.Body.Close()
+	var sb strings.Builder
+	r := bufio.NewReader(resp.Body)
+	for {
+		line, err := r.ReadString('\n')
+		sb.WriteString(line)
+		if data, ok := strings.CutPrefix(strings.TrimRight(line, "\r\n"), "data: "); ok {
+			var ev map[string]any
+			if jsonUnmarshal(data, &ev) == nil && (relTextOf(d, ev) != "" || ev["type"] == "response.output_text.delta") {
+				release()
+			}
+		}
+		if err != nil {
+			break
+		}
+	}
+	if !released() {
+		t.Errorf("%s → %s: the first piece of the answer did not reach the caller before the upstream sent the rest", d.name, backend)
+	}
+	return resp, sb.String()
+}
+
+// checkRelayed checks that a streamed answer carries the answer text as the content events
+// pieces, in order (one per upstream event, none merged), and opens and ends once.
+func checkRelayed(t *testing.T, d relDoor, body string, pieces []string) {
+	t.Helper()
+	var got []string
+	starts, ends := 0, 0
+	for _, line := range strings.Split(body, "\n") {
+		data, ok := strings.CutPrefix(strings.TrimRight(line, "\r"), "data: ")
+		if !ok || data == "[DONE]" {
+			continue
+		}
+		var ev map[string]any
+		if err := jsonUnmarshal(data, &ev); err != nil {
+			t.Errorf("%s: stream event is not JSON: %.200q", d.name, data)
+			continue
+		}
+		var text string
+		switch d.name {
+		case "responses":
+			if ev["type"] == "response.output_text.delta" {
+				text, _ = ev["delta"].(string)
+			}
+			switch ev["type"] {
+			case "response.created":
+				starts++
+			case "response.completed":
+				ends++
+			}
+		case "anthropic":
+			text = relTextOf(d, ev)
+			switch ev["type"] {
+			case "message_start":
+				starts++
+			case "message_stop":
+				ends++
+			}
+		default:
+			text = relTextOf(d, ev)
+		}
+		if text != "" {
+			got = append(got, text)
+		}
+	}
+	if strings.Join(got, "|") != strings.Join(pieces, "|") {
+		t.Errorf("%s: content events %q, want %q as the upstream streamed them; body %.1500s", d.name, got, pieces, body)
+	}
+	if d.name == "responses" || d.name == "anthropic" {
+		if starts != 1 || ends != 1 {
+			t.Errorf("%s: the stream opens %d times and ends %d times, want once each: %.1500s", d.name, starts, ends, body)
 		}
 	}
 }
@@ -192,6 +324,21 @@ func TestMCPTimeoutAndStepCap(t *testing.T) {
 			t.Errorf("tool steps %+v, want one timeout", row.ToolSteps)
 		}
 	})
+	t.Run("timeout, streamed", func(t *testing.T) {
+		// The caller's stream stays alive while the tool hangs (keepalives, here SSE comments,
+		// every 200ms of a wait that lasts the 1s timeout), then the answer streams on.
+		g.mock.reset()
+		resp, body := g.call(relOpenAI, beOpenAI, true, promptBody(relOpenAI, true, "use:weather__hang"))
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("status %d: %.500s", resp.StatusCode, body)
+		}
+		if got := answerText(t, relOpenAI, true, body); got != "Result: did not answer within 1s" {
+			t.Errorf("answer %q, want the model's answer to the timeout", got)
+		}
+		if ka := strings.Index(body, ": keepalive"); ka < 0 || ka > strings.Index(body, "Result: ") {
+			t.Errorf("no keepalive while the tool ran: %.1500s", body)
+		}
+	})
 	t.Run("later failure in a stream", func(t *testing.T) {
 		// The first model call answered, so the caller already has its stream: the refusal
 		// of the second is the stream's error event, and the first call's usage is accounted.
@@ -207,6 +354,43 @@ func TestMCPTimeoutAndStepCap(t *testing.T) {
 		if row.Status != http.StatusBadRequest || row.InputTokens != 10 || row.OutputTokens != 5 || len(row.ToolSteps) != 1 {
 			t.Errorf("logged status %d, usage %d/%d, %d steps; want 400, the first call's 10/5, 1 step",
 				row.Status, row.InputTokens, row.OutputTokens, len(row.ToolSteps))
+		}
+	})
+	t.Run("cut in a streamed turn", func(t *testing.T) {
+		// The second call's stream is cut after its first piece: the caller has that piece,
+		// then the error; the log has the first call's usage and the second's estimated.
+		g.mock.reset()
+		resp, body := g.call(relOpenAI, beOpenAI, true, promptBody(relOpenAI, true, "cutsecond use:weather__forecast"))
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("status %d: %.500s", resp.StatusCode, body)
+		}
+		if text, sawErr := relStreamedText(t, relOpenAI, body); text != "Result: " || !sawErr {
+			t.Errorf("the stream carries %q (error event: %v), want the piece sent, then the error: %.800s", text, sawErr, body)
+		}
+		row := g.logRow(h, resp.Header.Get("X-Request-Id"))
+		if row.Status < 500 || row.InputTokens <= 10 || row.OutputTokens != 5+2 || len(row.ToolSteps) != 1 {
+			t.Errorf("logged status %d, usage %d/%d, %d steps; want a 5xx, 10/5 and the second call's estimate (input, 2 out), 1 step",
+				row.Status, row.InputTokens, row.OutputTokens, len(row.ToolSteps))
+		}
+	})
+	t.Run("step cap, streamed", func(t *testing.T) {
+		// The same in one stream: two tool steps held back, then the third call's answer
+		// streamed, with the usage of all three.
+		g.mock.reset()
+		resp, body := g.call(relAnthropic, beOpenAI, true, promptBody(relAnthropic, true, "loop use:weather__forecast"))
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("status %d: %.500s", resp.StatusCode, body)
+		}
+		if n := len(g.mock.seen()); n != 3 {
+			t.Fatalf("the upstream got %d requests, want 3", n)
+		}
+		checkRelayed(t, relAnthropic, body, mockPieces("no more tools"))
+		if strings.Contains(body, "weather__forecast") || !strings.Contains(body, `"stop_reason":"end_turn"`) {
+			t.Errorf("the stream shows the gateway's tool calls or does not end the turn: %.1500s", body)
+		}
+		row := g.logRow(h, resp.Header.Get("X-Request-Id"))
+		if len(row.ToolSteps) != 2 || row.InputTokens != 30 || row.OutputTokens != 15 {
+			t.Errorf("tool steps %+v, usage %d/%d; want 2 steps and 30/15", row.ToolSteps, row.InputTokens, row.OutputTokens)
 		}
 	})
 	t.Run("step cap", func(t *testing.T) {
@@ -245,6 +429,23 @@ func TestMCPMixedTurnAndPassthrough(t *testing.T) {
 	}
 	if !strings.Contains(out, `"name":"get_time"`) || strings.Contains(out, "weather__forecast") || !strings.Contains(out, `"finish_reason":"tool_calls"`) {
 		t.Errorf("want only the client's own call handed back: %.800s", out)
+	}
+	if n := len(g.mock.seen()); n != 1 {
+		t.Errorf("the upstream got %d requests, want 1", n)
+	}
+
+	// Streamed, the client's call is relayed as its stream's first call (index 0), though the
+	// upstream made it second, after the gateway's call that is held back.
+	g.mock.reset()
+	streamed := `{"model":"m","stream":true,"messages":[{"role":"user","content":"use:weather__forecast+get_time"}],` +
+		`"tools":[{"type":"function","function":{"name":"get_time","parameters":{"type":"object","properties":{}}}}]}`
+	resp, out = g.call(relOpenAI, beAnthropic, true, streamed)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("status %d: %.500s", resp.StatusCode, out)
+	}
+	if !strings.Contains(out, `"tool_calls":[{"index":0,"id":"toolu_1","type":"function","function":{"name":"get_time"`) ||
+		strings.Contains(out, "weather__forecast") || !strings.Contains(out, `"finish_reason":"tool_calls"`) {
+		t.Errorf("want only the client's own call streamed, as call 0: %.1500s", out)
 	}
 	if n := len(g.mock.seen()); n != 1 {
 		t.Errorf("the upstream got %d requests, want 1", n)

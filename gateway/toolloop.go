@@ -34,10 +34,11 @@ func (g *Gateway) runsTools(c *Client) bool {
 // taken out of it (they were not run; the model asks again after the client's results).
 // Usage is the sum over every model call; each tool call is a step in the request log.
 //
-// The first model call is made before Do returns, so its failure is an ordinary error. A
-// streaming caller then gets its stream at once: the rest of the loop runs as the stream is
-// read (the relay keeps the connection alive meanwhile), and the final answer is streamed once
-// the tools have run; a later failure is the stream's in-band error.
+// The first model call is made before Do returns, so its failure is an ordinary error. For a
+// streaming caller every model call is an upstream stream, relayed to the caller event by event
+// as one continuous stream (toolloop_stream.go): the gateway's tool calls are held back and run
+// when the model's turn ends (the relay keeps the connection alive meanwhile), then the next
+// call streams on; a later failure is the stream's in-band error.
 //
 // Every request of such a client goes through translation, whatever its backend: the loop
 // works on the canonical model, so it is the same for every front door and backend.
@@ -62,18 +63,18 @@ func (g *Gateway) generateWithTools(ctx context.Context, call *Call, x *Exchange
 		l.gatewayTool[t.Name] = true
 		req.Tools = append(req.Tools, providers.Tool{Name: t.Name, Description: t.Description, Parameters: t.InputSchema})
 	}
+	if req.Stream {
+		l.lastStep()
+		up, err := g.streamOnce(ctx, call, req)
+		if err != nil {
+			return err
+		}
+		a.Stream = newStream(call, x, nil, &loopStream{ctx: ctx, loop: l, up: up})
+		return nil
+	}
 	resp, err := l.turn(ctx)
 	if err != nil {
 		return err
-	}
-	if req.Stream {
-		if resp != nil {
-			resp.Usage = l.total
-			a.Stream = newStream(call, x, nil, replay(resp))
-		} else {
-			a.Stream = newStream(call, x, nil, &loopStream{ctx: ctx, loop: l})
-		}
-		return nil
 	}
 	for resp == nil {
 		if resp, err = l.turn(ctx); err != nil {
@@ -109,10 +110,7 @@ type toolLoop struct {
 // taken out); else it runs the gateway's calls, adds the model's turn and their results to the
 // request, and returns nil for the next turn.
 func (l *toolLoop) turn(ctx context.Context) (*providers.Response, error) {
-	last := l.step >= l.maxSteps
-	if last && len(l.gatewayTool) > 0 {
-		l.req.ToolChoice = &providers.ToolChoice{Mode: providers.ToolChoiceNone}
-	}
+	last := l.lastStep()
 	resp, err := l.g.askOnce(ctx, l.call, l.req)
 	if err != nil {
 		return nil, err
@@ -126,20 +124,41 @@ func (l *toolLoop) turn(ctx context.Context) (*providers.Response, error) {
 		return resp, nil
 	}
 	msg := resp.Choices[0].Message
-	var mine, theirs []providers.ToolCall
-	for _, tc := range msg.ToolCalls {
-		if l.gatewayTool[tc.Name] {
-			mine = append(mine, tc)
-		} else {
-			theirs = append(theirs, tc)
-		}
-	}
+	mine, theirs := l.split(msg.ToolCalls)
 	if len(mine) == 0 || len(theirs) > 0 || last {
 		if len(mine) > 0 {
 			finalWithout(resp, theirs)
 		}
 		return resp, nil
 	}
+	return nil, l.runTools(ctx, msg, mine)
+}
+
+// lastStep reports whether the next model call is the last the step cap allows; if so, it is
+// told to call no tool.
+func (l *toolLoop) lastStep() bool {
+	last := l.step >= l.maxSteps
+	if last && len(l.gatewayTool) > 0 {
+		l.req.ToolChoice = &providers.ToolChoice{Mode: providers.ToolChoiceNone}
+	}
+	return last
+}
+
+// split parts a turn's tool calls into the gateway's (mine) and the client's own (theirs).
+func (l *toolLoop) split(calls []providers.ToolCall) (mine, theirs []providers.ToolCall) {
+	for _, tc := range calls {
+		if l.gatewayTool[tc.Name] {
+			mine = append(mine, tc)
+		} else {
+			theirs = append(theirs, tc)
+		}
+	}
+	return mine, theirs
+}
+
+// runTools ends a model call that called only the gateway's tools: it runs the calls in mine
+// and adds the model's turn (msg) and their results to the request for the next call.
+func (l *toolLoop) runTools(ctx context.Context, msg providers.Message, mine []providers.ToolCall) error {
 	// This model call answered; the next one gets a span of its own.
 	l.call.endAttempt(nil)
 	// The model's turn as it was, then each call's result, in order.
@@ -153,14 +172,14 @@ func (l *toolLoop) turn(ctx context.Context) (*providers.Response, error) {
 			ToolName: tc.Name, Content: []providers.Part{providers.TextPart(res.Text)}, IsError: res.IsError})
 	}
 	if ctx.Err() != nil {
-		return nil, providers.AsError(context.Cause(ctx))
+		return providers.AsError(context.Cause(ctx))
 	}
 	if tc := l.req.ToolChoice; tc != nil && (tc.Mode == providers.ToolChoiceRequired || tc.Mode == providers.ToolChoiceTool) {
 		// A forced call was made; forcing again would loop to the step cap.
 		l.req.ToolChoice = &providers.ToolChoice{Mode: providers.ToolChoiceAuto}
 	}
 	l.step++
-	return nil, nil
+	return nil
 }
 
 // askOnce asks the model once, routed over the client's targets, without streaming.
@@ -175,6 +194,21 @@ func (g *Gateway) askOnce(ctx context.Context, call *Call, req *providers.Reques
 		return err
 	})
 	return resp, err
+}
+
+// streamOnce asks the model once, routed over the client's targets, as an upstream stream. It
+// returns once the stream's headers arrived, so a failure before that is retried elsewhere.
+func (g *Gateway) streamOnce(ctx context.Context, call *Call, req *providers.Request) (providers.Stream, error) {
+	var st providers.Stream
+	err := g.route(ctx, call, func(ctx context.Context, up upstream) error {
+		r := *req
+		r.Stream, r.IncludeUsage = true, true
+		call.applyPolicy(&r, up.model)
+		out, err := up.provider.Stream(ctx, &r)
+		st = out
+		return err
+	})
+	return st, err
 }
 
 // finalWithout keeps only the calls in keep on the final answer's first choice; with none
