@@ -84,7 +84,7 @@ func (s *server) mcpServerUpdate(c *fiber.Ctx) error {
 		if err := s.MCPServers.Update(c.UserContext(), m); errors.Is(err, db.ErrNameTaken) {
 			return mcpNameTaken(m.Name)
 		} else if errors.Is(err, db.ErrNotFound) {
-			return mcpServerNotFound(m.ID)
+			return noSuch("MCP server", m.ID)
 		} else if err != nil {
 			return err
 		}
@@ -103,7 +103,7 @@ func (s *server) mcpServerDelete(c *fiber.Ctx) error {
 		return err
 	}
 	if err := s.MCPServers.Delete(c.UserContext(), m.ID); errors.Is(err, db.ErrNotFound) {
-		return mcpServerNotFound(m.ID)
+		return noSuch("MCP server", m.ID)
 	} else if err != nil {
 		return err
 	}
@@ -140,13 +140,13 @@ func (s *server) fetchMCPTools(c *fiber.Ctx, name string) ([]db.MCPTool, error) 
 }
 
 func (s *server) loadMCPServer(c *fiber.Ctx) (*db.MCPServer, error) {
-	id, err := mcpServerID(c)
+	id, err := pathID(c, "MCP server")
 	if err != nil {
 		return nil, err
 	}
 	m, err := s.MCPServers.Get(c.UserContext(), id)
 	if errors.Is(err, db.ErrNotFound) {
-		return nil, mcpServerNotFound(id)
+		return nil, noSuch("MCP server", id)
 	}
 	return m, err
 }

@@ -27,7 +27,7 @@ func (s *server) clientDeleteSubmit(c *fiber.Ctx) error {
 		return err
 	}
 	if err := s.Clients.Delete(c.UserContext(), cl.ID); errors.Is(err, db.ErrNotFound) {
-		return clientNotFound(cl.ID)
+		return noSuch("client", cl.ID)
 	} else if err != nil {
 		return err
 	}

@@ -11,7 +11,7 @@ import (
 // clientRotateKeySubmit gives a client a new key (with the chosen prefix) and redirects to it,
 // shown once. The old key stops working on the next request.
 func (s *server) clientRotateKeySubmit(c *fiber.Ctx) error {
-	id, err := clientID(c)
+	id, err := pathID(c, "client")
 	if err != nil {
 		return err
 	}
@@ -31,7 +31,7 @@ func (s *server) showKey(c *fiber.Ctx, r reveal) error {
 // clientKeyPage shows a key just made, once: GET /admin/clients/:id/key?reveal=…. Opened again
 // (a reload, the back button) it says the key is gone and how to get a new one.
 func (s *server) clientKeyPage(c *fiber.Ctx) error {
-	id, err := clientID(c)
+	id, err := pathID(c, "client")
 	if err != nil {
 		return err
 	}

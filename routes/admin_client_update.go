@@ -35,7 +35,7 @@ func (s *server) clientUpdateSubmit(c *fiber.Ctx) error {
 	}
 	if len(changed) > 0 {
 		if err := s.Clients.Update(c.UserContext(), cl); errors.Is(err, db.ErrNotFound) {
-			return clientNotFound(cl.ID)
+			return noSuch("client", cl.ID)
 		} else if err != nil {
 			return err
 		}

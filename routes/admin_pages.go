@@ -78,13 +78,13 @@ func seeOther(c *fiber.Ctx, target string) error {
 
 // adminClient loads the client named by the :id parameter; a missing one is a 404.
 func (s *server) adminClient(c *fiber.Ctx) (*db.Client, error) {
-	id, err := clientID(c)
+	id, err := pathID(c, "client")
 	if err != nil {
 		return nil, err
 	}
 	cl, err := s.Clients.Get(c.UserContext(), id)
 	if errors.Is(err, db.ErrNotFound) {
-		return nil, clientNotFound(id)
+		return nil, noSuch("client", id)
 	}
 	return cl, err
 }

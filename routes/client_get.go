@@ -10,13 +10,13 @@ import (
 
 // clientGet answers GET /admin/api/v1/clients/{id}.
 func (s *server) clientGet(c *fiber.Ctx) error {
-	id, err := clientID(c)
+	id, err := pathID(c, "client")
 	if err != nil {
 		return err
 	}
 	cl, err := s.Clients.Get(c.UserContext(), id)
 	if errors.Is(err, db.ErrNotFound) {
-		return clientNotFound(id)
+		return noSuch("client", id)
 	}
 	if err != nil {
 		return err

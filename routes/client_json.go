@@ -428,17 +428,19 @@ func checkBaseURL(raw string) string {
 	return ""
 }
 
-// clientID parses the :id route parameter.
-func clientID(c *fiber.Ctx) (int64, error) {
+// pathID parses the :id route parameter of a row of kind what ("client", "MCP server"): anything
+// but a positive number is that row's 404.
+func pathID(c *fiber.Ctx, what string) (int64, error) {
 	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
 	if err != nil || id <= 0 {
-		return 0, &gateway.Refusal{Kind: providers.KindNotFound, Code: "not_found", Message: "no client with id " + strconv.Quote(c.Params("id"))}
+		return 0, &gateway.Refusal{Kind: providers.KindNotFound, Code: "not_found", Message: "no " + what + " with id " + strconv.Quote(c.Params("id"))}
 	}
 	return id, nil
 }
 
-func clientNotFound(id int64) error {
-	return &gateway.Refusal{Kind: providers.KindNotFound, Code: "not_found", Message: fmt.Sprintf("no client with id %d", id)}
+// noSuch is the 404 of a row of kind what that does not exist.
+func noSuch(what string, id int64) error {
+	return &gateway.Refusal{Kind: providers.KindNotFound, Code: "not_found", Message: fmt.Sprintf("no %s with id %d", what, id)}
 }
 
 // clientChanged records an admin change to a client in the audit log and tells the gateway to

@@ -18,7 +18,7 @@ type rotateKeyInput struct {
 // "key") replaces the old one, which stops working on the next request. An optional
 // {"key_prefix": "sk-"} picks the new key's prefix.
 func (s *server) clientRotateKey(c *fiber.Ctx) error {
-	id, err := clientID(c)
+	id, err := pathID(c, "client")
 	if err != nil {
 		return err
 	}
@@ -53,7 +53,7 @@ func (s *server) rotateKey(c *fiber.Ctx, id int64, prefix string) (string, *db.C
 	}
 	key, cl, err := s.Clients.RotateKey(c.UserContext(), id, prefix)
 	if errors.Is(err, db.ErrNotFound) {
-		return "", nil, clientNotFound(id)
+		return "", nil, noSuch("client", id)
 	}
 	if err != nil {
 		return "", nil, err

@@ -12,7 +12,7 @@ import (
 // clientUpdate answers PATCH /admin/api/v1/clients/{id}: only the fields in the body change.
 // The key prefix changes only with rotate-key (it must match the key in use).
 func (s *server) clientUpdate(c *fiber.Ctx) error {
-	id, err := clientID(c)
+	id, err := pathID(c, "client")
 	if err != nil {
 		return err
 	}
@@ -22,7 +22,7 @@ func (s *server) clientUpdate(c *fiber.Ctx) error {
 	}
 	cl, err := s.Clients.Get(c.UserContext(), id)
 	if errors.Is(err, db.ErrNotFound) {
-		return clientNotFound(id)
+		return noSuch("client", id)
 	}
 	if err != nil {
 		return err
@@ -38,7 +38,7 @@ func (s *server) clientUpdate(c *fiber.Ctx) error {
 		return c.JSON(toClientJSON(cl))
 	}
 	if err := s.Clients.Update(c.UserContext(), cl); errors.Is(err, db.ErrNotFound) {
-		return clientNotFound(id)
+		return noSuch("client", id)
 	} else if err != nil {
 		return err
 	}

@@ -26,7 +26,7 @@ func (s *server) favicon(c *fiber.Ctx) error {
 
 // toClientPage answers a GET on a client's POST-only action with the client's page.
 func (s *server) toClientPage(c *fiber.Ctx) error {
-	id, err := clientID(c)
+	id, err := pathID(c, "client")
 	if err != nil {
 		return err
 	}

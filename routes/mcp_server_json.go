@@ -14,7 +14,6 @@ import (
 	"github.com/aigateway/ai-gateway/db"
 	"github.com/aigateway/ai-gateway/gateway"
 	"github.com/aigateway/ai-gateway/gateway/mcpservers"
-	"github.com/aigateway/ai-gateway/providers"
 )
 
 // mcpServerJSON is an MCP server as the admin API returns it. Its headers are write-only: only
@@ -147,18 +146,6 @@ func headerName(k string) bool {
 		}
 	}
 	return true
-}
-
-func mcpServerID(c *fiber.Ctx) (int64, error) {
-	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, &gateway.Refusal{Kind: providers.KindNotFound, Code: "not_found", Message: "no MCP server with id " + strconv.Quote(c.Params("id"))}
-	}
-	return id, nil
-}
-
-func mcpServerNotFound(id int64) error {
-	return &gateway.Refusal{Kind: providers.KindNotFound, Code: "not_found", Message: fmt.Sprintf("no MCP server with id %d", id)}
 }
 
 func mcpNameTaken(name string) error {
