@@ -79,6 +79,16 @@ type Answer struct {
 	Usage providers.Usage
 	// outcome is how a whole answer is settled, once routing is over.
 	outcome Outcome
+	// buffer holds Body's memory when it came from the answer pool (see Release).
+	buffer *providers.AnswerBuffer
+}
+
+// Release gives a whole answer's memory back to the pool it came from, if it did: the caller
+// calls it once Body has been copied out (to the client's response buffer), and must not read
+// Body afterwards. Not calling it only leaves the memory to the garbage collector.
+func (a *Answer) Release() {
+	a.buffer.Release()
+	a.buffer, a.Body = nil, nil
 }
 
 // Do is the one upstream call point of every front door (SPEC §13): admission (the client's
@@ -256,7 +266,7 @@ func (g *Gateway) generateOn(ctx context.Context, call *Call, x *Exchange, a *An
 		if !sum.HasUsage {
 			sum.Usage = call.estimatedUsage(len(f.Body))
 		}
-		a.Body, a.Usage = f.Body, sum.Usage
+		a.Body, a.buffer, a.Usage = f.Body, f.Buffer, sum.Usage
 		a.outcome = Outcome{Status: 200, Usage: sum.Usage, FinishReason: sum.FinishReason, ModelUsed: sum.Model,
 			RequestBody: x.Body, ResponseBody: a.Body}
 		return nil

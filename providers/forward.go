@@ -54,6 +54,9 @@ type ForwardRequest struct {
 type Forwarded struct {
 	// Body is the complete answer when the request was not streamed.
 	Body []byte
+	// Buffer holds Body's memory when it came from the answer pool (see ReadAnswer): the last
+	// holder releases it once Body has been copied out. Nil: Body is the garbage collector's.
+	Buffer *AnswerBuffer
 	// Summary is what the complete answer reported (usage, finish reason, model).
 	Summary Summary
 	// Frames is the streamed answer; nil when not streamed.

@@ -78,7 +78,10 @@ func (s *server) serve(c *fiber.Ctx, x *gateway.Exchange) error {
 	}
 	cancel()
 	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
-	return c.Status(fiber.StatusOK).Send(a.Body)
+	// Copied into the response's own buffer, so the answer's pooled memory goes back now.
+	c.Status(fiber.StatusOK).Response().SetBody(a.Body)
+	a.Release()
+	return nil
 }
 
 // call runs an exchange whose answer the front door encodes itself (model lists, translated

@@ -50,14 +50,15 @@ func (c *Client) Forward(ctx context.Context, req *providers.ForwardRequest) (*p
 	}
 	if !req.Stream {
 		defer resp.Body.Close()
-		b, err := providers.ReadBody(resp.Body, resp.ContentLength, providers.MaxAnswerBody)
+		b, buf, err := providers.ReadAnswer(resp.Body, resp.ContentLength, providers.MaxAnswerBody)
 		if err != nil {
 			return nil, c.asError(err)
 		}
 		if e := providers.CheckJSON(c.cfg.Backend, "response", b); e != nil {
+			buf.Release()
 			return nil, e
 		}
-		f := &providers.Forwarded{Body: b}
+		f := &providers.Forwarded{Body: b, Buffer: buf}
 		if req.Op == providers.OpGenerate {
 			var finish FinishSniffer
 			finish.Observe(b)

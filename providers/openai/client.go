@@ -201,6 +201,22 @@ func (c *Client) prepare(body []byte, stream bool) ([]byte, *exchange, error) {
 // readBody reads a whole non-streamed answer.
 func (c *Client) readBody(resp *http.Response) ([]byte, error) {
 	b, err := providers.ReadBody(resp.Body, resp.ContentLength, maxBody+1)
+	return c.checkBody(b, err)
+}
+
+// readAnswer reads a whole non-streamed answer into pooled memory when it can (see
+// providers.ReadAnswer): the caller releases the buffer once the answer is copied out.
+func (c *Client) readAnswer(resp *http.Response) ([]byte, *providers.AnswerBuffer, error) {
+	b, buf, err := providers.ReadAnswer(resp.Body, resp.ContentLength, maxBody+1)
+	if b, err = c.checkBody(b, err); err != nil {
+		buf.Release()
+		return nil, nil, err
+	}
+	return b, buf, nil
+}
+
+// checkBody turns a failed or oversized read of an answer into a *providers.Error.
+func (c *Client) checkBody(b []byte, err error) ([]byte, error) {
 	if err != nil {
 		e := providers.AsError(err)
 		e.Provider = c.preset.id

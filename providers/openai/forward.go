@@ -25,6 +25,9 @@ type Forwarded struct {
 	Stream bool
 	// Body is the complete chat.completion body when Stream is false.
 	Body []byte
+	// Buffer holds Body's memory when it came from the answer pool: release it once Body has
+	// been copied out (see providers.ReadAnswer). Nil: nothing to release.
+	Buffer *providers.AnswerBuffer
 
 	// Usage is the usage the upstream reported: from Body, or the last usage chunk Next has seen.
 	Usage providers.Usage
@@ -70,7 +73,7 @@ func (c *Client) Forward(ctx context.Context, req *providers.ForwardRequest) (*p
 		return nil, err
 	}
 	if !f.Stream {
-		return &providers.Forwarded{Body: f.Body, Summary: f.Summary()}, nil
+		return &providers.Forwarded{Body: f.Body, Buffer: f.Buffer, Summary: f.Summary()}, nil
 	}
 	f.DropUsageChunk = !req.IncludeUsage
 	return &providers.Forwarded{Frames: frames{f}}, nil
@@ -113,13 +116,15 @@ func (c *Client) ForwardChat(ctx context.Context, body []byte, stream bool) (*Fo
 	f := &Forwarded{Status: resp.StatusCode, Header: resp.Header, c: c, x: x}
 	if !stream {
 		defer resp.Body.Close()
-		data, err := c.readBody(resp)
+		data, buf, err := c.readAnswer(resp)
 		if err != nil {
 			return nil, err
 		}
 		if err := f.complete(x.mapIDsBack(data)); err != nil {
+			buf.Release()
 			return nil, err
 		}
+		f.Buffer = buf
 		return f, nil
 	}
 	f.Stream = true
