@@ -33,7 +33,7 @@ func ReadAnswer(r io.Reader, size, limit int64) ([]byte, *AnswerBuffer, error) {
 		ab.b = make([]byte, 0, max(size+1, 2<<10))
 	}
 	// Read into the announced size plus one byte where the end shows, as ReadBody does.
-	b := ab.b[:0:size+1]
+	b := ab.b[: 0 : size+1]
 	for len(b) < cap(b) {
 		n, err := r.Read(b[len(b):cap(b)])
 		b = b[:len(b)+n]
