@@ -220,14 +220,17 @@ func (g *Gateway) Begin(c *Client, a Admission) (*Call, error) {
 
 // RateLimitHeaders returns the rate-limit headers of c's current state without counting
 // anything: for responses where Begin refused the request (Call.RateLimitHeaders otherwise).
-func (g *Gateway) RateLimitHeaders(c *Client) []Header {
+func (g *Gateway) RateLimitHeaders(c *Client) []Header { return g.rateLimits(c).Headers() }
+
+// rateLimits is the state RateLimitHeaders formats (the zero RateLimits for no client).
+func (g *Gateway) rateLimits(c *Client) RateLimits {
 	if c == nil {
-		return nil
+		return RateLimits{}
 	}
 	now := g.now()
 	rl := g.limiter.Status(c.key, c.rates[:], now)
 	du := g.counters.Get(c.key, dayOf(now))
-	return limitState(c, rl, du, now).headers()
+	return RateLimits{limitState(c, rl, du, now)}
 }
 
 func (g *Gateway) rejectLimit(c *Client, a Admission, now time.Time, model, reason string, wait time.Duration, msg string) error {

@@ -57,6 +57,9 @@ func (c *Call) MaxOutputTokens() int { return c.maxOutput }
 // RateLimitHeaders are the x-ratelimit-* headers for this response, as of admission.
 func (c *Call) RateLimitHeaders() []Header { return c.limits.headers() }
 
+// RateLimits is the state RateLimitHeaders formats, for writing the headers without allocating.
+func (c *Call) RateLimits() RateLimits { return RateLimits{c.limits} }
+
 // Context returns the context of the call's upstream request: a child of parent that the
 // returned cancel ends, and that the gateway ends when an administrator deletes the client,
 // disables it or gives it a new key while the call runs. Its cause is then an error that

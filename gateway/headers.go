@@ -42,7 +42,11 @@ func limitState(c *Client, rl RateResult, du DayUsage, now time.Time) rateState 
 	return s
 }
 
-// headers formats the state as OpenAI-style rate-limit headers (SPEC §4):
+// RateLimits is the rate-limit state of one answer, taken at admission: Each writes it as
+// headers with one small allocation (the scratch buffer). The zero value writes none.
+type RateLimits struct{ s rateState }
+
+// Each calls set with every x-ratelimit-* header, in order (SPEC §4):
 //
 //   - x-ratelimit-{limit,remaining,reset}-requests: the limit with the fewest requests left
 //     among the per-minute, per-hour and per-day rate limits and the daily request quota;
@@ -52,39 +56,55 @@ func limitState(c *Client, rl RateResult, du DayUsage, now time.Time) rateState 
 //     resetting at 00:00 UTC.
 //
 // Remaining tokens count tokens reserved by requests still in flight as used. A group is left
-// out when its limit is not set. Durations are written like OpenAI's ("1s", "6m0s").
-func (s rateState) headers() []Header {
-	h := make([]Header, 0, 12) // every header below, allocated once
+// out when its limit is not set. Durations are written like OpenAI's ("1s", "6m0s"). value is
+// scratch memory, valid only during the call: set copies what it keeps.
+func (r RateLimits) Each(set func(name string, value []byte)) {
+	s := r.s
+	var scratch [24]byte
+	num := func(n int64) []byte { return strconv.AppendInt(scratch[:0], n, 10) }
 	if s.reqLimit > 0 {
-		h = append(h,
-			Header{"x-ratelimit-limit-requests", strconv.FormatInt(s.reqLimit, 10)},
-			Header{"x-ratelimit-remaining-requests", strconv.FormatInt(s.reqRemaining, 10)},
-			Header{"x-ratelimit-reset-requests", resetValue(s.reqReset)})
+		set("x-ratelimit-limit-requests", num(s.reqLimit))
+		set("x-ratelimit-remaining-requests", num(s.reqRemaining))
+		set("x-ratelimit-reset-requests", appendReset(scratch[:0], s.reqReset))
 	}
-	reset := resetValue(s.dayReset)
 	if s.inLimit > 0 {
-		limit, left := strconv.FormatInt(s.inLimit, 10), strconv.FormatInt(s.inRemaining, 10)
-		h = append(h,
-			Header{"x-ratelimit-limit-tokens", limit},
-			Header{"x-ratelimit-remaining-tokens", left},
-			Header{"x-ratelimit-reset-tokens", reset},
-			Header{"x-ratelimit-limit-input-tokens", limit},
-			Header{"x-ratelimit-remaining-input-tokens", left},
-			Header{"x-ratelimit-reset-input-tokens", reset})
+		set("x-ratelimit-limit-tokens", num(s.inLimit))
+		set("x-ratelimit-remaining-tokens", num(s.inRemaining))
+		set("x-ratelimit-reset-tokens", appendReset(scratch[:0], s.dayReset))
+		set("x-ratelimit-limit-input-tokens", num(s.inLimit))
+		set("x-ratelimit-remaining-input-tokens", num(s.inRemaining))
+		set("x-ratelimit-reset-input-tokens", appendReset(scratch[:0], s.dayReset))
 	}
 	if s.outLimit > 0 {
-		h = append(h,
-			Header{"x-ratelimit-limit-output-tokens", strconv.FormatInt(s.outLimit, 10)},
-			Header{"x-ratelimit-remaining-output-tokens", strconv.FormatInt(s.outRemaining, 10)},
-			Header{"x-ratelimit-reset-output-tokens", reset})
+		set("x-ratelimit-limit-output-tokens", num(s.outLimit))
+		set("x-ratelimit-remaining-output-tokens", num(s.outRemaining))
+		set("x-ratelimit-reset-output-tokens", appendReset(scratch[:0], s.dayReset))
 	}
+}
+
+// Headers are the headers Each writes, as strings of their own.
+func (r RateLimits) Headers() []Header {
+	var h []Header
+	r.Each(func(name string, value []byte) { h = append(h, Header{name, string(value)}) })
 	return h
 }
 
-// resetValue writes d rounded up to the second ("0s" when nothing is counted).
-func resetValue(d time.Duration) string {
+// headers formats the state as the x-ratelimit-* headers (see RateLimits.Each).
+func (s rateState) headers() []Header { return RateLimits{s}.Headers() }
+
+// appendReset appends d rounded up to the second as time.Duration writes it: "0s" when nothing
+// is counted, "59s", "6m0s", "24h0m0s".
+func appendReset(b []byte, d time.Duration) []byte {
 	if d <= 0 {
-		return "0s"
+		return append(b, "0s"...)
 	}
-	return ceilSeconds(d).String()
+	secs := int64(ceilSeconds(d) / time.Second)
+	h, m, sec := secs/3600, secs/60%60, secs%60
+	if h > 0 {
+		b = append(strconv.AppendInt(b, h, 10), 'h')
+	}
+	if h > 0 || m > 0 {
+		b = append(strconv.AppendInt(b, m, 10), 'm')
+	}
+	return append(strconv.AppendInt(b, sec, 10), 's')
 }

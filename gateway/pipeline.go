@@ -58,10 +58,10 @@ type Exchange struct {
 	Cancel context.CancelCauseFunc
 }
 
-// Answer is the pipeline's result. Headers (the x-ratelimit-* headers) are set even when Do
+// Answer is the pipeline's result. Limits (the x-ratelimit-* headers) is set even when Do
 // returns an error. On success exactly one of Body, Stream or Models holds the answer.
 type Answer struct {
-	Headers []Header
+	Limits RateLimits
 	// Body is a whole answer in the door's protocol, already settled. The edge scrubs it of
 	// the upstream key (routes' redactAnswer), as it does every whole answer.
 	Body []byte
@@ -125,10 +125,10 @@ func (g *Gateway) Do(ctx context.Context, x *Exchange) (*Answer, error) {
 	}
 	call, err := g.Begin(x.Client, x.Admission)
 	if err != nil {
-		return &Answer{Headers: g.RateLimitHeaders(x.Client)}, refused(span, err)
+		return &Answer{Limits: g.rateLimits(x.Client)}, refused(span, err)
 	}
 	call.traced(span) // Call.End ends the span
-	a := &Answer{Headers: call.RateLimitHeaders()}
+	a := &Answer{Limits: call.RateLimits()}
 	// The call's own context: the gateway ends it when an administrator deletes, disables or
 	// re-keys the client meanwhile, with a cause the caller sees (see Call.Context).
 	var cancel context.CancelFunc

@@ -60,7 +60,7 @@ func (s *server) serve(c *fiber.Ctx, x *gateway.Exchange) error {
 	stopWatch := cancelIfClientLeaves(c, cancel)
 	a, err := s.Gateway.Do(ctx, x)
 	stopWatch()
-	setHeaders(c, a.Headers)
+	setHeaders(c, a.Limits)
 	if err != nil {
 		cancel()
 		return err
@@ -93,14 +93,14 @@ func (s *server) call(c *fiber.Ctx, x *gateway.Exchange) (*gateway.Answer, error
 	defer cancel()
 	defer cancelIfClientLeaves(c, cancel)()
 	a, err := s.Gateway.Do(ctx, x)
-	setHeaders(c, a.Headers)
+	setHeaders(c, a.Limits)
 	return a, err
 }
 
-func setHeaders(c *fiber.Ctx, hs []gateway.Header) {
-	for _, h := range hs {
-		c.Set(h.Name, h.Value)
-	}
+// setHeaders writes the x-ratelimit-* headers (fasthttp copies each value).
+func setHeaders(c *fiber.Ctx, l gateway.RateLimits) {
+	h := &c.Response().Header
+	l.Each(func(name string, value []byte) { h.SetBytesV(name, value) })
 }
 
 // upstreamContext is the context of one upstream call, with the caller's trace context when
