@@ -32,16 +32,8 @@ type relay struct {
 	done func(clientGone bool, err error)
 }
 
-const (
-	keepaliveEvery = 200 * time.Millisecond
-	// relayBuffer is how many chunks may wait for a slow client before the upstream read blocks.
-	relayBuffer = 8
-)
-
-type relayChunk struct {
-	b   []byte
-	err error
-}
+// keepaliveEvery is how long the upstream may be silent before the keepalive is written.
+const keepaliveEvery = 200 * time.Millisecond
 
 // streamHeaders prepares a streamed response; nothing reaches the client before the first chunk.
 func streamHeaders(c *fiber.Ctx, contentType string) {
@@ -52,9 +44,10 @@ func streamHeaders(c *fiber.Ctx, contentType string) {
 }
 
 // start hands the stream to fasthttp. The handler returns right after; the writer runs once the
-// headers are out. Every chunk is flushed as soon as it arrives; the upstream is read by its own
-// goroutine through a small bounded buffer, so a slow client slows the upstream read instead of
-// making the gateway buffer without bound.
+// headers are out. One goroutine reads the upstream and writes each chunk, flushed, as soon as it
+// arrives: a slow client slows the upstream read instead of making the gateway buffer. The
+// keepalive is written by a timer under the same lock, and a client that leaves cancels the
+// upstream read from the connection's watch: no goroutine of the stream waits on another.
 func (r relay) start(c *fiber.Ctx) {
 	conn := c.Context().Conn()
 	// This writer starts at once, while the handler may still be watching the client: two
@@ -62,79 +55,115 @@ func (r relay) start(c *fiber.Ctx) {
 	// waits, which then waits forever), so the relay's watch begins after the handler's ended.
 	handlerWatch, _ := c.Locals(localClientWatch).(<-chan struct{})
 	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
-		chunks := make(chan relayChunk, relayBuffer)
-		stop := make(chan struct{})
-		produced := make(chan struct{})
-		go func() {
-			defer close(produced)
-			defer r.close()
-			for {
-				b, err := r.next(nil)
-				select {
-				case chunks <- relayChunk{b, err}:
-				case <-stop:
-					return
-				}
-				if err != nil {
-					return
-				}
-			}
-		}()
-
+		s := &relayState{w: w, keepalive: r.keepalive, cancel: r.cancel}
+		if len(r.keepalive) > 0 {
+			s.timer = time.AfterFunc(keepaliveEvery, s.keepaliveDue)
+		}
 		// A client that closes its connection is noticed at once, not at the next write: the
 		// relay writes through fasthttp's pipe, so a failed write surfaces only two writes later.
 		if handlerWatch != nil {
 			<-handlerWatch
 		}
-		gone, unwatch := watchClient(conn)
-		defer unwatch()
+		unwatch := watchClientFunc(conn, s.leave)
 
 		var upstreamErr error
-		clientGone := false
-		// A client that stopped reading is dropped by the Listener's per-write deadline
-		// (server.write_timeout): the write fails, and so does the stream.
-		write := func(b []byte) bool {
-			if _, err := w.Write(b); err != nil {
-				return false
-			}
-			return w.Flush() == nil
-		}
-		timer := time.NewTimer(keepaliveEvery)
-		defer timer.Stop()
-	loop:
+		var buf []byte
 		for {
-			select {
-			case ch := <-chunks:
-				if len(ch.b) > 0 && !write(ch.b) {
-					clientGone = true
-					break loop
+			b, err := r.next(buf[:0])
+			buf = b
+			if s.write(b) != nil {
+				break
+			}
+			if err != nil {
+				if !errors.Is(err, io.EOF) {
+					upstreamErr = err
 				}
-				if ch.err != nil {
-					if !errors.Is(ch.err, io.EOF) {
-						upstreamErr = ch.err
-					}
-					break loop
-				}
-				timer.Reset(keepaliveEvery)
-			case <-timer.C:
-				if len(r.keepalive) > 0 && !write(r.keepalive) {
-					clientGone = true
-					break loop
-				}
-				timer.Reset(keepaliveEvery)
-			case <-gone:
-				clientGone = true
-				break loop
+				break
 			}
 		}
-		close(stop)
+		clientGone := s.finish()
+		unwatch()
 		if clientGone {
-			r.cancel()
+			upstreamErr = nil // the upstream read failed because the client's leaving cancelled it
 		}
-		<-produced
+		r.close()
 		r.cancel()
 		r.done(clientGone, upstreamErr)
 	})
+}
+
+// relayState is what the relay's goroutine shares with its keepalive timer and its client
+// watch: the client's writer and whether the client is gone, under one lock.
+type relayState struct {
+	w         *bufio.Writer
+	keepalive []byte
+	cancel    context.CancelFunc
+	timer     *time.Timer // nil without a keepalive
+
+	mu       sync.Mutex
+	left     bool // the client is gone: a write failed, or the watch saw it close
+	finished bool // the relay is over: nothing is written any more
+}
+
+// errClientGone is write's error once the client is gone.
+var errClientGone = errors.New("the client is gone")
+
+// write writes b and flushes it, then restarts the keepalive's wait.
+func (s *relayState) write(b []byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.left {
+		return errClientGone
+	}
+	if len(b) > 0 {
+		// A client that stopped reading is dropped by the Listener's per-write deadline
+		// (server.write_timeout): the write fails, and so does the stream.
+		if _, err := s.w.Write(b); err != nil || s.w.Flush() != nil {
+			s.left = true
+			s.cancel()
+			return errClientGone
+		}
+	}
+	if s.timer != nil {
+		s.timer.Reset(keepaliveEvery)
+	}
+	return nil
+}
+
+// keepaliveDue writes the keepalive after keepaliveEvery of silence (the timer's func).
+func (s *relayState) keepaliveDue() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.finished || s.left {
+		return
+	}
+	if _, err := s.w.Write(s.keepalive); err != nil || s.w.Flush() != nil {
+		s.left = true
+		s.cancel() // ends the upstream read the relay waits in
+		return
+	}
+	s.timer.Reset(keepaliveEvery)
+}
+
+// leave is the client watch's news that the client closed its connection: the upstream read is
+// cancelled and nothing more is written.
+func (s *relayState) leave() {
+	s.mu.Lock()
+	s.left = true
+	s.mu.Unlock()
+	s.cancel()
+}
+
+// finish ends the relay's writing (a keepalive due later writes nothing) and reports whether
+// the client is gone.
+func (s *relayState) finish() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.finished = true
+	if s.timer != nil {
+		s.timer.Stop()
+	}
+	return s.left
 }
 
 // watchAfter is how long an upstream call runs before the client is watched. Watching costs
@@ -169,42 +198,31 @@ type handlerWatch struct {
 
 	mu    sync.Mutex
 	ended bool
-	// Set once the watch started: waited is closed by stop, watched when the watching goroutine
-	// is gone; unwatch ends the connection's watch.
-	waited, watched chan struct{}
-	unwatch         func()
+	// unwatch ends the connection's watch; set once the watch started.
+	unwatch func()
 }
 
-// start begins watching the connection (the timer's func), unless stop came first.
+// start begins watching the connection (the timer's func), unless stop came first. The watch
+// cancels the call itself when the client leaves.
 func (w *handlerWatch) start() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.ended {
 		return
 	}
-	gone, unwatch := watchClient(w.conn)
-	w.unwatch, w.waited, w.watched = unwatch, make(chan struct{}), make(chan struct{})
-	go func(waited, done chan struct{}) {
-		defer close(done)
-		select {
-		case <-gone:
-			w.cancel()
-		case <-waited:
-		}
-	}(w.waited, w.watched)
+	w.unwatch = watchClientFunc(w.conn, w.cancel)
 }
 
-// stop ends the watch: at once when it never started, else once the watching goroutine is gone.
+// stop ends the watch: at once when it never started, else once the watch is over (it cancels
+// nothing after that).
 func (w *handlerWatch) stop() {
 	w.timer.Stop()
 	w.mu.Lock()
 	w.ended = true
-	started := w.waited != nil
+	unwatch := w.unwatch
 	w.mu.Unlock()
-	if started {
-		close(w.waited)
-		w.unwatch()
-		<-w.watched
+	if unwatch != nil {
+		unwatch()
 	}
 	close(w.over)
 }
@@ -217,18 +235,28 @@ func watchClient(conn net.Conn) (gone <-chan struct{}, unwatch func()) {
 	if !watchable(conn) {
 		return nil, func() {}
 	}
+	ch := make(chan struct{})
+	return ch, watchClientFunc(conn, func() { close(ch) })
+}
+
+// watchClientFunc is watchClient calling onGone, from the watch's own goroutine, when the client
+// closed conn: no goroutine needs to wait on a channel for it. onGone is not called once unwatch
+// returned.
+func watchClientFunc(conn net.Conn, onGone func()) (unwatch func()) {
+	if !watchable(conn) {
+		return func() {}
+	}
 	// The request is read by now: the read timeout that bounded it must not end the watch
 	// (peerClosed waits under the connection's read deadline).
 	_ = conn.SetReadDeadline(time.Time{})
-	ch := make(chan struct{})
 	stopped := make(chan struct{})
 	go func() {
 		defer close(stopped)
 		if peerClosed(conn) {
-			close(ch)
+			onGone()
 		}
 	}()
-	return ch, func() {
+	return func() {
 		_ = conn.SetReadDeadline(time.Unix(1, 0)) // wakes the watch
 		<-stopped
 		_ = conn.SetReadDeadline(time.Time{})
