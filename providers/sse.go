@@ -21,9 +21,14 @@ type SSEReader struct {
 	name []byte
 }
 
+// sseBuffer is the SSE reader's buffer: as large as the HTTP client's own read buffer below it
+// (a larger one buffers nothing more, and an open stream holds it for its whole life); a longer
+// line is gathered from several reads.
+const sseBuffer = 4 << 10
+
 // NewSSEReader reads events from r.
 func NewSSEReader(r io.Reader) *SSEReader {
-	return &SSEReader{r: bufio.NewReaderSize(r, 16<<10)}
+	return &SSEReader{r: bufio.NewReaderSize(r, sseBuffer)}
 }
 
 // Next returns the next event that has data. It returns io.EOF at the end of the body (an
