@@ -30,10 +30,17 @@ var (
 // cancelled, KindUnavailable when the upstream could not be reached, KindUpstream (502) for a
 // redirect. Any other HTTP status is a response, not an error.
 func Do(cfg *Config, req *http.Request) (*http.Response, error) {
-	ctx, cancel := context.WithCancelCause(req.Context())
-	// The answer's body, the request body's guard and one timer for both bounds, allocated
-	// together: the timer bounds the wait for headers, then the silence between body reads.
-	body := &idleBody{ctx: ctx, cancel: cancel}
+	// The call's context, the answer's body, the request body's guard and one timer for both
+	// bounds, allocated together (by NewRequest): the timer bounds the wait for headers, then the
+	// silence between body reads. A request made otherwise, or sent a second time, gets its own.
+	body := callOf(req.Context())
+	if body == nil || !body.sent.CompareAndSwap(false, true) {
+		body = new(idleBody)
+		body.ctx, body.cancel = context.WithCancelCause(req.Context())
+		body.sent.Store(true)
+		req = req.WithContext(context.WithValue(body.ctx, upstreamCallKey{}, body))
+	}
+	ctx, cancel := body.ctx, body.cancel
 	if cfg.HeaderTimeout > 0 {
 		body.timer = time.AfterFunc(cfg.HeaderTimeout, body.expire)
 	}
@@ -41,7 +48,6 @@ func Do(cfg *Config, req *http.Request) (*http.Response, error) {
 	if cfg.Propagator != nil {
 		attempt = traceRequest(cfg.Propagator, req)
 	}
-	req = req.WithContext(withDialOwner(ctx))
 	body.guard.track(req)
 	resp, err := send(cfg.HTTPClient, req)
 	body.reading.Store(true)
@@ -120,7 +126,11 @@ type idleBody struct {
 	rc     io.ReadCloser
 	ctx    context.Context
 	cancel context.CancelCauseFunc
-	idle   time.Duration
+	// ownsBody is true when the request's body is a private copy (NewRequest); sent once Do
+	// took the call.
+	ownsBody bool
+	sent     atomic.Bool
+	idle     time.Duration
 	// timer cancels the request: first when the headers are late, then (reading set) when the
 	// body falls silent for idle.
 	timer   *time.Timer

@@ -23,27 +23,44 @@ import (
 // body costs a write for the headers and another for the body. Larger bodies are guarded.
 const ownedBodyMax = 64 << 10
 
-// ownedBodyKey marks, in a request's context, that its body is a private copy (NewRequest).
-type ownedBodyKey struct{}
+// upstreamCallKey is the context key of a request's upstream call (*idleBody): its
+// cancellation, timer and body guard. NewRequest makes it with the request, so that Do need not
+// copy the request to give it a context of its own; the dialer reads it to tie a dial to the
+// request that started it (upstream_dial.go).
+type upstreamCallKey struct{}
 
 // NewRequest builds an upstream request with body (nil: none), to send with Do. A body of up to
 // ownedBodyMax bytes is copied, so the caller may reuse body's bytes once NewRequest returned;
 // a larger one is read in place, until the call is over (see Do).
 func NewRequest(ctx context.Context, method, url string, body []byte) (*http.Request, error) {
-	if body == nil {
-		return http.NewRequestWithContext(ctx, method, url, nil)
+	call := new(idleBody)
+	call.ctx, call.cancel = context.WithCancelCause(ctx)
+	var r io.Reader
+	if body != nil {
+		if len(body) <= ownedBodyMax {
+			body = bytes.Clone(body)
+			call.ownsBody = true
+		}
+		r = bytes.NewReader(body)
 	}
-	if len(body) <= ownedBodyMax {
-		body = bytes.Clone(body)
-		ctx = context.WithValue(ctx, ownedBodyKey{}, true)
+	req, err := http.NewRequestWithContext(context.WithValue(call.ctx, upstreamCallKey{}, call), method, url, r)
+	if err != nil {
+		call.cancel(nil)
+		return nil, err
 	}
-	return http.NewRequestWithContext(ctx, method, url, bytes.NewReader(body))
+	return req, nil
+}
+
+// callOf is the upstream call NewRequest (or Do) made for req; nil for another request.
+func callOf(ctx context.Context) *idleBody {
+	c, _ := ctx.Value(upstreamCallKey{}).(*idleBody)
+	return c
 }
 
 // ownsBody reports whether req's body is a private copy NewRequest made.
 func ownsBody(req *http.Request) bool {
-	owned, _ := req.Context().Value(ownedBodyKey{}).(bool)
-	return owned
+	c := callOf(req.Context())
+	return c != nil && c.ownsBody
 }
 
 // errBodyReleased is what a request body read after its call ended returns.

@@ -9,26 +9,19 @@ import (
 // net/http dials on a context detached from the request's cancellation, so that a connection
 // still being made when its request is cancelled can serve a later one. For the gateway that
 // leaves a client who left holding an upstream socket (and a TLS handshake) open until the dial
-// or handshake timeout. upstreamDialer ties each dial back to the request that started it: Do
-// records the request's context under dialOwnerKey (net/http keeps context values), and a dial
-// whose owner is cancelled is cut at once, in the TCP connect or in the TLS handshake.
+// or handshake timeout. upstreamDialer ties each dial back to the request that started it: the
+// request's context holds its upstream call (upstreamCallKey; net/http keeps context values), and
+// a dial whose call is cancelled is cut at once, in the TCP connect or in the TLS handshake.
 
-// dialOwnerKey is the context key under which Do records the request's own context.
-type dialOwnerKey struct{}
-
-// withDialOwner marks ctx as the owner of any dial its request starts.
-func withDialOwner(ctx context.Context) context.Context {
-	return context.WithValue(ctx, dialOwnerKey{}, ctx)
-}
-
-// owned returns ctx cancelled also when the request that started the dial is.
+// owned returns ctx cancelled also when the request that started the dial is (its upstream
+// call, recorded in its context under upstreamCallKey).
 func owned(ctx context.Context) (context.Context, context.CancelFunc) {
 	ctx, cancel := context.WithCancel(ctx)
-	owner, ok := ctx.Value(dialOwnerKey{}).(context.Context)
-	if !ok {
+	owner := callOf(ctx)
+	if owner == nil {
 		return ctx, cancel
 	}
-	stop := context.AfterFunc(owner, cancel)
+	stop := context.AfterFunc(owner.ctx, cancel)
 	return ctx, func() { stop(); cancel() }
 }
 
