@@ -342,9 +342,11 @@ func serve(ctx context.Context, f serveFlags, getenv func(string) string, stdout
 		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
 		scheme = "https"
 	}
-	// Survives running out of descriptors, cuts off clients that stop reading, and on shutdown
-	// closes the connections that never sent a request.
-	ln = routes.NewListener(ln, cfg.Server.WriteTimeout, logger)
+	// Survives running out of descriptors, cuts off clients that stop reading or never send a
+	// byte, and on shutdown closes the connections that never sent a request.
+	edge := routes.NewListener(ln, cfg.Server.WriteTimeout, logger)
+	edge.FirstByteTimeout = cfg.Server.ReadTimeout
+	ln = edge
 	actualPort := ln.Addr().(*net.TCPAddr).Port
 	if clusterStats != nil {
 		// Every instance's dashboard shows this one from now on, named by host and port.

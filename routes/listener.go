@@ -22,10 +22,17 @@ import (
 //   - Close also closes the connections that never sent a byte: fasthttp counts such a
 //     connection as busy from the moment it is accepted, so a shutdown would otherwise wait its
 //     whole timeout for a client that is never going to send a request.
+//   - A new connection's first byte (and its TLS handshake) must come within FirstByteTimeout:
+//     fasthttp, set to give its read buffer back between requests (ReduceMemoryUsage), waits
+//     for that byte before it sets its own read deadline.
 //
 // Build it with NewListener over the TCP (or TLS) listener and hand it to the fiber app.
 type Listener struct {
 	net.Listener
+	// FirstByteTimeout bounds the wait for a new connection's first byte; 0: none. Set it
+	// before the first Accept, to the server's read timeout.
+	FirstByteTimeout time.Duration
+
 	writeTimeout time.Duration
 	log          *slog.Logger
 
@@ -124,6 +131,9 @@ func (l *Listener) Close() error {
 }
 
 func (l *Listener) track(nc net.Conn) net.Conn {
+	if l.FirstByteTimeout > 0 {
+		_ = nc.SetReadDeadline(time.Now().Add(l.FirstByteTimeout))
+	}
 	c := &edgeConn{Conn: nc, l: l}
 	l.mu.Lock()
 	l.conns[c] = struct{}{}

@@ -135,9 +135,12 @@ func New(d Deps) *fiber.App {
 		edge = d.Config.Server
 	}
 	app := fiber.New(fiber.Config{
-		AppName:               "ai-gateway",
-		BodyLimit:             MaxBodySize,
-		ReadBufferSize:        16 << 10, // request line + headers; larger → 431
+		AppName:        "ai-gateway",
+		BodyLimit:      MaxBodySize,
+		ReadBufferSize: 16 << 10, // request line + headers; larger → 431
+		// The read buffer goes back to a pool once a request is read, instead of staying with
+		// its connection: an open stream or an idle kept-alive connection holds none.
+		ReduceMemoryUsage:     true,
 		ReadTimeout:           edge.ReadTimeout,
 		IdleTimeout:           2 * time.Minute,
 		Concurrency:           edge.MaxConnections,
