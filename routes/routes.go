@@ -126,8 +126,9 @@ func New(d Deps) *fiber.App {
 		s.hub = NewHub(s.stats, newest, s.log)
 	}
 
-	// A slow client is cut off (read timeout: from a connection's accept, or a kept-alive one's
-	// next byte, to the end of the request's body), and open connections are capped; the write
+	// A slow client is cut off (read timeout: from a request's first byte to the end of its
+	// body; a new connection's first byte must come within it too, which the Listener bounds),
+	// and open connections are capped; the write
 	// side is bounded per write by the Listener (see listener.go), never per response, since a
 	// stream may legally run for many minutes.
 	edge := gateway.DefaultConfig().Server
