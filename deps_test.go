@@ -33,7 +33,7 @@ func allowedInternal(pkg string) (allowed []string, all, ok bool) {
 	case pkg == "db":
 		return []string{"migrations"}, false, true
 	case pkg == "providers" || pkg == "views" || pkg == "static" || pkg == "migrations" || pkg == "gateway/pricing" ||
-		pkg == "db/pgtest": // tests only: a PostgreSQL schema per test
+		pkg == "db/pgtest" || pkg == "gateway/cluster/redistest": // tests only: PostgreSQL and Redis for tests
 		return nil, false, true
 	case strings.HasPrefix(pkg, "providers/"):
 		return []string{"providers", "providers/..."}, false, true

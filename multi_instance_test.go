@@ -27,40 +27,13 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/aigateway/ai-gateway/db/pgtest"
+	"github.com/aigateway/ai-gateway/gateway/cluster/redistest"
 	"github.com/aigateway/ai-gateway/providers/upstreamtest"
 )
 
 // multiChildEnv makes the test binary, run again as a child, serve one gateway instance on the
 // config in the directory it names, until SIGTERM.
 const multiChildEnv = "AIGW_TEST_MULTI_CHILD"
-
-// testRedisURL is the Redis the tests share: AIGW_TEST_REDIS_URL, else the local default.
-func testRedisURL() string {
-	if u := os.Getenv("AIGW_TEST_REDIS_URL"); u != "" {
-		return u
-	}
-	return "redis://127.0.0.1:6379/0"
-}
-
-// needRedis skips the test when Redis is not reachable, or fails it under CI (.ci/run starts one).
-func needRedis(t *testing.T) {
-	t.Helper()
-	opt, err := redis.ParseURL(testRedisURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := redis.NewClient(opt)
-	defer c.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	if err := c.Ping(ctx).Err(); err != nil {
-		msg := "redis not reachable at " + opt.Addr + ` (start it: redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no): ` + err.Error()
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-}
 
 // multiInstanceDBEnv is the database the instances share, as environment variables: a fresh
 // PostgreSQL schema (pgtest: skipped with the reason when no server answers, failed under CI).
@@ -155,12 +128,12 @@ func TestMultiInstance(t *testing.T) {
 		multiChild(dir)
 		return
 	}
-	needRedis(t)
+	redistest.Need(t)
 	var b [6]byte
 	_, _ = rand.Read(b[:])
 	prefix := "aigwtest:" + hex.EncodeToString(b[:]) + ":"
 	t.Cleanup(func() {
-		opt, _ := redis.ParseURL(testRedisURL())
+		opt, _ := redis.ParseURL(redistest.URL())
 		c := redis.NewClient(opt)
 		defer c.Close()
 		iter := c.Scan(context.Background(), 0, prefix+"*", 1000).Iterator()
@@ -169,7 +142,7 @@ func TestMultiInstance(t *testing.T) {
 		}
 	})
 	dir := t.TempDir()
-	env := map[string]string{"AIGW_REDIS_URL": testRedisURL(), "AIGW_REDIS_PREFIX": prefix,
+	env := map[string]string{"AIGW_REDIS_URL": redistest.URL(), "AIGW_REDIS_PREFIX": prefix,
 		// A loaded CI machine under -race can take a while to answer: failing open here would
 		// let each instance decide alone, which is what the test must not see.
 		"AIGW_REDIS_TIMEOUT": "10s", "AIGW_SERVER_MAX_CONNECTIONS": "1000"}

@@ -5,14 +5,15 @@ import (
 	"testing"
 
 	"github.com/aigateway/ai-gateway/gateway"
+	"github.com/aigateway/ai-gateway/gateway/cluster/redistest"
 	"github.com/aigateway/ai-gateway/providers"
 )
 
 // The Redis counters keep the rules of the in-memory ones: the same reservations, releases,
 // settlements and refusals give the same answers and the same day.
 func TestCountersMatchMemory(t *testing.T) {
-	needRedis(t)
-	shared := openInstance(t, testRedisURL(), testPrefix(t)).Counters()
+	redistest.Need(t)
+	shared := openInstance(t, redistest.URL(), testPrefix(t)).Counters()
 	mem := gateway.NewMemoryCounters()
 	q := gateway.Quota{MaxRequestsPerDay: 6, MaxInputTokensPerDay: 1000, MaxOutputTokensPerDay: 500}
 	day := "2026-12-04"
@@ -54,12 +55,12 @@ func TestCountersMatchMemory(t *testing.T) {
 // A daily token quota shared by three instances is never exceeded under concurrent requests:
 // the reservations of every instance count against the one quota.
 func TestCountersQuotaAcrossInstances(t *testing.T) {
-	needRedis(t)
+	redistest.Need(t)
 	prefix := testPrefix(t)
 	cs := []*Counters{
-		openInstance(t, testRedisURL(), prefix).Counters(),
-		openInstance(t, testRedisURL(), prefix).Counters(),
-		openInstance(t, testRedisURL(), prefix).Counters(),
+		openInstance(t, redistest.URL(), prefix).Counters(),
+		openInstance(t, redistest.URL(), prefix).Counters(),
+		openInstance(t, redistest.URL(), prefix).Counters(),
 	}
 	q := gateway.Quota{MaxOutputTokensPerDay: 1000}
 	day := "2026-12-04"
@@ -94,9 +95,9 @@ func TestCountersQuotaAcrossInstances(t *testing.T) {
 // Usage restored from the database counts once: an instance that starts while the day is
 // already counted in Redis leaves it alone.
 func TestCountersRestoreOnlyOnce(t *testing.T) {
-	needRedis(t)
+	redistest.Need(t)
 	prefix := testPrefix(t)
-	a, b := openInstance(t, testRedisURL(), prefix).Counters(), openInstance(t, testRedisURL(), prefix).Counters()
+	a, b := openInstance(t, redistest.URL(), prefix).Counters(), openInstance(t, redistest.URL(), prefix).Counters()
 	day := "2026-12-04"
 	a.Restore("c", day, gateway.DayUsage{Requests: 3, InputTokens: 30})
 	a.Restore("c", day, gateway.DayUsage{Requests: 1, OutputTokens: 7}) // a second model's row

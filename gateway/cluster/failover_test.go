@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/aigateway/ai-gateway/gateway"
+	"github.com/aigateway/ai-gateway/gateway/cluster/redistest"
 	"github.com/aigateway/ai-gateway/providers"
 )
 
@@ -12,11 +13,11 @@ import (
 // instance) and the failures are counted; when it comes back, the instance shares again by
 // itself. The outage is a proxy in front of Redis that the test closes and opens again.
 func TestFailOpenAndRecovery(t *testing.T) {
-	needRedis(t)
+	redistest.Need(t)
 	prefix := testPrefix(t)
 	p := newProxy(t, redisAddr(t))
 	viaProxy := openInstance(t, p.url(), prefix)
-	direct := openInstance(t, testRedisURL(), prefix)
+	direct := openInstance(t, redistest.URL(), prefix)
 	lim, other := viaProxy.Limiter(), direct.Limiter()
 	counters := viaProxy.Counters()
 	rates := []gateway.Rate{{Limit: 3, Window: time.Minute}}
@@ -88,10 +89,10 @@ func TestFailOpenAndRecovery(t *testing.T) {
 // A change announced on one instance reaches the others, and a subscriber whose connection
 // was cut resubscribes by itself and reloads once for what it may have missed.
 func TestEventsAcrossInstances(t *testing.T) {
-	needRedis(t)
+	redistest.Need(t)
 	prefix := testPrefix(t)
 	p := newProxy(t, redisAddr(t))
-	a := openInstance(t, testRedisURL(), prefix).Events()
+	a := openInstance(t, redistest.URL(), prefix).Events()
 	b := openInstance(t, p.url(), prefix).Events()
 	got := make(chan string, 10)
 	cancel := b.Subscribe(func(origin string) { got <- origin })

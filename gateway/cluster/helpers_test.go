@@ -7,43 +7,14 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"os"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/aigateway/ai-gateway/gateway/cluster/redistest"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 )
-
-// testRedisURL is the Redis the tests use: AIGW_TEST_REDIS_URL, else the local default.
-func testRedisURL() string {
-	if u := os.Getenv("AIGW_TEST_REDIS_URL"); u != "" {
-		return u
-	}
-	return "redis://127.0.0.1:6379/0"
-}
-
-// needRedis skips the test when Redis is not reachable, or fails it under CI, where .ci/run
-// starts one.
-func needRedis(t *testing.T) {
-	t.Helper()
-	opt, err := redis.ParseURL(testRedisURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := redis.NewClient(opt)
-	defer c.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	if err := c.Ping(ctx).Err(); err != nil {
-		msg := "redis not reachable at " + opt.Addr + " (start it: redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save \"\" --appendonly no): " + err.Error()
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-}
 
 // testPrefix is a key prefix of the test's own; its keys are deleted when the test ends.
 func testPrefix(t *testing.T) string {
@@ -52,7 +23,7 @@ func testPrefix(t *testing.T) string {
 	_, _ = rand.Read(b[:])
 	prefix := "aigwtest:" + hex.EncodeToString(b[:]) + ":"
 	t.Cleanup(func() {
-		opt, _ := redis.ParseURL(testRedisURL())
+		opt, _ := redis.ParseURL(redistest.URL())
 		c := redis.NewClient(opt)
 		defer c.Close()
 		ctx := context.Background()
@@ -193,7 +164,7 @@ func (p *proxy) open() {
 
 // redisAddr is host:port of the test Redis.
 func redisAddr(t *testing.T) string {
-	opt, err := redis.ParseURL(testRedisURL())
+	opt, err := redis.ParseURL(redistest.URL())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,14 +7,15 @@ import (
 	"time"
 
 	"github.com/aigateway/ai-gateway/gateway"
+	"github.com/aigateway/ai-gateway/gateway/cluster/redistest"
 )
 
 // The Redis limiter decides exactly as the in-memory one: the same sequence of requests, at the
 // same times, gets the same answers (allowed, which limit refused, Retry-After, the headers'
 // limit, remaining and reset), across the window's edge and with two limits at once.
 func TestLimiterMatchesMemory(t *testing.T) {
-	needRedis(t)
-	shared := openInstance(t, testRedisURL(), testPrefix(t)).Limiter()
+	redistest.Need(t)
+	shared := openInstance(t, redistest.URL(), testPrefix(t)).Limiter()
 	mem := gateway.NewMemoryLimiter()
 	rates := []gateway.Rate{{Limit: 5, Window: time.Minute}, {Limit: 8, Window: time.Hour}, {}}
 	start := time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
@@ -44,12 +45,12 @@ func TestLimiterMatchesMemory(t *testing.T) {
 // Three instances sharing one Redis admit exactly 60 of 200 concurrent requests against a 60
 // requests per minute limit, not 60 each.
 func TestLimiterExactAcrossInstances(t *testing.T) {
-	needRedis(t)
+	redistest.Need(t)
 	prefix := testPrefix(t)
 	limiters := []*Limiter{
-		openInstance(t, testRedisURL(), prefix).Limiter(),
-		openInstance(t, testRedisURL(), prefix).Limiter(),
-		openInstance(t, testRedisURL(), prefix).Limiter(),
+		openInstance(t, redistest.URL(), prefix).Limiter(),
+		openInstance(t, redistest.URL(), prefix).Limiter(),
+		openInstance(t, redistest.URL(), prefix).Limiter(),
 	}
 	rates := []gateway.Rate{{Limit: 60, Window: time.Minute}}
 	now := time.Now()
@@ -77,9 +78,9 @@ func TestLimiterExactAcrossInstances(t *testing.T) {
 // yet: the first instance's restore counts, a later instance's does not count the same
 // requests twice.
 func TestLimiterRestoreOnlyOnce(t *testing.T) {
-	needRedis(t)
+	redistest.Need(t)
 	prefix := testPrefix(t)
-	a, b := openInstance(t, testRedisURL(), prefix).Limiter(), openInstance(t, testRedisURL(), prefix).Limiter()
+	a, b := openInstance(t, redistest.URL(), prefix).Limiter(), openInstance(t, redistest.URL(), prefix).Limiter()
 	rates := []gateway.Rate{{Limit: 10, Window: time.Minute}}
 	now := time.Now()
 	a.Restore("c", rates, now.Add(-10*time.Second), 4)

@@ -4,17 +4,19 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/aigateway/ai-gateway/gateway/cluster/redistest"
 )
 
 // Failed logins spread over instances count together: five free failures in all, then a lock
 // of 30s doubling per failure; parallel attempts cannot outrun it; a success clears the key;
 // attempts given back count for nothing.
 func TestLoginThrottleAcrossInstances(t *testing.T) {
-	needRedis(t)
+	redistest.Need(t)
 	prefix := testPrefix(t)
 	p := LoginPolicy{Free: 5, BaseLock: 30 * time.Second, MaxLock: 15 * time.Minute, Forget: time.Hour}
-	a := openInstance(t, testRedisURL(), prefix).LoginThrottle(p)
-	b := openInstance(t, testRedisURL(), prefix).LoginThrottle(p)
+	a := openInstance(t, redistest.URL(), prefix).LoginThrottle(p)
+	b := openInstance(t, redistest.URL(), prefix).LoginThrottle(p)
 	now := time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
 	keys := []string{"ip:192.0.2.1", "user:admin"}
 	reserve := func(l *LoginThrottle, at time.Time) time.Duration {
@@ -84,7 +86,7 @@ func TestLoginThrottleAcrossInstances(t *testing.T) {
 
 // Redis unreachable: Reserve says so, and the caller throttles on its own memory.
 func TestLoginThrottleUnreachable(t *testing.T) {
-	needRedis(t)
+	redistest.Need(t)
 	p := newProxy(t, redisAddr(t))
 	l := openInstance(t, p.url(), testPrefix(t)).LoginThrottle(LoginPolicy{Free: 5, BaseLock: time.Second, MaxLock: time.Minute, Forget: time.Hour})
 	p.close()

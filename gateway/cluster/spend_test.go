@@ -4,14 +4,15 @@ import (
 	"testing"
 
 	"github.com/aigateway/ai-gateway/gateway"
+	"github.com/aigateway/ai-gateway/gateway/cluster/redistest"
 )
 
 // The Redis budget counters keep the rules of the in-memory ones, and their totals sum every
 // client.
 func TestSpendMatchesMemory(t *testing.T) {
-	needRedis(t)
+	redistest.Need(t)
 	prefix := testPrefix(t)
-	shared, other := openInstance(t, testRedisURL(), prefix).Spend(), openInstance(t, testRedisURL(), prefix).Spend()
+	shared, other := openInstance(t, redistest.URL(), prefix).Spend(), openInstance(t, redistest.URL(), prefix).Spend()
 	mem := gateway.NewMemorySpend()
 	day, month := "2026-12-04", "2026-12"
 	b := gateway.Budget{DayMicros: 1_000_000, MonthMicros: 3_000_000}

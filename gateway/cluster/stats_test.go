@@ -5,16 +5,17 @@ import (
 	"time"
 
 	"github.com/aigateway/ai-gateway/gateway"
+	"github.com/aigateway/ai-gateway/gateway/cluster/redistest"
 )
 
 // The dashboard of any instance adds up the cluster: the oldest instance's numbers with what it
 // restored from the database at start, plus what each other instance served since it started
 // (what they restored is the same database, already counted), and lists each instance.
 func TestStatsAddUpTheCluster(t *testing.T) {
-	needRedis(t)
+	redistest.Need(t)
 	prefix := testPrefix(t)
-	older := openInstance(t, testRedisURL(), prefix).Stats()
-	newer := openInstance(t, testRedisURL(), prefix).Stats()
+	older := openInstance(t, redistest.URL(), prefix).Stats()
+	newer := openInstance(t, redistest.URL(), prefix).Stats()
 	now := time.Now().UTC()
 
 	// Both restored the same 100 requests of earlier today from the database.
