@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/aigateway/ai-gateway/contrib/cputime"
 )
 
 // BenchmarkWriteBatch writes batches of 256 request log rows, reporting the cost per row: wall
@@ -22,7 +24,7 @@ func BenchmarkWriteBatch(b *testing.B) {
 			FinishReason: "stop", ClientIP: "127.0.0.1"}
 	}
 	b.ReportAllocs()
-	cpu0 := processCPU()
+	cpu0 := cputime.Self()
 	for b.Loop() {
 		for i := range rows {
 			rows[i].ID = 0
@@ -32,7 +34,7 @@ func BenchmarkWriteBatch(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(rows)), "ns/row")
-	if cpu := processCPU() - cpu0; cpu > 0 {
+	if cpu := cputime.Self() - cpu0; cpu > 0 {
 		b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N*len(rows)), "cpu-ns/row")
 	}
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/aigateway/ai-gateway/contrib/cputime"
 	"github.com/aigateway/ai-gateway/db"
 	"github.com/aigateway/ai-gateway/gateway"
 	"github.com/aigateway/ai-gateway/providers"
@@ -154,11 +155,11 @@ func BenchmarkFrontDoor(b *testing.B) {
 		one()
 	}
 	b.ReportAllocs()
-	cpu0 := processCPU()
+	cpu0 := cputime.Self()
 	for b.Loop() {
 		one()
 	}
-	if cpu := processCPU() - cpu0; cpu > 0 {
+	if cpu := cputime.Self() - cpu0; cpu > 0 {
 		b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
 	}
 }
