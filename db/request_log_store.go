@@ -226,8 +226,8 @@ func (s *RequestLogStore) TrafficSince(ctx context.Context, since time.Time) ([]
 		if err := rows.Scan(&minute, &m.Requests, &m.Errors, &m.InputTokens, &m.OutputTokens); err != nil {
 			return nil, fmt.Errorf("request log traffic: %w", err)
 		}
-		t, err := time.Parse("2006-01-02 15:04", minute)
-		if err != nil {
+		t, ok := parseMinute(minute)
+		if !ok {
 			continue // not a time this store wrote
 		}
 		m.Minute = t
@@ -247,6 +247,12 @@ func minuteOf(db bun.IDB) string {
 		return "to_char(time, 'YYYY-MM-DD HH24:MI')"
 	}
 	return "substr(time, 1, 16)"
+}
+
+// parseMinute reads a minute as minuteOf spells it.
+func parseMinute(minute string) (time.Time, bool) {
+	t, err := time.Parse("2006-01-02 15:04", minute)
+	return t, err == nil
 }
 
 // ClientMinute is how many of one client's requests in one minute were forwarded upstream.
@@ -280,8 +286,8 @@ func (s *RequestLogStore) ForwardedSince(ctx context.Context, since time.Time, c
 		if err := rows.Scan(&m.ClientID, &minute, &m.Requests); err != nil {
 			return nil, fmt.Errorf("request log rate windows: %w", err)
 		}
-		t, err := time.Parse("2006-01-02 15:04", minute)
-		if err != nil {
+		t, ok := parseMinute(minute)
+		if !ok {
 			continue // not a time this store wrote
 		}
 		m.Minute = t
