@@ -3,10 +3,12 @@ package db
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -15,11 +17,14 @@ import (
 // RequestLogStore writes the request log (and, in the same transaction, the usage rollups) for
 // the gateway's background writer, and reads it back for the admin request history.
 type RequestLogStore struct {
-	db bun.IDB
+	db *bun.DB
+	// mu guards values, the bound values of one SQLite insert, kept from one batch to the next.
+	mu     sync.Mutex
+	values []driver.NamedValue
 }
 
 // NewRequestLogStore returns the request_log store over db.
-func NewRequestLogStore(db bun.IDB) *RequestLogStore { return &RequestLogStore{db: db} }
+func NewRequestLogStore(db *bun.DB) *RequestLogStore { return &RequestLogStore{db: db} }
 
 // ModelsCacheUpdate replaces one client's cached backend model list.
 type ModelsCacheUpdate struct {
@@ -54,14 +59,21 @@ func (s *RequestLogStore) WriteBatch(ctx context.Context, b AccountingBatch) err
 	if b.Empty() {
 		return nil
 	}
-	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	// The transaction runs on a connection of its own, so that the request log insert can reach
+	// the driver under it (insertLogsSQLite).
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("write batch: %w", err)
+	}
+	defer conn.Close()
+	return conn.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		if b.ID != "" {
 			first, err := markWritten(ctx, tx, b.ID, time.Now().UTC())
 			if err != nil || !first {
 				return err
 			}
 		}
-		if err := insertLogs(ctx, tx, b.Logs); err != nil {
+		if err := s.insertLogs(ctx, conn, tx, b.Logs); err != nil {
 			return err
 		}
 		if err := addUsage(ctx, tx, b.Usage); err != nil {
@@ -141,51 +153,86 @@ const postgresLogChunk = 500
 // scan like every other time column.
 const timeLayout = "2006-01-02 15:04:05.999999-07:00"
 
-func insertLogs(ctx context.Context, tx bun.Tx, rows []RequestLog) error {
+func (s *RequestLogStore) insertLogs(ctx context.Context, conn bun.Conn, tx bun.Tx, rows []RequestLog) error {
 	if len(rows) == 0 {
 		return nil
 	}
 	if isPostgres(tx) {
 		return insertLogsPostgres(ctx, tx, rows)
 	}
-	args := make([]any, 0, logColumns*min(len(rows), logRowsPerInsert))
-	// Prepared statements, not bun's ExecContext: bun would spell the values into the SQL text.
-	var stmt *sql.Stmt
-	prepared := 0
-	for len(rows) > 0 {
-		n := min(len(rows), logRowsPerInsert)
-		if n != prepared { // the first statement, and one for a shorter rest
-			s, err := tx.PrepareContext(ctx, insertLogsSQL(n))
-			if err != nil {
-				return fmt.Errorf("insert request log: %w", err)
-			}
-			defer s.Close()
-			stmt, prepared = s, n
-		}
-		args = appendLogArgs(args[:0], rows[:n])
-		if _, err := stmt.ExecContext(ctx, args...); err != nil {
-			return fmt.Errorf("insert request log: %w", err)
-		}
-		rows = rows[n:]
-	}
-	return nil
+	return s.insertLogsSQLite(ctx, conn, rows)
 }
 
-// appendLogArgs appends the values of rows in insertLogsSQL's column order.
-func appendLogArgs(args []any, rows []RequestLog) []any {
+// insertLogsSQLite writes rows with prepared statements run on the driver itself, inside the
+// transaction open on conn. bun's ExecContext would spell every value into the statement's text;
+// database/sql's would convert the values into a new array of driver values for each statement
+// (1.2 KB of garbage a row, the request log's largest cost); here one array is reused.
+func (s *RequestLogStore) insertLogsSQLite(ctx context.Context, conn bun.Conn, rows []RequestLog) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	defer func() { clear(s.values) }() // hold no row's strings between batches
+	return conn.Raw(func(dc any) error {
+		prep, ok := dc.(driver.ConnPrepareContext)
+		if !ok {
+			return fmt.Errorf("insert request log: the driver's %T cannot prepare a statement with a context", dc)
+		}
+		var stmt driver.StmtExecContext
+		prepared := 0
+		for len(rows) > 0 {
+			n := min(len(rows), logRowsPerInsert)
+			if n != prepared { // the first statement, and one for a shorter rest
+				st, err := prep.PrepareContext(ctx, insertLogsSQL(n))
+				if err != nil {
+					return fmt.Errorf("insert request log: %w", err)
+				}
+				defer st.Close()
+				if stmt, ok = st.(driver.StmtExecContext); !ok {
+					return fmt.Errorf("insert request log: the driver's %T cannot run a statement with a context", st)
+				}
+				prepared = n
+			}
+			var err error
+			if s.values, err = appendLogValues(s.values[:0], rows[:n]); err != nil {
+				return fmt.Errorf("insert request log: %w", err)
+			}
+			if _, err := stmt.ExecContext(ctx, s.values); err != nil {
+				return fmt.Errorf("insert request log: %w", err)
+			}
+			rows = rows[n:]
+		}
+		return nil
+	})
+}
+
+// appendLogValues appends the values of rows in insertLogsSQL's column order, each of a type
+// driver.Value allows, numbered from 1.
+func appendLogValues(values []driver.NamedValue, rows []RequestLog) ([]driver.NamedValue, error) {
 	for i := range rows {
 		r := &rows[i]
-		var id any // NULL: SQLite picks the next id
+		var id, cost driver.Value // NULL: SQLite picks the next id; no price
 		if r.ID != 0 {
 			id = r.ID
 		}
-		args = append(args, id, r.Time.UTC().Format(timeLayout), r.RequestID, r.ClientID, r.Endpoint,
-			r.ModelRequested, r.ModelUsed, r.Provider, r.Stream, r.Status, r.ErrorClass, r.ErrorMessage, r.Refused,
-			r.InputTokens, r.OutputTokens, r.CachedTokens, r.ReasoningTokens, r.Estimated, r.LatencyMS,
-			r.TTFTMS, r.FinishReason, r.ClientIP, r.TraceID, r.RequestBody, r.ResponseBody, r.Attempts,
-			r.CacheWriteTokens, r.CostMicros, r.ToolSteps)
+		if r.CostMicros != nil {
+			cost = *r.CostMicros
+		}
+		attempts, err := r.Attempts.Value()
+		if err != nil {
+			return values, fmt.Errorf("attempts: %w", err)
+		}
+		steps, err := r.ToolSteps.Value()
+		if err != nil {
+			return values, fmt.Errorf("tool steps: %w", err)
+		}
+		for _, v := range [logColumns]driver.Value{id, r.Time.UTC().Format(timeLayout), r.RequestID, r.ClientID,
+			r.Endpoint, r.ModelRequested, r.ModelUsed, r.Provider, r.Stream, int64(r.Status), r.ErrorClass,
+			r.ErrorMessage, r.Refused, r.InputTokens, r.OutputTokens, r.CachedTokens, r.ReasoningTokens, r.Estimated,
+			r.LatencyMS, r.TTFTMS, r.FinishReason, r.ClientIP, r.TraceID, r.RequestBody, r.ResponseBody, attempts,
+			r.CacheWriteTokens, cost, steps} {
+			values = append(values, driver.NamedValue{Ordinal: len(values) + 1, Value: v})
+		}
 	}
-	return args
+	return values, nil
 }
 
 // insertLogsPostgres writes rows to PostgreSQL in multi-row INSERTs: a statement per row would

@@ -108,8 +108,8 @@ func testWriteBatchIsAllOrNothing(t *testing.T, bdb *bun.DB) {
 		Logs:  []RequestLog{{ID: 7, Time: time.Now(), RequestID: "a"}, {ID: 7, Time: time.Now(), RequestID: "b"}},
 		Usage: []UsageDaily{{ClientID: 1, Day: "2026-03-01", Model: "m", Requests: 1}},
 	}
-	if err := s.WriteBatch(ctx, batch); err == nil {
-		t.Fatal("duplicate ids: want an error")
+	if err := s.WriteBatch(ctx, batch); !Rejected(err) {
+		t.Fatalf("duplicate ids: err %v, want one that Rejected recognises", err)
 	}
 	n, err := bdb.NewSelect().Table("request_log").Count(ctx)
 	if err != nil || n != 0 {
@@ -275,7 +275,10 @@ func testWriteBatchRoundTripsEveryColumn(t *testing.T, bdb *bun.DB) {
 		Provider: "openai", Stream: true, Status: 502, ErrorClass: "upstream", ErrorMessage: "it's \"down\"" + nul(bdb) + "!",
 		InputTokens: 1, OutputTokens: 2, CachedTokens: 3, ReasoningTokens: 4, Estimated: true, LatencyMS: 5,
 		TTFTMS: 6, FinishReason: "length", ClientIP: "::1", TraceID: "4bf92f3577b34da6a3ce929d0e0e4736",
-		RequestBody: `{"a":"ü"}`, ResponseBody: "{}",
+		RequestBody: `{"a":"ü"}`, ResponseBody: "{}", Refused: true, CacheWriteTokens: 7, CostMicros: new(int64(1234)),
+		Attempts: Attempts{{Provider: "anthropic", BaseURL: "https://a.example", Status: 529, LatencyMS: 8, Error: "overloaded"},
+			{Provider: "openai", BaseURL: "https://o.example", Status: 502, LatencyMS: 9, OmittedTools: []string{"web_search"}}},
+		ToolSteps: ToolSteps{{Tool: "docs.search", DurationMS: 10, Status: "ok", ResultBytes: 11, Arguments: `{"q":"x"}`, Result: "r"}},
 	}
 	if err := s.WriteBatch(ctx, AccountingBatch{Logs: []RequestLog{want}}); err != nil {
 		t.Fatal(err)
@@ -294,6 +297,48 @@ func testWriteBatchRoundTripsEveryColumn(t *testing.T, bdb *bun.DB) {
 	want.ID, want.Time = got.ID, got.Time
 	if !reflect.DeepEqual(*got, want) {
 		t.Errorf("read back\n%+v\nwant\n%+v", *got, want)
+	}
+}
+
+// A batch longer than one statement's rows is written whole, each row with its own values, and a
+// row without a price stores none.
+func TestWriteBatchSpansStatements(t *testing.T) { eachDB(t, testWriteBatchSpansStatements) }
+
+func testWriteBatchSpansStatements(t *testing.T, bdb *bun.DB) {
+	ctx := context.Background()
+	s := NewRequestLogStore(bdb)
+	const n = 2*logRowsPerInsert + 5 // two full statements and a shorter rest
+	rows := make([]RequestLog, n)
+	for i := range rows {
+		rows[i] = RequestLog{Time: time.Now(), RequestID: fmt.Sprintf("req-%d", i), ClientID: 3,
+			InputTokens: int64(1000 + i), Status: 200 + i%3}
+		if i%2 == 0 {
+			rows[i].CostMicros = new(int64(i))
+		}
+	}
+	for range 2 { // the second batch runs on the same connection as the first
+		if err := s.WriteBatch(ctx, AccountingBatch{Logs: rows}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	list, err := s.List(ctx, RequestLogFilter{ClientID: 3, Limit: 3 * n})
+	if err != nil || len(list) != 2*n {
+		t.Fatalf("List found %d rows, %v; want %d", len(list), err, 2*n)
+	}
+	seen := map[string]int{}
+	for _, r := range list {
+		var i int
+		if _, err := fmt.Sscanf(r.RequestID, "req-%d", &i); err != nil {
+			t.Fatalf("request id %q", r.RequestID)
+		}
+		seen[r.RequestID]++
+		if r.InputTokens != int64(1000+i) || r.Status != 200+i%3 || (r.CostMicros == nil) != (i%2 == 1) ||
+			(r.CostMicros != nil && *r.CostMicros != int64(i)) {
+			t.Errorf("row %s read back as input %d, status %d, cost %v", r.RequestID, r.InputTokens, r.Status, r.CostMicros)
+		}
+	}
+	if len(seen) != n {
+		t.Errorf("%d distinct rows, want %d", len(seen), n)
 	}
 }
 
