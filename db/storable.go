@@ -1,6 +1,7 @@
 package db
 
 import (
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -56,23 +57,15 @@ func (r RequestLog) Storable() RequestLog {
 	r.TraceID = StorableText(r.TraceID, TraceIDWidth)
 	r.RequestBody = StorableText(r.RequestBody, 0)
 	r.ResponseBody = StorableText(r.ResponseBody, 0)
-	if len(r.Attempts) > 0 {
-		r.Attempts = append(Attempts(nil), r.Attempts...)
-		for i := range r.Attempts {
-			a := &r.Attempts[i]
-			a.Provider = StorableText(a.Provider, ProviderWidth)
-			a.BaseURL = StorableText(a.BaseURL, 0)
-			a.Error = StorableText(a.Error, 0)
-		}
-	}
-	if len(r.ToolSteps) > 0 {
-		r.ToolSteps = append(ToolSteps(nil), r.ToolSteps...)
-		for i := range r.ToolSteps {
-			t := &r.ToolSteps[i]
-			t.Tool, t.Status, t.Error = StorableText(t.Tool, 0), StorableText(t.Status, 0), StorableText(t.Error, 0)
-			t.Arguments, t.Result = StorableText(t.Arguments, 0), StorableText(t.Result, 0)
-		}
-	}
+	r.Attempts = Edited(r.Attempts, func(a *Attempt) bool {
+		p, u, e := editText(&a.Provider, ProviderWidth), editText(&a.BaseURL, 0), editText(&a.Error, 0)
+		return p || u || e
+	})
+	r.ToolSteps = Edited(r.ToolSteps, func(t *ToolStep) bool {
+		tool, status, err := editText(&t.Tool, 0), editText(&t.Status, 0), editText(&t.Error, 0)
+		args, result := editText(&t.Arguments, 0), editText(&t.Result, 0)
+		return tool || status || err || args || result
+	})
 	return r
 }
 
@@ -87,19 +80,36 @@ func (u UsageDaily) Storable() UsageDaily {
 // Storable returns m with every model name made storable (StorableText). The list is stored as
 // JSON text, which has room for any name.
 func (m ModelsCacheUpdate) Storable() ModelsCacheUpdate {
-	var out []string
-	for i, name := range m.Models {
-		clean := StorableText(name, 0)
-		if out == nil && clean != name {
-			out = make([]string, len(m.Models))
-			copy(out, m.Models[:i])
-		}
-		if out != nil {
-			out[i] = clean
-		}
-	}
-	if out != nil {
-		m.Models = out
-	}
+	m.Models = Edited(m.Models, func(name *string) bool { return editText(name, 0) })
 	return m
+}
+
+// editText makes *s storable at width (StorableText) and reports whether that changed it.
+func editText(s *string, width int) bool {
+	clean := StorableText(*s, width)
+	changed := clean != *s
+	*s = clean
+	return changed
+}
+
+// Edited returns list with edit applied to each element; edit reports whether it changed the
+// element. list is copied when the first element changes and left as it is, so a list shared
+// with others (a call's attempts, read while its row waits to be written) is never written to,
+// and an unchanged one costs no copy.
+func Edited[S ~[]T, T any](list S, edit func(*T) bool) S {
+	var out S
+	for i := range list {
+		v := list[i]
+		if !edit(&v) {
+			continue
+		}
+		if out == nil {
+			out = slices.Clone(list)
+		}
+		out[i] = v
+	}
+	if out == nil {
+		return list
+	}
+	return out
 }

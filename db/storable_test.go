@@ -45,6 +45,33 @@ func TestStorableText(t *testing.T) {
 	}
 }
 
+// A row's lists are shared with the call that made them: Storable fixes a copy and leaves the
+// caller's list as it was, and a list with nothing to fix is not copied at all.
+func TestStorableNeverWritesToTheCallersLists(t *testing.T) {
+	clean := Attempts{{Provider: "openai", BaseURL: "https://o.example", Status: 200}}
+	dirty := Attempts{clean[0], {Provider: "gemini", Error: "x\x00y"}}
+	steps := ToolSteps{{Tool: "t", Result: "r\xff"}}
+	r := RequestLog{Attempts: clean, ToolSteps: steps}.Storable()
+	if &r.Attempts[0] != &clean[0] {
+		t.Error("attempts with nothing to fix were copied")
+	}
+	if r.ToolSteps[0].Result != "r\uFFFD" || steps[0].Result != "r\xff" {
+		t.Errorf("tool step result %q, the caller's %q: want the copy fixed and the caller's kept", r.ToolSteps[0].Result, steps[0].Result)
+	}
+	r = RequestLog{Attempts: dirty}.Storable()
+	if r.Attempts[1].Error != "x\uFFFDy" || dirty[1].Error != "x\x00y" || &r.Attempts[0] == &dirty[0] {
+		t.Errorf("attempt error %q, the caller's %q: want a copy fixed and the caller's kept", r.Attempts[1].Error, dirty[1].Error)
+	}
+	if r.Attempts[0].Provider != "openai" || len(r.Attempts) != 2 {
+		t.Errorf("attempts %+v: want the unchanged one kept in the copy", r.Attempts)
+	}
+	models := []string{"a", "b\x00"}
+	m := (ModelsCacheUpdate{Models: models}).Storable()
+	if m.Models[1] != "b\uFFFD" || models[1] != "b\x00" {
+		t.Errorf("models %q, the caller's %q", m.Models, models)
+	}
+}
+
 // The widths StorableText cuts to are the widths the migrations give the columns.
 func TestColumnWidthsMatchTheSchema(t *testing.T) { eachDB(t, testColumnWidthsMatchTheSchema) }
 

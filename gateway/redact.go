@@ -59,12 +59,12 @@ func redactRow(r *db.RequestLog, secrets []string) {
 	r.RequestBody = redact(r.RequestBody, secrets, maxBodyBytes)
 	r.ResponseBody = redact(r.ResponseBody, secrets, maxBodyBytes)
 	r.ErrorMessage = redact(r.ErrorMessage, secrets, maxErrorBytes)
-	if len(r.Attempts) > 0 {
-		r.Attempts = append(db.Attempts(nil), r.Attempts...)
-		for i := range r.Attempts {
-			r.Attempts[i].Error = redact(r.Attempts[i].Error, secrets, maxErrorBytes)
-		}
-	}
+	r.Attempts = db.Edited(r.Attempts, func(a *db.Attempt) bool {
+		clean := redact(a.Error, secrets, maxErrorBytes)
+		changed := clean != a.Error
+		a.Error = clean
+		return changed
+	})
 }
 
 // Leaks reports whether b holds one of the client's upstream keys: the cheap test before Redact

@@ -195,8 +195,10 @@ func (w *writer) take() *db.AccountingBatch {
 		w.logs = w.logs[n:]
 		if len(w.logs) == 0 {
 			// All of the array is taken: once the rows are copied out, add may fill it again.
+			// Meanwhile add fills the spare one, which the last batch left (nil before there is
+			// one: add then makes it). Two arrays take turns, none is made for a batch.
 			emptied = all[:0]
-			w.logs = nil
+			w.logs, w.spareLogs = w.spareLogs, nil
 		}
 	}
 	// Every row is made storable here, on its way to the database: its text came from clients

@@ -48,6 +48,33 @@ type Client struct {
 	// azureV1: the Azure base URL is the v1 API (…/openai/v1), which takes the model in the body
 	// and no api-version.
 	azureV1 bool
+	// authName and auth are the header that carries the upstream key and its value, made once;
+	// auth is nil without a key.
+	authName string
+	auth     []string
+}
+
+// Header values every request shares: net/http only reads a request's headers, and a header
+// set again gets a slice of its own.
+var (
+	jsonValue        = []string{"application/json"}
+	eventStreamValue = []string{"text/event-stream"}
+)
+
+// setHeaders sets the headers of an upstream request: its content type when it has a body, what
+// it accepts, and the key in the backend's header.
+func (c *Client) setHeaders(h http.Header, body []byte, stream bool) {
+	if body != nil {
+		h["Content-Type"] = jsonValue
+	}
+	if stream {
+		h["Accept"] = eventStreamValue
+	} else {
+		h["Accept"] = jsonValue
+	}
+	if c.auth != nil {
+		h[c.authName] = c.auth
+	}
 }
 
 // New builds the client for cfg.Backend, one of Backends(). cfg.BaseURL overrides the preset's
@@ -81,6 +108,13 @@ func New(cfg providers.Config) (*Client, error) {
 	}
 	base = strings.TrimRight(base, "/")
 	c := &Client{cfg: cfg, preset: p, base: base}
+	if k := cfg.APIKey; k != "" {
+		if p.auth == authAPIKey {
+			c.authName, c.auth = "Api-Key", []string{k}
+		} else {
+			c.authName, c.auth = "Authorization", []string{"Bearer " + k}
+		}
+	}
 	if p.azure {
 		switch {
 		case strings.HasSuffix(base, "/openai/v1"):
@@ -151,22 +185,7 @@ func (c *Client) Do(ctx context.Context, op string, body []byte, stream bool) (*
 		return nil, &providers.Error{Kind: providers.KindInternal, Message: "cannot build the upstream request: " + err.Error(),
 			Provider: c.preset.id}
 	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if stream {
-		req.Header.Set("Accept", "text/event-stream")
-	} else {
-		req.Header.Set("Accept", "application/json")
-	}
-	if k := c.cfg.APIKey; k != "" {
-		switch c.preset.auth {
-		case authAPIKey:
-			req.Header.Set("api-key", k)
-		default:
-			req.Header.Set("Authorization", "Bearer "+k)
-		}
-	}
+	c.setHeaders(req.Header, body, stream)
 	return providers.Do(&c.cfg, req)
 }
 

@@ -99,17 +99,7 @@ func (c *Client) responsesCall(ctx context.Context, method, op string, body []by
 		return nil, &providers.Error{Kind: providers.KindInternal, Provider: c.preset.id,
 			Message: "cannot build the upstream request: " + err.Error()}
 	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	req.Header.Set("Accept", "application/json")
-	if k := c.cfg.APIKey; k != "" {
-		if c.preset.auth == authAPIKey {
-			req.Header.Set("api-key", k)
-		} else {
-			req.Header.Set("Authorization", "Bearer "+k)
-		}
-	}
+	c.setHeaders(req.Header, body, false)
 	resp, err := providers.Do(&c.cfg, req)
 	if err != nil {
 		return nil, err
