@@ -43,6 +43,7 @@ const (
 type Client struct {
 	cfg  providers.Config
 	base string
+	key  providers.KeyHeader // x-api-key
 }
 
 var (
@@ -68,7 +69,7 @@ func New(cfg providers.Config) (*Client, error) {
 		return nil, fmt.Errorf("anthropic: invalid base URL: want http(s)://host[/path] without query")
 	}
 	base = strings.TrimSuffix(base, "/v1")
-	return &Client{cfg: cfg, base: base}, nil
+	return &Client{cfg: cfg, base: base, key: providers.NewKeyHeader("x-api-key", "", cfg.APIKey)}, nil
 }
 
 // ForwardOptions are the caller's headers the Anthropic front door passes on when it forwards a
@@ -101,28 +102,22 @@ func (c *Client) DoWith(ctx context.Context, op string, body []byte, stream bool
 	return c.send(ctx, http.MethodPost, "/v1/"+op, body, stream, opt)
 }
 
+// apiVersionValue is the anthropic-version header of a request that names none, shared.
+var apiVersionValue = []string{APIVersion}
+
 // send builds and sends one upstream request.
 func (c *Client) send(ctx context.Context, method, path string, body []byte, stream bool, opt ForwardOptions) (*http.Response, error) {
 	req, err := providers.NewRequest(ctx, method, c.base+path, body)
 	if err != nil {
 		return nil, &providers.Error{Kind: providers.KindInternal, Message: "building the upstream request: " + err.Error(), Provider: c.cfg.Backend}
 	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if stream {
-		req.Header.Set("Accept", "text/event-stream")
+	providers.SetJSONHeaders(req.Header, body != nil, stream)
+	c.key.Set(req.Header)
+	if opt.Version == "" {
+		req.Header["Anthropic-Version"] = apiVersionValue
 	} else {
-		req.Header.Set("Accept", "application/json")
+		req.Header.Set("anthropic-version", opt.Version)
 	}
-	if c.cfg.APIKey != "" {
-		req.Header.Set("x-api-key", c.cfg.APIKey)
-	}
-	version := opt.Version
-	if version == "" {
-		version = APIVersion
-	}
-	req.Header.Set("anthropic-version", version)
 	if opt.Beta != "" {
 		req.Header.Set("anthropic-beta", opt.Beta)
 	}

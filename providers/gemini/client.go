@@ -34,6 +34,7 @@ type Client struct {
 	// random returns toolIDRandLen characters for ids; now stamps responses. Tests replace both.
 	random func() string
 	now    func() time.Time
+	key    providers.KeyHeader // x-goog-api-key
 }
 
 var (
@@ -68,6 +69,7 @@ func New(cfg providers.Config) (*Client, error) {
 		root:   root,
 		random: func() string { return randomToken(toolIDRandLen) },
 		now:    time.Now,
+		key:    providers.NewKeyHeader("x-goog-api-key", "", cfg.APIKey),
 	}, nil
 }
 
@@ -337,11 +339,9 @@ func (c *Client) send(ctx context.Context, method, path string, body []byte) (*h
 		return nil, providers.Errorf(providers.KindBadRequest, "gemini: cannot build the upstream request: %v", err)
 	}
 	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+		providers.SetJSONContentType(req.Header)
 	}
-	if c.cfg.APIKey != "" {
-		req.Header.Set("x-goog-api-key", c.cfg.APIKey)
-	}
+	c.key.Set(req.Header)
 	return providers.Do(&c.cfg, req)
 }
 

@@ -48,33 +48,15 @@ type Client struct {
 	// azureV1: the Azure base URL is the v1 API (…/openai/v1), which takes the model in the body
 	// and no api-version.
 	azureV1 bool
-	// authName and auth are the header that carries the upstream key and its value, made once;
-	// auth is nil without a key.
-	authName string
-	auth     []string
+	// key is the header that carries the upstream key (api-key for Azure, else a bearer token).
+	key providers.KeyHeader
 }
 
-// Header values every request shares: net/http only reads a request's headers, and a header
-// set again gets a slice of its own.
-var (
-	jsonValue        = []string{"application/json"}
-	eventStreamValue = []string{"text/event-stream"}
-)
-
 // setHeaders sets the headers of an upstream request: its content type when it has a body, what
-// it accepts, and the key in the backend's header.
+// it accepts, and the key.
 func (c *Client) setHeaders(h http.Header, body []byte, stream bool) {
-	if body != nil {
-		h["Content-Type"] = jsonValue
-	}
-	if stream {
-		h["Accept"] = eventStreamValue
-	} else {
-		h["Accept"] = jsonValue
-	}
-	if c.auth != nil {
-		h[c.authName] = c.auth
-	}
+	providers.SetJSONHeaders(h, body != nil, stream)
+	c.key.Set(h)
 }
 
 // New builds the client for cfg.Backend, one of Backends(). cfg.BaseURL overrides the preset's
@@ -108,12 +90,10 @@ func New(cfg providers.Config) (*Client, error) {
 	}
 	base = strings.TrimRight(base, "/")
 	c := &Client{cfg: cfg, preset: p, base: base}
-	if k := cfg.APIKey; k != "" {
-		if p.auth == authAPIKey {
-			c.authName, c.auth = "Api-Key", []string{k}
-		} else {
-			c.authName, c.auth = "Authorization", []string{"Bearer " + k}
-		}
+	if p.auth == authAPIKey {
+		c.key = providers.NewKeyHeader("api-key", "", cfg.APIKey)
+	} else {
+		c.key = providers.NewKeyHeader("Authorization", "Bearer ", cfg.APIKey)
 	}
 	if p.azure {
 		switch {
