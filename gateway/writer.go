@@ -235,7 +235,11 @@ func (w *writer) take() *db.AccountingBatch {
 	// The queue's array is reused (emptied, or its head left in front of the tail): no request's
 	// text stays referenced from it.
 	clear(logs)
-	if emptied != nil {
+	// Only a whole batch-sized array is kept. One that grew past a batch while the writer fell
+	// behind is left to the collector (two kept at that size would hold their memory for good),
+	// and so is the tail of one taken a batch at a time (it would keep the whole array alive for
+	// the few rows of room it has left).
+	if emptied != nil && cap(emptied) == min(w.batchSize, w.queueSize) {
 		w.mu.Lock()
 		w.spareLogs = emptied
 		w.mu.Unlock()

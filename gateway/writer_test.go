@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -460,5 +461,35 @@ func TestWriterReusedMemoryKeepsRowsApart(t *testing.T) {
 		if r.RequestID != want[i] || r.ModelRequested != want[i] {
 			t.Fatalf("row %d: request %q, model %q, want %q", i, r.RequestID, r.ModelRequested, want[i])
 		}
+	}
+}
+
+// The writer keeps a queue array for the next rows only at a batch's size: one that grew while the
+// writer fell behind is let go once drained, so a burst does not hold its memory for good. The
+// other array takes its place at once.
+func TestWriterLetsGoOfAGrownQueueArray(t *testing.T) {
+	w := newWriter(nil, slog.New(slog.DiscardHandler), nil, time.Now, func() int { return 0 }, 100, 10, time.Hour)
+	add := func(n int) {
+		for i := range n {
+			w.add(&pendingLog{row: db.RequestLog{RequestID: fmt.Sprint(i)}}, nil)
+		}
+	}
+	add(10)
+	w.take() // a batch-sized array, kept as the spare
+	if cap(w.spareLogs) != 10 {
+		t.Fatalf("spare array of %d rows after a batch-sized one was drained, want 10", cap(w.spareLogs))
+	}
+	add(45) // the spare grows past a batch: the writer fell behind
+	for len(w.logs) > 0 {
+		if b := w.take(); len(b.Logs) > 10 {
+			t.Fatalf("a batch of %d rows, want at most 10", len(b.Logs))
+		}
+	}
+	if w.spareLogs != nil {
+		t.Errorf("a drained array of %d rows kept as the spare, want it let go", cap(w.spareLogs))
+	}
+	add(3)
+	if cap(w.logs) != 10 {
+		t.Errorf("new rows went into an array of %d, want a batch-sized one", cap(w.logs))
 	}
 }
