@@ -68,12 +68,16 @@ func (c *Client) Forward(ctx context.Context, req *providers.ForwardRequest) (*p
 	if err != nil {
 		return nil, err
 	}
-	f, err := c.ForwardChat(ctx, body, req.Stream)
+	if !req.Stream {
+		var f Forwarded // read here and left: it stays on the stack
+		if err := c.forwardChat(ctx, body, false, &f); err != nil {
+			return nil, err
+		}
+		return &providers.Forwarded{Body: f.Body, Buffer: f.Buffer, Summary: f.Summary()}, nil
+	}
+	f, err := c.ForwardChat(ctx, body, true)
 	if err != nil {
 		return nil, err
-	}
-	if !f.Stream {
-		return &providers.Forwarded{Body: f.Body, Buffer: f.Buffer, Summary: f.Summary()}, nil
 	}
 	f.DropUsageChunk = !req.IncludeUsage
 	return &providers.Forwarded{Frames: frames{f}}, nil
@@ -102,30 +106,40 @@ func (fr frames) Close() error               { return fr.f.Close() }
 // and code (Mistral's and other envelopes normalised) and its Retry-After; every other failure is
 // a *providers.Error too. A streamed answer must be closed.
 func (c *Client) ForwardChat(ctx context.Context, body []byte, stream bool) (*Forwarded, error) {
+	f := new(Forwarded)
+	if err := c.forwardChat(ctx, body, stream, f); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// forwardChat is ForwardChat answering into f, which it does not keep: a caller that reads a
+// whole answer and leaves f may keep it on its stack.
+func (c *Client) forwardChat(ctx context.Context, body []byte, stream bool, f *Forwarded) error {
 	body, x, err := c.prepare(body, stream)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	resp, err := c.Do(ctx, "chat/completions", body, stream)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if !ok(resp.StatusCode) {
-		return nil, c.statusError(resp)
+		return c.statusError(resp)
 	}
-	f := &Forwarded{Status: resp.StatusCode, Header: resp.Header, c: c, x: x}
+	*f = Forwarded{Status: resp.StatusCode, Header: resp.Header, c: c, x: x}
 	if !stream {
 		defer resp.Body.Close()
 		data, buf, err := c.readAnswer(resp)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if err := f.complete(x.mapIDsBack(data)); err != nil {
 			buf.Release()
-			return nil, err
+			return err
 		}
 		f.Buffer = buf
-		return f, nil
+		return nil
 	}
 	f.Stream = true
 	if isEventStream(resp.Header) {
@@ -134,12 +148,12 @@ func (c *Client) ForwardChat(ctx context.Context, body []byte, stream bool) (*Fo
 		// The upstream ignored "stream": relay its complete answer as the equivalent stream.
 		sse, err := c.jsonAsSSE(resp, x)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		f.body, f.x = io.NopCloser(bytes.NewReader(sse)), nil
 	}
 	f.sse = providers.NewSSEReader(f.body)
-	return f, nil
+	return nil
 }
 
 // complete checks a non-streamed answer and reads its usage, finish reason and model.
