@@ -141,6 +141,9 @@ func insertLogsSQL(n int) string {
 	return insertLogColumns + strings.Repeat(row+", ", n-1) + row
 }
 
+// fullLogInsert is insertLogsSQL(logRowsPerInsert), the statement of most rows, made once.
+var fullLogInsert = insertLogsSQL(logRowsPerInsert)
+
 const insertLogColumns = `INSERT INTO request_log (id, time, request_id, client_id, endpoint, model_requested,
 	model_used, provider, stream, status, error_class, error_message, refused, input_tokens, output_tokens,
 	cached_tokens, reasoning_tokens, estimated, latency_ms, ttft_ms, finish_reason, client_ip, trace_id,
@@ -181,7 +184,11 @@ func (s *RequestLogStore) insertLogsSQLite(ctx context.Context, conn bun.Conn, r
 		for len(rows) > 0 {
 			n := min(len(rows), logRowsPerInsert)
 			if n != prepared { // the first statement, and one for a shorter rest
-				st, err := prep.PrepareContext(ctx, insertLogsSQL(n))
+				query := fullLogInsert
+				if n != logRowsPerInsert {
+					query = insertLogsSQL(n)
+				}
+				st, err := prep.PrepareContext(ctx, query)
 				if err != nil {
 					return fmt.Errorf("insert request log: %w", err)
 				}
