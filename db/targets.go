@@ -4,6 +4,7 @@ import (
 	"database/sql/driver"
 	"encoding/json"
 	"fmt"
+	"unsafe"
 )
 
 // SealedKey is one upstream key at rest: its AES-256-GCM ciphertext (Keyring.Encrypt) and its hint.
@@ -60,12 +61,17 @@ func (a Attempts) Value() (driver.Value, error) { return jsonValue(a) }
 // Scan implements sql.Scanner.
 func (a *Attempts) Scan(src any) error { return jsonScan(src, (*[]Attempt)(a)) }
 
+// jsonValue is list as JSON text. The text is the bytes json.Marshal made, not a copy of them:
+// nothing else holds them, and nothing writes to them again.
 func jsonValue[T any](list []T) (driver.Value, error) {
 	if len(list) == 0 {
 		return "[]", nil
 	}
 	b, err := json.Marshal(list)
-	return string(b), err
+	if err != nil {
+		return nil, err
+	}
+	return unsafe.String(unsafe.SliceData(b), len(b)), nil
 }
 
 func jsonScan[T any](src any, dst *[]T) error {

@@ -191,7 +191,7 @@ type nativeForwarder struct {
 }
 
 func (n nativeForwarder) Protocol() string { return n.protocol }
-func (n nativeForwarder) Forward(ctx context.Context, req *providers.ForwardRequest) (*providers.Forwarded, error) {
+func (n nativeForwarder) Forward(ctx context.Context, req *providers.ForwardRequest) (providers.Forwarded, error) {
 	return n.nf.ForwardNative(ctx, n.protocol, req)
 }
 

@@ -31,8 +31,8 @@ const (
 	localClient
 	// localReceived is when a front-door request reached clientAuth.
 	localReceived
-	// localClientWatch is closed when the handler's watch on the client (cancelIfClientLeaves)
-	// has ended; the stream relay starts its own only then.
+	// localClientWatch is the handler's watch on the client (cancelIfClientLeaves, a
+	// *handlerWatch): the stream relay starts its own once that one has ended.
 	localClientWatch
 )
 

@@ -53,7 +53,7 @@ func (r relay) start(c *fiber.Ctx) {
 	// This writer starts at once, while the handler may still be watching the client: two
 	// watches on one connection fight over its read deadline (one resets it while the other
 	// waits, which then waits forever), so the relay's watch begins after the handler's ended.
-	handlerWatch, _ := c.Locals(localClientWatch).(<-chan struct{})
+	handlerWatch, _ := c.Locals(localClientWatch).(*handlerWatch)
 	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
 		s := &relayState{w: w, keepalive: r.keepalive, cancel: r.cancel}
 		if len(r.keepalive) > 0 {
@@ -62,7 +62,7 @@ func (r relay) start(c *fiber.Ctx) {
 		// A client that closes its connection is noticed at once, not at the next write: the
 		// relay writes through fasthttp's pipe, so a failed write surfaces only two writes later.
 		if handlerWatch != nil {
-			<-handlerWatch
+			handlerWatch.over.Wait()
 		}
 		unwatch := watchClientFunc(conn, s.leave)
 
@@ -181,8 +181,9 @@ func cancelIfClientLeaves(c *fiber.Ctx, cancel context.CancelFunc) (stop func())
 	if !watchable(conn) {
 		return func() {}
 	}
-	w := &handlerWatch{conn: conn, cancel: cancel, over: make(chan struct{})}
-	c.Locals(localClientWatch, (<-chan struct{})(w.over))
+	w := &handlerWatch{conn: conn, cancel: cancel}
+	w.over.Add(1)
+	c.Locals(localClientWatch, w)
 	w.timer = time.AfterFunc(watchAfter, w.start)
 	return w.stop
 }
@@ -193,8 +194,8 @@ type handlerWatch struct {
 	conn   net.Conn
 	cancel context.CancelFunc
 	timer  *time.Timer
-	// over is closed when the watch has ended (stop returned).
-	over chan struct{}
+	// over is done when the watch has ended (stop returned).
+	over sync.WaitGroup
 
 	mu    sync.Mutex
 	ended bool
@@ -224,7 +225,7 @@ func (w *handlerWatch) stop() {
 	if unwatch != nil {
 		unwatch()
 	}
-	close(w.over)
+	w.over.Done()
 }
 
 // watchClient watches conn for the client closing it while a stream is written (the way

@@ -16,41 +16,41 @@ func (c *Client) Protocol() string { return providers.ProtocolAnthropic }
 // Forward is the same-protocol path (providers.Forwarder): only the model, the system prompt and
 // max_tokens change (RewriteRequest); the caller's anthropic-beta and anthropic-version headers
 // go along. OpCountTokens is POST /v1/messages/count_tokens.
-func (c *Client) Forward(ctx context.Context, req *providers.ForwardRequest) (*providers.Forwarded, error) {
+func (c *Client) Forward(ctx context.Context, req *providers.ForwardRequest) (providers.Forwarded, error) {
 	op, rw := "messages", Rewrite{Model: req.Policy.Model, System: req.Policy.SystemPrompt, MaxTokens: req.Policy.MaxTokens}
 	if req.Op == providers.OpCountTokens {
 		op, rw.MaxTokens = "messages/count_tokens", 0
 	}
 	body, err := RewriteRequest(req.Body, rw)
 	if err != nil {
-		return nil, err
+		return providers.Forwarded{}, err
 	}
 	resp, err := c.DoWith(ctx, op, body, req.Stream, ForwardOptions{
 		Beta: req.Header.Get("anthropic-beta"), Version: req.Header.Get("anthropic-version")})
 	if err != nil {
-		return nil, err
+		return providers.Forwarded{}, err
 	}
 	if resp.StatusCode >= 300 {
-		return nil, c.statusError(resp)
+		return providers.Forwarded{}, c.statusError(resp)
 	}
 	if !req.Stream {
 		defer resp.Body.Close()
 		b, buf, err := providers.ReadAnswer(resp.Body, resp.ContentLength, providers.MaxAnswerBody)
 		if err != nil {
-			return nil, c.tag(err)
+			return providers.Forwarded{}, c.tag(err)
 		}
 		if e := providers.CheckJSON(c.cfg.Backend, "message", b); e != nil {
 			buf.Release()
-			return nil, e
+			return providers.Forwarded{}, e
 		}
-		f := &providers.Forwarded{Body: b, Buffer: buf}
+		f := providers.Forwarded{Body: b, Buffer: buf}
 		if req.Op == providers.OpGenerate {
 			u, finish, ok := UsageFromBody(b)
 			f.Summary = providers.Summary{Usage: u, HasUsage: ok, FinishReason: finish}
 		}
 		return f, nil
 	}
-	return &providers.Forwarded{Frames: &frames{c: c, body: resp.Body, sse: providers.NewSSEReader(resp.Body)}}, nil
+	return providers.Forwarded{Frames: &frames{c: c, body: resp.Body, sse: providers.NewSSEReader(resp.Body)}}, nil
 }
 
 // usageEvent is the part of message_start / message_delta / error data the sniffer reads.

@@ -20,10 +20,10 @@ func (c *Client) Protocol() string { return providers.ProtocolGemini }
 // maxOutputTokens change in the body, and the model names the upstream path (validated, so no
 // model id can change the URL's meaning). A stream is always asked of the upstream as SSE; the
 // front door writes it in the caller's framing. OpCountTokens is models/{model}:countTokens.
-func (c *Client) Forward(ctx context.Context, req *providers.ForwardRequest) (*providers.Forwarded, error) {
+func (c *Client) Forward(ctx context.Context, req *providers.ForwardRequest) (providers.Forwarded, error) {
 	path, err := modelPath(req.Policy.Model)
 	if err != nil {
-		return nil, err
+		return providers.Forwarded{}, err
 	}
 	var body []byte
 	switch {
@@ -38,27 +38,27 @@ func (c *Client) Forward(ctx context.Context, req *providers.ForwardRequest) (*p
 		body, err = RewriteRequest(req.Body, Rewrite{SystemPrompt: req.Policy.SystemPrompt, MaxTokens: req.Policy.MaxTokens})
 	}
 	if err != nil {
-		return nil, err
+		return providers.Forwarded{}, err
 	}
 	resp, err := c.send(ctx, http.MethodPost, path, body)
 	if err != nil {
-		return nil, c.asError(err)
+		return providers.Forwarded{}, c.asError(err)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		defer resp.Body.Close()
-		return nil, c.redact(statusError(resp))
+		return providers.Forwarded{}, c.redact(statusError(resp))
 	}
 	if !req.Stream {
 		defer resp.Body.Close()
 		b, buf, err := providers.ReadAnswer(resp.Body, resp.ContentLength, providers.MaxAnswerBody)
 		if err != nil {
-			return nil, c.asError(err)
+			return providers.Forwarded{}, c.asError(err)
 		}
 		if e := providers.CheckJSON(c.cfg.Backend, "response", b); e != nil {
 			buf.Release()
-			return nil, e
+			return providers.Forwarded{}, e
 		}
-		f := &providers.Forwarded{Body: b, Buffer: buf}
+		f := providers.Forwarded{Body: b, Buffer: buf}
 		if req.Op == providers.OpGenerate {
 			var finish FinishSniffer
 			finish.Observe(b)
@@ -67,7 +67,7 @@ func (c *Client) Forward(ctx context.Context, req *providers.ForwardRequest) (*p
 		}
 		return f, nil
 	}
-	return &providers.Forwarded{Frames: &frames{c: c, body: resp.Body, sse: providers.NewSSEReader(resp.Body)}}, nil
+	return providers.Forwarded{Frames: &frames{c: c, body: resp.Body, sse: providers.NewSSEReader(resp.Body)}}, nil
 }
 
 // redact keeps the upstream key out of an error message an upstream may have echoed it into.

@@ -58,29 +58,29 @@ func (c *Client) Protocol() string { return providers.ProtocolOpenAI }
 // Forward is the same-protocol path (providers.Forwarder): the policy is applied to the body
 // (RewriteRequest), the backend's quirks too, and the answer comes back with them mapped back.
 // Chat Completions has no token-counting operation: OpCountTokens is a KindBadRequest.
-func (c *Client) Forward(ctx context.Context, req *providers.ForwardRequest) (*providers.Forwarded, error) {
+func (c *Client) Forward(ctx context.Context, req *providers.ForwardRequest) (providers.Forwarded, error) {
 	if req.Op != providers.OpGenerate {
-		return nil, &providers.Error{Kind: providers.KindBadRequest, Provider: c.preset.id,
+		return providers.Forwarded{}, &providers.Error{Kind: providers.KindBadRequest, Provider: c.preset.id,
 			Message: "the " + c.preset.id + " backend cannot count tokens without generating"}
 	}
 	body, err := RewriteRequest(req.Body, Rewrite{Model: req.Policy.Model, SystemPrompt: req.Policy.SystemPrompt,
 		MaxTokens: req.Policy.MaxTokens})
 	if err != nil {
-		return nil, err
+		return providers.Forwarded{}, err
 	}
 	if !req.Stream {
 		var f Forwarded // read here and left: it stays on the stack
 		if err := c.forwardChat(ctx, body, false, &f); err != nil {
-			return nil, err
+			return providers.Forwarded{}, err
 		}
-		return &providers.Forwarded{Body: f.Body, Buffer: f.Buffer, Summary: f.Summary()}, nil
+		return providers.Forwarded{Body: f.Body, Buffer: f.Buffer, Summary: f.Summary()}, nil
 	}
 	f, err := c.ForwardChat(ctx, body, true)
 	if err != nil {
-		return nil, err
+		return providers.Forwarded{}, err
 	}
 	f.DropUsageChunk = !req.IncludeUsage
-	return &providers.Forwarded{Frames: frames{f}}, nil
+	return providers.Forwarded{Frames: frames{f}}, nil
 }
 
 // Summary is what the answer reported so far.

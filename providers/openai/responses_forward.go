@@ -36,9 +36,9 @@ func (c *Client) ServesNatively(protocol string) bool {
 // the policy applied (model, the client's system prompt before the instructions, the output cap
 // on max_output_tokens), an input_tokens count, a compaction, or a read or delete of a stored
 // response.
-func (c *Client) ForwardNative(ctx context.Context, protocol string, req *providers.ForwardRequest) (*providers.Forwarded, error) {
+func (c *Client) ForwardNative(ctx context.Context, protocol string, req *providers.ForwardRequest) (providers.Forwarded, error) {
 	if !c.ServesNatively(protocol) {
-		return nil, &providers.Error{Kind: providers.KindBadRequest, Provider: c.preset.id,
+		return providers.Forwarded{}, &providers.Error{Kind: providers.KindBadRequest, Provider: c.preset.id,
 			Message: "the " + c.preset.id + " backend does not serve the " + protocol + " API"}
 	}
 	switch req.Op {
@@ -51,71 +51,71 @@ func (c *Client) ForwardNative(ctx context.Context, protocol string, req *provid
 	case providers.OpCountTokens:
 		body, err := rewriteResponses(req.Body, req.Policy, false)
 		if err != nil {
-			return nil, err
+			return providers.Forwarded{}, err
 		}
 		return c.responsesCall(ctx, http.MethodPost, "responses/input_tokens", body)
 	case providers.OpCompact:
 		body, err := rewriteResponses(req.Body, req.Policy, false)
 		if err != nil {
-			return nil, err
+			return providers.Forwarded{}, err
 		}
 		f, err := c.responsesCall(ctx, http.MethodPost, "responses/compact", body)
 		if err != nil {
-			return nil, err
+			return providers.Forwarded{}, err
 		}
 		f.Summary = responsesSummary(f.Body)
 		return f, nil
 	}
 	body, err := rewriteResponses(req.Body, req.Policy, true)
 	if err != nil {
-		return nil, err
+		return providers.Forwarded{}, err
 	}
 	if !req.Stream {
 		f, err := c.responsesCall(ctx, http.MethodPost, "responses", body)
 		if err != nil {
-			return nil, err
+			return providers.Forwarded{}, err
 		}
 		f.Summary = responsesSummary(f.Body)
 		return f, nil
 	}
 	resp, err := c.Do(ctx, "responses", body, true)
 	if err != nil {
-		return nil, err
+		return providers.Forwarded{}, err
 	}
 	if !ok(resp.StatusCode) {
-		return nil, c.statusError(resp)
+		return providers.Forwarded{}, c.statusError(resp)
 	}
-	return &providers.Forwarded{Frames: &responsesFrames{c: c, body: resp.Body, sse: providers.NewSSEReader(resp.Body)}}, nil
+	return providers.Forwarded{Frames: &responsesFrames{c: c, body: resp.Body, sse: providers.NewSSEReader(resp.Body)}}, nil
 }
 
 // responsesCall sends one whole-body request and returns the upstream's JSON answer.
-func (c *Client) responsesCall(ctx context.Context, method, op string, body []byte) (*providers.Forwarded, error) {
+func (c *Client) responsesCall(ctx context.Context, method, op string, body []byte) (providers.Forwarded, error) {
 	u, err := c.endpoint(op, "")
 	if err != nil {
-		return nil, err
+		return providers.Forwarded{}, err
 	}
 	req, err := providers.NewRequest(ctx, method, u, body)
 	if err != nil {
-		return nil, &providers.Error{Kind: providers.KindInternal, Provider: c.preset.id,
+		return providers.Forwarded{}, &providers.Error{Kind: providers.KindInternal, Provider: c.preset.id,
 			Message: "cannot build the upstream request: " + err.Error()}
 	}
 	c.setHeaders(req.Header, body, false)
 	resp, err := providers.Do(&c.cfg, req)
 	if err != nil {
-		return nil, err
+		return providers.Forwarded{}, err
 	}
 	if !ok(resp.StatusCode) {
-		return nil, c.statusError(resp)
+		return providers.Forwarded{}, c.statusError(resp)
 	}
 	defer resp.Body.Close()
 	data, err := c.readBody(resp)
 	if err != nil {
-		return nil, err
+		return providers.Forwarded{}, err
 	}
 	if e := providers.CheckJSON(c.preset.id, "answer", data); e != nil {
-		return nil, e
+		return providers.Forwarded{}, e
 	}
-	return &providers.Forwarded{Body: data}, nil
+	return providers.Forwarded{Body: data}, nil
 }
 
 // rewriteResponses applies the policy to a Responses body, keeping every other field as it
