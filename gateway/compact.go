@@ -18,7 +18,7 @@ func (g *Gateway) compact(ctx context.Context, call *Call, x *Exchange, a *Answe
 		}
 		req := x.Forward
 		req.Op, req.Body, req.Policy, req.Stream = OpCompact, x.Body, call.policy(up.model), false
-		f, err := fw.Forward(ctx, &req)
+		f, err := fw.Forward(ctx, req)
 		if err != nil {
 			return err
 		}

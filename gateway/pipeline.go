@@ -191,7 +191,7 @@ type nativeForwarder struct {
 }
 
 func (n nativeForwarder) Protocol() string { return n.protocol }
-func (n nativeForwarder) Forward(ctx context.Context, req *providers.ForwardRequest) (providers.Forwarded, error) {
+func (n nativeForwarder) Forward(ctx context.Context, req providers.ForwardRequest) (providers.Forwarded, error) {
 	return n.nf.ForwardNative(ctx, n.protocol, req)
 }
 
@@ -222,7 +222,7 @@ func (g *Gateway) ForwardState(ctx context.Context, c *Client, door providers.Do
 	if !ok {
 		return nil, &Refusal{Kind: providers.KindBadRequest, Message: "the " + c.Backend + " backend keeps no state of its own"}
 	}
-	f, err := fw.Forward(ctx, &providers.ForwardRequest{Op: op, Path: path})
+	f, err := fw.Forward(ctx, providers.ForwardRequest{Op: op, Path: path})
 	if err != nil {
 		return nil, c.RedactError(providers.AsError(err))
 	}
@@ -253,7 +253,7 @@ func (g *Gateway) generateOn(ctx context.Context, call *Call, x *Exchange, a *An
 	if fw, ok := forwarder(up.provider, x.Door); ok {
 		req := x.Forward
 		req.Op, req.Body, req.Policy = OpGenerate, x.Body, call.policy(up.model)
-		f, err := fw.Forward(ctx, &req)
+		f, err := fw.Forward(ctx, req)
 		if err != nil {
 			return err
 		}
@@ -322,7 +322,7 @@ func (g *Gateway) countTokensOn(ctx context.Context, call *Call, x *Exchange, a 
 	if fw, ok := forwarder(up.provider, x.Door); ok {
 		req := x.Forward
 		req.Op, req.Body, req.Policy, req.Stream = OpCountTokens, x.Body, call.policy(up.model), false
-		f, err := fw.Forward(ctx, &req)
+		f, err := fw.Forward(ctx, req)
 		if err != nil {
 			return err
 		}

@@ -109,7 +109,7 @@ type Summary struct {
 // every other failure is a *Error too. Nothing reaches the caller before Forward returns.
 type Forwarder interface {
 	Protocol() string
-	Forward(ctx context.Context, req *ForwardRequest) (Forwarded, error)
+	Forward(ctx context.Context, req ForwardRequest) (Forwarded, error)
 }
 
 // EndOfStream is the one verdict on a stream whose body ended: nil when it ended normally, else

@@ -24,7 +24,7 @@ const (
 // e.g. "resp_1/input_items?limit=5") with no body. Errors are *Error, as for Forward.
 type NativeForwarder interface {
 	ServesNatively(protocol string) bool
-	ForwardNative(ctx context.Context, protocol string, req *ForwardRequest) (Forwarded, error)
+	ForwardNative(ctx context.Context, protocol string, req ForwardRequest) (Forwarded, error)
 }
 
 // ProtocolResponses is the OpenAI Responses API (POST /v1/responses and its stored responses).

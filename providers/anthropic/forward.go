@@ -16,7 +16,7 @@ func (c *Client) Protocol() string { return providers.ProtocolAnthropic }
 // Forward is the same-protocol path (providers.Forwarder): only the model, the system prompt and
 // max_tokens change (RewriteRequest); the caller's anthropic-beta and anthropic-version headers
 // go along. OpCountTokens is POST /v1/messages/count_tokens.
-func (c *Client) Forward(ctx context.Context, req *providers.ForwardRequest) (providers.Forwarded, error) {
+func (c *Client) Forward(ctx context.Context, req providers.ForwardRequest) (providers.Forwarded, error) {
 	op, rw := "messages", Rewrite{Model: req.Policy.Model, System: req.Policy.SystemPrompt, MaxTokens: req.Policy.MaxTokens}
 	if req.Op == providers.OpCountTokens {
 		op, rw.MaxTokens = "messages/count_tokens", 0

@@ -20,7 +20,7 @@ func (c *Client) Protocol() string { return providers.ProtocolGemini }
 // maxOutputTokens change in the body, and the model names the upstream path (validated, so no
 // model id can change the URL's meaning). A stream is always asked of the upstream as SSE; the
 // front door writes it in the caller's framing. OpCountTokens is models/{model}:countTokens.
-func (c *Client) Forward(ctx context.Context, req *providers.ForwardRequest) (providers.Forwarded, error) {
+func (c *Client) Forward(ctx context.Context, req providers.ForwardRequest) (providers.Forwarded, error) {
 	path, err := modelPath(req.Policy.Model)
 	if err != nil {
 		return providers.Forwarded{}, err

@@ -58,7 +58,7 @@ func (c *Client) Protocol() string { return providers.ProtocolOpenAI }
 // Forward is the same-protocol path (providers.Forwarder): the policy is applied to the body
 // (RewriteRequest), the backend's quirks too, and the answer comes back with them mapped back.
 // Chat Completions has no token-counting operation: OpCountTokens is a KindBadRequest.
-func (c *Client) Forward(ctx context.Context, req *providers.ForwardRequest) (providers.Forwarded, error) {
+func (c *Client) Forward(ctx context.Context, req providers.ForwardRequest) (providers.Forwarded, error) {
 	if req.Op != providers.OpGenerate {
 		return providers.Forwarded{}, &providers.Error{Kind: providers.KindBadRequest, Provider: c.preset.id,
 			Message: "the " + c.preset.id + " backend cannot count tokens without generating"}

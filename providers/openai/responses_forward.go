@@ -36,7 +36,7 @@ func (c *Client) ServesNatively(protocol string) bool {
 // the policy applied (model, the client's system prompt before the instructions, the output cap
 // on max_output_tokens), an input_tokens count, a compaction, or a read or delete of a stored
 // response.
-func (c *Client) ForwardNative(ctx context.Context, protocol string, req *providers.ForwardRequest) (providers.Forwarded, error) {
+func (c *Client) ForwardNative(ctx context.Context, protocol string, req providers.ForwardRequest) (providers.Forwarded, error) {
 	if !c.ServesNatively(protocol) {
 		return providers.Forwarded{}, &providers.Error{Kind: providers.KindBadRequest, Provider: c.preset.id,
 			Message: "the " + c.preset.id + " backend does not serve the " + protocol + " API"}

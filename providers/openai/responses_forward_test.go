@@ -82,7 +82,7 @@ func TestForwardResponsesStream(t *testing.T) {
 				io.WriteString(w, tt.body)
 			})
 			f, err := c.ForwardNative(context.Background(), providers.ProtocolResponses,
-				&providers.ForwardRequest{Op: providers.OpGenerate, Body: []byte(`{"model":"g","stream":true}`), Stream: true})
+				providers.ForwardRequest{Op: providers.OpGenerate, Body: []byte(`{"model":"g","stream":true}`), Stream: true})
 			if err != nil {
 				t.Fatal(err)
 			}
