@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/uptrace/bun"
 )
@@ -18,9 +19,11 @@ import (
 // the gateway's background writer, and reads it back for the admin request history.
 type RequestLogStore struct {
 	db *bun.DB
-	// mu guards values, the bound values of one SQLite insert, kept from one batch to the next.
+	// mu guards values, the bound values of one SQLite insert, and times, the text of its rows'
+	// times; both are kept from one statement and batch to the next.
 	mu     sync.Mutex
 	values []driver.NamedValue
+	times  []byte
 }
 
 // NewRequestLogStore returns the request_log store over db.
@@ -199,7 +202,7 @@ func (s *RequestLogStore) insertLogsSQLite(ctx context.Context, conn bun.Conn, r
 				prepared = n
 			}
 			var err error
-			if s.values, err = appendLogValues(s.values[:0], rows[:n]); err != nil {
+			if s.values, s.times, err = appendLogValues(s.values[:0], s.times[:0], rows[:n]); err != nil {
 				return fmt.Errorf("insert request log: %w", err)
 			}
 			if _, err := stmt.ExecContext(ctx, s.values); err != nil {
@@ -212,8 +215,10 @@ func (s *RequestLogStore) insertLogsSQLite(ctx context.Context, conn bun.Conn, r
 }
 
 // appendLogValues appends the values of rows in insertLogsSQL's column order, each of a type
-// driver.Value allows, numbered from 1.
-func appendLogValues(values []driver.NamedValue, rows []RequestLog) ([]driver.NamedValue, error) {
+// driver.Value allows, numbered from 1. Each row's time is written into times, and its value is
+// a string over those bytes: the driver copies what it binds, and times is not written again
+// before the statement has run.
+func appendLogValues(values []driver.NamedValue, times []byte, rows []RequestLog) ([]driver.NamedValue, []byte, error) {
 	for i := range rows {
 		r := &rows[i]
 		var id, cost driver.Value // NULL: SQLite picks the next id; no price
@@ -225,13 +230,16 @@ func appendLogValues(values []driver.NamedValue, rows []RequestLog) ([]driver.Na
 		}
 		attempts, err := r.Attempts.Value()
 		if err != nil {
-			return values, fmt.Errorf("attempts: %w", err)
+			return values, times, fmt.Errorf("attempts: %w", err)
 		}
 		steps, err := r.ToolSteps.Value()
 		if err != nil {
-			return values, fmt.Errorf("tool steps: %w", err)
+			return values, times, fmt.Errorf("tool steps: %w", err)
 		}
-		for _, v := range [logColumns]driver.Value{id, r.Time.UTC().Format(timeLayout), r.RequestID, r.ClientID,
+		start := len(times)
+		times = r.Time.UTC().AppendFormat(times, timeLayout)
+		t := unsafe.String(unsafe.SliceData(times[start:]), len(times)-start)
+		for _, v := range [logColumns]driver.Value{id, t, r.RequestID, r.ClientID,
 			r.Endpoint, r.ModelRequested, r.ModelUsed, r.Provider, r.Stream, int64(r.Status), r.ErrorClass,
 			r.ErrorMessage, r.Refused, r.InputTokens, r.OutputTokens, r.CachedTokens, r.ReasoningTokens, r.Estimated,
 			r.LatencyMS, r.TTFTMS, r.FinishReason, r.ClientIP, r.TraceID, r.RequestBody, r.ResponseBody, attempts,
@@ -239,7 +247,7 @@ func appendLogValues(values []driver.NamedValue, rows []RequestLog) ([]driver.Na
 			values = append(values, driver.NamedValue{Ordinal: len(values) + 1, Value: v})
 		}
 	}
-	return values, nil
+	return values, times, nil
 }
 
 // insertLogsPostgres writes rows to PostgreSQL in multi-row INSERTs: a statement per row would

@@ -309,8 +309,9 @@ func testWriteBatchSpansStatements(t *testing.T, bdb *bun.DB) {
 	s := NewRequestLogStore(bdb)
 	const n = 2*logRowsPerInsert + 5 // two full statements and a shorter rest
 	rows := make([]RequestLog, n)
+	base := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
 	for i := range rows {
-		rows[i] = RequestLog{Time: time.Now(), RequestID: fmt.Sprintf("req-%d", i), ClientID: 3,
+		rows[i] = RequestLog{Time: base.Add(time.Duration(i) * time.Second), RequestID: fmt.Sprintf("req-%d", i), ClientID: 3,
 			InputTokens: int64(1000 + i), Status: 200 + i%3}
 		if i%2 == 0 {
 			rows[i].CostMicros = new(int64(i))
@@ -332,9 +333,9 @@ func testWriteBatchSpansStatements(t *testing.T, bdb *bun.DB) {
 			t.Fatalf("request id %q", r.RequestID)
 		}
 		seen[r.RequestID]++
-		if r.InputTokens != int64(1000+i) || r.Status != 200+i%3 || (r.CostMicros == nil) != (i%2 == 1) ||
+		if !r.Time.Equal(base.Add(time.Duration(i)*time.Second)) || r.InputTokens != int64(1000+i) || r.Status != 200+i%3 || (r.CostMicros == nil) != (i%2 == 1) ||
 			(r.CostMicros != nil && *r.CostMicros != int64(i)) {
-			t.Errorf("row %s read back as input %d, status %d, cost %v", r.RequestID, r.InputTokens, r.Status, r.CostMicros)
+			t.Errorf("row %s read back as time %v, input %d, status %d, cost %v", r.RequestID, r.Time, r.InputTokens, r.Status, r.CostMicros)
 		}
 	}
 	if len(seen) != n {
