@@ -50,7 +50,12 @@ type Client struct {
 	azureV1 bool
 	// key is the header that carries the upstream key (api-key for Azure, else a bearer token).
 	key providers.KeyHeader
+	// chatURL is base + "/chat/completions", the address of nearly every call, made once.
+	chatURL string
 }
+
+// chatOp is the operation of Chat Completions.
+const chatOp = "chat/completions"
 
 // setHeaders sets the headers of an upstream request: its content type when it has a body, what
 // it accepts, and the key.
@@ -106,6 +111,7 @@ func New(cfg providers.Config) (*Client, error) {
 			c.cfg.AzureAPIVersion = DefaultAzureAPIVersion
 		}
 	}
+	c.chatURL = c.base + "/" + chatOp
 	return c, nil
 }
 
@@ -117,6 +123,9 @@ func (c *Client) Backend() string { return c.preset.id }
 func (c *Client) endpoint(op, model string) (string, error) {
 	op = strings.TrimPrefix(op, "/")
 	if !c.preset.azure || c.azureV1 {
+		if op == chatOp {
+			return c.chatURL, nil
+		}
 		return c.base + "/" + op, nil
 	}
 	path, query, _ := strings.Cut(op, "?")
@@ -258,7 +267,7 @@ func (c *Client) Chat(ctx context.Context, req *providers.Request) (*providers.R
 	if err != nil {
 		return nil, err
 	}
-	resp, err := c.Do(ctx, "chat/completions", body, false)
+	resp, err := c.Do(ctx, chatOp, body, false)
 	if err != nil {
 		return nil, err
 	}
@@ -298,7 +307,7 @@ func (c *Client) Stream(ctx context.Context, req *providers.Request) (providers.
 	if err != nil {
 		return nil, err
 	}
-	resp, err := c.Do(ctx, "chat/completions", body, true)
+	resp, err := c.Do(ctx, chatOp, body, true)
 	if err != nil {
 		return nil, err
 	}

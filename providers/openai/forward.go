@@ -120,7 +120,7 @@ func (c *Client) forwardChat(ctx context.Context, body []byte, stream bool, f *F
 	if err != nil {
 		return err
 	}
-	resp, err := c.Do(ctx, "chat/completions", body, stream)
+	resp, err := c.Do(ctx, chatOp, body, stream)
 	if err != nil {
 		return err
 	}
