@@ -19,10 +19,8 @@ const (
 
 // clientAuth is the front doors' middleware: the caller's client key (from any header an SDK
 // puts it in, SPEC §4, §6.1) picks the client, or the request ends with a 401 in the door's shape.
-// The key's last four characters go to the access log (never more of it). The time the request
-// reached the door is kept for latency and overhead.
+// The key's last four characters go to the access log (never more of it).
 func (s *server) clientAuth(c *fiber.Ctx) error {
-	c.Locals(localReceived, time.Now())
 	key := clientKey(c)
 	if len(key) >= 16 {
 		c.Locals(localKeyHint, key[len(key)-4:])
@@ -30,18 +28,19 @@ func (s *server) clientAuth(c *fiber.Ctx) error {
 	cl, err := s.Gateway.Authenticate(key)
 	if err != nil {
 		// In the request history (rate-limited, key hint only), so "401 bad key" finds them.
-		s.Gateway.Unauthorized(s.admission(c, "", strings.Clone(c.Path()), time.Now()), key, err)
+		s.Gateway.Unauthorized(s.admission(c, "", strings.Clone(c.Path()), c.Context().Time()), key, err)
 		return err
 	}
 	c.Locals(localClient, cl)
 	return c.Next()
 }
 
-// clientOf is the client clientAuth found, and when the request reached the door.
+// clientOf is the client clientAuth found, and when the request was received: the moment the
+// server had read it whole and began handling it (fasthttp's RequestCtx.Time), the start of its
+// latency and of the gateway's overhead.
 func clientOf(c *fiber.Ctx) (*gateway.Client, time.Time) {
 	cl, _ := c.Locals(localClient).(*gateway.Client)
-	at, _ := c.Locals(localReceived).(time.Time)
-	return cl, at
+	return cl, c.Context().Time()
 }
 
 // admission is the part of gateway.Admission every front door fills in the same way.

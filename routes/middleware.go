@@ -29,8 +29,6 @@ const (
 	// localClient is the authenticated *gateway.Client of a front-door request: the error
 	// handler and the stream relay redact its upstream key from what they pass on.
 	localClient
-	// localReceived is when a front-door request reached clientAuth.
-	localReceived
 	// localClientWatch is the handler's watch on the client (cancelIfClientLeaves, a
 	// *handlerWatch): the stream relay starts its own once that one has ended.
 	localClientWatch
