@@ -144,7 +144,14 @@ func (s *server) accessLog(c *fiber.Ctx) error {
 	if status >= 500 {
 		level = slog.LevelWarn
 	}
-	s.log.LogAttrs(c.UserContext(), level, "request", attrs...)
+	// The record goes to the handler without its caller's program counter, which Logger.LogAttrs
+	// would look up on every request for a source the access log never prints.
+	ctx, h := c.UserContext(), s.log.Handler()
+	if h.Enabled(ctx, level) {
+		r := slog.NewRecord(time.Now(), level, "request", 0)
+		r.AddAttrs(attrs...)
+		_ = h.Handle(ctx, r)
+	}
 	return nil
 }
 
