@@ -50,6 +50,19 @@ func (r Rates) For(input int64) Price {
 	return p
 }
 
+// cacheRates are p's prices of a cache read and a cache write; one the price list does not give
+// is billed as plain input.
+func (p Price) cacheRates() (read, write float64) {
+	read, write = p.CacheRead, p.CacheWrite
+	if read == 0 {
+		read = p.Input
+	}
+	if write == 0 {
+		write = p.Input
+	}
+	return read, write
+}
+
 // Tokens are one request's token counts, as the gateway records them: Input counts every prompt
 // token, cache reads and writes included; Output counts every generated token, reasoning included.
 type Tokens struct {
@@ -60,13 +73,7 @@ type Tokens struct {
 // tokens is a micro-dollar per token, so each count is simply multiplied by its price.
 func Cost(r Rates, t Tokens) int64 {
 	p := r.For(t.Input)
-	read, write := p.CacheRead, p.CacheWrite
-	if read == 0 {
-		read = p.Input
-	}
-	if write == 0 {
-		write = p.Input
-	}
+	read, write := p.cacheRates()
 	cr, cw := max(t.CacheRead, 0), max(t.CacheWrite, 0)
 	plain := max(t.Input-cr-cw, 0)
 	c := float64(plain)*p.Input + float64(cr)*read + float64(cw)*write + float64(max(t.Output, 0))*p.Output
@@ -202,13 +209,7 @@ func parsePrice(raw json.RawMessage) (Rates, error) {
 // the figure is net of the write premium and may be negative.
 func CacheSaved(r Rates, t Tokens) int64 {
 	p := r.For(t.Input)
-	read, write := p.CacheRead, p.CacheWrite
-	if read == 0 {
-		read = p.Input
-	}
-	if write == 0 {
-		write = p.Input
-	}
+	read, write := p.cacheRates()
 	cr, cw := max(t.CacheRead, 0), max(t.CacheWrite, 0)
 	s := float64(cr)*(p.Input-read) - float64(cw)*(write-p.Input)
 	if math.Abs(s) >= math.MaxInt64/2 {
