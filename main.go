@@ -261,7 +261,7 @@ func serve(ctx context.Context, f serveFlags, getenv func(string) string, stdout
 		defer shared.Close()
 		clusterStats = shared.Stats()
 	}
-	gw, err := gateway.New(gateway.Options{
+	opts := gateway.Options{
 		Clients:       clients,
 		Secrets:       keyring,
 		Providers:     providerFactories(),
@@ -288,12 +288,9 @@ func serve(ctx context.Context, f serveFlags, getenv func(string) string, stdout
 
 		Tools:        tools,
 		MaxToolSteps: cfg.MCP.MaxSteps,
-		Limiter:      sharedLimiter(shared),
-		Counters:     sharedCounters(shared),
-		Spend:        sharedSpend(shared),
-		ClientEvents: sharedEvents(shared),
-		Stats:        sharedStats(clusterStats),
-	})
+	}
+	useShared(&opts, shared, clusterStats)
+	gw, err := gateway.New(opts)
 	if err != nil {
 		return err
 	}

@@ -5,40 +5,14 @@ import (
 	"github.com/aigateway/ai-gateway/gateway/cluster"
 )
 
-// The shared implementations when Redis is configured, else nil: the gateway then builds its
-// in-memory ones. (A nil *cluster.Limiter in a gateway.Limiter would not be nil.)
-
-func sharedLimiter(s *cluster.Shared) gateway.Limiter {
-	if s == nil {
-		return nil
+// useShared gives the gateway the Redis-backed implementations when Redis is configured (s and
+// stats set); otherwise the fields stay nil and the gateway builds its in-memory ones. No field is
+// set from a nil s: a nil *cluster.Limiter in a gateway.Limiter would not be nil.
+func useShared(o *gateway.Options, s *cluster.Shared, stats *cluster.Stats) {
+	if s != nil {
+		o.Limiter, o.Counters, o.Spend, o.ClientEvents = s.Limiter(), s.Counters(), s.Spend(), s.Events()
 	}
-	return s.Limiter()
-}
-
-func sharedCounters(s *cluster.Shared) gateway.UsageCounters {
-	if s == nil {
-		return nil
+	if stats != nil {
+		o.Stats = stats
 	}
-	return s.Counters()
-}
-
-func sharedSpend(s *cluster.Shared) gateway.SpendCounters {
-	if s == nil {
-		return nil
-	}
-	return s.Spend()
-}
-
-func sharedEvents(s *cluster.Shared) gateway.ClientEvents {
-	if s == nil {
-		return nil
-	}
-	return s.Events()
-}
-
-func sharedStats(s *cluster.Stats) gateway.StatsFeed {
-	if s == nil {
-		return nil
-	}
-	return s
 }
