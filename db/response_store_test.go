@@ -57,6 +57,31 @@ func testResponsesPerClient(t *testing.T, d *bun.DB) {
 	}
 }
 
+// A stored turn's text comes from the client and the upstream: JSON whose strings hold invalid
+// UTF-8 (which encoding/json lets through) is stored with U+FFFD in its place on every database,
+// still valid JSON, instead of being refused by PostgreSQL and the continuation lost.
+func TestResponsesStoreOutsideText(t *testing.T) { eachDB(t, testResponsesStoreOutsideText) }
+
+func testResponsesStoreOutsideText(t *testing.T, d *bun.DB) {
+	ctx := context.Background()
+	c := &Client{Name: "a", Backend: "anthropic"}
+	if _, err := NewClients(d).Create(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	s := NewResponses(d)
+	in := "[{\"type\":\"message\",\"role\":\"user\",\"content\":\"caf\xe9\"}]"
+	if err := s.Add(ctx, &StoredResponse{ID: "resp_x", ClientID: c.ID, Input: in, Body: "{\"text\":\"\xff\"}"}); err != nil {
+		t.Fatalf("invalid UTF-8 in a stored turn: %v", err)
+	}
+	r, err := s.Get(ctx, c.ID, "resp_x")
+	if err != nil || r == nil {
+		t.Fatalf("read back: %v %v", r, err)
+	}
+	if r.Input != `[{"type":"message","role":"user","content":"caf�"}]` || r.Body != `{"text":"�"}` {
+		t.Errorf("stored input %q, body %q: want the invalid bytes replaced", r.Input, r.Body)
+	}
+}
+
 // BenchmarkResponsesAdd measures the synchronous insert a stored response costs at the end of
 // its answer (a 20 KB Response object, 8 KB of input).
 func BenchmarkResponsesAdd(b *testing.B) {
