@@ -252,6 +252,36 @@ func TestUpstreamOneMegabyteSSELineRelayedIntact(t *testing.T) {
 	})
 }
 
+// An upstream silent for longer than the keepalive wait, right after its headers and again in
+// the middle of the stream: each door relays the whole answer, keepalives between. In process,
+// so that under -race the relay's keepalive timer and its goroutine are checked against each
+// other before anything else orders them (sdktest's binary is not built with the race detector).
+func TestUpstreamSilenceRelayedWithKeepalives(t *testing.T) {
+	mock := newRelMock(t, func(w http.ResponseWriter, r *http.Request) {
+		u := upstreamtest.ReadRequest(r)
+		w.Header().Set("Content-Type", "text/event-stream")
+		w.WriteHeader(http.StatusOK)
+		w.(http.Flusher).Flush()
+		time.Sleep(500 * time.Millisecond) // more than two keepalive waits, before any event
+		upstreamtest.WriteStreamHead(w, u.Proto, 3)
+		upstreamtest.WriteStreamText(w, u.Proto, "Hel", 3, 1)
+		w.(http.Flusher).Flush()
+		time.Sleep(500 * time.Millisecond) // and in the middle
+		upstreamtest.WriteStreamText(w, u.Proto, "lo", 3, 2)
+		upstreamtest.WriteStreamTail(w, u.Proto, 3, 2)
+	})
+	g := startRelGateway(t, nil, mock.URL)
+	eachRelRoute(t, func(t *testing.T, d relDoor, backend string) {
+		resp, body := g.call(d, backend, true, "")
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("status %d: %.300s", resp.StatusCode, body)
+		}
+		if text, sawError := relStreamedText(t, d, body); sawError || text != "Hello" {
+			t.Fatalf("streamed text %q (error event %v), want %q", text, sawError, "Hello")
+		}
+	})
+}
+
 // relLineRecorder keeps a copy of what a handler writes.
 type relLineRecorder struct {
 	http.ResponseWriter

@@ -57,7 +57,11 @@ func (r relay) start(c *fiber.Ctx) {
 	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
 		s := &relayState{w: w, keepalive: r.keepalive, cancel: r.cancel}
 		if len(r.keepalive) > 0 {
+			// Set under the lock the timer's func takes before it reads the field: a keepalive
+			// due before this goroutine went on would otherwise race with the assignment.
+			s.mu.Lock()
 			s.timer = time.AfterFunc(keepaliveEvery, s.keepaliveDue)
+			s.mu.Unlock()
 		}
 		// A client that closes its connection is noticed at once, not at the next write: the
 		// relay writes through fasthttp's pipe, so a failed write surfaces only two writes later.
