@@ -56,7 +56,8 @@ var (
 
 // gcPercent is the collector's pace unless GOGC says otherwise: a collection every time the
 // heap doubles over the live data (Go's default, 100) happens often enough on a busy gateway that
-// its pauses and assists set the latency tail; tripling halves how often, for a few MB more.
+// its pauses and assists set the latency tail; tripling halves how often, for a heap that may grow
+// to three times its live size between collections (GOMEMLIMIT caps that in a container).
 const gcPercent = 200
 
 func main() {
