@@ -126,7 +126,7 @@ type idleBody struct {
 	rc     io.ReadCloser
 	ctx    context.Context
 	cancel context.CancelCauseFunc
-	// ownsBody is true when the request's body is a private copy (NewRequest); sent once Do
+	// ownsBody is true when the request's body is its own (NewRequest's copy, NewRequestOwned); sent once Do
 	// took the call.
 	ownsBody bool
 	sent     atomic.Bool

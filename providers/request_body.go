@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"sync"
+	"unsafe"
 )
 
 // net/http may still be reading a request body after RoundTrip returned: an upstream that
@@ -33,14 +34,41 @@ type upstreamCallKey struct{}
 // ownedBodyMax bytes is copied, so the caller may reuse body's bytes once NewRequest returned;
 // a larger one is read in place, until the call is over (see Do).
 func NewRequest(ctx context.Context, method, url string, body []byte) (*http.Request, error) {
+	owned := false
+	if body != nil && len(body) <= ownedBodyMax {
+		body, owned = bytes.Clone(body), true
+	}
+	return newRequest(ctx, method, url, body, owned)
+}
+
+// NewRequestOwned is NewRequest, except that when owned is true the request keeps body: memory
+// the caller made for this request alone (a policy rewrite's output, see Fresh) and never reads
+// or writes again, however long net/http reads it. Such a body is sent as it is, of any size: no
+// copy, no guard.
+func NewRequestOwned(ctx context.Context, method, url string, body []byte, owned bool) (*http.Request, error) {
+	if !owned {
+		return NewRequest(ctx, method, url, body)
+	}
+	return newRequest(ctx, method, url, body, body != nil)
+}
+
+// Fresh reports whether out, a rewrite of in, is memory of its own: it shares no byte of in's
+// array (a rewrite that changed nothing returns in itself). The caller then owns it when it owns
+// nothing else pointing there, and may send it with NewRequestOwned.
+func Fresh(out, in []byte) bool {
+	if cap(out) == 0 || cap(in) == 0 {
+		return cap(out) > 0
+	}
+	o, i := uintptr(unsafe.Pointer(unsafe.SliceData(out))), uintptr(unsafe.Pointer(unsafe.SliceData(in)))
+	return o+uintptr(cap(out)) <= i || i+uintptr(cap(in)) <= o
+}
+
+func newRequest(ctx context.Context, method, url string, body []byte, owned bool) (*http.Request, error) {
 	call := new(idleBody)
 	call.ctx, call.cancel = context.WithCancelCause(ctx)
+	call.ownsBody = owned
 	var r io.Reader
 	if body != nil {
-		if len(body) <= ownedBodyMax {
-			body = bytes.Clone(body)
-			call.ownsBody = true
-		}
 		r = bytes.NewReader(body)
 	}
 	req, err := http.NewRequestWithContext(context.WithValue(call.ctx, upstreamCallKey{}, call), method, url, r)
@@ -57,7 +85,8 @@ func callOf(ctx context.Context) *idleBody {
 	return c
 }
 
-// ownsBody reports whether req's body is a private copy NewRequest made.
+// ownsBody reports whether req's body is the request's own: a private copy NewRequest made, or
+// what NewRequestOwned was given.
 func ownsBody(req *http.Request) bool {
 	c := callOf(req.Context())
 	return c != nil && c.ownsBody

@@ -80,6 +80,8 @@ type ForwardOptions struct {
 	// Version is the caller's anthropic-version; empty means APIVersion. Passing it on keeps a
 	// body written for a newer API version valid upstream.
 	Version string
+	// owned says the body is the request's to keep (providers.NewRequestOwned): a rewrite's.
+	owned bool
 }
 
 // Do sends body unchanged to POST /v1/{op} ("messages", "messages/count_tokens",
@@ -107,7 +109,7 @@ var apiVersionValue = []string{APIVersion}
 
 // send builds and sends one upstream request.
 func (c *Client) send(ctx context.Context, method, path string, body []byte, stream bool, opt ForwardOptions) (*http.Response, error) {
-	req, err := providers.NewRequest(ctx, method, c.base+path, body)
+	req, err := providers.NewRequestOwned(ctx, method, c.base+path, body, opt.owned)
 	if err != nil {
 		return nil, &providers.Error{Kind: providers.KindInternal, Message: "building the upstream request: " + err.Error(), Provider: c.cfg.Backend}
 	}

@@ -25,8 +25,10 @@ func (c *Client) Forward(ctx context.Context, req providers.ForwardRequest) (pro
 	if err != nil {
 		return providers.Forwarded{}, err
 	}
+	// A rewritten body is this request's alone: it is sent without a copy.
 	resp, err := c.DoWith(ctx, op, body, req.Stream, ForwardOptions{
-		Beta: req.Header.Get("anthropic-beta"), Version: req.Header.Get("anthropic-version")})
+		Beta: req.Header.Get("anthropic-beta"), Version: req.Header.Get("anthropic-version"),
+		owned: providers.Fresh(body, req.Body)})
 	if err != nil {
 		return providers.Forwarded{}, err
 	}

@@ -334,7 +334,12 @@ func ModelOp(model, action string) (string, error) {
 
 // send makes one request to the API root with the key in x-goog-api-key.
 func (c *Client) send(ctx context.Context, method, path string, body []byte) (*http.Response, error) {
-	req, err := providers.NewRequest(ctx, method, c.root+"/"+path, body)
+	return c.sendBody(ctx, method, path, body, false)
+}
+
+// sendBody is send; owned says body is the request's to keep (providers.NewRequestOwned).
+func (c *Client) sendBody(ctx context.Context, method, path string, body []byte, owned bool) (*http.Response, error) {
+	req, err := providers.NewRequestOwned(ctx, method, c.root+"/"+path, body, owned)
 	if err != nil {
 		return nil, providers.Errorf(providers.KindBadRequest, "gemini: cannot build the upstream request: %v", err)
 	}

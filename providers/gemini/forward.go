@@ -40,7 +40,8 @@ func (c *Client) Forward(ctx context.Context, req providers.ForwardRequest) (pro
 	if err != nil {
 		return providers.Forwarded{}, err
 	}
-	resp, err := c.send(ctx, http.MethodPost, path, body)
+	// A rewritten body is this request's alone: it is sent without a copy.
+	resp, err := c.sendBody(ctx, http.MethodPost, path, body, providers.Fresh(body, req.Body))
 	if err != nil {
 		return providers.Forwarded{}, c.asError(err)
 	}

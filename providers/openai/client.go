@@ -154,6 +154,11 @@ func (c *Client) endpoint(op, model string) (string, error) {
 // status: the caller reads and closes the body. No quirk is applied; ForwardChat does that. Errors
 // are *providers.Error (unreachable, timeout, cancelled, or an Azure request without a model).
 func (c *Client) Do(ctx context.Context, op string, body []byte, stream bool) (*http.Response, error) {
+	return c.do(ctx, op, body, stream, false)
+}
+
+// do is Do; owned says body is the request's to keep (providers.NewRequestOwned).
+func (c *Client) do(ctx context.Context, op string, body []byte, stream, owned bool) (*http.Response, error) {
 	model := ""
 	if c.preset.azure && !c.azureV1 && body != nil {
 		i := jsonscan.SkipSpace(body, 0)
@@ -169,7 +174,7 @@ func (c *Client) Do(ctx context.Context, op string, body []byte, stream bool) (*
 	if body == nil {
 		method = http.MethodGet
 	}
-	req, err := providers.NewRequest(ctx, method, u, body)
+	req, err := providers.NewRequestOwned(ctx, method, u, body, owned)
 	if err != nil {
 		return nil, &providers.Error{Kind: providers.KindInternal, Message: "cannot build the upstream request: " + err.Error(),
 			Provider: c.preset.id}

@@ -68,15 +68,17 @@ func (c *Client) Forward(ctx context.Context, req providers.ForwardRequest) (pro
 	if err != nil {
 		return providers.Forwarded{}, err
 	}
+	// A rewritten body is this request's alone: it is sent without a copy.
+	owned := providers.Fresh(body, req.Body)
 	if !req.Stream {
 		var f Forwarded // read here and left: it stays on the stack
-		if err := c.forwardChat(ctx, body, false, &f); err != nil {
+		if err := c.forwardChat(ctx, body, owned, false, &f); err != nil {
 			return providers.Forwarded{}, err
 		}
 		return providers.Forwarded{Body: f.Body, Buffer: f.Buffer, Summary: f.Summary()}, nil
 	}
-	f, err := c.ForwardChat(ctx, body, true)
-	if err != nil {
+	f := new(Forwarded)
+	if err := c.forwardChat(ctx, body, owned, true, f); err != nil {
 		return providers.Forwarded{}, err
 	}
 	f.DropUsageChunk = !req.IncludeUsage
@@ -107,20 +109,21 @@ func (fr frames) Close() error               { return fr.f.Close() }
 // a *providers.Error too. A streamed answer must be closed.
 func (c *Client) ForwardChat(ctx context.Context, body []byte, stream bool) (*Forwarded, error) {
 	f := new(Forwarded)
-	if err := c.forwardChat(ctx, body, stream, f); err != nil {
+	if err := c.forwardChat(ctx, body, false, stream, f); err != nil {
 		return nil, err
 	}
 	return f, nil
 }
 
 // forwardChat is ForwardChat answering into f, which it does not keep: a caller that reads a
-// whole answer and leaves f may keep it on its stack.
-func (c *Client) forwardChat(ctx context.Context, body []byte, stream bool, f *Forwarded) error {
-	body, x, err := c.prepare(body, stream)
+// whole answer and leaves f may keep it on its stack. owned says body is the request's to keep
+// (see providers.NewRequestOwned); so is a body the quirks rewrote.
+func (c *Client) forwardChat(ctx context.Context, body []byte, owned, stream bool, f *Forwarded) error {
+	sent, x, err := c.prepare(body, stream)
 	if err != nil {
 		return err
 	}
-	resp, err := c.Do(ctx, chatOp, body, stream)
+	resp, err := c.do(ctx, chatOp, sent, stream, owned || providers.Fresh(sent, body))
 	if err != nil {
 		return err
 	}

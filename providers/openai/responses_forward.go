@@ -47,19 +47,19 @@ func (c *Client) ForwardNative(ctx context.Context, protocol string, req provide
 		if req.Op == providers.OpDelete {
 			method = http.MethodDelete
 		}
-		return c.responsesCall(ctx, method, "responses/"+req.Path, nil)
+		return c.responsesCall(ctx, method, "responses/"+req.Path, nil, false)
 	case providers.OpCountTokens:
 		body, err := rewriteResponses(req.Body, req.Policy, false)
 		if err != nil {
 			return providers.Forwarded{}, err
 		}
-		return c.responsesCall(ctx, http.MethodPost, "responses/input_tokens", body)
+		return c.responsesCall(ctx, http.MethodPost, "responses/input_tokens", body, providers.Fresh(body, req.Body))
 	case providers.OpCompact:
 		body, err := rewriteResponses(req.Body, req.Policy, false)
 		if err != nil {
 			return providers.Forwarded{}, err
 		}
-		f, err := c.responsesCall(ctx, http.MethodPost, "responses/compact", body)
+		f, err := c.responsesCall(ctx, http.MethodPost, "responses/compact", body, providers.Fresh(body, req.Body))
 		if err != nil {
 			return providers.Forwarded{}, err
 		}
@@ -71,14 +71,14 @@ func (c *Client) ForwardNative(ctx context.Context, protocol string, req provide
 		return providers.Forwarded{}, err
 	}
 	if !req.Stream {
-		f, err := c.responsesCall(ctx, http.MethodPost, "responses", body)
+		f, err := c.responsesCall(ctx, http.MethodPost, "responses", body, providers.Fresh(body, req.Body))
 		if err != nil {
 			return providers.Forwarded{}, err
 		}
 		f.Summary = responsesSummary(f.Body)
 		return f, nil
 	}
-	resp, err := c.Do(ctx, "responses", body, true)
+	resp, err := c.do(ctx, "responses", body, true, providers.Fresh(body, req.Body))
 	if err != nil {
 		return providers.Forwarded{}, err
 	}
@@ -88,13 +88,14 @@ func (c *Client) ForwardNative(ctx context.Context, protocol string, req provide
 	return providers.Forwarded{Frames: &responsesFrames{c: c, body: resp.Body, sse: providers.NewSSEReader(resp.Body)}}, nil
 }
 
-// responsesCall sends one whole-body request and returns the upstream's JSON answer.
-func (c *Client) responsesCall(ctx context.Context, method, op string, body []byte) (providers.Forwarded, error) {
+// responsesCall sends one whole-body request and returns the upstream's JSON answer. owned says
+// body is the request's to keep (providers.NewRequestOwned): the policy's rewrite of it.
+func (c *Client) responsesCall(ctx context.Context, method, op string, body []byte, owned bool) (providers.Forwarded, error) {
 	u, err := c.endpoint(op, "")
 	if err != nil {
 		return providers.Forwarded{}, err
 	}
-	req, err := providers.NewRequest(ctx, method, u, body)
+	req, err := providers.NewRequestOwned(ctx, method, u, body, owned)
 	if err != nil {
 		return providers.Forwarded{}, &providers.Error{Kind: providers.KindInternal, Provider: c.preset.id,
 			Message: "cannot build the upstream request: " + err.Error()}
