@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"sync"
 
 	"github.com/aigateway/ai-gateway/db"
 	"github.com/aigateway/ai-gateway/gateway/mcpservers"
@@ -81,14 +82,31 @@ type Answer struct {
 	outcome Outcome
 	// buffer holds Body's memory when it came from the answer pool (see Release).
 	buffer *providers.AnswerBuffer
+	// pooled is set on an answer from newAnswer, which Release puts back.
+	pooled bool
 }
 
-// Release gives a whole answer's memory back to the pool it came from, if it did: the caller
-// calls it once Body has been copied out (to the client's response buffer), and must not read
-// Body afterwards. Not calling it only leaves the memory to the garbage collector.
+// Release gives a whole answer back, with its body's memory when that came from the answer
+// pool: the caller calls it once Body has been copied out (to the client's response buffer), and
+// must not use a afterwards. Not calling it only leaves the memory to the garbage collector.
 func (a *Answer) Release() {
 	a.buffer.Release()
-	a.buffer, a.Body = nil, nil
+	pooled := a.pooled
+	*a = Answer{}
+	if pooled {
+		answers.Put(a)
+	}
+}
+
+// answers holds answers given back with Release, for Do's next call: the answer of a whole
+// request is then no garbage.
+var answers = sync.Pool{New: func() any { return new(Answer) }}
+
+// newAnswer is an empty answer from the pool; Release gives it back.
+func newAnswer() *Answer {
+	a := answers.Get().(*Answer)
+	a.pooled = true
+	return a
 }
 
 // Do is the one upstream call point of every front door (SPEC §13): admission (the client's
@@ -128,7 +146,8 @@ func (g *Gateway) Do(ctx context.Context, x *Exchange) (*Answer, error) {
 		return &Answer{Limits: g.rateLimits(x.Client)}, refused(span, err)
 	}
 	call.traced(span) // Call.End ends the span
-	a := &Answer{Limits: call.RateLimits()}
+	a := newAnswer()
+	a.Limits = call.RateLimits()
 	// The call's own context: the gateway ends it when an administrator deletes, disables or
 	// re-keys the client meanwhile, with a cause the caller sees (see Call.Context).
 	var cancel context.CancelFunc
