@@ -13,7 +13,7 @@ import (
 // allocated per proxied request. It runs go test from the current directory, the repository root
 // under `just bench`.
 func frontDoorGarbage() (float64, error) {
-	cmd := exec.Command("go", "test", "-run", "^$", "-bench", "^BenchmarkFrontDoor$", "-benchmem", "-benchtime", "5000x", "./routes/")
+	cmd := exec.Command("go", "test", "-run", "^$", "-bench", "^BenchmarkFrontDoor$", "-benchmem", "-benchtime", "20000x", "./routes/")
 	cmd.Stderr = os.Stderr
 	out, err := cmd.Output()
 	if err != nil {
