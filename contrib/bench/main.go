@@ -54,7 +54,7 @@ func run() error {
 	flag.StringVar(&o.serveProxy, "serve-proxy", "", "internal: serve the bare proxy to this upstream URL and print its URL")
 	flag.StringVar(&o.gateway, "gateway", "dist/ai-gateway", "path to the built ai-gateway binary")
 	flag.StringVar(&o.out, "out", "bench-results/bench.json", "where to write the numbers as JSON")
-	flag.DurationVar(&o.duration, "duration", 8*time.Second, "length of each closed-loop run")
+	flag.DurationVar(&o.duration, "duration", 8*time.Second, "how long each path is measured at each concurrency, in turns with the others (rounds.go)")
 	flag.IntVar(&o.streams, "streams", 100, "streamed requests per target for the streaming numbers")
 	flag.IntVar(&o.events, "events", 200, "content events per streamed answer")
 	flag.IntVar(&o.open, "open", 1000, "concurrent open streams for the memory number")
@@ -137,37 +137,35 @@ func run() error {
 		}
 	}
 
+	// Every path, the direct one included, is measured in turns (rounds.go).
+	all := append([]target{direct}, targetsOf(proxies)...)
+	cpus := []func() float64{nil}
+	for _, p := range proxies {
+		cpus = append(cpus, p.cpu)
+	}
+
 	fmt.Fprintln(os.Stderr, "latency at concurrency 1 …")
-	d1, err := closedLoop(direct, 1, o.duration, nonStream)
+	c1, err := inTurns(all, cpus, 1, o.duration, nonStream)
 	if err != nil {
 		return err
 	}
-	r.DirectP50us, r.DirectP99us = us(d1.latency.quantile(0.5)), us(d1.latency.quantile(0.99))
+	r.DirectP50us, r.DirectP99us = us(c1[0].latency.quantile(0.5)), us(c1[0].latency.quantile(0.99))
 	for i := range proxies {
-		p := &proxies[i]
-		res, err := closedLoop(p.target, 1, o.duration, nonStream)
-		if err != nil {
-			return err
-		}
+		p, res := &proxies[i], &c1[i+1]
 		p.Name = p.name
 		p.P50us, p.P99us = us(res.latency.quantile(0.5)), us(res.latency.quantile(0.99))
 		p.AddedP50us, p.AddedP99us = p.P50us-r.DirectP50us, p.P99us-r.DirectP99us
 	}
 
 	fmt.Fprintln(os.Stderr, "throughput and CPU at concurrency 32 …")
-	d32, err := closedLoop(direct, 32, o.duration, nonStream)
+	c32, err := inTurns(all, cpus, 32, o.duration, nonStream)
 	if err != nil {
 		return err
 	}
-	r.DirectRPS = d32.rps()
+	r.DirectRPS = c32[0].rps()
 	for i := range proxies {
-		p := &proxies[i]
-		cpu0 := p.cpu()
-		res, err := closedLoop(p.target, 32, o.duration, nonStream)
-		if err != nil {
-			return err
-		}
-		p.CPUus = (p.cpu() - cpu0) * 1e6 / float64(res.requests)
+		p, res := &proxies[i], &c32[i+1]
+		p.CPUus = res.cpuPerRequestUs()
 		p.RPS = res.rps()
 	}
 
