@@ -126,8 +126,8 @@ type idleBody struct {
 	rc     io.ReadCloser
 	ctx    context.Context
 	cancel context.CancelCauseFunc
-	// ownsBody is true when the request's body is its own (NewRequest's copy, NewRequestOwned); sent once Do
-	// took the call.
+	// ownsBody is true when the request's body is its own (NewRequest's copy, or what
+	// NewRequestOwned was given); sent once Do took the call.
 	ownsBody bool
 	sent     atomic.Bool
 	idle     time.Duration
