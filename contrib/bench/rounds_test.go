@@ -29,7 +29,7 @@ func TestInTurnsAlternatesAndSums(t *testing.T) {
 	cpuCalls := 0
 	cpu := func() float64 { cpuCalls++; return float64(cpuCalls) } // one second more at every read
 
-	d := 120 * time.Millisecond
+	d := 600 * time.Millisecond // 100 ms a slice: room for a request in each, even on a loaded machine
 	got, err := inTurns([]target{newTarget("a", a.URL, "", 2), newTarget("b", b.URL, "", 2)},
 		[]func() float64{nil, cpu}, 2, d, []byte(`{}`))
 	if err != nil {
