@@ -56,7 +56,9 @@ func FuzzLoadConfig(f *testing.F) {
 			if cfg != nil {
 				t.Fatal("a config returned together with an error")
 			}
-			if strings.TrimSpace(value) != "" && strings.Contains(err.Error(), "AIGW_") && !strings.Contains(err.Error(), env) {
+			// An override's error starts with the variable's name; a file's error may quote the
+			// file, which can hold any text (even "AIGW_").
+			if strings.TrimSpace(value) != "" && strings.HasPrefix(err.Error(), EnvPrefix+"_") && !strings.HasPrefix(err.Error(), env+":") {
 				t.Fatalf("an environment error that does not name %s: %v", env, err)
 			}
 			return
