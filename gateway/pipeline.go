@@ -82,7 +82,8 @@ type Answer struct {
 	outcome Outcome
 	// buffer holds Body's memory when it came from the answer pool (see Release).
 	buffer *providers.AnswerBuffer
-	// pooled is set on an answer from newAnswer, which Release puts back.
+	// pooled is set on an answer from newAnswer, which Release puts back. Release clears it, so
+	// a second Release does not put the same answer in the pool twice (two callers would share it).
 	pooled bool
 }
 
